@@ -1,0 +1,175 @@
+"""Periods, deadlines and working days (Vietnamese public holidays, Tết included)."""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import holidays
+
+from phancong.domain.plan import (
+    Anchor,
+    Cadence,
+    CadenceKind,
+    DayCount,
+    DeadlineRule,
+    HolidayPolicy,
+    Plan,
+)
+
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A data period an obligation reports on."""
+
+    start: dt.date
+    end: dt.date
+    label: str  # machine label: 2026-Q1, 2026-H1, 2026, 2026-03, ONCE-2030-12-31
+    kind: CadenceKind
+
+    def title(self, lang: str = "vi") -> str:
+        return period_title(self.label, lang)
+
+
+def period_title(label: str, lang: str = "vi") -> str:
+    """Human title of a period label, Vietnamese by default."""
+    vi = lang == "vi"
+    if label.startswith("ONCE-"):
+        day = dt.date.fromisoformat(label[5:])
+        return f"Hạn {day:%d/%m/%Y}" if vi else f"Due {day:%d/%m/%Y}"
+    year, _, part = label.partition("-")
+    if not part:
+        return f"Năm {year}" if vi else f"Year {year}"
+    if part.startswith("Q"):
+        q = int(part[1:])
+        return f"Quý {ROMAN[q]}/{year}" if vi else f"Q{q} {year}"
+    if part.startswith("H"):
+        if part == "H1":
+            return f"6 tháng đầu năm {year}" if vi else f"H1 {year}"
+        return f"6 tháng cuối năm {year}" if vi else f"H2 {year}"
+    return f"Tháng {int(part)}/{year}" if vi else f"{year}-{part}"
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, _calendar.monthrange(year, month)[1])
+
+
+def _clamped(year: int, month: int, day: int) -> dt.date:
+    return dt.date(year, month, min(day, _calendar.monthrange(year, month)[1]))
+
+
+def periods_of(kind: CadenceKind, first_year: int, last_year: int) -> Iterator[tuple[int, Period]]:
+    """Every (number, period) of a recurring cadence between two years, inclusive."""
+    span = {
+        CadenceKind.MONTHLY: 1,
+        CadenceKind.QUARTERLY: 3,
+        CadenceKind.SEMIANNUAL: 6,
+        CadenceKind.YEARLY: 12,
+    }[kind]
+    for year in range(first_year, last_year + 1):
+        for number, first_month in enumerate(range(1, 13, span), start=1):
+            last_month = first_month + span - 1
+            if kind is CadenceKind.MONTHLY:
+                label = f"{year}-{first_month:02d}"
+            elif kind is CadenceKind.QUARTERLY:
+                label = f"{year}-Q{number}"
+            elif kind is CadenceKind.SEMIANNUAL:
+                label = f"{year}-H{number}"
+            else:
+                label = f"{year}"
+            yield number, Period(
+                dt.date(year, first_month, 1), _month_end(year, last_month), label, kind
+            )
+
+
+def nominal_deadline(period: Period, rule: DeadlineRule) -> dt.date:
+    if rule.anchor is Anchor.FIRST_MONTH:
+        return _clamped(period.start.year, period.start.month, rule.day)
+    if rule.anchor is Anchor.LAST_MONTH:
+        return _clamped(period.end.year, period.end.month, rule.day)
+    following = period.end + dt.timedelta(days=1)
+    return _clamped(following.year, following.month, rule.day)
+
+
+@lru_cache(maxsize=64)
+def _vn_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.country_holidays("VN", years=year).keys())
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Monday to Friday and not a Vietnamese public holiday (Tết moves with the lunar year)."""
+    return day.weekday() < 5 and day not in _vn_holidays(day.year)
+
+
+def holiday_name(day: dt.date, lang: str = "vi") -> str | None:
+    names = holidays.country_holidays("VN", years=day.year, language="vi" if lang == "vi" else "en_US")
+    name = names.get(day)
+    return str(name) if name else None
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def apply_policy(day: dt.date, policy: HolidayPolicy) -> dt.date:
+    return next_working_day(day) if policy is HolidayPolicy.NEXT_WORKING_DAY else day
+
+
+def shift_days(day: dt.date, days: int, count: DayCount) -> dt.date:
+    """Move ``days`` days forward (negative: back), counting working or calendar days."""
+    if count is DayCount.CALENDAR or days == 0:
+        return day + dt.timedelta(days=days)
+    step = dt.timedelta(days=1 if days > 0 else -1)
+    remaining = abs(days)
+    while remaining:
+        day += step
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
+
+@dataclass(frozen=True)
+class Due:
+    """One dated occurrence of a cadence: the period and its deadlines."""
+
+    period: Period
+    nominal: dt.date
+    effective: dt.date  # after the holiday policy
+
+
+def occurrences(plan: Plan, cadence: Cadence) -> list[Due]:
+    """All dated occurrences of a cadence over the plan's period.
+
+    A periodic (continuous) duty follows the plan's reporting calendar. Periods are those that
+    overlap the plan period; deadline validation happens in :mod:`phancong.domain.validate`.
+    """
+    header = plan.plan
+    start, end = header.period.start, header.period.end
+    if cadence.kind is CadenceKind.ONCE:
+        assert cadence.due is not None
+        period = Period(start, cadence.due, f"ONCE-{cadence.due.isoformat()}", CadenceKind.ONCE)
+        return [Due(period, cadence.due, apply_policy(cadence.due, header.holiday_policy))]
+    if cadence.kind is CadenceKind.PERIODIC:
+        found: dict[str, Due] = {}
+        for entry in plan.reporting_calendar:
+            for due in occurrences(plan, entry.cadence):
+                found.setdefault(due.period.label, due)
+        return sorted(found.values(), key=lambda d: (d.effective, d.period.label))
+    rule = plan.deadline_rule(cadence)
+    policy = rule.holiday_policy or header.holiday_policy
+    result = []
+    for number, period in periods_of(cadence.kind, start.year, end.year):
+        if period.end < start or period.start > end:
+            continue
+        if cadence.only and number not in cadence.only:
+            continue
+        nominal = nominal_deadline(period, rule)
+        result.append(Due(period, nominal, apply_policy(nominal, policy)))
+    return result

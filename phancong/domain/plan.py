@@ -1,0 +1,302 @@
+"""The declared plan: pydantic models of a responsibility matrix.
+
+A plan file (``responsibilities/*.yaml``) is parsed into :class:`Plan`. Everything here is
+pure and frozen; expanding groups into real units and checking cross references happens in
+:mod:`phancong.domain.validate` so that each error can be reported against its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgencyKind(StrEnum):
+    POLICE = "police"
+    DEPARTMENT = "department"
+    MILITARY = "military"
+    JUDICIAL = "judicial"
+    FRONT = "front"
+    MASS_ORGANISATION = "mass_organisation"
+    COMMUNE = "commune"
+    DISTRICT = "district"
+    COMMITTEE = "committee"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    """How a unit stands in a duty."""
+
+    LEAD = "lead"  # chủ trì
+    SUPPORT = "support"  # phối hợp
+    REQUESTED = "requested"  # đề nghị
+
+
+class HolidayPolicy(StrEnum):
+    KEEP = "keep"
+    NEXT_WORKING_DAY = "next_working_day"
+
+
+class DayCount(StrEnum):
+    WORKING = "working"
+    CALENDAR = "calendar"
+
+
+class CadenceKind(StrEnum):
+    ONCE = "once"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    SEMIANNUAL = "semiannual"
+    YEARLY = "yearly"
+    PERIODIC = "periodic"  # continuous duty, reported with the plan's periodic reports
+
+
+class Anchor(StrEnum):
+    """Which month of (or after) the period the deadline day falls in."""
+
+    FIRST_MONTH = "first_month"
+    LAST_MONTH = "last_month"
+    NEXT_MONTH = "next_month"
+
+
+class Agency(Frozen):
+    id: Identifier
+    name: str = Field(min_length=2, description="Vietnamese name, with diacritics")
+    short: str | None = None
+    name_en: str | None = None
+    kind: AgencyKind = AgencyKind.OTHER
+    emails: tuple[str, ...] = ()
+    parent: Identifier | None = None
+    language: Literal["vi", "en"] = "vi"
+
+    @field_validator("emails")
+    @classmethod
+    def _emails_look_like_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            local, at, domain = address.partition("@")
+            if not (local and at and "." in domain) or " " in address:
+                raise ValueError(f"'{address}' is not an email address")
+        return value
+
+
+class ProvinceWards(Frozen):
+    """All communes and wards of one province, from the ``vietnam-provinces`` package."""
+
+    province_code: int = Field(ge=1, le=99)
+    email_pattern: str | None = Field(
+        default=None, description="e.g. '{codename}@xaphuong.hanoi.example' — placeholders"
+    )
+
+
+class Group(Frozen):
+    """A named set of units, e.g. 'UBND các xã, phường' → 126 communes and wards."""
+
+    id: Identifier
+    name: str = Field(min_length=2)
+    name_en: str | None = None
+    members: tuple[Identifier, ...] = ()
+    wards_of: ProvinceWards | None = None
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> Group:
+        if not self.members and self.wards_of is None:
+            raise ValueError(f"group '{self.id}' is empty: give 'members' or 'wards_of'")
+        return self
+
+
+class DeadlineRule(Frozen):
+    """Day ``day`` of the anchor month; a day past the month's end means its last day."""
+
+    day: int = Field(ge=1, le=31)
+    anchor: Anchor = Anchor.LAST_MONTH
+    holiday_policy: HolidayPolicy | None = None  # None: the plan's default
+
+
+class Cadence(Frozen):
+    kind: CadenceKind
+    due: dt.date | None = None  # only for 'once'
+    only: tuple[int, ...] = Field(
+        default=(), description="restrict to these period numbers (quarter 1-4, half 1-2, month)"
+    )
+    deadline: DeadlineRule | None = None  # None: the plan's default for that kind
+
+    @model_validator(mode="after")
+    def _check(self) -> Cadence:
+        if self.kind is CadenceKind.ONCE:
+            if self.due is None:
+                raise ValueError("a one-off cadence needs 'due'")
+            if self.deadline is not None or self.only:
+                raise ValueError("a one-off cadence takes only 'due'")
+        elif self.due is not None:
+            raise ValueError(f"'due' is only for one-off duties, not '{self.kind}'")
+        limits = {
+            CadenceKind.MONTHLY: 12,
+            CadenceKind.QUARTERLY: 4,
+            CadenceKind.SEMIANNUAL: 2,
+            CadenceKind.YEARLY: 1,
+        }
+        top = limits.get(self.kind)
+        for number in self.only:
+            if top is None or not 1 <= number <= top:
+                raise ValueError(f"'only: {number}' does not fit a {self.kind} cadence")
+        if self.kind is CadenceKind.PERIODIC and self.deadline is not None:
+            raise ValueError("a periodic duty follows the reporting calendar: no own 'deadline'")
+        return self
+
+
+class ReportingEntry(Frozen):
+    """One line of the plan's reporting calendar (e.g. the 6-monthly report before 15/6)."""
+
+    id: Identifier
+    label: str
+    cadence: Cadence
+    source: str | None = None
+
+    @field_validator("cadence")
+    @classmethod
+    def _not_periodic(cls, value: Cadence) -> Cadence:
+        if value.kind in (CadenceKind.PERIODIC, CadenceKind.ONCE):
+            raise ValueError("a reporting calendar entry must be monthly/quarterly/6-monthly/yearly")
+        return value
+
+
+class Ladder(Frozen):
+    """Escalation ladder, in days relative to the effective deadline."""
+
+    day_count: DayCount = DayCount.WORKING
+    reminder_before: int = Field(default=3, ge=0, le=60)
+    overdue_notice_after: int = Field(default=1, ge=1, le=60)
+    standing_office_after: int = Field(default=5, ge=1, le=120)
+    steering_committee_after: int = Field(default=15, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Ladder:
+        if not (
+            self.overdue_notice_after < self.standing_office_after < self.steering_committee_after
+        ):
+            raise ValueError(
+                "the ladder must climb: overdue_notice_after < standing_office_after"
+                " < steering_committee_after"
+            )
+        return self
+
+
+class Indicator(Frozen):
+    id: Identifier
+    name: str
+    unit: str | None = None
+    target: float | None = None
+    target_text: str | None = None
+
+
+class Duty(Frozen):
+    id: Identifier
+    title: str = Field(min_length=3, max_length=200)
+    text: str = Field(min_length=3)
+    source: str = Field(
+        pattern=r"^[IVX]+(\.\d+)*(, (bullet|item|paragraph) [0-9a-zđ]+)?$",
+        description="citation of the source paragraph, e.g. 'IV.3, bullet 2'",
+    )
+    lead: tuple[Identifier, ...] = Field(min_length=1)
+    supporting: tuple[Identifier, ...] = ()
+    requested: tuple[Identifier, ...] = ()
+    owner_role: Role = Field(
+        default=Role.LEAD,
+        description="'requested' when the owners themselves are only requested (e.g. IV.10)",
+    )
+    cadence: Cadence
+    depends_on: tuple[Identifier, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+    ladder: Ladder | None = None  # per-duty override of the plan's ladder
+    assumption: str | None = None
+
+    @field_validator("owner_role")
+    @classmethod
+    def _owner_role(cls, value: Role) -> Role:
+        if value is Role.SUPPORT:
+            raise ValueError("owners are 'lead' or 'requested'")
+        return value
+
+
+class PlanPeriod(Frozen):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlanPeriod:
+        if self.end <= self.start:
+            raise ValueError("the plan period must end after it starts")
+        return self
+
+
+class PlanHeader(Frozen):
+    id: Identifier
+    number: str | None = None
+    title: str
+    issuer: str
+    issued: dt.date | None = None
+    period: PlanPeriod
+    timezone: str = "Asia/Ho_Chi_Minh"
+    standing_office: Identifier
+    steering_committee: Identifier
+    holiday_policy: HolidayPolicy = HolidayPolicy.NEXT_WORKING_DAY
+    support_lead_days: int = Field(
+        default=5, ge=0, le=30,
+        description="supporting units owe their input this many working days before the lead",
+    )
+    default_deadlines: dict[CadenceKind, DeadlineRule] = Field(default_factory=dict)
+    portal_email_domain: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}'") from None
+        return value
+
+
+class Plan(Frozen):
+    plan: PlanHeader
+    ladder: Ladder = Ladder()
+    agencies: tuple[Agency, ...] = Field(min_length=1)
+    groups: tuple[Group, ...] = ()
+    reporting_calendar: tuple[ReportingEntry, ...] = ()
+    duties: tuple[Duty, ...] = Field(min_length=1)
+
+    @property
+    def id(self) -> str:
+        return self.plan.id
+
+    def duty(self, duty_id: str) -> Duty:
+        for duty in self.duties:
+            if duty.id == duty_id:
+                return duty
+        raise KeyError(duty_id)
+
+    def agency(self, agency_id: str) -> Agency:
+        for agency in self.agencies:
+            if agency.id == agency_id:
+                return agency
+        raise KeyError(agency_id)
+
+    def ladder_for(self, duty: Duty) -> Ladder:
+        return duty.ladder or self.ladder
+
+    def deadline_rule(self, cadence: Cadence) -> DeadlineRule:
+        if cadence.deadline is not None:
+            return cadence.deadline
+        rule = self.plan.default_deadlines.get(cadence.kind)
+        return rule if rule is not None else DeadlineRule(day=15, anchor=Anchor.LAST_MONTH)

@@ -1,0 +1,144 @@
+"""Cross-reference checks of a parsed plan; each problem carries the path of the offending value."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from phancong.domain.calendar import occurrences
+from phancong.domain.plan import CadenceKind, Plan
+from phancong.domain.units import Directory, GroupCycle, UnknownReference, WardSource
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    message: str
+
+
+def check(plan: Plan, wards: WardSource) -> list[Problem]:
+    problems: list[Problem] = []
+    add = lambda path, msg: problems.append(Problem(path, msg))  # noqa: E731
+
+    def duplicates(items: list[tuple[Path, str]], what: str) -> None:
+        seen: Counter[str] = Counter()
+        for path, ident in items:
+            seen[ident] += 1
+            if seen[ident] == 2:
+                add(path, f"duplicate {what} id '{ident}'")
+
+    duplicates(
+        [(("agencies", i, "id"), a.id) for i, a in enumerate(plan.agencies)]
+        + [(("groups", i, "id"), g.id) for i, g in enumerate(plan.groups)],
+        "agency/group",
+    )
+    duplicates([(("duties", i, "id"), d.id) for i, d in enumerate(plan.duties)], "duty")
+    duplicates(
+        [(("reporting_calendar", i, "id"), e.id) for i, e in enumerate(plan.reporting_calendar)],
+        "reporting calendar",
+    )
+    for i, duty in enumerate(plan.duties):
+        duplicates(
+            [(("duties", i, "indicators", j, "id"), ind.id) for j, ind in enumerate(duty.indicators)],
+            "indicator",
+        )
+
+    agency_ids = {a.id for a in plan.agencies}
+    directory = Directory(plan, wards)
+    for i, agency in enumerate(plan.agencies):
+        if agency.parent is not None and agency.parent not in agency_ids:
+            add(("agencies", i, "parent"), f"unknown parent agency '{agency.parent}'")
+    for key in ("standing_office", "steering_committee"):
+        ref = getattr(plan.plan, key)
+        if ref not in agency_ids:
+            add(("plan", key), f"{key.replace('_', ' ')} '{ref}' is not a declared agency")
+
+    for i, group in enumerate(plan.groups):
+        for j, member in enumerate(group.members):
+            if member not in agency_ids and member not in directory.groups:
+                add(("groups", i, "members", j), f"unknown agency or group '{member}'")
+        try:
+            if not directory.expand(group.id):
+                add(("groups", i), f"group '{group.id}' expands to no unit")
+        except GroupCycle as cycle:
+            add(("groups", i), f"groups contain each other: {cycle}")
+        except UnknownReference:
+            pass  # reported above, member by member
+
+    duty_ids = {d.id for d in plan.duties}
+    for i, duty in enumerate(plan.duties):
+        for field in ("lead", "supporting", "requested"):
+            for j, ref in enumerate(getattr(duty, field)):
+                if ref not in agency_ids and ref not in directory.groups:
+                    add(("duties", i, field, j), f"unknown agency or group '{ref}'")
+        for j, dep in enumerate(duty.depends_on):
+            if dep not in duty_ids:
+                add(("duties", i, "depends_on", j), f"unknown duty '{dep}' in depends_on")
+            elif dep == duty.id:
+                add(("duties", i, "depends_on", j), f"duty '{duty.id}' depends on itself")
+        problems.extend(_deadline_problems(plan, i))
+
+    problems.extend(_dependency_cycles(plan))
+    return problems
+
+
+def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
+    duty = plan.duties[index]
+    period = plan.plan.period
+    where: Path = ("duties", index, "cadence")
+    if duty.cadence.kind is CadenceKind.PERIODIC and not plan.reporting_calendar:
+        return [Problem(where, "a periodic duty needs the plan's reporting_calendar, which is empty")]
+    if duty.cadence.kind is CadenceKind.ONCE:
+        assert duty.cadence.due is not None
+        if not period.start <= duty.cadence.due <= period.end:
+            return [
+                Problem(
+                    (*where, "due"),
+                    f"deadline {duty.cadence.due:%d/%m/%Y} is outside the plan period "
+                    f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
+                )
+            ]
+    dues = occurrences(plan, duty.cadence)
+    if not dues:
+        return [Problem(where, "this cadence yields no period inside the plan period")]
+    for due in dues:
+        if not period.start <= due.effective <= period.end:
+            return [
+                Problem(
+                    where,
+                    f"the {due.period.label} deadline {due.effective:%d/%m/%Y} is outside the plan"
+                    f" period {period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
+                )
+            ]
+    return []
+
+
+def _dependency_cycles(plan: Plan) -> list[Problem]:
+    graph = {d.id: [x for x in d.depends_on if x != d.id] for d in plan.duties}
+    index = {d.id: i for i, d in enumerate(plan.duties)}
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    problems: list[Problem] = []
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph.get(node, []):
+            if nxt not in graph:
+                continue
+            if state.get(nxt) == 1:
+                cycle = [*stack[stack.index(nxt):], nxt]
+                problems.append(
+                    Problem(
+                        ("duties", index[nxt], "depends_on"),
+                        "dependency cycle: " + " → ".join(cycle),
+                    )
+                )
+            elif nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for duty_id in graph:
+        if duty_id not in state:
+            visit(duty_id, [duty_id])
+    return problems
