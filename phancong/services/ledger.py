@@ -1,0 +1,503 @@
+"""Use cases on obligations: submit, accept, return, extend, waive; queries and roll-ups.
+
+Each action runs inside the caller's transaction, locks the obligation, checks the transition,
+and writes its audit entry with the change, so the two commit or fail together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy import Select, and_, case, exists, func, literal, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ColumnElement
+
+from phancong.adapters.orm import (
+    AuditRow,
+    DependencyRow,
+    DutyRow,
+    EscalationRow,
+    ExtensionRow,
+    ObligationRow,
+    OutboxItemRow,
+    OutboxRow,
+    PlanRow,
+    SubmissionRow,
+    UnitRow,
+)
+from phancong.domain.plan import Ladder
+from phancong.domain.status import CLOSED_STATES, State, Status, local_date, on_time
+from phancong.services.errors import Conflict, NotFound, Refused
+from phancong.services.materialize import ladder_dates
+
+NOTE_LIMIT = 10_000
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _plan(session: Session, plan_id: str) -> PlanRow:
+    plan = session.get(PlanRow, plan_id)
+    if plan is None:
+        raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
+    return plan
+
+
+def _snapshot(ob: ObligationRow) -> dict[str, Any]:
+    return {
+        "state": ob.state,
+        "effective_deadline": ob.effective_deadline.isoformat(),
+        "submitted_at": ob.submitted_at.isoformat() if ob.submitted_at else None,
+        "accepted_at": ob.accepted_at.isoformat() if ob.accepted_at else None,
+        "on_time": ob.on_time,
+    }
+
+
+def _audit(session: Session, ob: ObligationRow, actor: str, action: str, at: dt.datetime,
+           before: dict[str, Any], reason: str | None = None) -> None:
+    session.add(AuditRow(at=at, actor=actor, action=action, plan_id=ob.plan_id, entity="obligation",
+                         entity_id=str(ob.id), before=before, after=_snapshot(ob), reason=reason))
+
+
+def lock(session: Session, obligation_id: int) -> ObligationRow:
+    """Load an obligation for change, locking its row where the database can (PostgreSQL)."""
+    try:
+        ob = session.scalars(
+            select(ObligationRow).where(ObligationRow.id == obligation_id).with_for_update()
+        ).first()
+    except OperationalError as exc:  # lock timeout or serialisation failure
+        raise Conflict("Nghĩa vụ đang được người khác cập nhật, vui lòng thử lại",
+                       "The obligation is being changed by someone else; try again") from exc
+    if ob is None:
+        raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
+    return ob
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict("Nghĩa vụ vừa được người khác thay đổi; hãy tải lại và thử lại",
+                       "The obligation was changed concurrently; reload and try again") from exc
+
+
+STATE_VI = {
+    State.OPEN: "đang mở", State.SUBMITTED: "đã nộp, chờ duyệt", State.ACCEPTED: "đã được chấp nhận",
+    State.RETURNED: "đã bị trả lại", State.WAIVED: "đã được miễn", State.CANCELLED: "đã hủy",
+}
+
+
+def _refuse_state(ob: ObligationRow, action_vi: str, action_en: str) -> Refused:
+    state = State(ob.state)
+    return Refused(f"Không thể {action_vi}: nghĩa vụ {STATE_VI[state]}",
+                   f"Cannot {action_en}: the obligation is {state.value}")
+
+
+def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> None:
+    duty = session.get(DutyRow, ob.duty_id)
+    assert duty is not None
+    ladder_json = Ladder.model_validate(duty.ladder).model_dump_json()
+    (ob.remind_on, ob.overdue_on, ob.standing_office_on,
+     ob.steering_committee_on) = ladder_dates(deadline, ladder_json, ob.role)
+
+
+# ----------------------------------------------------------------------------- actions
+
+def _clean_indicators(duty: DutyRow, values: dict[str, Any] | None) -> dict[str, float]:
+    declared = {i["id"] for i in duty.indicators}
+    out: dict[str, float] = {}
+    for key, raw in (values or {}).items():
+        if key not in declared:
+            raise Refused(f"Chỉ tiêu '{key}' không thuộc nhiệm vụ này",
+                          f"Indicator '{key}' is not declared for this duty")
+        if raw is None or raw == "":
+            continue
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            raise Refused(f"Giá trị chỉ tiêu '{key}' phải là số", f"Indicator '{key}' must be a number") from None
+        if not math.isfinite(number):
+            raise Refused(f"Giá trị chỉ tiêu '{key}' không hợp lệ", f"Indicator '{key}' is not finite")
+        out[key] = number
+    return out
+
+
+def _clean_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    url = url.strip()
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 2000:
+        raise Refused("Đường dẫn minh chứng phải là địa chỉ http(s) hợp lệ",
+                      "The evidence link must be a valid http(s) URL")
+    return url
+
+
+def submit(session: Session, obligation_id: int, *, actor: str, at: dt.datetime, note: str = "",
+           indicator_values: dict[str, Any] | None = None, evidence_url: str | None = None) -> SubmissionRow:
+    ob = lock(session, obligation_id)
+    plan = _plan(session, ob.plan_id)
+    if ob.state not in (State.OPEN, State.RETURNED):
+        raise _refuse_state(ob, "báo cáo hoàn thành", "mark done")
+    if local_date(at, plan.timezone) < ob.period_start:
+        raise Refused(f"Kỳ {ob.period_label} chưa bắt đầu", f"Period {ob.period_label} has not started")
+    if len(note) > NOTE_LIMIT:
+        raise Refused(f"Ghi chú quá dài (tối đa {NOTE_LIMIT} ký tự)", f"Note too long (max {NOTE_LIMIT})")
+    duty = session.get(DutyRow, ob.duty_id)
+    assert duty is not None
+    values = _clean_indicators(duty, indicator_values)
+    before = _snapshot(ob)
+    sub = SubmissionRow(obligation_id=ob.id, submitted_by=actor, submitted_at=at, note=note,
+                        indicator_values=values, evidence_url=_clean_url(evidence_url))
+    session.add(sub)
+    ob.state, ob.submitted_at, ob.updated_at = State.SUBMITTED.value, at, at
+    _flush(session)
+    _audit(session, ob, actor, "obligation.submitted", at, before, reason=note[:500] or None)
+    return sub
+
+
+def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:
+    sub = session.scalars(
+        select(SubmissionRow).where(SubmissionRow.obligation_id == ob.id, SubmissionRow.review == "pending")
+        .order_by(SubmissionRow.id.desc())
+    ).first()
+    if sub is None:  # pragma: no cover - state and submissions are written together
+        raise Conflict("Không tìm thấy báo cáo chờ duyệt", "No pending submission")
+    return sub
+
+
+def accept(session: Session, obligation_id: int, *, actor: str, at: dt.datetime) -> SubmissionRow:
+    ob = lock(session, obligation_id)
+    if ob.state != State.SUBMITTED:
+        raise _refuse_state(ob, "chấp nhận", "accept")
+    plan = _plan(session, ob.plan_id)
+    sub = _pending(session, ob)
+    before = _snapshot(ob)
+    sub.review, sub.reviewed_by, sub.reviewed_at = "accepted", actor, at
+    ob.state, ob.accepted_at, ob.updated_at = State.ACCEPTED.value, at, at
+    ob.on_time = on_time(sub.submitted_at, ob.original_deadline, plan.timezone)
+    _flush(session)
+    _audit(session, ob, actor, "obligation.accepted", at, before)
+    return sub
+
+
+def return_(session: Session, obligation_id: int, *, actor: str, at: dt.datetime, reason: str) -> SubmissionRow:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("Cần nêu lý do trả lại", "A reason is required to return a submission")
+    ob = lock(session, obligation_id)
+    if ob.state != State.SUBMITTED:
+        raise _refuse_state(ob, "trả lại", "return")
+    sub = _pending(session, ob)
+    before = _snapshot(ob)
+    sub.review, sub.reviewed_by, sub.reviewed_at, sub.review_reason = "returned", actor, at, reason
+    ob.state, ob.submitted_at, ob.updated_at = State.RETURNED.value, None, at
+    _flush(session)
+    _audit(session, ob, actor, "obligation.returned", at, before, reason=reason)
+    return sub
+
+
+def extend(session: Session, obligation_id: int, *, actor: str, at: dt.datetime,
+           new_deadline: dt.date, reason: str) -> ExtensionRow:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("Cần nêu lý do gia hạn", "A reason is required to extend a deadline")
+    ob = lock(session, obligation_id)
+    if ob.state not in (State.OPEN, State.RETURNED, State.SUBMITTED):
+        raise _refuse_state(ob, "gia hạn", "extend")
+    if new_deadline <= ob.effective_deadline:
+        raise Refused(f"Hạn mới phải sau hạn hiện tại {ob.effective_deadline:%d/%m/%Y}",
+                      f"The new deadline must be after {ob.effective_deadline:%d/%m/%Y}")
+    plan = _plan(session, ob.plan_id)
+    if new_deadline > plan.period_end:
+        raise Refused("Hạn mới vượt quá thời gian của kế hoạch", "The new deadline is after the plan's end")
+    before = _snapshot(ob)
+    ext = ExtensionRow(obligation_id=ob.id, previous_deadline=ob.effective_deadline,
+                       new_deadline=new_deadline, reason=reason, approved_by=actor, created_at=at)
+    session.add(ext)
+    ob.effective_deadline, ob.updated_at = new_deadline, at
+    _ladder_update(session, ob, new_deadline)
+    _flush(session)
+    _audit(session, ob, actor, "obligation.extended", at, before, reason=reason)
+    return ext
+
+
+def waive(session: Session, obligation_id: int, *, actor: str, at: dt.datetime, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("Cần nêu lý do miễn", "A reason is required to waive an obligation")
+    ob = lock(session, obligation_id)
+    if ob.state in (State.ACCEPTED, State.WAIVED, State.CANCELLED):
+        raise _refuse_state(ob, "miễn", "waive")
+    before = _snapshot(ob)
+    ob.state, ob.closed_reason, ob.updated_at = State.WAIVED.value, reason, at
+    _flush(session)
+    _audit(session, ob, actor, "obligation.waived", at, before, reason=reason)
+
+
+# ----------------------------------------------------------------------------- status in SQL
+
+def blocked_expr() -> ColumnElement[bool]:
+    upstream = aliased(ObligationRow)
+    return exists().where(
+        DependencyRow.obligation_id == ObligationRow.id,
+        DependencyRow.upstream_id == upstream.id,
+        upstream.state.not_in([s.value for s in CLOSED_STATES]),
+    )
+
+
+def status_expr(as_of: dt.datetime, tz: str) -> ColumnElement[str]:
+    """The rules of :func:`phancong.domain.status.status_of`, as one SQL expression."""
+    day = local_date(as_of, tz)
+    o = ObligationRow
+    return case(
+        (o.state == State.CANCELLED.value, literal(Status.CANCELLED.value)),
+        (o.state == State.WAIVED.value, literal(Status.WAIVED.value)),
+        (and_(o.state == State.ACCEPTED.value, o.accepted_at <= as_of),
+         case((o.on_time.is_(True), literal(Status.COMPLETED_ON_TIME.value)),
+              else_=literal(Status.COMPLETED_LATE.value))),
+        (and_(o.state.in_([State.ACCEPTED.value, State.SUBMITTED.value]), o.submitted_at <= as_of),
+         literal(Status.SUBMITTED.value)),
+        (o.state == State.RETURNED.value, literal(Status.RETURNED.value)),
+        (o.period_start > day, literal(Status.NOT_OPEN.value)),
+        (blocked_expr(), literal(Status.BLOCKED.value)),
+        (o.effective_deadline < day, literal(Status.OVERDUE.value)),
+        else_=literal(Status.IN_PROGRESS.value),
+    )
+
+
+# ----------------------------------------------------------------------------- queries
+
+@dataclass(frozen=True)
+class ObligationView:
+    id: int
+    plan_id: str
+    duty_code: str
+    duty_title: str
+    source: str
+    unit_code: str
+    unit_name: str
+    role: str
+    period_label: str
+    period_start: dt.date
+    deadline: dt.date  # effective
+    original_deadline: dt.date
+    state: str
+    status: str
+    submitted_at: dt.datetime | None
+    days_left: int  # negative: days late
+    indicators: list[Any] = field(default_factory=list)
+
+
+def _view_query(as_of: dt.datetime, tz: str) -> Select[Any]:
+    return (
+        select(ObligationRow.id, ObligationRow.plan_id, DutyRow.code, DutyRow.title, DutyRow.source,
+               UnitRow.code, UnitRow.name, ObligationRow.role, ObligationRow.period_label,
+               ObligationRow.period_start, ObligationRow.effective_deadline,
+               ObligationRow.original_deadline, ObligationRow.state,
+               status_expr(as_of, tz).label("status"), ObligationRow.submitted_at, DutyRow.indicators)
+        .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+        .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+    )
+
+
+def _to_view(row: Any, day: dt.date) -> ObligationView:
+    return ObligationView(
+        id=row[0], plan_id=row[1], duty_code=row[2], duty_title=row[3], source=row[4],
+        unit_code=row[5], unit_name=row[6], role=row[7], period_label=row[8], period_start=row[9],
+        deadline=row[10], original_deadline=row[11], state=row[12], status=row[13],
+        submitted_at=row[14], days_left=(row[10] - day).days, indicators=list(row[15] or []),
+    )
+
+
+def find(session: Session, plan_id: str, as_of: dt.datetime, *, unit: str | None = None,
+         period: str | None = None, status: str | None = None, duty: str | None = None,
+         open_first: bool = True, limit: int = 500, offset: int = 0) -> list[ObligationView]:
+    plan = _plan(session, plan_id)
+    day = local_date(as_of, plan.timezone)
+    st = status_expr(as_of, plan.timezone)
+    query = _view_query(as_of, plan.timezone).where(ObligationRow.plan_id == plan_id)
+    if unit:
+        query = query.where(UnitRow.code == unit)
+    if period:
+        query = query.where(ObligationRow.period_label == period)
+    if duty:
+        query = query.where(DutyRow.code == duty)
+    if status:
+        query = query.where(st == status)
+    if open_first:
+        closed = case((ObligationRow.state.in_(["accepted", "waived", "cancelled"]), 1), else_=0)
+        query = query.order_by(closed, ObligationRow.effective_deadline, ObligationRow.id)
+    else:
+        query = query.order_by(ObligationRow.id)
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    return [_to_view(r, day) for r in rows]
+
+
+def get(session: Session, obligation_id: int, as_of: dt.datetime) -> ObligationView:
+    ob = session.get(ObligationRow, obligation_id)
+    if ob is None:
+        raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
+    plan = _plan(session, ob.plan_id)
+    row = session.execute(_view_query(as_of, plan.timezone).where(ObligationRow.id == obligation_id)).one()
+    return _to_view(row, local_date(as_of, plan.timezone))
+
+
+@dataclass(frozen=True)
+class Blocker:
+    obligation_id: int
+    upstream_id: int
+    unit_code: str
+    unit_name: str
+    duty_code: str
+
+
+def blockers(session: Session, obligation_ids: list[int]) -> dict[int, list[Blocker]]:
+    """Open upstream obligations each of the given obligations waits on."""
+    out: dict[int, list[Blocker]] = defaultdict(list)
+    if not obligation_ids:
+        return out
+    up = aliased(ObligationRow)
+    for start in range(0, len(obligation_ids), 5000):
+        chunk = obligation_ids[start:start + 5000]
+        rows = session.execute(
+            select(DependencyRow.obligation_id, up.id, UnitRow.code, UnitRow.name, DutyRow.code)
+            .join(up, up.id == DependencyRow.upstream_id)
+            .join(UnitRow, UnitRow.id == up.unit_id)
+            .join(DutyRow, DutyRow.id == up.duty_id)
+            .where(DependencyRow.obligation_id.in_(chunk),
+                   up.state.not_in([s.value for s in CLOSED_STATES]))
+            .order_by(UnitRow.code)
+        ).all()
+        for r in rows:
+            out[r[0]].append(Blocker(r[0], r[1], r[2], r[3], r[4]))
+    return out
+
+
+@dataclass
+class History:
+    view: ObligationView
+    duty_text: str
+    submissions: list[SubmissionRow]
+    extensions: list[ExtensionRow]
+    escalations: list[EscalationRow]
+    emails: list[OutboxRow]
+    audit: list[AuditRow]
+    blocked_by: list[Blocker]
+
+
+def history(session: Session, obligation_id: int, as_of: dt.datetime) -> History:
+    view = get(session, obligation_id, as_of)
+    ob = session.get(ObligationRow, obligation_id)
+    assert ob is not None
+    duty = session.get(DutyRow, ob.duty_id)
+    assert duty is not None
+    return History(
+        view=view,
+        duty_text=duty.text,
+        submissions=list(session.scalars(select(SubmissionRow).where(SubmissionRow.obligation_id == obligation_id).order_by(SubmissionRow.id))),
+        extensions=list(session.scalars(select(ExtensionRow).where(ExtensionRow.obligation_id == obligation_id).order_by(ExtensionRow.id))),
+        escalations=list(session.scalars(select(EscalationRow).where(EscalationRow.obligation_id == obligation_id).order_by(EscalationRow.rank))),
+        emails=list(session.scalars(select(OutboxRow).join(OutboxItemRow, OutboxItemRow.outbox_id == OutboxRow.id).where(OutboxItemRow.obligation_id == obligation_id).order_by(OutboxRow.id))),
+        audit=list(session.scalars(select(AuditRow).where(AuditRow.entity == "obligation", AuditRow.entity_id == str(obligation_id)).order_by(AuditRow.id))),
+        blocked_by=blockers(session, [obligation_id]).get(obligation_id, []),
+    )
+
+
+# ----------------------------------------------------------------------------- roll-ups
+
+@dataclass(frozen=True)
+class DutyRollup:
+    duty_code: str
+    title: str
+    source: str
+    period_label: str
+    total: int  # owed by owners (lead and requested), cancelled excluded
+    submitted: int  # marked done (awaiting review or accepted)
+    accepted: int
+    on_time: int
+    overdue: int
+    not_open: int
+
+
+def rollup_by_duty(session: Session, plan_id: str, as_of: dt.datetime,
+                   period: str | None = None) -> list[DutyRollup]:
+    """'x of N submitted' per duty and period."""
+    plan = _plan(session, plan_id)
+    st = status_expr(as_of, plan.timezone).label("st")
+    inner = (
+        select(ObligationRow.duty_id, ObligationRow.period_label, ObligationRow.period_start, st)
+        .where(ObligationRow.plan_id == plan_id, ObligationRow.role != "support",
+               ObligationRow.state != State.CANCELLED.value)
+    )
+    if period:
+        inner = inner.where(ObligationRow.period_label == period)
+    sub = inner.subquery()
+    count = lambda *values: func.sum(case((sub.c.st.in_(values), 1), else_=0))  # noqa: E731
+    rows = session.execute(
+        select(DutyRow.code, DutyRow.title, DutyRow.source, sub.c.period_label, func.count(),
+               count("submitted", "completed_on_time", "completed_late"),
+               count("completed_on_time", "completed_late"), count("completed_on_time"),
+               count("overdue"), count("not_open"), func.min(sub.c.period_start))
+        .join(DutyRow, DutyRow.id == sub.c.duty_id)
+        .group_by(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source, sub.c.period_label)
+        .order_by(func.min(sub.c.period_start), sub.c.period_label, DutyRow.id)
+    ).all()
+    return [DutyRollup(r[0], r[1], r[2], r[3], r[4], int(r[5] or 0), int(r[6] or 0), int(r[7] or 0),
+                       int(r[8] or 0), int(r[9] or 0)) for r in rows]
+
+
+@dataclass(frozen=True)
+class UnitRollup:
+    unit_code: str
+    unit_name: str
+    kind: str
+    due: int  # deadline passed or completed
+    on_time: int
+    late: int
+    overdue: int
+    open: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+
+def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[UnitRollup]:
+    """On-time rate per agency: accepted on time / obligations whose deadline passed or completed."""
+    plan = _plan(session, plan_id)
+    st = status_expr(as_of, plan.timezone).label("st")
+    sub = (
+        select(ObligationRow.unit_id, st)
+        .where(ObligationRow.plan_id == plan_id, ObligationRow.role != "support",
+               ObligationRow.state.not_in([State.CANCELLED.value, State.WAIVED.value]))
+        .subquery()
+    )
+    count = lambda *values: func.sum(case((sub.c.st.in_(values), 1), else_=0))  # noqa: E731
+    rows = session.execute(
+        select(UnitRow.code, UnitRow.name, UnitRow.kind,
+               count("completed_on_time", "completed_late", "overdue"),
+               count("completed_on_time"), count("completed_late"), count("overdue"),
+               count("in_progress", "blocked", "submitted", "returned"))
+        .join(UnitRow, UnitRow.id == sub.c.unit_id)
+        .group_by(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
+        .order_by(UnitRow.kind, UnitRow.code)
+    ).all()
+    return [UnitRollup(r[0], r[1], r[2], int(r[3] or 0), int(r[4] or 0), int(r[5] or 0),
+                       int(r[6] or 0), int(r[7] or 0)) for r in rows]
+
+
+def status_counts(session: Session, plan_id: str, as_of: dt.datetime,
+                  period: str | None = None) -> dict[str, int]:
+    plan = _plan(session, plan_id)
+    st = status_expr(as_of, plan.timezone)
+    query = select(st, func.count()).where(ObligationRow.plan_id == plan_id).group_by(st)
+    if period:
+        query = query.where(ObligationRow.period_label == period)
+    return {str(k): int(v) for k, v in session.execute(query).all()}

@@ -1,0 +1,74 @@
+"""Validated settings from the environment (prefix ``PHANCONG_``). Nothing is read at import."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "responsibilities" / "hanoi-2026-2030.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PHANCONG_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("phancong")))
+    database_url: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    secret_key: SecretStr | None = None
+    portal_url: str = "http://127.0.0.1:8000"
+    portal_host: str = "127.0.0.1"
+    portal_port: int = 8000
+    prefect_ui_url: str | None = None
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout: float = 10.0
+    smtp_block: str | None = Field(
+        default=None, description="name of a prefect-email EmailServerCredentials block"
+    )
+    mail_from: str = "Thường trực Ban Chỉ đạo <thuongtruc@phancong.localhost>"
+    mail_dir: Path | None = Field(default=None, description="capture mail as .eml files here")
+
+    @model_validator(mode="after")
+    def _safe_in_production(self) -> Settings:
+        if self.environment == "production":
+            key = self.secret_key.get_secret_value() if self.secret_key else ""
+            if len(key) < 32:
+                raise ValueError("PHANCONG_SECRET_KEY of at least 32 characters is required in production")
+            if self.database_url is None:
+                raise ValueError("PHANCONG_DATABASE_URL is required in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+pysqlite:///{self.data_dir / 'phancong.db'}"
+
+    def signing_key(self) -> str:
+        """The portal's signing key; in development one is generated once and kept on disk."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
