@@ -424,6 +424,7 @@ class DutyRollup:
     on_time: int
     overdue: int
     not_open: int
+    deadline: dt.date  # the period's earliest effective deadline
 
 
 def rollup_by_duty(session: Session, plan_id: str, as_of: dt.datetime,
@@ -432,7 +433,7 @@ def rollup_by_duty(session: Session, plan_id: str, as_of: dt.datetime,
     plan = _plan(session, plan_id)
     st = status_expr(as_of, plan.timezone).label("st")
     inner = (
-        select(ObligationRow.duty_id, ObligationRow.period_label, ObligationRow.period_start, st)
+        select(ObligationRow.duty_id, ObligationRow.period_label, ObligationRow.effective_deadline, st)
         .where(ObligationRow.plan_id == plan_id, ObligationRow.role != "support",
                ObligationRow.state != State.CANCELLED.value)
     )
@@ -444,13 +445,13 @@ def rollup_by_duty(session: Session, plan_id: str, as_of: dt.datetime,
         select(DutyRow.code, DutyRow.title, DutyRow.source, sub.c.period_label, func.count(),
                count("submitted", "completed_on_time", "completed_late"),
                count("completed_on_time", "completed_late"), count("completed_on_time"),
-               count("overdue"), count("not_open"), func.min(sub.c.period_start))
+               count("overdue"), count("not_open"), func.min(sub.c.effective_deadline))
         .join(DutyRow, DutyRow.id == sub.c.duty_id)
         .group_by(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source, sub.c.period_label)
-        .order_by(func.min(sub.c.period_start), sub.c.period_label, DutyRow.id)
+        .order_by(func.min(sub.c.effective_deadline), sub.c.period_label, DutyRow.id)
     ).all()
     return [DutyRollup(r[0], r[1], r[2], r[3], r[4], int(r[5] or 0), int(r[6] or 0), int(r[7] or 0),
-                       int(r[8] or 0), int(r[9] or 0)) for r in rows]
+                       int(r[8] or 0), int(r[9] or 0), r[10]) for r in rows]
 
 
 @dataclass(frozen=True)

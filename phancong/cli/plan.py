@@ -1,0 +1,165 @@
+"""``phancong plan …``: validate, show, calendar and coverage of declared plans."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from phancong.adapters.loader import PlanError, directory, load
+from phancong.adapters.seed import coverage as seed_coverage
+from phancong.adapters.seed import read as read_seed
+from phancong.cli._common import default_plan, fail, load_plan
+from phancong.domain.calendar import holiday_name, occurrences, period_title
+from phancong.domain.plan import Plan, Role
+
+plan_app = typer.Typer(help="Kế hoạch / declared plans: validate, show, calendar, coverage.",
+                       no_args_is_help=True)
+
+PlanFile = Annotated[Path, typer.Argument(help="Plan file (YAML) in responsibilities/.")]
+MARKS = {Role.LEAD: "C", Role.SUPPORT: "P", Role.REQUESTED: "Đ"}
+
+
+def _width(text: str) -> int:
+    return sum(0 if unicodedata.combining(ch) else 1 for ch in unicodedata.normalize("NFC", text))
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(_width(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
+    lines = ["  ".join(_pad(h, w) for h, w in zip(header, widths, strict=False)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(_pad(str(c), w) for c, w in zip(row, widths, strict=False)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@plan_app.command("validate")
+def validate(files: Annotated[list[Path], typer.Argument(help="Plan files to check.")]) -> None:
+    """Check plan files; print every problem as FILE:LINE: message and exit non-zero."""
+    failed = False
+    for path in files:
+        try:
+            plan = load(path)
+        except PlanError as exc:
+            failed = True
+            typer.secho(str(exc), fg=typer.colors.RED, err=True)
+            continue
+        units = len(directory(plan).all_units())
+        typer.echo(f"{path}: OK — {len(plan.duties)} duties, {len(plan.agencies)} agencies, "
+                   f"{units} units after expanding groups")
+    if failed:
+        raise typer.Exit(2)
+
+
+def _owner_refs(plan: Plan) -> list[str]:
+    seen: dict[str, None] = {}
+    for duty in plan.duties:
+        for ref in (*duty.lead, *duty.requested, *duty.supporting):
+            seen.setdefault(ref, None)
+    return list(seen)
+
+
+def _name(plan: Plan, ref: str, sizes: dict[str, int]) -> str:
+    for agency in plan.agencies:
+        if agency.id == ref:
+            return agency.short or agency.name
+    for group in plan.groups:
+        if group.id == ref:
+            return f"{group.name} ({sizes[ref]})"
+    return ref
+
+
+@plan_app.command("show")
+def show(file: PlanFile = default_plan()) -> None:  # noqa: B008
+    """Print the responsibility matrix: owners × duties (C chủ trì, P phối hợp, Đ đề nghị)."""
+    plan = load_plan(file)
+    d = directory(plan)
+    sizes = {g.id: len(d.expand(g.id)) for g in plan.groups}
+    header = plan.plan
+    typer.echo(f"{header.title}\n{header.issuer} · {header.number or 'không số'} · "
+               f"{header.period.start:%d/%m/%Y}–{header.period.end:%d/%m/%Y}\n")
+    typer.echo("Nhiệm vụ / duties:")
+    typer.echo(table([[str(i), duty.id, duty.source, duty.cadence.kind.value, duty.title[:70]]
+                      for i, duty in enumerate(plan.duties, 1)],
+                     ["#", "id", "trích dẫn", "chu kỳ", "nhiệm vụ"]))
+    refs = _owner_refs(plan)
+    rows = []
+    counts: dict[str, Counter[str]] = {}
+    for ref in refs:
+        marks = []
+        tally: Counter[str] = Counter()
+        for duty in plan.duties:
+            mark = "·"
+            if ref in duty.lead:
+                mark = MARKS[duty.owner_role]
+            elif ref in duty.requested:
+                mark = MARKS[Role.REQUESTED]
+            elif ref in duty.supporting:
+                mark = MARKS[Role.SUPPORT]
+            marks.append(mark)
+            if mark != "·":
+                tally[mark] += 1
+        counts[ref] = tally
+        rows.append([_name(plan, ref, sizes)[:34], "".join(marks)])
+    typer.echo("\nMa trận / matrix (cột = số thứ tự nhiệm vụ ở trên; C chủ trì, P phối hợp, Đ đề nghị):")
+    ruler = "".join(str(i % 10) for i in range(1, len(plan.duties) + 1))
+    typer.echo(table(rows, ["đơn vị", ruler]))
+    typer.echo("\nSố nhiệm vụ theo đơn vị / duties per owner:")
+    typer.echo(table([[_name(plan, r, sizes)[:50], str(counts[r]["C"]), str(counts[r]["P"]),
+                       str(counts[r]["Đ"]), str(sum(counts[r].values()))] for r in refs],
+                     ["đơn vị", "chủ trì", "phối hợp", "đề nghị", "tổng"]))
+
+
+@plan_app.command("calendar")
+def calendar(file: PlanFile = default_plan(),  # noqa: B008
+             year: Annotated[int, typer.Option(help="Calendar year to list.")] = 2026) -> None:
+    """Every deadline of YEAR, after the holiday policy (moved dates are marked)."""
+    plan = load_plan(file)
+    rows = []
+    for duty in plan.duties:
+        for due in occurrences(plan, duty.cadence):
+            if due.effective.year != year:
+                continue
+            moved = ""
+            if due.effective != due.nominal:
+                why = holiday_name(due.nominal) or ("thứ Bảy" if due.nominal.weekday() == 5 else "Chủ nhật"
+                                                    if due.nominal.weekday() == 6 else "")
+                moved = f"dời từ {due.nominal:%d/%m} ({why})"
+            rows.append((due.effective, duty.source, [f"{due.effective:%d/%m/%Y}", period_title(due.period.label),
+                                                     duty.source, duty.title[:60], moved]))
+    if not rows:
+        fail(f"no deadline in {year} (plan period {plan.plan.period.start:%Y}–{plan.plan.period.end:%Y})")
+    rows.sort(key=lambda r: (r[0], r[1]))
+    typer.echo(table([r[2] for r in rows], ["hạn", "kỳ", "trích dẫn", "nhiệm vụ", "ghi chú"]))
+    typer.echo(f"\n{len(rows)} deadlines in {year}.")
+
+
+@plan_app.command("coverage")
+def coverage(file: PlanFile,
+             seed: Annotated[Path, typer.Option(help="The source text the plan encodes.")]) -> None:
+    """Which paragraphs of the source text are declared as duties, and which are not."""
+    plan = load_plan(file)
+    if not seed.exists():
+        fail(f"{seed}: file not found", 2)
+    result = seed_coverage(read_seed(seed), {d.source for d in plan.duties})
+    cited: dict[str, list[str]] = {}
+    for duty in plan.duties:
+        cited.setdefault(duty.source, []).append(duty.id)
+    typer.echo(f"Declared ({len(result.declared)}):")
+    for p in result.declared:
+        typer.echo(f"  ✓ {p.citation:<22} {', '.join(cited.get(p.citation, ['(via its item)']))}")
+    typer.echo(f"\nNot declared ({len(result.missing)}):")
+    for p in result.missing:
+        typer.echo(f"  ✗ {p.citation:<22} line {p.line}: {p.text[:70]}")
+    if result.unknown:
+        typer.echo(f"\nCited but not found in the text: {', '.join(result.unknown)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(plan_app, name="plan")
