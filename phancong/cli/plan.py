@@ -161,5 +161,18 @@ def coverage(file: PlanFile,
         typer.echo(f"\nCited but not found in the text: {', '.join(result.unknown)}")
 
 
+
+@plan_app.command("assumptions")
+def assumptions(files: Annotated[list[Path], typer.Argument(help="Plan files.")]) -> None:
+    """List, as Markdown, every choice a plan file made where its source text is vague."""
+    for path in files:
+        plan = load_plan(path)
+        typer.echo(f"#### {plan.plan.title[:90]}{'…' if len(plan.plan.title) > 90 else ''} (`{path.name}`)\n")
+        for duty in plan.duties:
+            if duty.assumption:
+                typer.echo(f"- `{duty.id}` ({duty.source}): {duty.assumption}")
+        typer.echo("")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(plan_app, name="plan")

@@ -1,0 +1,159 @@
+"""Render a :class:`~phancong.services.notices.Notice` into subject, plain text and HTML.
+
+The wording lives in the templates: ``templates/email/<lang>/<kind>.txt`` holds a letter's
+subject, opening and closing (written once, used by both parts), ``_words.txt`` the shared
+labels of a language, and ``_layout.txt`` / ``_layout.html`` the two bodies. This module only
+prepares what the templates show: items grouped by escalation level, then by agency.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from phancong.mail.templating import DISPLAY_TZ, environment, language
+from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, RenderedMail
+
+SUBJECT_LIMIT = 120
+SUBJECT_TAG = "phancong"
+
+# most urgent first: the reader sees what matters before what can wait
+LEVEL_ORDER = (
+    Level.STEERING_COMMITTEE.value,
+    Level.STANDING_OFFICE.value,
+    Level.OVERDUE.value,
+    "blocker",
+    Level.REMINDER.value,
+)
+# levels whose items belong to many agencies: counted and listed per agency
+BY_UNIT_LEVELS = (Level.STANDING_OFFICE.value, Level.STEERING_COMMITTEE.value)
+
+
+@dataclass(frozen=True)
+class UnitGroup:
+    code: str
+    name: str
+    items: tuple[NoticeItem, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True)
+class LevelGroup:
+    level: str
+    items: tuple[NoticeItem, ...]
+    units: tuple[UnitGroup, ...]
+    by_unit: bool
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+
+def obligation_link(portal_url: str, obligation_id: int) -> str:
+    """The portal page of an obligation (used when the sweep gave no signed link)."""
+    return f"{portal_url.rstrip('/')}/obligations/{obligation_id}" if portal_url else ""
+
+
+def _item_key(item: NoticeItem) -> tuple[object, ...]:
+    return (item.deadline, item.period_label, item.duty_code, item.unit_name, item.obligation_id)
+
+
+def _by_unit(items: Iterable[NoticeItem]) -> tuple[UnitGroup, ...]:
+    units: dict[str, list[NoticeItem]] = {}
+    names: dict[str, str] = {}
+    for item in items:
+        units.setdefault(item.unit_code, []).append(item)
+        names[item.unit_code] = item.unit_name
+    groups = [UnitGroup(code, names[code], tuple(sorted(found, key=_item_key)))
+              for code, found in units.items()]
+    groups.sort(key=lambda g: (-g.count, g.name, g.code))
+    return tuple(groups)
+
+
+def group_items(notice: Notice) -> tuple[LevelGroup, ...]:
+    """The notice's items by level (most urgent first), and within a level by agency."""
+    items = [
+        item if item.link else dataclasses.replace(
+            item, link=obligation_link(notice.portal_url, item.obligation_id))
+        for item in notice.items
+    ]
+    levels: dict[str, list[NoticeItem]] = {}
+    for item in items:
+        levels.setdefault(item.level, []).append(item)
+    rank = {level: i for i, level in enumerate(LEVEL_ORDER)}
+    out = []
+    for level in sorted(levels, key=lambda lv: (rank.get(lv, len(rank)), lv)):
+        units = _by_unit(levels[level])
+        by_unit = level in BY_UNIT_LEVELS or notice.kind is NoticeKind.DIGEST
+        found = tuple(i for u in units for i in u.items) if by_unit else tuple(
+            sorted(levels[level], key=_item_key))
+        out.append(LevelGroup(level, found, units, by_unit))
+    return tuple(out)
+
+
+def context(notice: Notice) -> dict[str, object]:
+    """Everything a notice's templates may use."""
+    lang = language(notice.language)
+    groups = group_items(notice)
+    items = tuple(i for g in groups for i in g.items)
+    local = notice.as_of.astimezone(ZoneInfo(DISPLAY_TZ)) if notice.as_of.tzinfo else notice.as_of
+    iso = local.date().isocalendar()
+    deadlines = sorted({i.deadline for i in items})
+    return {
+        "lang": lang,
+        "kind": notice.kind.value,
+        "notice": notice,
+        "plan_id": notice.plan_id,
+        "plan_title": notice.plan_title,
+        "recipient_name": notice.recipient_name,
+        "portal_url": notice.portal_url.rstrip("/"),
+        "as_of": local,
+        "week": f"{iso.week:02d}/{iso.year}",
+        "groups": groups,
+        "items": items,
+        "total": len(items),
+        "counts": {g.level: g.count for g in groups},
+        "unit_count": len({i.unit_code for i in items}),
+        "deadlines": deadlines,
+        "first_deadline": deadlines[0] if deadlines else None,
+        "review": notice.review or "",
+        "reason": notice.reason or "",
+        "summary": dict(notice.summary),
+        "tag": f"[{SUBJECT_TAG} · {notice.plan_id}]" if notice.plan_id else f"[{SUBJECT_TAG}]",
+    }
+
+
+def clean_subject(text: str, limit: int = SUBJECT_LIMIT) -> str:
+    """One line, at most ``limit`` characters (cut at a word, with an ellipsis)."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:–-") + "…"
+
+
+def _tidy_text(text: str) -> str:
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip() + "\n"
+
+
+def render_notice(notice: Notice) -> RenderedMail:
+    """Subject, plain-text and HTML parts of one notice (implements ``Renderer``)."""
+    env = environment()
+    ctx = context(notice)
+    letter = env.get_template(f"email/{ctx['lang']}/{notice.kind.value}.txt").make_module(ctx)
+    subject = clean_subject(f"{ctx['tag']} {letter.subject()}")  # type: ignore[attr-defined]
+    ctx["subject"] = subject
+    text = env.get_template("email/_layout.txt").render(ctx)
+    html = env.get_template("email/_layout.html").render(ctx)
+    return RenderedMail(subject=subject, text=_tidy_text(text), html=html)

@@ -1,0 +1,147 @@
+"""The one Jinja2 environment for every template of the project (email, portal, reports).
+
+Templates live in the repository's ``templates/`` directory; partials are prefixed ``_``.
+HTML is autoescaped, undefined names are errors. The environment is built on first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import textwrap
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+import phancong
+from phancong.domain.calendar import period_title
+from phancong.domain.status import LABELS, Status
+
+TEMPLATES_DIR = Path(phancong.__file__).resolve().parent.parent / "templates"
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+DISPLAY_TZ = "Asia/Ho_Chi_Minh"
+
+
+def language(value: str | None) -> str:
+    """A supported language code; anything else falls back to Vietnamese."""
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _lang(context: Context) -> str:
+    value = context.get("lang")
+    return language(value if isinstance(value, str) else None)
+
+
+def format_date(value: dt.date | dt.datetime | None, tz: str = DISPLAY_TZ) -> str:
+    """dd/mm/YYYY; an aware datetime is shown as its local date in ``tz``."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(ZoneInfo(tz))
+        value = value.date()
+    return f"{value:%d/%m/%Y}"
+
+
+def format_datetime(value: dt.datetime | None, tz: str = DISPLAY_TZ) -> str:
+    """dd/mm/YYYY HH:MM in local time."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(tz))
+    return f"{value:%d/%m/%Y %H:%M}"
+
+
+@pass_context
+def _period(context: Context, label: str, lang: str | None = None) -> str:
+    return period_title(label, language(lang) if lang else _lang(context))
+
+
+@pass_context
+def _status(context: Context, value: str, lang: str | None = None) -> str:
+    try:
+        vi, en = LABELS[Status(value)]
+    except ValueError:
+        return value
+    return vi if (language(lang) if lang else _lang(context)) == "vi" else en
+
+
+@pass_context
+def _number(context: Context, value: int | float, lang: str | None = None) -> str:
+    """Thousands separated the local way: 3.321 in Vietnamese, 3,321 in English."""
+    text = f"{value:,}"
+    if (language(lang) if lang else _lang(context)) == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+@pass_context
+def _t(context: Context, vi: str, en: str) -> str:
+    """Pick the Vietnamese or English text by the template's ``lang``."""
+    return vi if _lang(context) == "vi" else en
+
+
+def wrap(text: str, width: int = 76, indent: str = "", first: str | None = None) -> str:
+    """Wrap each paragraph of plain text; never breaks words or links."""
+    out = []
+    for para in re.split(r"\n\s*\n", str(text).strip()):
+        lines = [" ".join(line.split()) for line in para.splitlines()]
+        out.append(textwrap.fill(
+            " ".join(line for line in lines if line), width=width,
+            initial_indent=indent if first is None else first, subsequent_indent=indent,
+            break_long_words=False, break_on_hyphens=False,
+        ))
+    return "\n\n".join(out)
+
+
+def paragraphs(text: str) -> Markup:
+    """Plain text → escaped HTML paragraphs (blank lines separate paragraphs)."""
+    parts = [p.strip() for p in re.split(r"\n\s*\n", str(text).strip()) if p.strip()]
+    return Markup("\n").join(
+        Markup('<p style="margin:0 0 12px;">{}</p>').format(Markup(" ").join(
+            escape(" ".join(line.split())) for line in p.splitlines() if line.strip()
+        )) for p in parts
+    )
+
+
+def roman(number: int) -> str:
+    values = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+    out = ""
+    for value, numeral in values:
+        while number >= value:
+            out += numeral
+            number -= value
+    return out
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The shared environment (built once, on first call)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"),
+                                     default_for_string=True, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    filters: dict[str, Any] = {
+        "date": format_date,
+        "datetime": format_datetime,
+        "period": _period,
+        "status": _status,
+        "number": _number,
+        "wrap": wrap,
+        "paragraphs": paragraphs,
+        "roman": roman,
+    }
+    env.filters.update(filters)
+    env.globals.update({"LANGUAGES": LANGUAGES, "DEFAULT_LANGUAGE": DEFAULT_LANGUAGE, "t": _t})
+    return env

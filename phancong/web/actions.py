@@ -1,0 +1,95 @@
+"""The obligation actions as the portal, the JSON API and the CLI perform them.
+
+One transaction per action: authorise (scope and role), call the ledger, and — for accept and
+return — let the mail package queue the review notice in the same transaction when it exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from phancong.adapters.db import transaction
+from phancong.services import ledger
+from phancong.services.errors import Refused
+from phancong.web.authz import Action, Principal, authorize
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+REASON_LIMIT = 2000
+
+
+def clean_text(value: str | None) -> str:
+    """Drop control characters (a NUL breaks PostgreSQL text) and normalise newlines."""
+    return _CONTROL.sub("", (value or "").replace("\r\n", "\n")).strip()
+
+
+def _reason(value: str | None) -> str:
+    text = clean_text(value)
+    if len(text) > REASON_LIMIT:
+        raise Refused(f"Lý do quá dài (tối đa {REASON_LIMIT} ký tự)",
+                      f"Reason too long (max {REASON_LIMIT} characters)")
+    return text
+
+
+def review_notifier() -> Callable[..., Any] | None:
+    """``phancong.mail.review.notify_review`` when the mail package provides it, else None."""
+    try:
+        module = importlib.import_module("phancong.mail.review")
+    except ImportError as exc:
+        if exc.name not in ("phancong.mail", "phancong.mail.review"):
+            log.warning("phancong.mail.review could not be imported: %s", exc)
+        return None
+    notify = getattr(module, "notify_review", None)
+    return notify if callable(notify) else None
+
+
+def perform(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    obligation_id: int,
+    action: Action,
+    *,
+    now: dt.datetime,
+    portal_url: str,
+    note: str | None = None,
+    indicator_values: Mapping[str, Any] | None = None,
+    evidence_url: str | None = None,
+    reason: str | None = None,
+    new_deadline: dt.date | None = None,
+) -> None:
+    """Do ``action`` as ``principal``; raises a LedgerError the caller turns into a message."""
+    if action is Action.VIEW:
+        raise ValueError("VIEW is not an action to perform")
+    with transaction(factory) as session:
+        authorize(session, principal, obligation_id, action)
+        actor = principal.email
+        if action is Action.SUBMIT:
+            ledger.submit(session, obligation_id, actor=actor, at=now, note=clean_text(note),
+                          indicator_values=dict(indicator_values or {}),
+                          evidence_url=clean_text(evidence_url) or None)
+        elif action is Action.ACCEPT:
+            ledger.accept(session, obligation_id, actor=actor, at=now)
+        elif action is Action.RETURN:
+            ledger.return_(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
+        elif action is Action.EXTEND:
+            if new_deadline is None:
+                raise Refused("Cần nhập hạn mới", "A new deadline is required")
+            ledger.extend(session, obligation_id, actor=actor, at=now, new_deadline=new_deadline,
+                          reason=_reason(reason))
+        elif action is Action.WAIVE:
+            ledger.waive(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
+        if action in (Action.ACCEPT, Action.RETURN):
+            notify = review_notifier()
+            if notify is not None:
+                notify(session, obligation_id,
+                       review="accepted" if action is Action.ACCEPT else "returned",
+                       reason=_reason(reason) if action is Action.RETURN else None,
+                       now=now, portal_url=portal_url)

@@ -1,0 +1,247 @@
+"""The portal's words, Vietnamese first and English second, and how dates and times are shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from phancong.domain.calendar import period_title
+from phancong.domain.status import LABELS, Status
+
+LANGS = ("vi", "en")
+DEFAULT_LANG = "vi"
+TZ = "Asia/Ho_Chi_Minh"
+
+CATALOG: dict[str, tuple[str, str]] = {
+    # layout
+    "app.name": ("Phân công – Theo dõi thực hiện kế hoạch", "Phancong – plan follow-up"),
+    "app.short": ("Phân công", "Phancong"),
+    "nav.mine": ("Nhiệm vụ của tôi", "My obligations"),
+    "nav.obligations": ("Danh sách nhiệm vụ", "Obligations"),
+    "nav.matrix": ("Ma trận theo dõi", "Matrix"),
+    "nav.fanout": ("Xã, phường", "Communes"),
+    "nav.review": ("Duyệt báo cáo", "Review queue"),
+    "nav.account": ("Tài khoản", "Account"),
+    "nav.prefect": ("Prefect (luồng công việc)", "Prefect UI"),
+    "nav.logout": ("Đăng xuất", "Log out"),
+    "nav.skip": ("Bỏ qua đến nội dung", "Skip to content"),
+    "lang.switch": ("English", "Tiếng Việt"),
+    # login
+    "login.title": ("Đăng nhập", "Log in"),
+    "login.email": ("Email", "Email"),
+    "login.password": ("Mật khẩu", "Password"),
+    "login.submit": ("Đăng nhập", "Log in"),
+    "login.failed": ("Email hoặc mật khẩu không đúng", "Wrong email or password"),
+    "login.rate_limited": ("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.",
+                           "Too many failed logins. Please try again in 15 minutes."),
+    "login.hint": ("Chưa có mật khẩu? Hãy dùng liên kết đăng nhập được gửi qua email.",
+                   "No password? Use the login link sent to you by email."),
+    "login.link_title": ("Đăng nhập bằng liên kết", "Log in with a link"),
+    "login.link_as": ("Đăng nhập với tài khoản", "Log in as"),
+    "login.link_submit": ("Tiếp tục", "Continue"),
+    "login.link_invalid": ("Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn",
+                           "The login link is invalid, already used or expired"),
+    "login.logged_out": ("Bạn đã đăng xuất.", "You have logged out."),
+    # obligations list
+    "list.title": ("Nhiệm vụ của đơn vị", "Obligations of the unit"),
+    "list.title_all": ("Danh sách nhiệm vụ", "Obligations"),
+    "list.empty": ("Không có nhiệm vụ nào phù hợp.", "No obligations match."),
+    "list.more": ("Trang sau", "Next page"),
+    "list.prev": ("Trang trước", "Previous page"),
+    "col.id": ("Số", "No."),
+    "col.duty": ("Nhiệm vụ", "Duty"),
+    "col.citation": ("Căn cứ", "Citation"),
+    "col.unit": ("Đơn vị", "Unit"),
+    "col.role": ("Vai trò", "Role"),
+    "col.period": ("Kỳ", "Period"),
+    "col.deadline": ("Hạn", "Deadline"),
+    "col.original_deadline": ("Hạn ban đầu", "Original deadline"),
+    "col.status": ("Tình trạng", "Status"),
+    "col.days": ("Thời gian", "Time"),
+    "col.submitted": ("Đã nộp", "Submitted"),
+    "col.on_time_rate": ("Tỷ lệ đúng hạn", "On-time rate"),
+    "col.progress": ("Đã nộp / tổng số", "Submitted / total"),
+    "col.overdue": ("Quá hạn", "Overdue"),
+    "col.when": ("Thời điểm", "When"),
+    "col.actor": ("Người thực hiện", "By"),
+    "col.action": ("Thao tác", "Action"),
+    "col.reason": ("Lý do", "Reason"),
+    "col.note": ("Ghi chú", "Note"),
+    "col.recipients": ("Người nhận", "Recipients"),
+    "col.subject": ("Tiêu đề", "Subject"),
+    "col.level": ("Bước", "Step"),
+    "col.review": ("Kết quả duyệt", "Review"),
+    "col.evidence": ("Minh chứng", "Evidence"),
+    "col.indicators": ("Chỉ tiêu", "Indicators"),
+    "col.email": ("Email", "Email"),
+    "col.name": ("Họ tên", "Name"),
+    "col.plan": ("Kế hoạch", "Plan"),
+    "days.left": ("còn {n} ngày", "{n} days left"),
+    "days.today": ("hạn hôm nay", "due today"),
+    "days.late": ("quá hạn {n} ngày", "{n} days late"),
+    # filters
+    "filter.plan": ("Kế hoạch", "Plan"),
+    "filter.year": ("Năm", "Year"),
+    "filter.period": ("Kỳ báo cáo", "Period"),
+    "filter.status": ("Tình trạng", "Status"),
+    "filter.unit": ("Đơn vị", "Unit"),
+    "filter.kind": ("Loại đơn vị", "Kind of unit"),
+    "filter.q": ("Tìm đơn vị", "Find unit"),
+    "filter.duty": ("Nhiệm vụ", "Duty"),
+    "filter.any": ("Tất cả", "All"),
+    "filter.apply": ("Lọc", "Filter"),
+    "filter.reset": ("Bỏ lọc", "Reset"),
+    # obligation page
+    "ob.title": ("Nhiệm vụ số {id}", "Obligation {id}"),
+    "ob.text": ("Nội dung nhiệm vụ", "What the plan says"),
+    "ob.blocked_by": ("Đang chờ đơn vị khác hoàn thành", "Waiting on"),
+    "ob.submit": ("Báo cáo hoàn thành", "Mark done"),
+    "ob.submit_button": ("Gửi báo cáo", "Submit"),
+    "ob.note": ("Ghi chú, kết quả thực hiện", "Note, what was done"),
+    "ob.evidence": ("Đường dẫn minh chứng (không bắt buộc)", "Evidence link (optional)"),
+    "ob.indicators": ("Giá trị chỉ tiêu", "Indicator values"),
+    "ob.target": ("mục tiêu", "target"),
+    "ob.submissions": ("Các lần báo cáo", "Submissions"),
+    "ob.extensions": ("Gia hạn", "Extensions"),
+    "ob.escalations": ("Các bước nhắc nhở, đôn đốc", "Reminders and escalations"),
+    "ob.emails": ("Email đã gửi", "Emails"),
+    "ob.audit": ("Nhật ký thay đổi", "Audit trail"),
+    "ob.none": ("Chưa có.", "None yet."),
+    "ob.review": ("Duyệt báo cáo", "Review"),
+    "ob.accept": ("Chấp nhận", "Accept"),
+    "ob.return": ("Trả lại", "Return"),
+    "ob.return_reason": ("Lý do trả lại", "Reason for returning"),
+    "ob.extend": ("Gia hạn", "Extend"),
+    "ob.extend_until": ("Hạn mới", "New deadline"),
+    "ob.extend_reason": ("Lý do gia hạn", "Reason for the extension"),
+    "ob.waive": ("Miễn thực hiện", "Waive"),
+    "ob.waive_reason": ("Lý do miễn", "Reason for waiving"),
+    "ob.closed_reason": ("Lý do", "Reason"),
+    "ob.blocked_level": ("(đơn vị chờ)", "(waiting)"),
+    "ob.extended_from": ("từ {old} đến {new}", "from {old} to {new}"),
+    "ob.back": ("Quay lại danh sách", "Back to the list"),
+    "review.pending": ("chờ duyệt", "pending"),
+    "review.accepted": ("được chấp nhận", "accepted"),
+    "review.returned": ("bị trả lại", "returned"),
+    # flash
+    "flash.submit": ("Đã gửi báo cáo hoàn thành.", "Submitted."),
+    "flash.accept": ("Đã chấp nhận báo cáo.", "Accepted."),
+    "flash.return": ("Đã trả lại báo cáo.", "Returned."),
+    "flash.extend": ("Đã gia hạn.", "Extended."),
+    "flash.waive": ("Đã miễn thực hiện nhiệm vụ.", "Waived."),
+    "flash.feed": ("Đã tạo đường dẫn lịch mới; đường dẫn cũ không còn dùng được.",
+                   "A new calendar link was made; the old one no longer works."),
+    "flash.feed_revoked": ("Đã thu hồi đường dẫn lịch.", "The calendar link was revoked."),
+    # matrix
+    "matrix.title": ("Ma trận theo dõi thực hiện", "Follow-up matrix"),
+    "matrix.units_periods": ("Đơn vị × kỳ báo cáo", "Agencies × periods"),
+    "matrix.cell": ("{done}/{total} hoàn thành", "{done}/{total} done"),
+    "matrix.legend": ("Chú giải", "Legend"),
+    "matrix.duties": ("Tiến độ theo nhiệm vụ – {period}", "Progress per duty – {period}"),
+    "matrix.submitted_of": ("{x}/{n} đã nộp", "{x} of {n} submitted"),
+    "matrix.export_csv": ("Tải CSV", "Download CSV"),
+    "matrix.export_xlsx": ("Tải Excel", "Download Excel"),
+    "matrix.overdue_csv": ("Danh sách quá hạn (CSV)", "Overdue list (CSV)"),
+    "matrix.overdue_xlsx": ("Danh sách quá hạn (Excel)", "Overdue list (Excel)"),
+    "matrix.page": ("Trang {page}/{pages} – {total} đơn vị", "Page {page}/{pages} – {total} units"),
+    "fanout.title": ("Nhiệm vụ giao cho các xã, phường – {period}", "Duties of the communes – {period}"),
+    "fanout.none": ("Kỳ này không có nhiệm vụ giao cho nhiều xã, phường.",
+                    "No fan-out duties in this period."),
+    # review
+    "review.title": ("Báo cáo chờ duyệt", "Submissions awaiting review"),
+    "review.empty": ("Không có báo cáo nào chờ duyệt.", "Nothing awaits review."),
+    "review.overdue": ("Nhiệm vụ quá hạn (có thể gia hạn hoặc miễn)",
+                       "Overdue obligations (extend or waive)"),
+    "review.open": ("Mở", "Open"),
+    # account
+    "account.title": ("Tài khoản", "Account"),
+    "account.role": ("Vai trò", "Role"),
+    "account.feed": ("Lịch hạn báo cáo (iCalendar)", "Deadline calendar (iCalendar)"),
+    "account.feed_help": ("Đường dẫn riêng để thêm hạn báo cáo vào lịch (Outlook, Google Calendar). "
+                          "Giữ kín; tạo mới sẽ vô hiệu hóa đường dẫn cũ.",
+                          "A private link to add deadlines to your calendar. Keep it secret; "
+                          "making a new one disables the old one."),
+    "account.feed_new": ("Tạo đường dẫn lịch mới", "Make a new calendar link"),
+    "account.feed_revoke": ("Thu hồi đường dẫn lịch", "Revoke the calendar link"),
+    "account.feed_shown_once": ("Đường dẫn chỉ hiển thị một lần:", "Shown once only:"),
+    "account.feed_active": ("Đang có một đường dẫn lịch hoạt động.", "A calendar link is active."),
+    "account.feed_none": ("Chưa có đường dẫn lịch.", "No calendar link yet."),
+    "role.agency": ("Đơn vị thực hiện", "Agency"),
+    "role.coordinator": ("Thường trực (điều phối)", "Coordinator"),
+    "role.viewer": ("Ban Chỉ đạo (chỉ xem)", "Viewer (read-only)"),
+    "orole.lead": ("Chủ trì", "Lead"),
+    "orole.support": ("Phối hợp", "Supporting"),
+    "orole.requested": ("Đề nghị", "Requested"),
+    "level.reminder": ("Nhắc trước hạn", "Reminder"),
+    "level.overdue": ("Thông báo quá hạn", "Overdue notice"),
+    "level.standing_office": ("Báo cáo Thường trực", "Escalated to the Standing Office"),
+    "level.steering_committee": ("Báo cáo Ban Chỉ đạo", "Escalated to the Steering Committee"),
+    # errors
+    "error.title": ("Có lỗi", "Error"),
+    "error.404": ("Không tìm thấy trang hoặc nhiệm vụ", "Not found"),
+    "error.403": ("Bạn không có quyền truy cập trang này", "You may not see this page"),
+    "error.401": ("Cần đăng nhập", "Login required"),
+    "error.405": ("Phương thức không được hỗ trợ", "Method not allowed"),
+    "error.413": ("Nội dung gửi lên quá lớn", "The request is too large"),
+    "error.422": ("Dữ liệu không hợp lệ", "Invalid input"),
+    "error.429": ("Quá nhiều yêu cầu, vui lòng thử lại sau", "Too many requests; try again later"),
+    "error.csrf": ("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang.",
+                   "The form has expired or is invalid. Please reload the page."),
+    "error.back": ("Quay lại trang chủ", "Back to the start page"),
+    "error.bad_date": ("Ngày không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)",
+                       "Invalid date (dd/mm/yyyy or yyyy-mm-dd)"),
+    "error.no_plan": ("Chưa có kế hoạch nào trong hệ thống", "No plan has been loaded"),
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
+    vi, en = CATALOG[key]
+    text = en if lang == "en" else vi
+    return text.format(**values) if values else text
+
+
+def pick_lang(*candidates: str | None) -> str:
+    for value in candidates:
+        if value in LANGS:
+            return value
+    return DEFAULT_LANG
+
+
+def status_label(status: str, lang: str = DEFAULT_LANG) -> str:
+    vi, en = LABELS[Status(status)]
+    return en if lang == "en" else vi
+
+
+def period_name(label: str, lang: str = DEFAULT_LANG) -> str:
+    try:
+        return period_title(label, lang)
+    except (ValueError, KeyError, IndexError):
+        return label
+
+
+def fmt_date(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def fmt_datetime(instant: dt.datetime | None, tz: str = TZ) -> str:
+    if instant is None:
+        return ""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M")
+
+
+def days_text(days_left: int, lang: str = DEFAULT_LANG) -> str:
+    if days_left > 0:
+        return t("days.left", lang, n=days_left)
+    if days_left == 0:
+        return t("days.today", lang)
+    return t("days.late", lang, n=-days_left)
+
+
+def parse_day(text: str) -> dt.date:
+    """'31/12/2026' or '2026-12-31'; raises ValueError."""
+    value = (text or "").strip()
+    if "/" in value:
+        return dt.datetime.strptime(value, "%d/%m/%Y").date()
+    return dt.date.fromisoformat(value)
