@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from phancong.domain.status import Status
 from phancong.mail.templating import DISPLAY_TZ, environment, language
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, RenderedMail
 
@@ -126,8 +127,21 @@ def context(notice: Notice) -> dict[str, object]:
         "review": notice.review or "",
         "reason": notice.reason or "",
         "summary": dict(notice.summary),
+        "figures": figures(notice.summary),
+        "more": max(notice.summary.get("overdue", 0) - len(items), 0)
+        if notice.kind is NoticeKind.DIGEST else 0,
         "tag": f"[{SUBJECT_TAG} · {notice.plan_id}]" if notice.plan_id else f"[{SUBJECT_TAG}]",
     }
+
+
+FIGURE_ORDER = ("total", "due", "overdue", "units_with_overdue", "on_time_pct",
+                *(s.value for s in Status if s is not Status.OVERDUE))
+
+
+def figures(summary: dict[str, int]) -> list[tuple[str, int]]:
+    """The digest's summary figures in a fixed order (known keys first, then the rest)."""
+    known = [(k, summary[k]) for k in FIGURE_ORDER if k in summary]
+    return known + sorted((k, v) for k, v in summary.items() if k not in FIGURE_ORDER)
 
 
 def clean_subject(text: str, limit: int = SUBJECT_LIMIT) -> str:
@@ -144,6 +158,7 @@ def clean_subject(text: str, limit: int = SUBJECT_LIMIT) -> str:
 def _tidy_text(text: str) -> str:
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
+    text = text.replace("\n--\n", "\n-- \n")  # the signature separator keeps its space
     return text.strip() + "\n"
 
 

@@ -11,6 +11,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from uuid import UUID
+
+from sqlalchemy.orm import Session
 
 from phancong.domain.calendar import period_title
 from phancong.services.ledger import DutyRollup, UnitRollup
@@ -76,8 +79,8 @@ def summary_markdown(plan_title: str, as_of: dt.datetime, day: dt.date,
            ""]
     if steps is not None:
         taken = ", ".join(f"{md(level)}: {count}" for level, count in steps.items())
-        out += [f"Lần rà soát này / this sweep: {taken}; thư xếp hàng / emails queued: {emails or 0}.",
-                ""]
+        out += [f"Lần rà soát này / this sweep: {taken}; "
+                f"thư xếp hàng / emails queued: {emails or 0}.", ""]
     out += ["## Tỉ lệ hoàn thành đúng hạn theo đơn vị / on-time rate per agency", ""]
     due_units = [u for u in units if u.due or u.open]
     if due_units:
@@ -100,26 +103,49 @@ def summary_markdown(plan_title: str, as_of: dt.datetime, day: dt.date,
     return "\n".join(out) + "\n"
 
 
-def current_duty_rollups(duties: Sequence[DutyRollup], periods: Iterable[str]) -> list[DutyRollup]:
-    wanted = set(periods)
-    return [d for d in duties if d.period_label in wanted]
+def summary_for(session: Session, plan_id: str, as_of: dt.datetime,
+                steps: dict[str, int] | None = None, emails: int | None = None) -> str:
+    """The summary markdown of a plan as of an instant, from the ledger's roll-ups."""
+    from phancong.adapters.orm import PlanRow
+    from phancong.domain.status import local_date
+    from phancong.services.consolidate import current_periods
+    from phancong.services.ledger import rollup_by_duty, rollup_by_unit
+
+    plan = session.get(PlanRow, plan_id)
+    if plan is None:
+        raise LookupError(f"no plan {plan_id!r} in the ledger")
+    periods = set(current_periods(session, plan_id, as_of))
+    duties = [d for d in rollup_by_duty(session, plan_id, as_of) if d.period_label in periods]
+    return summary_markdown(plan.title, as_of, local_date(as_of, plan.timezone),
+                            rollup_by_unit(session, plan_id, as_of), duties, steps, emails)
 
 
 class ProgressReporter:
-    """A ``progress(done, total, what)`` callback that moves a Prefect progress artifact."""
+    """A ``progress(done, total, what)`` callback that moves a Prefect progress artifact.
 
-    def __init__(self, artifact_key: str, description: str) -> None:
+    Updates are throttled to one per ``step`` percent (and the last one), so a long run costs
+    a few API calls, not one per item.
+    """
+
+    def __init__(self, artifact_key: str, description: str, step: float = 10.0) -> None:
         from prefect.artifacts import create_progress_artifact
 
         self.description = description
-        self.artifact_id = create_progress_artifact(progress=0.0, key=artifact_key,
-                                                    description=description, _sync=True)  # type: ignore[call-arg]
+        self.step = step
+        self.shown = 0.0
+        created: Any = create_progress_artifact(progress=0.0, key=artifact_key,  # type: ignore[call-arg]
+                                                description=description, _sync=True)
+        self.artifact_id: UUID = created
 
     def __call__(self, done: int, total: int, what: str) -> None:
         from prefect.artifacts import update_progress_artifact
 
+        progress = min(100.0, done * 100.0 / max(total, 1))
+        if progress - self.shown < self.step and done < total:
+            return
+        self.shown = progress
         update_progress_artifact(artifact_id=self.artifact_id,  # type: ignore[call-arg]
-                                 progress=min(100.0, done * 100.0 / max(total, 1)),
+                                 progress=progress,
                                  description=f"{self.description} — {what}", _sync=True)
 
 

@@ -1,0 +1,400 @@
+"""Set-based reads behind the portal's pages and exports (never all obligations into Python).
+
+The matrix groups obligations by unit × period × status in SQL, with the status computed by
+:func:`phancong.services.ledger.status_expr`, for one page of units and one year of periods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from phancong.adapters.orm import DutyRow, ObligationRow, PlanRow, SubmissionRow, UnitRow
+from phancong.domain.status import Status, local_date
+from phancong.services import ledger
+from phancong.services.errors import NotFound
+from phancong.web.authz import Principal, plan_in_scope
+
+# worst first: a cell takes the colour of its most urgent obligation
+STATUS_ORDER = (
+    Status.OVERDUE, Status.RETURNED, Status.BLOCKED, Status.IN_PROGRESS, Status.SUBMITTED,
+    Status.COMPLETED_LATE, Status.COMPLETED_ON_TIME, Status.WAIVED, Status.NOT_OPEN, Status.CANCELLED,
+)
+RANK = {s.value: i for i, s in enumerate(STATUS_ORDER)}
+DONE = (Status.COMPLETED_ON_TIME.value, Status.COMPLETED_LATE.value)
+LEGEND = (
+    Status.COMPLETED_ON_TIME, Status.COMPLETED_LATE, Status.IN_PROGRESS, Status.OVERDUE,
+    Status.SUBMITTED, Status.RETURNED, Status.BLOCKED, Status.NOT_OPEN, Status.WAIVED,
+)
+FANOUT_MIN_UNITS = 10
+_PERIOD = re.compile(r"^(?:ONCE-(\d{4})-(\d{2})-(\d{2})|(\d{4})(?:-(Q|H)?(\d{1,2}))?)$")
+
+
+# ----------------------------------------------------------------------------- plans and periods
+
+@dataclass(frozen=True)
+class PlanInfo:
+    id: str
+    title: str
+    timezone: str
+
+
+def plans_for(session: Session, principal: Principal) -> list[PlanInfo]:
+    query = select(PlanRow.id, PlanRow.title, PlanRow.timezone).order_by(PlanRow.id)
+    if principal.plan_id is not None:
+        query = query.where(PlanRow.id == principal.plan_id)
+    return [PlanInfo(*row) for row in session.execute(query).all()]
+
+
+def resolve_plan(session: Session, principal: Principal, requested: str | None) -> PlanInfo:
+    """The plan a request is about: the user's own, or the asked one within scope, or the first."""
+    if requested and not plan_in_scope(principal, requested):
+        raise NotFound(f"Không có kế hoạch '{requested}'", f"No plan '{requested}'")
+    plan_id = requested or principal.plan_id
+    query = select(PlanRow.id, PlanRow.title, PlanRow.timezone)
+    query = query.where(PlanRow.id == plan_id) if plan_id else query.order_by(PlanRow.id).limit(1)
+    row = session.execute(query).first()
+    if row is None:
+        if plan_id:
+            raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
+        raise NotFound("Chưa có kế hoạch nào trong hệ thống", "No plan has been loaded")
+    return PlanInfo(*row)
+
+
+def period_key(label: str) -> tuple[int, int, int, str]:
+    """Chronological order of period labels: start month, then shorter spans first."""
+    m = _PERIOD.match(label)
+    if m is None:
+        return (9999, 99, 99, label)
+    if m.group(1):
+        return (int(m.group(1)), int(m.group(2)), 0, label)
+    year = int(m.group(4))
+    kind, number = m.group(5), m.group(6)
+    if number is None:
+        return (year, 1, 4, label)
+    n = int(number)
+    if kind == "Q":
+        return (year, 3 * n - 2, 2, label)
+    if kind == "H":
+        return (year, 6 * n - 5, 3, label)
+    return (year, n, 1, label)
+
+
+def period_year(label: str) -> int | None:
+    key = period_key(label)
+    return key[0] if key[0] != 9999 else None
+
+
+def plan_periods(session: Session, plan_id: str) -> list[str]:
+    labels = session.scalars(select(ObligationRow.period_label).where(ObligationRow.plan_id == plan_id)
+                             .distinct()).all()
+    return sorted(labels, key=period_key)
+
+
+def current_period(periods: list[str], today: dt.date) -> str | None:
+    """The latest period that has started by ``today`` (else the first)."""
+    started = [p for p in periods if period_key(p)[:2] <= (today.year, today.month)]
+    if started:
+        # of the periods begun, the shortest most recent one (a quarter over the year)
+        latest_start = max(period_key(p)[:2] for p in started)
+        return min((p for p in started if period_key(p)[:2] == latest_start), key=period_key)
+    return periods[0] if periods else None
+
+
+# ----------------------------------------------------------------------------- units
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+def unit_kinds(session: Session, plan_id: str) -> list[str]:
+    return list(session.scalars(select(UnitRow.kind).where(UnitRow.plan_id == plan_id).distinct()
+                                .order_by(UnitRow.kind)))
+
+
+def units_of_plan(session: Session, plan_id: str) -> list[UnitInfo]:
+    rows = session.execute(select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
+                           .where(UnitRow.plan_id == plan_id)
+                           .order_by(case((UnitRow.kind == "commune", 1), else_=0), UnitRow.code))
+    return [UnitInfo(*r) for r in rows]
+
+
+def _unit_filter(query: Select[Any], *, kind: str | None, q: str | None, unit: str | None) -> Select[Any]:
+    if kind:
+        query = query.where(UnitRow.kind == kind)
+    if unit:
+        query = query.where(UnitRow.code == unit)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(or_(func.lower(UnitRow.code).like(like), func.lower(UnitRow.name).like(like),
+                                UnitRow.name.like(f"%{q.strip()}%")))
+    return query
+
+
+# ----------------------------------------------------------------------------- matrix
+
+@dataclass
+class Cell:
+    counts: dict[str, int] = field(default_factory=dict)
+    owner_counts: dict[str, int] = field(default_factory=dict)
+    first_id: int | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.get(s, 0) for s in DONE)
+
+    @property
+    def status(self) -> str:
+        return min(self.counts, key=lambda s: RANK.get(s, 99)) if self.counts else ""
+
+    @property
+    def only_id(self) -> int | None:
+        return self.first_id if self.total == 1 else None
+
+
+@dataclass
+class MatrixRow:
+    unit: UnitInfo
+    cells: dict[str, Cell]
+
+    def _owner(self, *statuses: str) -> int:
+        return sum(c.owner_counts.get(s, 0) for c in self.cells.values() for s in statuses)
+
+    @property
+    def due(self) -> int:
+        return self._owner(Status.COMPLETED_ON_TIME, Status.COMPLETED_LATE, Status.OVERDUE)
+
+    @property
+    def on_time(self) -> int:
+        return self._owner(Status.COMPLETED_ON_TIME)
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+
+@dataclass
+class Matrix:
+    plan: PlanInfo
+    periods: list[str]
+    rows: list[MatrixRow]
+    total_units: int
+    page: int
+    pages: int
+
+
+def matrix(session: Session, plan: PlanInfo, as_of: dt.datetime, *, periods: list[str],
+           status: str | None = None, kind: str | None = None, q: str | None = None,
+           unit: str | None = None, page: int = 1, per_page: int = 100) -> Matrix:
+    """Units × periods with status counts per cell, for one page of units."""
+    st = ledger.status_expr(as_of, plan.timezone)
+    o = ObligationRow
+    base_where = [o.plan_id == plan.id, o.period_label.in_(periods)]
+    if status != Status.CANCELLED.value:
+        base_where.append(o.state != "cancelled")
+    units_q = _unit_filter(select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
+                           .where(UnitRow.plan_id == plan.id), kind=kind, q=q, unit=unit)
+    if status:
+        having = select(o.unit_id).where(*base_where, st == status).distinct()
+        units_q = units_q.where(UnitRow.id.in_(having))
+    total = session.scalar(select(func.count()).select_from(units_q.subquery())) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    unit_rows = session.execute(
+        units_q.order_by(case((UnitRow.kind == "commune", 1), else_=0), UnitRow.kind, UnitRow.code)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    units = [UnitInfo(*r) for r in unit_rows]
+    rows = {u.id: MatrixRow(u, {}) for u in units}
+    if units and periods:
+        inner = select(o.id, o.unit_id, o.period_label, o.role, st.label("st")).where(
+            *base_where, o.unit_id.in_(list(rows)))
+        sub = inner.subquery()
+        query = select(sub.c.unit_id, sub.c.period_label, sub.c.st, func.count(),
+                       func.sum(case((sub.c.role != "support", 1), else_=0)), func.min(sub.c.id))
+        if status:
+            query = query.where(sub.c.st == status)
+        query = query.group_by(sub.c.unit_id, sub.c.period_label, sub.c.st)
+        for unit_id, period, st_value, count, owners, first_id in session.execute(query).all():
+            cell = rows[unit_id].cells.setdefault(period, Cell())
+            cell.counts[st_value] = int(count)
+            cell.owner_counts[st_value] = int(owners or 0)
+            cell.first_id = first_id if cell.first_id is None else min(cell.first_id, first_id)
+    return Matrix(plan, periods, list(rows.values()), total, page, pages)
+
+
+def duty_rollups(session: Session, plan: PlanInfo, as_of: dt.datetime, period: str) -> list[ledger.DutyRollup]:
+    return ledger.rollup_by_duty(session, plan.id, as_of, period=period)
+
+
+# ----------------------------------------------------------------------------- fan-out duties
+
+@dataclass(frozen=True)
+class DutyInfo:
+    id: int
+    code: str
+    title: str
+    source: str
+
+
+@dataclass
+class Fanout:
+    duties: list[DutyInfo]
+    units: list[UnitInfo]
+    cells: dict[tuple[int, int], tuple[int, str]]  # (unit id, duty id) -> (obligation id, status)
+    submitted: dict[int, tuple[int, int]]  # duty id -> (submitted, total)
+    total_units: int
+    page: int
+    pages: int
+
+
+def fanout(session: Session, plan: PlanInfo, as_of: dt.datetime, period: str, *,
+           q: str | None = None, status: str | None = None, page: int = 1, per_page: int = 150) -> Fanout:
+    """Duties owed by many units (e.g. every commune) × those units, for one period."""
+    o = ObligationRow
+    st = ledger.status_expr(as_of, plan.timezone)
+    counted = session.execute(
+        select(o.duty_id, func.count()).where(o.plan_id == plan.id, o.period_label == period,
+                                              o.role != "support", o.state != "cancelled")
+        .group_by(o.duty_id).having(func.count() >= FANOUT_MIN_UNITS)
+    ).all()
+    duty_ids = [r[0] for r in counted]
+    if not duty_ids:
+        return Fanout([], [], {}, {}, 0, 1, 1)
+    duties = [DutyInfo(*r) for r in session.execute(
+        select(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source)
+        .where(DutyRow.id.in_(duty_ids)).order_by(DutyRow.id))]
+    where = [o.plan_id == plan.id, o.period_label == period, o.duty_id.in_(duty_ids),
+             o.state != "cancelled"]
+    if status:
+        where.append(st == status)
+    unit_ids = select(o.unit_id).where(*where).distinct()
+    units_q = _unit_filter(select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
+                           .where(UnitRow.id.in_(unit_ids)), kind=None, q=q, unit=None)
+    total = session.scalar(select(func.count()).select_from(units_q.subquery())) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    units = [UnitInfo(*r) for r in session.execute(
+        units_q.order_by(UnitRow.code).limit(per_page).offset((page - 1) * per_page))]
+    cells: dict[tuple[int, int], tuple[int, str]] = {}
+    if units:
+        for unit_id, duty_id, ob_id, st_value in session.execute(
+            select(o.unit_id, o.duty_id, o.id, st).where(*where, o.unit_id.in_([u.id for u in units]))
+        ).all():
+            cells[(unit_id, duty_id)] = (ob_id, st_value)
+    sub = select(o.duty_id, st.label("st")).where(
+        o.plan_id == plan.id, o.period_label == period, o.duty_id.in_(duty_ids),
+        o.role != "support", o.state != "cancelled").subquery()
+    submitted = {
+        duty_id: (int(done or 0), int(n))
+        for duty_id, done, n in session.execute(
+            select(sub.c.duty_id,
+                   func.sum(case((sub.c.st.in_(["submitted", *DONE]), 1), else_=0)), func.count())
+            .group_by(sub.c.duty_id))
+    }
+    return Fanout(duties, units, cells, submitted, total, page, pages)
+
+
+# ----------------------------------------------------------------------------- review queue
+
+@dataclass(frozen=True)
+class PendingReview:
+    obligation_id: int
+    duty_code: str
+    duty_title: str
+    source: str
+    unit_code: str
+    unit_name: str
+    period_label: str
+    deadline: dt.date
+    original_deadline: dt.date
+    submission_id: int
+    submitted_by: str
+    submitted_at: dt.datetime
+    note: str
+    indicator_values: dict[str, Any]
+    evidence_url: str | None
+    indicators: list[Any]
+
+
+def pending_reviews(session: Session, plan: PlanInfo, *, limit: int = 100) -> list[PendingReview]:
+    o = ObligationRow
+    rows = session.execute(
+        select(o.id, DutyRow.code, DutyRow.title, DutyRow.source, UnitRow.code, UnitRow.name,
+               o.period_label, o.effective_deadline, o.original_deadline, SubmissionRow.id,
+               SubmissionRow.submitted_by, SubmissionRow.submitted_at, SubmissionRow.note,
+               SubmissionRow.indicator_values, SubmissionRow.evidence_url, DutyRow.indicators)
+        .join(SubmissionRow, SubmissionRow.obligation_id == o.id)
+        .join(DutyRow, DutyRow.id == o.duty_id)
+        .join(UnitRow, UnitRow.id == o.unit_id)
+        .where(o.plan_id == plan.id, o.state == "submitted", SubmissionRow.review == "pending")
+        .order_by(SubmissionRow.submitted_at, o.id)
+        .limit(limit)
+    ).all()
+    return [PendingReview(*r[:13], dict(r[13] or {}), r[14], list(r[15] or [])) for r in rows]
+
+
+def pending_count(session: Session, plan: PlanInfo) -> int:
+    return session.scalar(select(func.count()).select_from(ObligationRow)
+                          .where(ObligationRow.plan_id == plan.id, ObligationRow.state == "submitted")) or 0
+
+
+# ----------------------------------------------------------------------------- lists and feeds
+
+def overdue(session: Session, plan: PlanInfo, as_of: dt.datetime, *, unit: str | None = None,
+            limit: int = 100, offset: int = 0) -> list[ledger.ObligationView]:
+    return ledger.find(session, plan.id, as_of, unit=unit, status=Status.OVERDUE.value,
+                       open_first=True, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class DeadlineGroup:
+    duty_code: str
+    duty_title: str
+    source: str
+    period_label: str
+    deadline: dt.date
+    count: int
+
+
+def deadline_groups(session: Session, plan: PlanInfo, since: dt.date, limit: int = 5000) -> list[DeadlineGroup]:
+    """One line per duty × period × deadline (for coordinators' and viewers' calendars)."""
+    o = ObligationRow
+    rows = session.execute(
+        select(DutyRow.code, DutyRow.title, DutyRow.source, o.period_label, o.effective_deadline,
+               func.count())
+        .join(DutyRow, DutyRow.id == o.duty_id)
+        .where(o.plan_id == plan.id, o.effective_deadline >= since, o.role != "support",
+               o.state.not_in(["cancelled", "waived"]))
+        .group_by(DutyRow.code, DutyRow.title, DutyRow.source, o.period_label, o.effective_deadline)
+        .order_by(o.effective_deadline, DutyRow.code)
+        .limit(limit)
+    ).all()
+    return [DeadlineGroup(r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in rows]
+
+
+def today(plan: PlanInfo, as_of: dt.datetime) -> dt.date:
+    return local_date(as_of, plan.timezone)
+
+
+def sorted_statuses(values: Iterable[str]) -> list[str]:
+    return sorted(values, key=lambda s: RANK.get(s, 99))
+
+
+def status_literal(value: str) -> Any:
+    return literal(value)

@@ -1,0 +1,53 @@
+"""What coordinators see in the Prefect UI: overdue table, summary, event per sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.events import emit_event
+
+from phancong.orchestration.artifacts import (
+    OVERDUE_COLUMNS,
+    overdue_key,
+    overdue_rows,
+    summary_for,
+    summary_key,
+)
+from phancong.orchestration.db import sessions
+from phancong.orchestration.values import SweepSummary
+from phancong.services.sweep import overdue_table
+from tasks import IO_RETRIES
+
+
+@task(name="publish-overdue", **IO_RETRIES)
+def publish_overdue(plan_id: str, as_of: dt.datetime) -> int:
+    with sessions()() as session:
+        rows = overdue_rows(overdue_table(session, plan_id, as_of))
+    table = {column: [row[column] for row in rows] for column in OVERDUE_COLUMNS}
+    create_table_artifact(table, key=overdue_key(plan_id),
+                          description=f"Nghĩa vụ quá hạn / overdue obligations — {as_of:%d/%m/%Y}")
+    return len(rows)
+
+
+@task(name="publish-summary", **IO_RETRIES)
+def publish_summary(plan_id: str, as_of: dt.datetime, sweep: SweepSummary | None = None) -> str:
+    with sessions()() as session:
+        text = summary_for(session, plan_id, as_of, sweep.steps if sweep else None,
+                           sweep.emails if sweep else None)
+    create_markdown_artifact(text, key=summary_key(plan_id),  # type: ignore[call-arg]
+                             description=f"Tình hình thực hiện / progress — {as_of:%d/%m/%Y}",
+                             _sync=True)
+    return text
+
+
+@task(name="announce-sweep")
+def announce_sweep(summary: SweepSummary, overdue: int) -> None:
+    emit_event(event="phancong.sweep.completed",
+               resource={"prefect.resource.id": f"phancong.plan.{summary.plan_id}",
+                         "prefect.resource.name": summary.plan_id},
+               payload={"as_of": summary.as_of.isoformat(), "steps": summary.steps,
+                        "total_steps": summary.total_steps, "emails": summary.emails,
+                        "overdue": overdue,
+                        "recipients_without_address": summary.recipients_without_address})

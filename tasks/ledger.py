@@ -1,0 +1,40 @@
+"""Ledger tasks: materialise a plan ahead, sweep it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import task
+
+from phancong.adapters.db import transaction
+from phancong.adapters.loader import directory, load
+from phancong.orchestration import wiring
+from phancong.orchestration.artifacts import progress_key, progress_reporter
+from phancong.orchestration.db import sessions
+from phancong.orchestration.values import MaterializeSummary, SweepSummary
+from phancong.services.materialize import materialize
+from phancong.services.sweep import sweep
+from phancong.settings import get_settings
+from tasks import IO_RETRIES
+
+
+@task(name="materialize", **IO_RETRIES)
+def materialize_plan(path: str, through: dt.date, now: dt.datetime) -> MaterializeSummary:
+    plan = load(path)
+    progress = progress_reporter(progress_key(plan.id, "materialize"),
+                                 f"Cập nhật sổ nghĩa vụ đến {through:%d/%m/%Y}")
+    with transaction(sessions()) as session:
+        report = materialize(session, plan, directory(plan), through=through, now=now,
+                             source=path, progress=progress)
+    return MaterializeSummary.of(report, through)
+
+
+@task(name="sweep", **IO_RETRIES)
+def sweep_ledger(plan_id: str, as_of: dt.datetime) -> SweepSummary:
+    """Every due reminder, overdue notice and escalation, and their emails: one transaction."""
+    progress = progress_reporter(progress_key(plan_id, "sweep"),
+                                 f"Rà soát nhắc việc {as_of:%d/%m/%Y %H:%M}")
+    with transaction(sessions()) as session:
+        report = sweep(session, plan_id, as_of, renderer=wiring.renderer(),
+                       portal_url=get_settings().portal_url, progress=progress)
+    return SweepSummary.of(report)

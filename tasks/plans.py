@@ -1,0 +1,25 @@
+"""Resolve the plan a flow run is about."""
+
+from __future__ import annotations
+
+from prefect import task
+from sqlalchemy import select
+
+from phancong.adapters.orm import PlanVersionRow
+from phancong.orchestration import plans
+from phancong.orchestration.db import sessions
+from tasks import IO_RETRIES
+
+
+@task(name="resolve-plan")
+def resolve_plan(plan: str | None) -> plans.PlanRef:
+    return plans.resolve(plan)
+
+
+@task(name="plan-source", **IO_RETRIES)
+def plan_source(plan_id: str) -> str | None:
+    """The file the ledger's current version of a plan was loaded from, if recorded."""
+    with sessions()() as session:
+        return session.scalar(
+            select(PlanVersionRow.source_path).where(PlanVersionRow.plan_id == plan_id)
+            .order_by(PlanVersionRow.version.desc()).limit(1)) or None
