@@ -124,7 +124,7 @@ class ObligationRow(Base):
     __tablename__ = "obligations"
     __table_args__ = (
         UniqueConstraint("duty_id", "unit_id", "period_label"),
-        Index("ix_obligations_sweep", "plan_id", "state", "remind_on"),
+        Index("ix_obligations_sweep", "plan_id", "state", "alert_on"),
         Index("ix_obligations_unit", "unit_id", "period_label"),
         Index("ix_obligations_plan_period", "plan_id", "period_label"),
     )
@@ -140,6 +140,7 @@ class ObligationRow(Base):
     original_deadline: Mapped[dt.date] = mapped_column(Date)  # after the holiday policy
     effective_deadline: Mapped[dt.date] = mapped_column(Date)  # after any extension
     # ladder dates, precomputed so a sweep is plain SQL over indexed columns
+    alert_on: Mapped[dt.date] = mapped_column(Date)  # earliest ladder date: the sweep's index
     remind_on: Mapped[dt.date | None] = mapped_column(Date)
     overdue_on: Mapped[dt.date | None] = mapped_column(Date)
     standing_office_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -4,15 +4,41 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from email import policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, getaddresses
+from typing import Any
 
 from phancong.adapters.orm import OutboxRow
 
-# RFC 5322 line endings; headers with non-ASCII text are RFC 2047 encoded (utf8=False)
-POLICY = policy.SMTP.clone(cte_type="7bit")
+UNSTRUCTURED = ("subject",)
+
+
+class MailPolicy(EmailPolicy):
+    """``policy.SMTP`` with 7-bit bodies, and a Subject folded by ``email.header.Header``.
+
+    CPython's folder (3.11) puts the space between two RFC 2047 encoded words outside them,
+    where every decoder drops it ("Nhắc hạn: 3" arrives as "Nhắc hạn:3"); ``Header`` keeps the
+    spaces inside the encoded words.
+    """
+
+    def fold(self, name: str, value: Any) -> str:
+        text = str(value)
+        if name.lower() in UNSTRUCTURED and not text.isascii():
+            encoded = Header(text, "utf-8", header_name=name).encode(linesep=self.linesep)
+            return f"{name}: {encoded}{self.linesep}"
+        return str(super().fold(name, value))
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() in UNSTRUCTURED and not str(value).isascii():
+            return self.fold(name, value).encode("ascii")
+        return bytes(super().fold_binary(name, value))
+
+
+# RFC 5322 line endings; every header and body line 7-bit (RFC 2047 words, base64/QP parts)
+POLICY = MailPolicy(linesep="\r\n", cte_type="7bit")
 
 
 def envelope_sender(mail_from: str) -> str:
@@ -38,7 +64,7 @@ def build_message(row: OutboxRow, *, mail_from: str, date: dt.datetime | None = 
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Phancong-Kind"] = row.kind
-    msg["Content-Language"] = row.language
     msg.set_content(row.body_text, subtype="plain", charset="utf-8")
     msg.add_alternative(row.body_html, subtype="html", charset="utf-8")
+    msg["Content-Language"] = row.language  # after the parts: set_content clears Content-*
     return msg

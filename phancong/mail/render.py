@@ -9,7 +9,6 @@ prepares what the templates show: items grouped by escalation level, then by age
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +31,17 @@ LEVEL_ORDER = (
 )
 # levels whose items belong to many agencies: counted and listed per agency
 BY_UNIT_LEVELS = (Level.STANDING_OFFICE.value, Level.STEERING_COMMITTEE.value)
+# the owner's mail is one letter whatever its kind: its wording follows the groups it holds
+# (the sweep merges a unit's reminders, overdue notices and blocker urges into one mail)
+LETTERS = {
+    NoticeKind.REMINDER: "owner",
+    NoticeKind.OVERDUE: "owner",
+    NoticeKind.BLOCKER: "owner",
+    NoticeKind.STANDING_OFFICE: "standing_office",
+    NoticeKind.STEERING_COMMITTEE: "steering_committee",
+    NoticeKind.DIGEST: "digest",
+    NoticeKind.REVIEW: "review",
+}
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ def context(notice: Notice) -> dict[str, object]:
     return {
         "lang": lang,
         "kind": notice.kind.value,
+        "letter_template": f"email/{lang}/{LETTERS[notice.kind]}.txt",
         "notice": notice,
         "plan_id": notice.plan_id,
         "plan_title": notice.plan_title,
@@ -124,6 +135,7 @@ def context(notice: Notice) -> dict[str, object]:
         "unit_count": len({i.unit_code for i in items}),
         "deadlines": deadlines,
         "first_deadline": deadlines[0] if deadlines else None,
+        "level_deadlines": {g.level: sorted({i.deadline for i in g.items}) for g in groups},
         "review": notice.review or "",
         "reason": notice.reason or "",
         "summary": dict(notice.summary),
@@ -166,7 +178,7 @@ def render_notice(notice: Notice) -> RenderedMail:
     """Subject, plain-text and HTML parts of one notice (implements ``Renderer``)."""
     env = environment()
     ctx = context(notice)
-    letter = env.get_template(f"email/{ctx['lang']}/{notice.kind.value}.txt").make_module(ctx)
+    letter = env.get_template(str(ctx["letter_template"])).make_module(ctx)
     subject = clean_subject(f"{ctx['tag']} {letter.subject()}")  # type: ignore[attr-defined]
     ctx["subject"] = subject
     text = env.get_template("email/_layout.txt").render(ctx)

@@ -66,14 +66,20 @@ class _Builder:
             days_late=(day - due.effective).days, waiting=waiting, blocked_by=blocked_by,
         )
 
-    def dependents(self, duty: Duty) -> tuple[str, ...]:
-        """Names of the owners of duties that wait on ``duty``."""
-        names: list[str] = []
+    def dependents(self, duty: Duty) -> list[tuple[Duty, Unit]]:
+        """Duties (and their owners) that wait on ``duty``."""
+        found: list[tuple[Duty, Unit]] = []
         for other in self.plan.duties:
             if duty.id in other.depends_on:
                 for ref in other.lead:
-                    names.extend(self.units.units[u].name for u in self.units.expand(ref)[:2])
-        return tuple(dict.fromkeys(names))
+                    found.extend((other, self.units.units[u]) for u in self.units.expand(ref)[:1])
+        return found
+
+    def urge(self, duty: Duty, owner: Unit, day: dt.date) -> list[NoticeItem]:
+        """The sweep's items for the owner of ``duty``: the duties held up waiting for it."""
+        items = [self.item(other, unit, "blocker", day, waiting=(unit.name,))
+                 for other, unit in self.dependents(duty)]
+        return [i for i in items if i.days_late > 0]
 
 
 def sample_notice(kind: NoticeKind | str, plan: Plan, *, lang: str = "vi",
@@ -109,18 +115,22 @@ def sample_notice(kind: NoticeKind | str, plan: Plan, *, lang: str = "vi",
         plain = [d for d in owned if d is not waited_on]
         items = [b.item(d, owner, Level.OVERDUE.value, day) for d in plain[:2]]
         if waited_on is not None:
-            items.append(b.item(waited_on, owner, "blocker", day, waiting=b.dependents(waited_on)))
+            items.extend(b.urge(waited_on, owner, day))
     elif kind is NoticeKind.BLOCKER:
-        duty = waited_on or owned[0]
-        items = [b.item(duty, owner, "blocker", day,
-                        waiting=b.dependents(duty) or (agencies[-1].name,))]
+        if waited_on is not None:
+            items = b.urge(waited_on, owner, day)
+        else:  # a plan without dependencies: show the shape anyway
+            other = agencies[-1]
+            items = [b.item(_owned(plan, b.units, other.id)[0], other, "blocker", day,
+                            waiting=(other.name,))]
     elif kind in (NoticeKind.STANDING_OFFICE, NoticeKind.STEERING_COMMITTEE, NoticeKind.DIGEST):
         level = {NoticeKind.STANDING_OFFICE: Level.STANDING_OFFICE.value,
                  NoticeKind.STEERING_COMMITTEE: Level.STEERING_COMMITTEE.value,
                  NoticeKind.DIGEST: Level.OVERDUE.value}[kind]
         shares = (3, 2, 1, 1) if kind is not NoticeKind.STEERING_COMMITTEE else (2, 1)
         for unit, share in zip(agencies[1:], shares, strict=False):
-            items.extend(b.item(d, unit, level, day) for d in _owned(plan, b.units, unit.id)[:share])
+            duties = _owned(plan, b.units, unit.id)[:share]
+            items.extend(b.item(d, unit, level, day) for d in duties)
         office = (plan.plan.steering_committee if kind is NoticeKind.STEERING_COMMITTEE
                   else plan.plan.standing_office)
         recipient = b.units.units[office]

@@ -90,7 +90,7 @@ class SmtpConfig:
     def from_block(cls, name: str, *, timeout: float = 10.0) -> SmtpConfig:
         """Read a prefect-email ``EmailServerCredentials`` block (needs ``prefect-email``)."""
         try:
-            from prefect_email import EmailServerCredentials  # type: ignore[import-not-found,unused-ignore]
+            from prefect_email import EmailServerCredentials  # type: ignore[import-not-found,import-untyped,unused-ignore]
         except ImportError as exc:
             raise RuntimeError(
                 f"PHANCONG_SMTP_BLOCK is set to '{name}' but prefect-email is not installed;"
@@ -174,7 +174,7 @@ class SmtpTransport:
         try:
             refused = self._smtp.send_message(message, from_addr=sender, to_addrs=list(recipients))
         except smtplib.SMTPRecipientsRefused as exc:  # nobody accepted it
-            return {a: (int(code), _reply(code, text)) for a, (code, text) in exc.recipients.items()}
+            return {a: (int(c), _reply(c, text)) for a, (c, text) in exc.recipients.items()}
         except smtplib.SMTPSenderRefused as exc:  # our configuration, not this message
             raise SendError(_reply(exc.smtp_code, exc.smtp_error), permanent=False,
                             connection_lost=True) from None

@@ -6,39 +6,24 @@ orchestration importable (and its tests runnable) while that package changes.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 from phancong.services.notices import Renderer
 from phancong.settings import Settings
 
-TRANSPORT_MODULES = ("phancong.mail.transports", "phancong.mail.transport",
-                     "phancong.mail.deliver", "phancong.mail")
-
 
 def renderer() -> Renderer:
-    from phancong.mail.render import render_notice  # type: ignore[import-not-found]
+    from phancong.mail.render import render_notice
 
-    return render_notice  # type: ignore[no-any-return]
-
-
-def _transport_class(name: str) -> Any:
-    for module_name in TRANSPORT_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise ImportError(f"phancong.mail provides no {name}")
+    return render_notice
 
 
 def transport(settings: Settings) -> Any:
     """Capture to ``PHANCONG_MAIL_DIR`` when set, otherwise SMTP from the settings."""
-    if settings.mail_dir is not None:
-        return _transport_class("FileTransport")(settings.mail_dir)
-    return _transport_class("SmtpTransport")(settings)
+    from phancong.mail.transport import transport_from_settings
+
+    return transport_from_settings(settings)
 
 
 def deliverer() -> Callable[..., Any]:

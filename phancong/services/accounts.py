@@ -1,4 +1,4 @@
-"""Portal accounts: users and roles, argon2 passwords, hashed API/feed tokens, one-time login nonces.
+"""Portal accounts: users, roles, argon2 passwords, hashed API/feed tokens, one-time login nonces.
 
 Secrets never rest in the database in the clear: passwords are argon2 hashes, API and feed tokens
 and login-link nonces are SHA-256 digests; the clear value is shown once, when it is issued.
@@ -28,13 +28,29 @@ LANGUAGES = ("vi", "en")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
-API_TOKEN_PREFIX = "pca_"
-FEED_TOKEN_PREFIX = "pcf_"
-COMMON_PASSWORDS = frozenset({
-    "1234567890", "12345678910", "0123456789", "qwertyuiop", "password123", "password12",
-    "matkhau123", "matkhau1234", "abcdefghij", "admin12345", "administrator", "phancong123",
-    "1111111111", "0000000000", "iloveyou12", "qwerty12345", "changeme123",
-})
+API_TOKEN_PREFIX = "pca_"  # noqa: S105 - a prefix, not a secret
+FEED_TOKEN_PREFIX = "pcf_"  # noqa: S105
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "12345678910",
+        "0123456789",
+        "qwertyuiop",
+        "password123",
+        "password12",
+        "matkhau123",
+        "matkhau1234",
+        "abcdefghij",
+        "admin12345",
+        "administrator",
+        "phancong123",
+        "1111111111",
+        "0000000000",
+        "iloveyou12",
+        "qwerty12345",
+        "changeme123",
+    }
+)
 
 
 @lru_cache(maxsize=1)
@@ -55,20 +71,28 @@ def token_digest(token: str) -> str:
 def normalize_email(email: str) -> str:
     value = (email or "").strip().lower()
     if len(value) > 254 or not EMAIL_RE.match(value):
-        raise Refused(f"Địa chỉ email không hợp lệ: '{email}'", f"Not a valid email address: '{email}'")
+        raise Refused(
+            f"Địa chỉ email không hợp lệ: '{email}'", f"Not a valid email address: '{email}'"
+        )
     return value
 
 
 def check_password(password: str, email: str = "") -> None:
     """Refuse weak passwords: shorter than 10 characters, well known, or the email itself."""
     if len(password) < MIN_PASSWORD:
-        raise Refused(f"Mật khẩu quá ngắn (tối thiểu {MIN_PASSWORD} ký tự)",
-                      f"Password too short (at least {MIN_PASSWORD} characters)")
+        raise Refused(
+            f"Mật khẩu quá ngắn (tối thiểu {MIN_PASSWORD} ký tự)",
+            f"Password too short (at least {MIN_PASSWORD} characters)",
+        )
     if len(password) > MAX_PASSWORD:
         raise Refused("Mật khẩu quá dài", "Password too long")
     lowered = password.lower()
     local = email.split("@", 1)[0].lower() if email else ""
-    if lowered in COMMON_PASSWORDS or len(set(password)) < 4 or (local and lowered in (local, email.lower())):
+    if (
+        lowered in COMMON_PASSWORDS
+        or len(set(password)) < 4
+        or (local and lowered in (local, email.lower()))
+    ):
         raise Refused("Mật khẩu quá dễ đoán", "Password too easy to guess")
 
 
@@ -76,18 +100,41 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)  # 20 characters, ~120 bits
 
 
-def _audit(session: Session, user: UserRow, actor: str, action: str, at: dt.datetime,
-           after: dict[str, Any] | None = None) -> None:
-    session.add(AuditRow(at=at, actor=actor, action=action, plan_id=user.plan_id, entity="user",
-                         entity_id=user.email, before=None, after=after, reason=None))
+def _audit(
+    session: Session,
+    user: UserRow,
+    actor: str,
+    action: str,
+    at: dt.datetime,
+    after: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditRow(
+            at=at,
+            actor=actor,
+            action=action,
+            plan_id=user.plan_id,
+            entity="user",
+            entity_id=user.email,
+            before=None,
+            after=after,
+            reason=None,
+        )
+    )
 
 
 def _describe(user: UserRow) -> dict[str, Any]:
-    return {"role": user.role, "plan_id": user.plan_id, "unit_code": user.unit_code,
-            "language": user.language, "active": user.active}
+    return {
+        "role": user.role,
+        "plan_id": user.plan_id,
+        "unit_code": user.unit_code,
+        "language": user.language,
+        "active": user.active,
+    }
 
 
 # ----------------------------------------------------------------------------- users
+
 
 def find_user(session: Session, email: str) -> UserRow | None:
     try:
@@ -111,48 +158,81 @@ def list_users(session: Session, plan_id: str | None = None) -> list[UserRow]:
     return list(session.scalars(query))
 
 
-def add_user(session: Session, *, email: str, name: str, role: str, now: dt.datetime,
-             plan_id: str | None = None, unit_code: str | None = None, language: str = "vi",
-             password: str | None = None, actor: str = "system") -> UserRow:
+def add_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    now: dt.datetime,
+    plan_id: str | None = None,
+    unit_code: str | None = None,
+    language: str = "vi",
+    password: str | None = None,
+    actor: str = "system",
+) -> UserRow:
     """Create an account. Agency users belong to one unit of one plan; others may span plans."""
     email = normalize_email(email)
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise Refused("Cần có họ tên (tối đa 200 ký tự)", "A name is required (at most 200 characters)")
+        raise Refused(
+            "Cần có họ tên (tối đa 200 ký tự)", "A name is required (at most 200 characters)"
+        )
     if role not in ROLES:
-        raise Refused(f"Vai trò '{role}' không hợp lệ (agency, coordinator, viewer)",
-                      f"Unknown role '{role}' (agency, coordinator, viewer)")
+        raise Refused(
+            f"Vai trò '{role}' không hợp lệ (agency, coordinator, viewer)",
+            f"Unknown role '{role}' (agency, coordinator, viewer)",
+        )
     if language not in LANGUAGES:
-        raise Refused(f"Ngôn ngữ '{language}' không hỗ trợ (vi, en)", f"Unsupported language '{language}'")
+        raise Refused(
+            f"Ngôn ngữ '{language}' không hỗ trợ (vi, en)", f"Unsupported language '{language}'"
+        )
     if plan_id is not None and session.get(PlanRow, plan_id) is None:
         raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
     if role == "agency":
         if not plan_id or not unit_code:
-            raise Refused("Tài khoản đơn vị cần --plan và --unit", "An agency account needs --plan and --unit")
-        unit = session.scalars(select(UnitRow).where(UnitRow.plan_id == plan_id,
-                                                     UnitRow.code == unit_code)).first()
+            raise Refused(
+                "Tài khoản đơn vị cần --plan và --unit", "An agency account needs --plan and --unit"
+            )
+        unit = session.scalars(
+            select(UnitRow).where(UnitRow.plan_id == plan_id, UnitRow.code == unit_code)
+        ).first()
         if unit is None:
-            raise NotFound(f"Kế hoạch '{plan_id}' không có đơn vị '{unit_code}'",
-                           f"Plan '{plan_id}' has no unit '{unit_code}'")
+            raise NotFound(
+                f"Kế hoạch '{plan_id}' không có đơn vị '{unit_code}'",
+                f"Plan '{plan_id}' has no unit '{unit_code}'",
+            )
     elif unit_code:
-        raise Refused("Chỉ tài khoản đơn vị (agency) mới gắn với một đơn vị",
-                      "Only agency accounts belong to a unit")
+        raise Refused(
+            "Chỉ tài khoản đơn vị (agency) mới gắn với một đơn vị",
+            "Only agency accounts belong to a unit",
+        )
     if find_user(session, email) is not None:
         raise Conflict(f"Tài khoản '{email}' đã tồn tại", f"Account '{email}' already exists")
     password_hash = None
     if password is not None:
         check_password(password, email)
         password_hash = hasher().hash(password)
-    user = UserRow(email=email, name=name, role=role, plan_id=plan_id, unit_code=unit_code,
-                   language=language, password_hash=password_hash, active=True, created_at=now)
+    user = UserRow(
+        email=email,
+        name=name,
+        role=role,
+        plan_id=plan_id,
+        unit_code=unit_code,
+        language=language,
+        password_hash=password_hash,
+        active=True,
+        created_at=now,
+    )
     session.add(user)
     session.flush()
     _audit(session, user, actor, "user.created", now, _describe(user))
     return user
 
 
-def set_password(session: Session, email: str, password: str, *, now: dt.datetime,
-                 actor: str = "system") -> UserRow:
+def set_password(
+    session: Session, email: str, password: str, *, now: dt.datetime, actor: str = "system"
+) -> UserRow:
     user = get_user(session, email)
     check_password(password, user.email)
     user.password_hash = hasher().hash(password)
@@ -160,8 +240,9 @@ def set_password(session: Session, email: str, password: str, *, now: dt.datetim
     return user
 
 
-def set_active(session: Session, email: str, active: bool, *, now: dt.datetime,
-               actor: str = "system") -> UserRow:
+def set_active(
+    session: Session, email: str, active: bool, *, now: dt.datetime, actor: str = "system"
+) -> UserRow:
     user = get_user(session, email)
     user.active = active
     if not active:  # a disabled account keeps no working credential
@@ -195,7 +276,10 @@ def password_version(user: UserRow) -> str:
 
 # ----------------------------------------------------------------------------- tokens
 
-def issue_api_token(session: Session, email: str, *, now: dt.datetime, actor: str = "system") -> str:
+
+def issue_api_token(
+    session: Session, email: str, *, now: dt.datetime, actor: str = "system"
+) -> str:
     """A new API token (shown once); the previous one stops working."""
     user = get_user(session, email)
     if not user.active:
@@ -206,7 +290,9 @@ def issue_api_token(session: Session, email: str, *, now: dt.datetime, actor: st
     return token
 
 
-def issue_feed_token(session: Session, email: str, *, now: dt.datetime, actor: str = "system") -> str:
+def issue_feed_token(
+    session: Session, email: str, *, now: dt.datetime, actor: str = "system"
+) -> str:
     """A new private calendar-feed token (shown once); the previous feed URL stops working."""
     user = get_user(session, email)
     if not user.active:
@@ -217,7 +303,9 @@ def issue_feed_token(session: Session, email: str, *, now: dt.datetime, actor: s
     return token
 
 
-def revoke_feed_token(session: Session, email: str, *, now: dt.datetime, actor: str = "system") -> None:
+def revoke_feed_token(
+    session: Session, email: str, *, now: dt.datetime, actor: str = "system"
+) -> None:
     user = get_user(session, email)
     user.feed_token_hash = None
     _audit(session, user, actor, "user.feed_token_revoked", now)
@@ -240,12 +328,15 @@ def user_for_feed_token(session: Session, token: str) -> UserRow | None:
 
 # ----------------------------------------------------------------------------- login links
 
+
 class InvalidLink(Refused):
     http_status = 400
 
     def __init__(self) -> None:
-        super().__init__("Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn",
-                         "The login link is invalid, already used or expired")
+        super().__init__(
+            "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn",
+            "The login link is invalid, already used or expired",
+        )
 
 
 @dataclass(frozen=True)
@@ -255,14 +346,17 @@ class LinkGrant:
     expires_at: dt.datetime
 
 
-def create_login_nonce(session: Session, user: UserRow, *, ttl: dt.timedelta,
-                       now: dt.datetime) -> LinkGrant:
+def create_login_nonce(
+    session: Session, user: UserRow, *, ttl: dt.timedelta, now: dt.datetime
+) -> LinkGrant:
     """Record a one-time nonce for ``user``; only its digest is stored."""
     if not user.active:
         raise Refused(f"Tài khoản '{user.email}' đã bị khóa", f"Account '{user.email}' is disabled")
     if ttl <= dt.timedelta(0) or ttl > dt.timedelta(days=30):
-        raise Refused("Thời hạn liên kết phải từ vài phút đến 30 ngày",
-                      "A link's lifetime must be positive and at most 30 days")
+        raise Refused(
+            "Thời hạn liên kết phải từ vài phút đến 30 ngày",
+            "A link's lifetime must be positive and at most 30 days",
+        )
     nonce = secrets.token_urlsafe(32)
     expires = now + ttl
     session.add(LoginLinkRow(nonce=token_digest(nonce), user_id=user.id, expires_at=expires))
@@ -273,7 +367,9 @@ def create_login_nonce(session: Session, user: UserRow, *, ttl: dt.timedelta,
 def _link_row(session: Session, nonce: str, now: dt.datetime) -> tuple[LoginLinkRow, UserRow]:
     if not nonce or len(nonce) > 100:
         raise InvalidLink()
-    row = session.scalars(select(LoginLinkRow).where(LoginLinkRow.nonce == token_digest(nonce))).first()
+    row = session.scalars(
+        select(LoginLinkRow).where(LoginLinkRow.nonce == token_digest(nonce))
+    ).first()
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise InvalidLink()
     user = session.get(UserRow, row.user_id)

@@ -105,6 +105,7 @@ def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> No
     ladder_json = Ladder.model_validate(duty.ladder).model_dump_json()
     (ob.remind_on, ob.overdue_on, ob.standing_office_on,
      ob.steering_committee_on) = ladder_dates(deadline, ladder_json, ob.role)
+    ob.alert_on = ob.remind_on or ob.overdue_on
 
 
 # ----------------------------------------------------------------------------- actions

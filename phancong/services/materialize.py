@@ -282,6 +282,7 @@ def _materialize_duty(session: Session, plan: Plan, duty: Duty, duty_pk: int,
                 "period_label": due.period.label, "period_start": due.period.start,
                 "period_end": due.period.end, "nominal_deadline": due.nominal,
                 "original_deadline": deadline, "effective_deadline": deadline,
+                "alert_on": remind or overdue,
                 "remind_on": remind, "overdue_on": overdue, "standing_office_on": standing,
                 "steering_committee_on": steering, "state": State.OPEN.value,
                 "created_at": now, "updated_at": now, "revision": 1,
@@ -307,7 +308,7 @@ def _materialize_duty(session: Session, plan: Plan, duty: Duty, duty_pk: int,
             continue  # submitted, closed or extended: never altered by a plan change
         if (row.original_deadline, row.role) != (target["original_deadline"], target["role"]):
             fields = {k: target[k] for k in ("role", "nominal_deadline", "original_deadline",
-                                             "effective_deadline", "remind_on", "overdue_on",
+                                             "effective_deadline", "alert_on", "remind_on", "overdue_on",
                                              "standing_office_on", "steering_committee_on")}
             session.execute(update(ObligationRow).where(ObligationRow.id == row.id)
                             .values(**fields, updated_at=now, revision=ObligationRow.revision + 1)

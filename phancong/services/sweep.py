@@ -27,7 +27,7 @@ from phancong.adapters.orm import (
 from phancong.domain.status import ACTIVE_STATES, CLOSED_STATES, local_date
 from phancong.services.errors import NotFound
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
-from phancong.services.outbox import enqueue
+from phancong.services.outbox import enqueue_many
 
 LEVEL_COLUMN = {
     Level.REMINDER: ObligationRow.remind_on,
@@ -72,6 +72,7 @@ def due_steps_query(plan_id: str, level: Level, day: dt.date):  # type: ignore[n
         .where(
             ObligationRow.plan_id == plan_id,
             ObligationRow.state.in_([s.value for s in ACTIVE_STATES]),
+            ObligationRow.alert_on <= day,  # every ladder date is on or after alert_on: indexed
             column.is_not(None),
             column <= day,
             ObligationRow.period_start <= day,
@@ -114,12 +115,10 @@ def sweep(session: Session, plan_id: str, as_of: dt.datetime, *, renderer: Rende
             progress(index, len(levels) + 1, f"{level.value}: {report.steps[level.value]}")
 
     notices = _notices(session, plan, first_new, as_of, day, portal_url, link)
-    for notice, ids in notices:
-        if not notice.recipients:
-            report.recipients_without_address.append(notice.recipient_code)
-        enqueue(session, notice, renderer, now=as_of,
-                key=f"{key}:{notice.recipient_code}:{notice.kind.value}:{ids[0]}")
-        report.emails += 1
+    report.recipients_without_address = [n.recipient_code for n, _ in notices if not n.recipients]
+    report.emails = len(enqueue_many(session, [
+        (notice, f"{key}:{notice.recipient_code}:{notice.kind.value}:{ids[0]}") for notice, ids in notices
+    ], renderer, now=as_of))
     if progress:
         progress(len(levels) + 1, len(levels) + 1, f"emails: {report.emails}")
     return report
@@ -136,7 +135,7 @@ def _notices(session: Session, plan: PlanRow, first_new: int, as_of: dt.datetime
         .join(ObligationRow, ObligationRow.id == EscalationRow.obligation_id)
         .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-        .where(EscalationRow.id >= first_new, ObligationRow.plan_id == plan.id)
+        .where(EscalationRow.id >= first_new)  # this sweep's steps (sweeps are serialised)
         .order_by(EscalationRow.obligation_id, EscalationRow.rank)
     ).all()
     if not rows:
@@ -148,7 +147,9 @@ def _notices(session: Session, plan: PlanRow, first_new: int, as_of: dt.datetime
     blocked_ids = [oid for oid, r in top.items() if r[2]]
     upstream = _upstreams(session, blocked_ids)
 
-    units = {u.code: u for u in session.scalars(select(UnitRow).where(UnitRow.plan_id == plan.id))}
+    units = {r[0]: r for r in session.execute(
+        select(UnitRow.code, UnitRow.name, UnitRow.emails, UnitRow.language)
+        .where(UnitRow.plan_id == plan.id))}
     boxes: dict[tuple[str, NoticeKind], list[NoticeItem]] = defaultdict(list)
     step_ids: dict[tuple[str, NoticeKind], list[int]] = defaultdict(list)
 
@@ -193,9 +194,9 @@ def _notices(session: Session, plan: PlanRow, first_new: int, as_of: dt.datetime
         unit = units.get(recipient)
         out.append((Notice(
             kind=kind, plan_id=plan.id, plan_title=plan.title, as_of=as_of,
-            language=unit.language if unit else "vi", recipient_code=recipient,
-            recipient_name=unit.name if unit else recipient,
-            recipients=tuple(unit.emails) if unit else (), items=tuple(items), portal_url=portal_url,
+            language=unit[3] if unit else "vi", recipient_code=recipient,
+            recipient_name=unit[1] if unit else recipient,
+            recipients=tuple(unit[2] or ()) if unit else (), items=tuple(items), portal_url=portal_url,
         ), ids))
     return out
 

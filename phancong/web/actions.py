@@ -34,8 +34,10 @@ def clean_text(value: str | None) -> str:
 def _reason(value: str | None) -> str:
     text = clean_text(value)
     if len(text) > REASON_LIMIT:
-        raise Refused(f"Lý do quá dài (tối đa {REASON_LIMIT} ký tự)",
-                      f"Reason too long (max {REASON_LIMIT} characters)")
+        raise Refused(
+            f"Lý do quá dài (tối đa {REASON_LIMIT} ký tự)",
+            f"Reason too long (max {REASON_LIMIT} characters)",
+        )
     return text
 
 
@@ -72,9 +74,15 @@ def perform(
         authorize(session, principal, obligation_id, action)
         actor = principal.email
         if action is Action.SUBMIT:
-            ledger.submit(session, obligation_id, actor=actor, at=now, note=clean_text(note),
-                          indicator_values=dict(indicator_values or {}),
-                          evidence_url=clean_text(evidence_url) or None)
+            ledger.submit(
+                session,
+                obligation_id,
+                actor=actor,
+                at=now,
+                note=clean_text(note),
+                indicator_values=dict(indicator_values or {}),
+                evidence_url=clean_text(evidence_url) or None,
+            )
         elif action is Action.ACCEPT:
             ledger.accept(session, obligation_id, actor=actor, at=now)
         elif action is Action.RETURN:
@@ -82,14 +90,24 @@ def perform(
         elif action is Action.EXTEND:
             if new_deadline is None:
                 raise Refused("Cần nhập hạn mới", "A new deadline is required")
-            ledger.extend(session, obligation_id, actor=actor, at=now, new_deadline=new_deadline,
-                          reason=_reason(reason))
+            ledger.extend(
+                session,
+                obligation_id,
+                actor=actor,
+                at=now,
+                new_deadline=new_deadline,
+                reason=_reason(reason),
+            )
         elif action is Action.WAIVE:
             ledger.waive(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
         if action in (Action.ACCEPT, Action.RETURN):
             notify = review_notifier()
             if notify is not None:
-                notify(session, obligation_id,
-                       review="accepted" if action is Action.ACCEPT else "returned",
-                       reason=_reason(reason) if action is Action.RETURN else None,
-                       now=now, portal_url=portal_url)
+                notify(
+                    session,
+                    obligation_id,
+                    review="accepted" if action is Action.ACCEPT else "returned",
+                    reason=_reason(reason) if action is Action.RETURN else None,
+                    now=now,
+                    portal_url=portal_url,
+                )

@@ -49,8 +49,9 @@ class Principal:
 
     @staticmethod
     def of(user: UserRow) -> Principal:
-        return Principal(user.id, user.email, user.name, user.role, user.plan_id, user.unit_code,
-                         user.language)
+        return Principal(
+            user.id, user.email, user.name, user.role, user.plan_id, user.unit_code, user.language
+        )
 
     @property
     def is_agency(self) -> bool:
@@ -73,8 +74,9 @@ def not_found(obligation_id: int) -> NotFound:
 
 
 def forbidden() -> Forbidden:
-    return Forbidden("Tài khoản của bạn không có quyền thực hiện thao tác này",
-                     "Your account may not do this")
+    return Forbidden(
+        "Tài khoản của bạn không có quyền thực hiện thao tác này", "Your account may not do this"
+    )
 
 
 def plan_in_scope(principal: Principal, plan_id: str) -> bool:
@@ -86,10 +88,14 @@ def in_scope(principal: Principal, plan_id: str, unit_code: str) -> bool:
         return False
     if principal.sees_all_units:
         return True
-    return principal.is_agency and principal.unit_code is not None and principal.unit_code == unit_code
+    return (
+        principal.is_agency and principal.unit_code is not None and principal.unit_code == unit_code
+    )
 
 
-def check(principal: Principal, action: Action, obligation_id: int, plan_id: str, unit_code: str) -> None:
+def check(
+    principal: Principal, action: Action, obligation_id: int, plan_id: str, unit_code: str
+) -> None:
     if not in_scope(principal, plan_id, unit_code):
         raise not_found(obligation_id)
     if not principal.may(action):

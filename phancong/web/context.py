@@ -1,4 +1,4 @@
-"""What every request can reach: the app's wiring (``Portal``) and the per-request ``Page``/``Caller``.
+"""What every request can reach: the wiring (``Portal``) and the per-request ``Page``/``Caller``.
 
 The dependencies here resolve who is calling — a session cookie for pages, a bearer token for
 the API — and in which language; scope checks live in :mod:`phancong.web.authz`.
@@ -10,10 +10,13 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+import threading
+import time
+from typing import Annotated, Any, TypeVar
 
 import jinja2
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -21,10 +24,11 @@ from starlette.templating import Jinja2Templates
 from phancong.adapters.orm import UserRow
 from phancong.services import accounts
 from phancong.settings import Settings
-from phancong.web import i18n
+from phancong.web import i18n, queries
 from phancong.web.authz import Principal
 from phancong.web.security import LoginLimiter, LoginRequired, csrf_token, session_user
 
+T = TypeVar("T")
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "portal"
 
 
@@ -38,7 +42,27 @@ class Portal:
     secure_cookies: bool
     css: bytes = b""
     css_version: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
+    memo_seconds: float = 30.0
+    _memo: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A value kept for ``memo_seconds`` (e.g. a plan's period labels: a scan on big plans)."""
+        now = time.monotonic()
+        with self._memo_lock:
+            hit = self._memo.get(key)
+            if hit is not None and hit[0] > now:
+                value: T = hit[1]
+                return value
+        value = compute()
+        with self._memo_lock:
+            if len(self._memo) > 1000:
+                self._memo.clear()
+            self._memo[key] = (now + self.memo_seconds, value)
+        return value
+
+    def periods(self, session: Session, plan_id: str) -> list[str]:
+        return list(self.memo(f"periods:{plan_id}", lambda: queries.plan_periods(session, plan_id)))
 
     @property
     def tz(self) -> str:
@@ -114,12 +138,15 @@ class Page:
     def render(self, name: str, status_code: int = 200, **context: Any) -> Response:
         lang = self.lang
         tz = self.portal.tz
+        other = "en" if lang == "vi" else "vi"
+        switched = self.request.url.include_query_params(lang=other)
         base: dict[str, Any] = {
             "lang": lang,
             "user": self.principal,
             "csrf": csrf_token(self.request),
             "path": self.request.url.path,
-            "other_lang": "en" if lang == "vi" else "vi",
+            "other_lang": other,
+            "lang_url": f"{switched.path}?{switched.query}",
             "prefect_url": self.portal.settings.prefect_ui_url,
             "css_version": self.portal.css_version,
             "flash": None,
@@ -129,9 +156,12 @@ class Page:
             "days_text": lambda n: i18n.days_text(n, lang),
             "fmt_dt": lambda v: i18n.fmt_datetime(v, tz),
             "fmt_date": i18n.fmt_date,
+            "kind_label": lambda k: i18n.t(f"kind.{k}", lang) if f"kind.{k}" in i18n.CATALOG else k,
         }
         base.update(context)
-        return self.portal.templates.TemplateResponse(self.request, name, base, status_code=status_code)
+        return self.portal.templates.TemplateResponse(
+            self.request, name, base, status_code=status_code
+        )
 
 
 def page_optional(request: Request) -> Page:
@@ -163,30 +193,34 @@ class Caller:
         return self.portal.now()
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="API token from `phancong users token EMAIL`"
+)
 
 
-def api_caller(request: Request) -> Caller:
+def api_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Caller:
     portal = get_portal(request)
-    token = bearer_token(request)
+    token = credentials.credentials if credentials is not None else None
     principal = None
     if token:
         with portal.factory() as session:
             user = accounts.user_for_api_token(session, token)
             principal = Principal.of(user) if user is not None else None
     if principal is None:
-        raise HTTPException(status_code=401, detail=i18n.t("error.401", _api_lang(request, None)),
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status_code=401,
+            detail=i18n.t("error.401", _api_lang(request, None)),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Caller(portal, principal, _api_lang(request, principal))
 
 
 def _api_lang(request: Request, principal: Principal | None) -> str:
     asked = request.query_params.get("lang")
     header = request.headers.get("accept-language", "")[:2].lower()
-    return i18n.pick_lang(asked, header if header in i18n.LANGS else None,
-                          principal.language if principal else None)
+    return i18n.pick_lang(
+        asked, header if header in i18n.LANGS else None, principal.language if principal else None
+    )

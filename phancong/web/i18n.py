@@ -32,15 +32,21 @@ CATALOG: dict[str, tuple[str, str]] = {
     "login.password": ("Mật khẩu", "Password"),
     "login.submit": ("Đăng nhập", "Log in"),
     "login.failed": ("Email hoặc mật khẩu không đúng", "Wrong email or password"),
-    "login.rate_limited": ("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.",
-                           "Too many failed logins. Please try again in 15 minutes."),
-    "login.hint": ("Chưa có mật khẩu? Hãy dùng liên kết đăng nhập được gửi qua email.",
-                   "No password? Use the login link sent to you by email."),
+    "login.rate_limited": (
+        "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.",
+        "Too many failed logins. Please try again in 15 minutes.",
+    ),
+    "login.hint": (
+        "Chưa có mật khẩu? Hãy dùng liên kết đăng nhập được gửi qua email.",
+        "No password? Use the login link sent to you by email.",
+    ),
     "login.link_title": ("Đăng nhập bằng liên kết", "Log in with a link"),
     "login.link_as": ("Đăng nhập với tài khoản", "Log in as"),
     "login.link_submit": ("Tiếp tục", "Continue"),
-    "login.link_invalid": ("Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn",
-                           "The login link is invalid, already used or expired"),
+    "login.link_invalid": (
+        "Liên kết đăng nhập không hợp lệ, đã dùng hoặc đã hết hạn",
+        "The login link is invalid, already used or expired",
+    ),
     "login.logged_out": ("Bạn đã đăng xuất.", "You have logged out."),
     # obligations list
     "list.title": ("Nhiệm vụ của đơn vị", "Obligations of the unit"),
@@ -129,8 +135,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "flash.return": ("Đã trả lại báo cáo.", "Returned."),
     "flash.extend": ("Đã gia hạn.", "Extended."),
     "flash.waive": ("Đã miễn thực hiện nhiệm vụ.", "Waived."),
-    "flash.feed": ("Đã tạo đường dẫn lịch mới; đường dẫn cũ không còn dùng được.",
-                   "A new calendar link was made; the old one no longer works."),
+    "flash.feed": (
+        "Đã tạo đường dẫn lịch mới; đường dẫn cũ không còn dùng được.",
+        "A new calendar link was made; the old one no longer works.",
+    ),
     "flash.feed_revoked": ("Đã thu hồi đường dẫn lịch.", "The calendar link was revoked."),
     # matrix
     "matrix.title": ("Ma trận theo dõi thực hiện", "Follow-up matrix"),
@@ -144,23 +152,32 @@ CATALOG: dict[str, tuple[str, str]] = {
     "matrix.overdue_csv": ("Danh sách quá hạn (CSV)", "Overdue list (CSV)"),
     "matrix.overdue_xlsx": ("Danh sách quá hạn (Excel)", "Overdue list (Excel)"),
     "matrix.page": ("Trang {page}/{pages} – {total} đơn vị", "Page {page}/{pages} – {total} units"),
-    "fanout.title": ("Nhiệm vụ giao cho các xã, phường – {period}", "Duties of the communes – {period}"),
-    "fanout.none": ("Kỳ này không có nhiệm vụ giao cho nhiều xã, phường.",
-                    "No fan-out duties in this period."),
+    "fanout.title": (
+        "Nhiệm vụ giao cho các xã, phường – {period}",
+        "Duties of the communes – {period}",
+    ),
+    "fanout.none": (
+        "Kỳ này không có nhiệm vụ giao cho nhiều xã, phường.",
+        "No fan-out duties in this period.",
+    ),
     # review
     "review.title": ("Báo cáo chờ duyệt", "Submissions awaiting review"),
     "review.empty": ("Không có báo cáo nào chờ duyệt.", "Nothing awaits review."),
-    "review.overdue": ("Nhiệm vụ quá hạn (có thể gia hạn hoặc miễn)",
-                       "Overdue obligations (extend or waive)"),
+    "review.overdue": (
+        "Nhiệm vụ quá hạn (có thể gia hạn hoặc miễn)",
+        "Overdue obligations (extend or waive)",
+    ),
     "review.open": ("Mở", "Open"),
     # account
     "account.title": ("Tài khoản", "Account"),
     "account.role": ("Vai trò", "Role"),
     "account.feed": ("Lịch hạn báo cáo (iCalendar)", "Deadline calendar (iCalendar)"),
-    "account.feed_help": ("Đường dẫn riêng để thêm hạn báo cáo vào lịch (Outlook, Google Calendar). "
-                          "Giữ kín; tạo mới sẽ vô hiệu hóa đường dẫn cũ.",
-                          "A private link to add deadlines to your calendar. Keep it secret; "
-                          "making a new one disables the old one."),
+    "account.feed_help": (
+        "Đường dẫn riêng để thêm hạn báo cáo vào lịch (Outlook, Google Calendar). "
+        "Giữ kín; tạo mới sẽ vô hiệu hóa đường dẫn cũ.",
+        "A private link to add deadlines to your calendar. Keep it secret; "
+        "making a new one disables the old one.",
+    ),
     "account.feed_new": ("Tạo đường dẫn lịch mới", "Make a new calendar link"),
     "account.feed_revoke": ("Thu hồi đường dẫn lịch", "Revoke the calendar link"),
     "account.feed_shown_once": ("Đường dẫn chỉ hiển thị một lần:", "Shown once only:"),
@@ -176,6 +193,16 @@ CATALOG: dict[str, tuple[str, str]] = {
     "level.overdue": ("Thông báo quá hạn", "Overdue notice"),
     "level.standing_office": ("Báo cáo Thường trực", "Escalated to the Standing Office"),
     "level.steering_committee": ("Báo cáo Ban Chỉ đạo", "Escalated to the Steering Committee"),
+    "kind.police": ("Công an", "Police"),
+    "kind.department": ("Sở, ban, ngành", "Departments"),
+    "kind.military": ("Quân sự", "Military"),
+    "kind.judicial": ("Tòa án, Viện kiểm sát", "Courts and procuracy"),
+    "kind.front": ("Mặt trận Tổ quốc", "Fatherland Front"),
+    "kind.mass_organisation": ("Tổ chức chính trị - xã hội", "Mass organisations"),
+    "kind.commune": ("Xã, phường", "Communes and wards"),
+    "kind.district": ("Cấp huyện", "Districts"),
+    "kind.committee": ("Ban Chỉ đạo, Hội đồng", "Committees"),
+    "kind.other": ("Khác", "Other"),
     # errors
     "error.title": ("Có lỗi", "Error"),
     "error.404": ("Không tìm thấy trang hoặc nhiệm vụ", "Not found"),
@@ -185,11 +212,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     "error.413": ("Nội dung gửi lên quá lớn", "The request is too large"),
     "error.422": ("Dữ liệu không hợp lệ", "Invalid input"),
     "error.429": ("Quá nhiều yêu cầu, vui lòng thử lại sau", "Too many requests; try again later"),
-    "error.csrf": ("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang.",
-                   "The form has expired or is invalid. Please reload the page."),
+    "error.csrf": (
+        "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang.",
+        "The form has expired or is invalid. Please reload the page.",
+    ),
     "error.back": ("Quay lại trang chủ", "Back to the start page"),
-    "error.bad_date": ("Ngày không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)",
-                       "Invalid date (dd/mm/yyyy or yyyy-mm-dd)"),
+    "error.bad_date": (
+        "Ngày không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)",
+        "Invalid date (dd/mm/yyyy or yyyy-mm-dd)",
+    ),
     "error.no_plan": ("Chưa có kế hoạch nào trong hệ thống", "No plan has been loaded"),
 }
 

@@ -83,10 +83,16 @@ def login_link(
     return f"{base_url(settings)}/login/link/{token}"
 
 
-def obligation_login_link(settings: Settings, factory_or_session: sessionmaker[Session] | Session,
-                          user_email: str, obligation_id: int,
-                          ttl: dt.timedelta | float = DEFAULT_TTL, *,
-                          now: dt.datetime | None = None) -> str:
+def obligation_login_link(
+    settings: Settings,
+    factory_or_session: sessionmaker[Session] | Session,
+    user_email: str,
+    obligation_id: int,
+    ttl: dt.timedelta | float = DEFAULT_TTL,
+    *,
+    now: dt.datetime | None = None,
+) -> str:
     """A signed login link that lands on the obligation's page."""
-    return login_link(settings, factory_or_session, user_email, f"/obligations/{int(obligation_id)}",
-                      ttl, now=now)
+    return login_link(
+        settings, factory_or_session, user_email, f"/obligations/{int(obligation_id)}", ttl, now=now
+    )

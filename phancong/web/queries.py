@@ -24,20 +24,36 @@ from phancong.web.authz import Principal, plan_in_scope
 
 # worst first: a cell takes the colour of its most urgent obligation
 STATUS_ORDER = (
-    Status.OVERDUE, Status.RETURNED, Status.BLOCKED, Status.IN_PROGRESS, Status.SUBMITTED,
-    Status.COMPLETED_LATE, Status.COMPLETED_ON_TIME, Status.WAIVED, Status.NOT_OPEN, Status.CANCELLED,
+    Status.OVERDUE,
+    Status.RETURNED,
+    Status.BLOCKED,
+    Status.IN_PROGRESS,
+    Status.SUBMITTED,
+    Status.COMPLETED_LATE,
+    Status.COMPLETED_ON_TIME,
+    Status.WAIVED,
+    Status.NOT_OPEN,
+    Status.CANCELLED,
 )
 RANK = {s.value: i for i, s in enumerate(STATUS_ORDER)}
 DONE = (Status.COMPLETED_ON_TIME.value, Status.COMPLETED_LATE.value)
 LEGEND = (
-    Status.COMPLETED_ON_TIME, Status.COMPLETED_LATE, Status.IN_PROGRESS, Status.OVERDUE,
-    Status.SUBMITTED, Status.RETURNED, Status.BLOCKED, Status.NOT_OPEN, Status.WAIVED,
+    Status.COMPLETED_ON_TIME,
+    Status.COMPLETED_LATE,
+    Status.IN_PROGRESS,
+    Status.OVERDUE,
+    Status.SUBMITTED,
+    Status.RETURNED,
+    Status.BLOCKED,
+    Status.NOT_OPEN,
+    Status.WAIVED,
 )
 FANOUT_MIN_UNITS = 10
 _PERIOD = re.compile(r"^(?:ONCE-(\d{4})-(\d{2})-(\d{2})|(\d{4})(?:-(Q|H)?(\d{1,2}))?)$")
 
 
 # ----------------------------------------------------------------------------- plans and periods
+
 
 @dataclass(frozen=True)
 class PlanInfo:
@@ -93,8 +109,9 @@ def period_year(label: str) -> int | None:
 
 
 def plan_periods(session: Session, plan_id: str) -> list[str]:
-    labels = session.scalars(select(ObligationRow.period_label).where(ObligationRow.plan_id == plan_id)
-                             .distinct()).all()
+    labels = session.scalars(
+        select(ObligationRow.period_label).where(ObligationRow.plan_id == plan_id).distinct()
+    ).all()
     return sorted(labels, key=period_key)
 
 
@@ -110,6 +127,7 @@ def current_period(periods: list[str], today: dt.date) -> str | None:
 
 # ----------------------------------------------------------------------------- units
 
+
 @dataclass(frozen=True)
 class UnitInfo:
     id: int
@@ -119,30 +137,46 @@ class UnitInfo:
 
 
 def unit_kinds(session: Session, plan_id: str) -> list[str]:
-    return list(session.scalars(select(UnitRow.kind).where(UnitRow.plan_id == plan_id).distinct()
-                                .order_by(UnitRow.kind)))
+    return list(
+        session.scalars(
+            select(UnitRow.kind).where(UnitRow.plan_id == plan_id).distinct().order_by(UnitRow.kind)
+        )
+    )
 
 
 def units_of_plan(session: Session, plan_id: str) -> list[UnitInfo]:
-    rows = session.execute(select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
-                           .where(UnitRow.plan_id == plan_id)
-                           .order_by(case((UnitRow.kind == "commune", 1), else_=0), UnitRow.code))
+    rows = session.execute(
+        select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
+        .where(UnitRow.plan_id == plan_id)
+        .order_by(case((UnitRow.kind == "commune", 1), else_=0), UnitRow.code)
+    )
     return [UnitInfo(*r) for r in rows]
 
 
-def _unit_filter(query: Select[Any], *, kind: str | None, q: str | None, unit: str | None) -> Select[Any]:
+UnitSelect = Select[int, str, str, str]
+
+
+def _unit_filter(
+    query: UnitSelect, *, kind: str | None, q: str | None, unit: str | None
+) -> UnitSelect:
     if kind:
         query = query.where(UnitRow.kind == kind)
     if unit:
         query = query.where(UnitRow.code == unit)
     if q:
         like = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(UnitRow.code).like(like), func.lower(UnitRow.name).like(like),
-                                UnitRow.name.like(f"%{q.strip()}%")))
+        query = query.where(
+            or_(
+                func.lower(UnitRow.code).like(like),
+                func.lower(UnitRow.name).like(like),
+                UnitRow.name.like(f"%{q.strip()}%"),
+            )
+        )
     return query
 
 
 # ----------------------------------------------------------------------------- matrix
+
 
 @dataclass
 class Cell:
@@ -198,17 +232,33 @@ class Matrix:
     pages: int
 
 
-def matrix(session: Session, plan: PlanInfo, as_of: dt.datetime, *, periods: list[str],
-           status: str | None = None, kind: str | None = None, q: str | None = None,
-           unit: str | None = None, page: int = 1, per_page: int = 100) -> Matrix:
+def matrix(
+    session: Session,
+    plan: PlanInfo,
+    as_of: dt.datetime,
+    *,
+    periods: list[str],
+    status: str | None = None,
+    kind: str | None = None,
+    q: str | None = None,
+    unit: str | None = None,
+    page: int = 1,
+    per_page: int = 150,
+) -> Matrix:
     """Units × periods with status counts per cell, for one page of units."""
     st = ledger.status_expr(as_of, plan.timezone)
     o = ObligationRow
     base_where = [o.plan_id == plan.id, o.period_label.in_(periods)]
     if status != Status.CANCELLED.value:
         base_where.append(o.state != "cancelled")
-    units_q = _unit_filter(select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
-                           .where(UnitRow.plan_id == plan.id), kind=kind, q=q, unit=unit)
+    units_q = _unit_filter(
+        select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind).where(
+            UnitRow.plan_id == plan.id
+        ),
+        kind=kind,
+        q=q,
+        unit=unit,
+    )
     if status:
         having = select(o.unit_id).where(*base_where, st == status).distinct()
         units_q = units_q.where(UnitRow.id.in_(having))
@@ -217,16 +267,24 @@ def matrix(session: Session, plan: PlanInfo, as_of: dt.datetime, *, periods: lis
     page = min(max(page, 1), pages)
     unit_rows = session.execute(
         units_q.order_by(case((UnitRow.kind == "commune", 1), else_=0), UnitRow.kind, UnitRow.code)
-        .limit(per_page).offset((page - 1) * per_page)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     units = [UnitInfo(*r) for r in unit_rows]
     rows = {u.id: MatrixRow(u, {}) for u in units}
     if units and periods:
         inner = select(o.id, o.unit_id, o.period_label, o.role, st.label("st")).where(
-            *base_where, o.unit_id.in_(list(rows)))
+            *base_where, o.unit_id.in_(list(rows))
+        )
         sub = inner.subquery()
-        query = select(sub.c.unit_id, sub.c.period_label, sub.c.st, func.count(),
-                       func.sum(case((sub.c.role != "support", 1), else_=0)), func.min(sub.c.id))
+        query = select(
+            sub.c.unit_id,
+            sub.c.period_label,
+            sub.c.st,
+            func.count(),
+            func.sum(case((sub.c.role != "support", 1), else_=0)),
+            func.min(sub.c.id),
+        )
         if status:
             query = query.where(sub.c.st == status)
         query = query.group_by(sub.c.unit_id, sub.c.period_label, sub.c.st)
@@ -238,11 +296,14 @@ def matrix(session: Session, plan: PlanInfo, as_of: dt.datetime, *, periods: lis
     return Matrix(plan, periods, list(rows.values()), total, page, pages)
 
 
-def duty_rollups(session: Session, plan: PlanInfo, as_of: dt.datetime, period: str) -> list[ledger.DutyRollup]:
+def duty_rollups(
+    session: Session, plan: PlanInfo, as_of: dt.datetime, period: str
+) -> list[ledger.DutyRollup]:
     return ledger.rollup_by_duty(session, plan.id, as_of, period=period)
 
 
 # ----------------------------------------------------------------------------- fan-out duties
+
 
 @dataclass(frozen=True)
 class DutyInfo:
@@ -263,54 +324,102 @@ class Fanout:
     pages: int
 
 
-def fanout(session: Session, plan: PlanInfo, as_of: dt.datetime, period: str, *,
-           q: str | None = None, status: str | None = None, page: int = 1, per_page: int = 150) -> Fanout:
+def fanout(
+    session: Session,
+    plan: PlanInfo,
+    as_of: dt.datetime,
+    period: str,
+    *,
+    q: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 150,
+) -> Fanout:
     """Duties owed by many units (e.g. every commune) × those units, for one period."""
     o = ObligationRow
     st = ledger.status_expr(as_of, plan.timezone)
     counted = session.execute(
-        select(o.duty_id, func.count()).where(o.plan_id == plan.id, o.period_label == period,
-                                              o.role != "support", o.state != "cancelled")
-        .group_by(o.duty_id).having(func.count() >= FANOUT_MIN_UNITS)
+        select(o.duty_id, func.count())
+        .where(
+            o.plan_id == plan.id,
+            o.period_label == period,
+            o.role != "support",
+            o.state != "cancelled",
+        )
+        .group_by(o.duty_id)
+        .having(func.count() >= FANOUT_MIN_UNITS)
     ).all()
     duty_ids = [r[0] for r in counted]
     if not duty_ids:
         return Fanout([], [], {}, {}, 0, 1, 1)
-    duties = [DutyInfo(*r) for r in session.execute(
-        select(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source)
-        .where(DutyRow.id.in_(duty_ids)).order_by(DutyRow.id))]
-    where = [o.plan_id == plan.id, o.period_label == period, o.duty_id.in_(duty_ids),
-             o.state != "cancelled"]
+    duties = [
+        DutyInfo(*r)
+        for r in session.execute(
+            select(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source)
+            .where(DutyRow.id.in_(duty_ids))
+            .order_by(DutyRow.id)
+        )
+    ]
+    where = [
+        o.plan_id == plan.id,
+        o.period_label == period,
+        o.duty_id.in_(duty_ids),
+        o.state != "cancelled",
+    ]
     if status:
         where.append(st == status)
     unit_ids = select(o.unit_id).where(*where).distinct()
-    units_q = _unit_filter(select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
-                           .where(UnitRow.id.in_(unit_ids)), kind=None, q=q, unit=None)
+    units_q = _unit_filter(
+        select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind).where(
+            UnitRow.id.in_(unit_ids)
+        ),
+        kind=None,
+        q=q,
+        unit=None,
+    )
     total = session.scalar(select(func.count()).select_from(units_q.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
-    units = [UnitInfo(*r) for r in session.execute(
-        units_q.order_by(UnitRow.code).limit(per_page).offset((page - 1) * per_page))]
+    units = [
+        UnitInfo(*r)
+        for r in session.execute(
+            units_q.order_by(UnitRow.code).limit(per_page).offset((page - 1) * per_page)
+        )
+    ]
     cells: dict[tuple[int, int], tuple[int, str]] = {}
     if units:
         for unit_id, duty_id, ob_id, st_value in session.execute(
-            select(o.unit_id, o.duty_id, o.id, st).where(*where, o.unit_id.in_([u.id for u in units]))
+            select(o.unit_id, o.duty_id, o.id, st).where(
+                *where, o.unit_id.in_([u.id for u in units])
+            )
         ).all():
             cells[(unit_id, duty_id)] = (ob_id, st_value)
-    sub = select(o.duty_id, st.label("st")).where(
-        o.plan_id == plan.id, o.period_label == period, o.duty_id.in_(duty_ids),
-        o.role != "support", o.state != "cancelled").subquery()
+    sub = (
+        select(o.duty_id, st.label("st"))
+        .where(
+            o.plan_id == plan.id,
+            o.period_label == period,
+            o.duty_id.in_(duty_ids),
+            o.role != "support",
+            o.state != "cancelled",
+        )
+        .subquery()
+    )
     submitted = {
         duty_id: (int(done or 0), int(n))
         for duty_id, done, n in session.execute(
-            select(sub.c.duty_id,
-                   func.sum(case((sub.c.st.in_(["submitted", *DONE]), 1), else_=0)), func.count())
-            .group_by(sub.c.duty_id))
+            select(
+                sub.c.duty_id,
+                func.sum(case((sub.c.st.in_(["submitted", *DONE]), 1), else_=0)),
+                func.count(),
+            ).group_by(sub.c.duty_id)
+        )
     }
     return Fanout(duties, units, cells, submitted, total, page, pages)
 
 
 # ----------------------------------------------------------------------------- review queue
+
 
 @dataclass(frozen=True)
 class PendingReview:
@@ -335,10 +444,24 @@ class PendingReview:
 def pending_reviews(session: Session, plan: PlanInfo, *, limit: int = 100) -> list[PendingReview]:
     o = ObligationRow
     rows = session.execute(
-        select(o.id, DutyRow.code, DutyRow.title, DutyRow.source, UnitRow.code, UnitRow.name,
-               o.period_label, o.effective_deadline, o.original_deadline, SubmissionRow.id,
-               SubmissionRow.submitted_by, SubmissionRow.submitted_at, SubmissionRow.note,
-               SubmissionRow.indicator_values, SubmissionRow.evidence_url, DutyRow.indicators)
+        select(
+            o.id,
+            DutyRow.code,
+            DutyRow.title,
+            DutyRow.source,
+            UnitRow.code,
+            UnitRow.name,
+            o.period_label,
+            o.effective_deadline,
+            o.original_deadline,
+            SubmissionRow.id,
+            SubmissionRow.submitted_by,
+            SubmissionRow.submitted_at,
+            SubmissionRow.note,
+            SubmissionRow.indicator_values,
+            SubmissionRow.evidence_url,
+            DutyRow.indicators,
+        )
         .join(SubmissionRow, SubmissionRow.obligation_id == o.id)
         .join(DutyRow, DutyRow.id == o.duty_id)
         .join(UnitRow, UnitRow.id == o.unit_id)
@@ -346,20 +469,50 @@ def pending_reviews(session: Session, plan: PlanInfo, *, limit: int = 100) -> li
         .order_by(SubmissionRow.submitted_at, o.id)
         .limit(limit)
     ).all()
-    return [PendingReview(*r[:13], dict(r[13] or {}), r[14], list(r[15] or [])) for r in rows]
+    return [
+        PendingReview(
+            obligation_id=r[0], duty_code=r[1], duty_title=r[2], source=r[3], unit_code=r[4],
+            unit_name=r[5], period_label=r[6], deadline=r[7], original_deadline=r[8],
+            submission_id=r[9], submitted_by=r[10], submitted_at=r[11], note=r[12],
+            indicator_values=dict(r[13] or {}), evidence_url=r[14], indicators=list(r[15] or []),
+        )
+        for r in rows
+    ]
 
 
 def pending_count(session: Session, plan: PlanInfo) -> int:
-    return session.scalar(select(func.count()).select_from(ObligationRow)
-                          .where(ObligationRow.plan_id == plan.id, ObligationRow.state == "submitted")) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ObligationRow)
+            .where(ObligationRow.plan_id == plan.id, ObligationRow.state == "submitted")
+        )
+        or 0
+    )
 
 
 # ----------------------------------------------------------------------------- lists and feeds
 
-def overdue(session: Session, plan: PlanInfo, as_of: dt.datetime, *, unit: str | None = None,
-            limit: int = 100, offset: int = 0) -> list[ledger.ObligationView]:
-    return ledger.find(session, plan.id, as_of, unit=unit, status=Status.OVERDUE.value,
-                       open_first=True, limit=limit, offset=offset)
+
+def overdue(
+    session: Session,
+    plan: PlanInfo,
+    as_of: dt.datetime,
+    *,
+    unit: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[ledger.ObligationView]:
+    return ledger.find(
+        session,
+        plan.id,
+        as_of,
+        unit=unit,
+        status=Status.OVERDUE.value,
+        open_first=True,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @dataclass(frozen=True)
@@ -372,15 +525,27 @@ class DeadlineGroup:
     count: int
 
 
-def deadline_groups(session: Session, plan: PlanInfo, since: dt.date, limit: int = 5000) -> list[DeadlineGroup]:
+def deadline_groups(
+    session: Session, plan: PlanInfo, since: dt.date, limit: int = 5000
+) -> list[DeadlineGroup]:
     """One line per duty × period × deadline (for coordinators' and viewers' calendars)."""
     o = ObligationRow
     rows = session.execute(
-        select(DutyRow.code, DutyRow.title, DutyRow.source, o.period_label, o.effective_deadline,
-               func.count())
+        select(
+            DutyRow.code,
+            DutyRow.title,
+            DutyRow.source,
+            o.period_label,
+            o.effective_deadline,
+            func.count(),
+        )
         .join(DutyRow, DutyRow.id == o.duty_id)
-        .where(o.plan_id == plan.id, o.effective_deadline >= since, o.role != "support",
-               o.state.not_in(["cancelled", "waived"]))
+        .where(
+            o.plan_id == plan.id,
+            o.effective_deadline >= since,
+            o.role != "support",
+            o.state.not_in(["cancelled", "waived"]),
+        )
         .group_by(DutyRow.code, DutyRow.title, DutyRow.source, o.period_label, o.effective_deadline)
         .order_by(o.effective_deadline, DutyRow.code)
         .limit(limit)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 import threading
@@ -39,12 +40,33 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-def csrf_token(request: Request) -> str:
+def _session_csrf(request: Request) -> str:
     token = request.session.get("c")
     if not isinstance(token, str) or len(token) < 20:
         token = secrets.token_urlsafe(32)
         request.session["c"] = token
     return token
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, masked afresh for each page (so compressed pages leak nothing)."""
+    raw = _session_csrf(request).encode()
+    mask = secrets.token_bytes(len(raw))
+    return base64.urlsafe_b64encode(
+        mask + bytes(a ^ b for a, b in zip(raw, mask, strict=True))
+    ).decode()
+
+
+def _unmask(value: str) -> bytes | None:
+    try:
+        data = base64.urlsafe_b64decode(value.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return None
+    if len(data) % 2 or not data:
+        return None
+    half = len(data) // 2
+    mask, masked = data[:half], data[half:]
+    return bytes(a ^ b for a, b in zip(masked, mask, strict=True))
 
 
 async def csrf_protect(request: Request) -> None:
@@ -57,9 +79,10 @@ async def csrf_protect(request: Request) -> None:
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         sent = form.get(CSRF_FIELD)
-    if not isinstance(expected, str) or not isinstance(sent, str) or not sent:
+    if not isinstance(expected, str) or not isinstance(sent, str) or not sent or len(sent) > 200:
         raise CsrfError()
-    if not hmac.compare_digest(expected.encode(), sent.encode()):
+    unmasked = _unmask(sent)
+    if unmasked is None or not hmac.compare_digest(expected.encode(), unmasked):
         raise CsrfError()
 
 
@@ -67,8 +90,9 @@ def start_session(request: Request, user_id: int, password_version: str) -> None
     """A fresh session for a user who just proved who they are (new CSRF token: no fixation)."""
     lang = request.session.get("l")
     request.session.clear()
-    request.session.update({"u": user_id, "v": password_version, "t": int(time.time()),
-                            "c": secrets.token_urlsafe(32)})
+    request.session.update(
+        {"u": user_id, "v": password_version, "t": int(time.time()), "c": secrets.token_urlsafe(32)}
+    )
     if isinstance(lang, str):
         request.session["l"] = lang
 
@@ -102,8 +126,14 @@ class LoginLimiter:
     either is reached, further attempts are refused before the password is even checked.
     """
 
-    def __init__(self, max_failures: int = 5, window: float = 900.0, max_per_ip: int = 50,
-                 clock: Callable[[], float] = time.monotonic, max_keys: int = 50_000) -> None:
+    def __init__(
+        self,
+        max_failures: int = 5,
+        window: float = 900.0,
+        max_per_ip: int = 50,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 50_000,
+    ) -> None:
         self.max_failures = max_failures
         self.window = window
         self.max_per_ip = max_per_ip
@@ -125,8 +155,10 @@ class LoginLimiter:
     def blocked(self, ip: str, email: str) -> bool:
         now = self.clock()
         with self._lock:
-            return (len(self._recent((ip, email.lower()), now)) >= self.max_failures
-                    or len(self._recent((ip, "*"), now)) >= self.max_per_ip)
+            return (
+                len(self._recent((ip, email.lower()), now)) >= self.max_failures
+                or len(self._recent((ip, "*"), now)) >= self.max_per_ip
+            )
 
     def failure(self, ip: str, email: str) -> None:
         now = self.clock()
@@ -196,17 +228,29 @@ class BodyLimitMiddleware:
             body = '{"detail":"Nội dung gửi lên quá lớn (tối đa 64 KB)"}'.encode()
             kind = b"application/json"
         else:
-            body = ("<!doctype html><meta charset=utf-8><title>413</title>"
-                    "<p>Nội dung gửi lên quá lớn (tối đa 64 KB). / The request is too large.</p>").encode()
+            body = (
+                "<!doctype html><meta charset=utf-8><title>413</title>"
+                "<p>Nội dung gửi lên quá lớn (tối đa 64 KB). / The request is too large.</p>"
+            ).encode()
             kind = b"text/html; charset=utf-8"
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", kind),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 class SecurityHeadersMiddleware:
@@ -225,8 +269,11 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-                         (b"referrer-policy", b"same-origin")]
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
                 if not path.startswith(("/docs", "/redoc")):
                     extra.append((b"content-security-policy", CSP.encode()))
                 if b"cache-control" not in present:

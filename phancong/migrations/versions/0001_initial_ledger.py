@@ -174,6 +174,7 @@ def upgrade() -> None:
     sa.Column('nominal_deadline', sa.Date(), nullable=False),
     sa.Column('original_deadline', sa.Date(), nullable=False),
     sa.Column('effective_deadline', sa.Date(), nullable=False),
+    sa.Column('alert_on', sa.Date(), nullable=False),
     sa.Column('remind_on', sa.Date(), nullable=True),
     sa.Column('overdue_on', sa.Date(), nullable=True),
     sa.Column('standing_office_on', sa.Date(), nullable=True),
@@ -194,7 +195,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('obligations', schema=None) as batch_op:
         batch_op.create_index('ix_obligations_plan_period', ['plan_id', 'period_label'], unique=False)
-        batch_op.create_index('ix_obligations_sweep', ['plan_id', 'state', 'remind_on'], unique=False)
+        batch_op.create_index('ix_obligations_sweep', ['plan_id', 'state', 'alert_on'], unique=False)
         batch_op.create_index('ix_obligations_unit', ['unit_id', 'period_label'], unique=False)
 
     op.create_table('escalations',

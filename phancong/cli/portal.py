@@ -1,0 +1,59 @@
+"""``phancong portal serve``: the agency portal under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from phancong.cli._common import fail
+from phancong.settings import get_settings
+
+portal_app = typer.Typer(help="Cổng thông tin cho các đơn vị / the agency portal.",
+                         no_args_is_help=True)
+
+
+@portal_app.command("serve")
+def serve(
+    host: Annotated[
+        str | None, typer.Option("--host", help="address to bind (default PHANCONG_PORTAL_HOST)")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="port (default PHANCONG_PORTAL_PORT)"),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="worker processes")] = 1,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option("--proxy-headers/--no-proxy-headers",
+                     help="trust X-Forwarded-* from --forwarded-allow-ips (behind a reverse proxy)"),
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option("--forwarded-allow-ips", help="proxies whose X-Forwarded-* are trusted")
+    ] = "127.0.0.1",
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level")] = "info",
+) -> None:
+    """Serve the portal (uvicorn; the app is built in each worker from PHANCONG_* settings)."""
+    import uvicorn
+
+    try:
+        settings = get_settings()  # refuse early: production needs a secret key and a database
+        settings.signing_key()
+    except ValidationError as exc:
+        fail(f"invalid settings: {exc.errors()[0].get('msg', exc)}", 2)
+    uvicorn.run(
+        "phancong.web.app:from_environment",
+        factory=True,
+        host=host or settings.portal_host,
+        port=port or settings.portal_port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level=log_level,
+        server_header=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(portal_app, name="portal")

@@ -1,0 +1,221 @@
+"""Deliver the outbox: one batch of due messages over one connection, each outcome committed.
+
+The rules that keep mail from being lost or doubled:
+
+- a row is marked ``sent`` only after the server accepted the message, in its own short
+  transaction right after; a crash between the two re-sends that one message (at least once);
+- the batch first *claims* its rows (pushes ``next_attempt_at`` a lease ahead), so a second
+  delivery running at the same time does not pick them; a crash leaves them due again when the
+  lease ends;
+- a temporary failure (4xx, refused or dropped connection, timeout) keeps the row queued with
+  ``attempts + 1`` and an exponential backoff; after ``max_attempts`` the row is ``failed``;
+- a permanent refusal (5xx) marks that row ``failed`` with the server's reply and the batch
+  goes on; a lost connection ends the batch and the rows not yet tried are released untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from phancong.adapters.db import transaction
+from phancong.adapters.orm import OutboxRow
+from phancong.mail.message import build_message, envelope_sender
+from phancong.mail.transport import (
+    FileTransport,
+    MockTransport,
+    SendError,
+    SmtpConfig,
+    SmtpTransport,
+    Transport,
+    transport_from_settings,
+)
+
+__all__ = [
+    "DeliveryReport",
+    "FileTransport",
+    "MockTransport",
+    "SendError",
+    "SmtpConfig",
+    "SmtpTransport",
+    "Transport",
+    "backoff",
+    "deliver",
+    "transport_from_settings",
+]
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=15)
+BACKOFF_BASE = dt.timedelta(minutes=1)
+BACKOFF_CAP = dt.timedelta(hours=1)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before the next try after ``attempts`` failed ones: 1, 2, 4 … minutes, at most 1 h."""
+    return min(BACKOFF_BASE * (1 << min(max(attempts - 1, 0), 20)), BACKOFF_CAP)
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)  # temporary failure, still queued
+    failed: list[int] = field(default_factory=list)  # permanent refusal or attempts exhausted
+    released: list[int] = field(default_factory=list)  # not tried: the batch stopped first
+    error: str | None = None  # why the batch stopped early, if it did
+
+    def summary(self) -> str:
+        text = (f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed,"
+                f" {len(self.released)} not tried (of {self.claimed} due)")
+        return f"{text}; stopped: {self.error}" if self.error else text
+
+
+@dataclass
+class _Pending:
+    id: int
+    attempts: int
+    recipients: list[str]
+    message: EmailMessage | None
+    problem: str | None = None
+
+
+def _claim(factory: sessionmaker[Session], now: dt.datetime, limit: int, lease: dt.timedelta,
+           mail_from: str) -> tuple[list[_Pending], dict[int, dt.datetime]]:
+    with transaction(factory) as session:
+        rows = list(session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.status == "queued", OutboxRow.next_attempt_at <= now)
+            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ))
+        if not rows:
+            return [], {}
+        originals = {row.id: row.next_attempt_at for row in rows}
+        pending = []
+        for row in rows:
+            recipients = [str(r) for r in row.recipients]
+            try:
+                message: EmailMessage | None = build_message(row, mail_from=mail_from)
+                problem = None if recipients else "no recipients"
+            except (ValueError, TypeError, IndexError) as exc:
+                message, problem = None, f"cannot build the message: {exc}"
+            pending.append(_Pending(row.id, row.attempts, recipients, message, problem))
+        session.execute(
+            update(OutboxRow).where(OutboxRow.id.in_(list(originals)))
+            .values(next_attempt_at=now + lease).execution_options(synchronize_session=False)
+        )
+        return pending, originals
+
+
+def _finish(factory: sessionmaker[Session], row_id: int, **values: Any) -> bool:
+    """Record one outcome in its own transaction (only while the row is still queued)."""
+    with transaction(factory) as session:
+        result = session.execute(
+            update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "queued")
+            .values(**values).execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 1))
+
+
+def _refusals(refused: dict[str, tuple[int, str]]) -> str:
+    return "; ".join(f"{addr}: {reply}" for addr, (_, reply) in sorted(refused.items()))
+
+
+def deliver(factory: sessionmaker[Session], transport: Transport, *, now: dt.datetime,
+            limit: int = 500, max_attempts: int = 8, mail_from: str | None = None,
+            lease: dt.timedelta = LEASE) -> DeliveryReport:
+    """Send the queued messages due at ``now`` (at most ``limit``) over one connection."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if mail_from is None:
+        from phancong.settings import get_settings
+
+        mail_from = get_settings().mail_from
+    sender = envelope_sender(mail_from)
+    report = DeliveryReport()
+    pending, originals = _claim(factory, now, limit, lease, mail_from)
+    report.claimed = len(pending)
+    if not pending:
+        return report
+    started = time.monotonic()
+
+    def clock() -> dt.datetime:
+        return now + dt.timedelta(seconds=time.monotonic() - started)
+
+    def temporary(p: _Pending, reply: str, recipients: Sequence[str] | None = None) -> None:
+        attempts = p.attempts + 1
+        values: dict[str, Any] = {"attempts": attempts, "last_error": reply[:2000]}
+        if recipients is not None:
+            values["recipients"] = list(recipients)
+        if attempts >= max_attempts:
+            values.update(status="failed",
+                          last_error=f"{reply} (gave up after {attempts} attempts)"[:2000])
+            report.failed.append(p.id)
+        else:
+            values["next_attempt_at"] = clock() + backoff(attempts)
+            report.retrying.append(p.id)
+        _finish(factory, p.id, **values)
+
+    def failed(p: _Pending, reply: str) -> None:
+        _finish(factory, p.id, status="failed", attempts=p.attempts + 1, last_error=reply[:2000])
+        report.failed.append(p.id)
+
+    try:
+        transport.open()
+    except SendError as exc:
+        log.warning("mail delivery: cannot open %r: %s", transport, exc.reply)
+        report.error = exc.reply
+        for p in pending:
+            temporary(p, exc.reply)
+        return report
+
+    try:
+        for index, p in enumerate(pending):
+            if p.message is None or p.problem:
+                failed(p, p.problem or "cannot build the message")
+                continue
+            try:
+                refused = dict(transport.send(p.message, sender, p.recipients))
+            except SendError as exc:
+                if exc.permanent:
+                    failed(p, exc.reply)
+                else:
+                    temporary(p, exc.reply)
+                if exc.connection_lost:
+                    report.error = exc.reply
+                    rest = pending[index + 1:]
+                    if rest:
+                        with transaction(factory) as session:
+                            session.execute(update(OutboxRow), [
+                                {"id": q.id, "next_attempt_at": originals[q.id]} for q in rest
+                            ])
+                        report.released.extend(q.id for q in rest)
+                    break
+                continue
+            accepted = [r for r in p.recipients if r not in refused]
+            retry = {a: r for a, r in refused.items() if not 500 <= r[0] < 600}
+            if accepted and not retry:
+                _finish(factory, p.id, status="sent", sent_at=clock(), attempts=p.attempts + 1,
+                        last_error=f"refused: {_refusals(refused)}" if refused else None)
+                report.sent.append(p.id)
+            elif retry:  # try again later, only for the recipients that may still accept
+                note = _refusals(refused)
+                if accepted:
+                    note = f"delivered to {', '.join(accepted)}; {note}"
+                temporary(p, note, recipients=sorted(retry))
+            else:
+                failed(p, _refusals(refused))
+    finally:
+        transport.close()
+    log.info("mail delivery: %s", report.summary())
+    return report

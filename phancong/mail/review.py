@@ -1,0 +1,65 @@
+"""Tell an agency that its submission was accepted or returned (queued in the same transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from phancong.adapters.orm import DutyRow, ObligationRow, OutboxRow, PlanRow, SubmissionRow, UnitRow
+from phancong.domain.status import local_date
+from phancong.mail.render import obligation_link, render_notice
+from phancong.services.errors import NotFound
+from phancong.services.notices import Notice, NoticeItem, NoticeKind, Renderer
+from phancong.services.outbox import enqueue
+
+REVIEWS = ("accepted", "returned")
+
+
+def review_notice(session: Session, obligation_id: int, *, review: str, reason: str | None,
+                  now: dt.datetime, portal_url: str) -> tuple[Notice, int | None]:
+    """The REVIEW notice for the owner of an obligation, and the reviewed submission's id."""
+    if review not in REVIEWS:
+        raise ValueError(f"review must be one of {REVIEWS}, not {review!r}")
+    ob = session.get(ObligationRow, obligation_id)
+    if ob is None:
+        raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
+    duty = session.get(DutyRow, ob.duty_id)
+    unit = session.get(UnitRow, ob.unit_id)
+    plan = session.get(PlanRow, ob.plan_id)
+    assert duty is not None
+    assert unit is not None
+    assert plan is not None
+    submission = session.scalars(
+        select(SubmissionRow).where(SubmissionRow.obligation_id == ob.id)
+        .order_by(SubmissionRow.id.desc()).limit(1)
+    ).first()
+    item = NoticeItem(
+        obligation_id=ob.id, level="review", duty_code=duty.code, duty_title=duty.title,
+        source=duty.source, unit_code=unit.code, unit_name=unit.name, role=ob.role,
+        period_label=ob.period_label, deadline=ob.effective_deadline,
+        original_deadline=ob.original_deadline,
+        days_late=(local_date(now, plan.timezone) - ob.effective_deadline).days,
+        link=obligation_link(portal_url, ob.id),
+    )
+    summary = {}
+    if review == "accepted" and ob.on_time is not None:
+        summary["on_time"] = int(ob.on_time)
+    notice = Notice(
+        kind=NoticeKind.REVIEW, plan_id=plan.id, plan_title=plan.title, as_of=now,
+        language=unit.language or "vi", recipient_code=unit.code, recipient_name=unit.name,
+        recipients=tuple(str(e) for e in unit.emails), items=(item,), portal_url=portal_url,
+        review=review, reason=(reason or "").strip() or None, summary=summary,
+    )
+    return notice, submission.id if submission is not None else None
+
+
+def notify_review(session: Session, obligation_id: int, *, review: str, reason: str | None,
+                  now: dt.datetime, renderer: Renderer = render_notice,
+                  portal_url: str = "") -> OutboxRow:
+    """Queue the accept/return notice; call it right after ``ledger.accept`` / ``return_``."""
+    notice, submission_id = review_notice(session, obligation_id, review=review, reason=reason,
+                                          now=now, portal_url=portal_url)
+    key = f"review:{submission_id or obligation_id}:{review}:{now.isoformat()}"
+    return enqueue(session, notice, renderer, key=key, now=now)

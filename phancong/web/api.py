@@ -1,0 +1,481 @@
+"""JSON API for scripts: the portal's reads and actions, authenticated by a bearer API token.
+
+Issue a token with ``phancong users token EMAIL``; send ``Authorization: Bearer <token>``.
+Errors are ``{"detail": "..."}``, in Vietnamese unless ``?lang=en`` or ``Accept-Language: en``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from phancong.domain.status import Status
+from phancong.services import ledger
+from phancong.web import i18n, queries
+from phancong.web.actions import perform
+from phancong.web.authz import MAX_ID, Action, authorize, forbidden
+from phancong.web.context import Caller, api_caller
+from phancong.web.links import obligation_url
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+CallerDep = Annotated[Caller, Depends(api_caller)]
+ObligationId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="obligation id")]
+StatusName = Literal[
+    "not_open",
+    "in_progress",
+    "overdue",
+    "blocked",
+    "submitted",
+    "returned",
+    "completed_on_time",
+    "completed_late",
+    "waived",
+    "cancelled",
+]
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(examples=["Không có nghĩa vụ số 42"])
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "missing or invalid bearer token"},
+    403: {"model": ErrorOut, "description": "the account's role may not do this"},
+    404: {"model": ErrorOut, "description": "no such obligation in the caller's scope"},
+    409: {"model": ErrorOut, "description": "changed concurrently; retry"},
+    422: {"model": ErrorOut, "description": "invalid input or action not allowed in this state"},
+}
+
+
+class MeOut(BaseModel):
+    email: str
+    name: str
+    role: Literal["agency", "coordinator", "viewer"]
+    plan_id: str | None
+    unit_code: str | None
+    language: str
+
+
+class ObligationOut(BaseModel):
+    id: int
+    plan_id: str
+    duty_code: str
+    duty_title: str
+    citation: str = Field(description="source paragraph of the plan, e.g. 'IV.3, bullet 2'")
+    unit_code: str
+    unit_name: str
+    role: Literal["lead", "support", "requested"]
+    period_label: str = Field(examples=["2026-Q1"])
+    period_title: str = Field(examples=["Quý I/2026"])
+    period_start: dt.date
+    deadline: dt.date = Field(description="effective deadline (after any extension)")
+    original_deadline: dt.date
+    state: str
+    status: StatusName
+    status_label: str = Field(examples=["Đang thực hiện trong hạn"])
+    submitted_at: dt.datetime | None
+    days_left: int = Field(description="negative: days late")
+    url: str
+
+
+class IndicatorOut(BaseModel):
+    id: str
+    name: str
+    unit: str | None = None
+    target: float | None = None
+    target_text: str | None = None
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    submitted_by: str
+    submitted_at: dt.datetime
+    note: str
+    indicator_values: dict[str, float]
+    evidence_url: str | None
+    review: Literal["pending", "accepted", "returned"]
+    reviewed_by: str | None
+    reviewed_at: dt.datetime | None
+    review_reason: str | None
+
+
+class ExtensionOut(BaseModel):
+    previous_deadline: dt.date
+    new_deadline: dt.date
+    reason: str
+    approved_by: str
+    created_at: dt.datetime
+
+
+class EscalationOut(BaseModel):
+    level: str
+    taken_at: dt.datetime
+    blocked: bool
+
+
+class AuditOut(BaseModel):
+    at: dt.datetime
+    actor: str
+    action: str
+    reason: str | None
+
+
+class BlockerOut(BaseModel):
+    upstream_id: int
+    unit_code: str
+    unit_name: str
+    duty_code: str
+
+
+class ObligationDetail(ObligationOut):
+    duty_text: str
+    indicators: list[IndicatorOut]
+    submissions: list[SubmissionOut]
+    extensions: list[ExtensionOut]
+    escalations: list[EscalationOut]
+    audit: list[AuditOut]
+    blocked_by: list[BlockerOut]
+
+
+class ObligationPage(BaseModel):
+    items: list[ObligationOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class SubmitIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "note": "Đã tổ chức 12 buổi tuyên truyền tại các trường THCS trên địa bàn.",
+                    "indicator_values": {"ty-le-tiep-nhan-tin-bao": 100},
+                    "evidence_url": "https://example.gov.vn/bao-cao/q1-2026.pdf",
+                }
+            ]
+        },
+    )
+
+    note: str = Field("", max_length=10_000)
+    indicator_values: dict[str, float | None] = Field(default_factory=dict, max_length=100)
+    evidence_url: str | None = Field(None, max_length=2000)
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Thiếu số liệu chỉ tiêu, đề nghị bổ sung."}]},
+    )
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ExtendIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"new_deadline": "2026-04-15", "reason": "Đơn vị đề nghị gia hạn do sáp nhập."}
+            ]
+        },
+    )
+
+    new_deadline: dt.date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ActionOut(BaseModel):
+    message: str = Field(examples=["Đã gửi báo cáo hoàn thành."])
+    obligation: ObligationOut
+
+
+class DutyRollupOut(BaseModel):
+    duty_code: str
+    title: str
+    citation: str
+    period_label: str
+    total: int
+    submitted: int
+    accepted: int
+    on_time: int
+    overdue: int
+    not_open: int
+
+
+class UnitRollupOut(BaseModel):
+    unit_code: str
+    unit_name: str
+    kind: str
+    due: int
+    on_time: int
+    late: int
+    overdue: int
+    open: int
+    on_time_rate: float | None
+
+
+def _out(caller: Caller, view: ledger.ObligationView) -> ObligationOut:
+    return ObligationOut(
+        id=view.id,
+        plan_id=view.plan_id,
+        duty_code=view.duty_code,
+        duty_title=view.duty_title,
+        citation=view.source,
+        unit_code=view.unit_code,
+        unit_name=view.unit_name,
+        role=view.role,  # type: ignore[arg-type]
+        period_label=view.period_label,
+        period_title=i18n.period_name(view.period_label, caller.lang),
+        period_start=view.period_start,
+        deadline=view.deadline,
+        original_deadline=view.original_deadline,
+        state=view.state,
+        status=view.status,  # type: ignore[arg-type]
+        status_label=i18n.status_label(view.status, caller.lang),
+        submitted_at=view.submitted_at,
+        days_left=view.days_left,
+        url=obligation_url(caller.portal.settings, view.id),
+    )
+
+
+@router.get("/me", response_model=MeOut, responses=ERRORS)
+def me(caller: CallerDep) -> MeOut:
+    p = caller.principal
+    return MeOut(
+        email=p.email,
+        name=p.name,
+        role=p.role,  # type: ignore[arg-type]
+        plan_id=p.plan_id,
+        unit_code=p.unit_code,
+        language=p.language,
+    )
+
+
+@router.get("/obligations", response_model=ObligationPage, responses=ERRORS)
+def list_obligations(
+    caller: CallerDep,
+    plan: Annotated[str | None, Query(max_length=80)] = None,
+    unit: Annotated[
+        str | None, Query(max_length=80, description="ignored for agency accounts")
+    ] = None,
+    period: Annotated[str | None, Query(max_length=24, examples=["2026-Q1"])] = None,
+    status: StatusName | None = None,
+    duty: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> ObligationPage:
+    """Obligations in the caller's scope, open ones first (agency accounts: their unit only)."""
+    p = caller.principal
+    with caller.portal.factory() as session:
+        info = queries.resolve_plan(session, p, plan)
+        views = ledger.find(
+            session,
+            info.id,
+            caller.now(),
+            unit=p.unit_code if p.is_agency else unit,
+            period=period,
+            status=status,
+            duty=duty,
+            limit=limit + 1,
+            offset=offset,
+        )
+    more = len(views) > limit
+    return ObligationPage(
+        items=[_out(caller, v) for v in views[:limit]],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if more else None,
+    )
+
+
+def _detail(caller: Caller, obligation_id: int) -> ObligationDetail:
+    with caller.portal.factory() as session:
+        authorize(session, caller.principal, obligation_id, Action.VIEW)
+        h = ledger.history(session, obligation_id, caller.now())
+        base = _out(caller, h.view).model_dump()
+        return ObligationDetail(
+            **base,
+            duty_text=h.duty_text,
+            indicators=[
+                IndicatorOut.model_validate(i) for i in h.view.indicators if isinstance(i, dict)
+            ],
+            submissions=[
+                SubmissionOut(
+                    id=s.id,
+                    submitted_by=s.submitted_by,
+                    submitted_at=s.submitted_at,
+                    note=s.note,
+                    indicator_values=dict(s.indicator_values or {}),
+                    evidence_url=s.evidence_url,
+                    review=s.review,  # type: ignore[arg-type]
+                    reviewed_by=s.reviewed_by,
+                    reviewed_at=s.reviewed_at,
+                    review_reason=s.review_reason,
+                )
+                for s in h.submissions
+            ],
+            extensions=[
+                ExtensionOut(
+                    previous_deadline=e.previous_deadline,
+                    new_deadline=e.new_deadline,
+                    reason=e.reason,
+                    approved_by=e.approved_by,
+                    created_at=e.created_at,
+                )
+                for e in h.extensions
+            ],
+            escalations=[
+                EscalationOut(level=e.level, taken_at=e.taken_at, blocked=e.blocked)
+                for e in h.escalations
+            ],
+            audit=[
+                AuditOut(at=a.at, actor=a.actor, action=a.action, reason=a.reason) for a in h.audit
+            ],
+            blocked_by=[
+                BlockerOut(
+                    upstream_id=b.upstream_id,
+                    unit_code=b.unit_code,
+                    unit_name=b.unit_name,
+                    duty_code=b.duty_code,
+                )
+                for b in h.blocked_by
+            ],
+        )
+
+
+@router.get("/obligations/{obligation_id}", response_model=ObligationDetail, responses=ERRORS)
+def get_obligation(caller: CallerDep, obligation_id: ObligationId) -> ObligationDetail:
+    """One obligation with its submissions, extensions, escalation steps and audit trail."""
+    return _detail(caller, obligation_id)
+
+
+async def _act(caller: Caller, obligation_id: int, action: Action, **kwargs: Any) -> ActionOut:
+    await run_in_threadpool(
+        perform,
+        caller.portal.factory,
+        caller.principal,
+        obligation_id,
+        action,
+        now=caller.now(),
+        portal_url=caller.portal.settings.portal_url,
+        **kwargs,
+    )
+
+    def view() -> ledger.ObligationView:
+        with caller.portal.factory() as session:
+            return ledger.get(session, obligation_id, caller.now())
+
+    current = await run_in_threadpool(view)
+    return ActionOut(
+        message=i18n.t(f"flash.{action.value}", caller.lang), obligation=_out(caller, current)
+    )
+
+
+@router.post("/obligations/{obligation_id}/submit", response_model=ActionOut, responses=ERRORS)
+async def submit(caller: CallerDep, obligation_id: ObligationId, body: SubmitIn) -> ActionOut:
+    """Mark the obligation done (agency of the unit, or a coordinator)."""
+    values = {k: v for k, v in body.indicator_values.items() if v is not None}
+    return await _act(
+        caller,
+        obligation_id,
+        Action.SUBMIT,
+        note=body.note,
+        indicator_values=values,
+        evidence_url=body.evidence_url,
+    )
+
+
+@router.post("/obligations/{obligation_id}/accept", response_model=ActionOut, responses=ERRORS)
+async def accept(caller: CallerDep, obligation_id: ObligationId) -> ActionOut:
+    """Accept the pending submission (coordinators)."""
+    return await _act(caller, obligation_id, Action.ACCEPT)
+
+
+@router.post("/obligations/{obligation_id}/return", response_model=ActionOut, responses=ERRORS)
+async def return_(caller: CallerDep, obligation_id: ObligationId, body: ReasonIn) -> ActionOut:
+    """Return the pending submission with a reason (coordinators)."""
+    return await _act(caller, obligation_id, Action.RETURN, reason=body.reason)
+
+
+@router.post("/obligations/{obligation_id}/extend", response_model=ActionOut, responses=ERRORS)
+async def extend(caller: CallerDep, obligation_id: ObligationId, body: ExtendIn) -> ActionOut:
+    """Move the deadline later with a reason (coordinators); on-time is judged on the original."""
+    return await _act(
+        caller, obligation_id, Action.EXTEND, new_deadline=body.new_deadline, reason=body.reason
+    )
+
+
+@router.post("/obligations/{obligation_id}/waive", response_model=ActionOut, responses=ERRORS)
+async def waive(caller: CallerDep, obligation_id: ObligationId, body: ReasonIn) -> ActionOut:
+    """Waive the obligation with a reason (coordinators)."""
+    return await _act(caller, obligation_id, Action.WAIVE, reason=body.reason)
+
+
+def _overview(caller: Caller) -> None:
+    if caller.principal.is_agency:
+        raise forbidden()
+
+
+@router.get("/rollups/duties", response_model=list[DutyRollupOut], responses=ERRORS)
+def duty_rollups(
+    caller: CallerDep,
+    plan: Annotated[str | None, Query(max_length=80)] = None,
+    period: Annotated[str | None, Query(max_length=24, examples=["2026-Q1"])] = None,
+) -> list[DutyRollupOut]:
+    """'x of N submitted' per duty and period (coordinators and viewers)."""
+    _overview(caller)
+    with caller.portal.factory() as session:
+        info = queries.resolve_plan(session, caller.principal, plan)
+        rows = ledger.rollup_by_duty(session, info.id, caller.now(), period=period)
+    return [
+        DutyRollupOut(
+            duty_code=r.duty_code,
+            title=r.title,
+            citation=r.source,
+            period_label=r.period_label,
+            total=r.total,
+            submitted=r.submitted,
+            accepted=r.accepted,
+            on_time=r.on_time,
+            overdue=r.overdue,
+            not_open=r.not_open,
+        )
+        for r in rows
+    ]
+
+
+@router.get("/rollups/units", response_model=list[UnitRollupOut], responses=ERRORS)
+def unit_rollups(
+    caller: CallerDep,
+    plan: Annotated[str | None, Query(max_length=80)] = None,
+) -> list[UnitRollupOut]:
+    """On-time rate per agency (coordinators and viewers)."""
+    _overview(caller)
+    with caller.portal.factory() as session:
+        info = queries.resolve_plan(session, caller.principal, plan)
+        rows = ledger.rollup_by_unit(session, info.id, caller.now())
+    return [
+        UnitRollupOut(
+            unit_code=r.unit_code,
+            unit_name=r.unit_name,
+            kind=r.kind,
+            due=r.due,
+            on_time=r.on_time,
+            late=r.late,
+            overdue=r.overdue,
+            open=r.open,
+            on_time_rate=r.rate,
+        )
+        for r in rows
+    ]
+
+
+STATUS_VALUES = [s.value for s in Status]

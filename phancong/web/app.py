@@ -1,0 +1,242 @@
+"""The portal application: ``create_app(settings, factory)`` wires everything; nothing at import.
+
+``phancong portal serve`` runs ``from_environment`` (a factory) under uvicorn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import fastapi.routing
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import RedirectResponse, Response
+
+from phancong.adapters.db import make_engine, session_factory
+from phancong.services.errors import LedgerError
+from phancong.settings import Settings, get_settings
+from phancong.web import api, auth, exports, i18n, pages
+from phancong.web.context import (
+    TEMPLATES_DIR,
+    Page,
+    Portal,
+    get_portal,
+    make_templates,
+    page_optional,
+)
+from phancong.web.security import (
+    BODY_LIMIT,
+    SESSION_IDLE,
+    BodyLimitMiddleware,
+    CsrfError,
+    LoginLimiter,
+    LoginRequired,
+    SecurityHeadersMiddleware,
+)
+
+log = logging.getLogger(__name__)
+
+_OBLIGATION_ACTION = re.compile(r"^/obligations/(\d+)/\w+$")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def _api_lang(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    header = request.headers.get("accept-language", "")[:2].lower()
+    return i18n.pick_lang(asked, header if header in i18n.LANGS else None)
+
+
+def _html_error(
+    request: Request,
+    status_code: int,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    try:
+        page = page_optional(request)
+    except (SQLAlchemyError, LedgerError):
+        page = Page(
+            request, get_portal(request), None, i18n.pick_lang(request.query_params.get("lang"))
+        )
+    key = f"error.{status_code}"
+    title = page.t(key) if key in i18n.CATALOG else page.t("error.title")
+    match = _OBLIGATION_ACTION.match(request.url.path)
+    response = page.render(
+        "error.html",
+        status_code=status_code,
+        title=title,
+        message=message or title,
+        code=status_code,
+        back=f"/obligations/{match.group(1)}" if match else None,
+    )
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError) -> Response:
+        lang = i18n.pick_lang(request.query_params.get("lang"), request.session.get("l"))
+        return _html_error(request, 403, i18n.t("error.csrf", lang))
+
+    @app.exception_handler(LedgerError)
+    async def _ledger(request: Request, exc: LedgerError) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": exc.message(_api_lang(request))}, status_code=exc.http_status
+            )
+        page_lang = i18n.pick_lang(request.query_params.get("lang"), request.session.get("l"))
+        return _html_error(request, exc.http_status, exc.message(page_lang))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"
+            for e in exc.errors()[:5]
+        )
+        if _is_api(request):
+            lang = _api_lang(request)
+            return JSONResponse(
+                {"detail": f"{i18n.t('error.422', lang)}: {problems}"}, status_code=422
+            )
+        lang = i18n.pick_lang(request.query_params.get("lang"), request.session.get("l"))
+        return _html_error(request, 422, f"{i18n.t('error.422', lang)}: {problems}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers) if exc.headers else None
+        if _is_api(request) or request.url.path in ("/openapi.json", "/healthz", "/readyz"):
+            detail = (
+                exc.detail
+                if exc.status_code == 401
+                else (
+                    i18n.t(f"error.{exc.status_code}", _api_lang(request))
+                    if f"error.{exc.status_code}" in i18n.CATALOG
+                    else exc.detail
+                )
+            )
+            return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+        return _html_error(request, exc.status_code, headers=headers)
+
+
+def create_app(
+    settings: Settings,
+    factory: sessionmaker[Session] | None = None,
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> FastAPI:
+    """Build the portal: routes, middleware and wiring, with its own engine unless given one."""
+    if factory is None:
+        factory = session_factory(make_engine(settings.effective_database_url))
+    secure = settings.environment == "production" or settings.portal_url.startswith("https://")
+    css = (TEMPLATES_DIR / "static" / "portal.css").read_bytes()
+    portal = Portal(
+        settings=settings,
+        factory=factory,
+        clock=clock or _utcnow,
+        templates=make_templates(),
+        limiter=LoginLimiter(),
+        secure_cookies=secure,
+        css=css,
+        css_version=hashlib.sha256(css).hexdigest()[:10],
+    )
+
+    app = FastAPI(
+        title="phancong portal API",
+        version="1.0",
+        description=(
+            "Cổng thông tin theo dõi thực hiện kế hoạch liên ngành. JSON API dưới `/api`, xác thực "
+            "bằng mã API (`Authorization: Bearer …`, cấp bằng `phancong users token EMAIL`). / "
+            "Agency portal JSON API under `/api`, bearer-token authentication."
+        ),
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.portal = portal
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_key(),
+        session_cookie="__Host-phancong" if secure else "phancong_session",
+        max_age=SESSION_IDLE,
+        same_site="lax",
+        https_only=secure,
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(BodyLimitMiddleware, limit=BODY_LIMIT)
+    app.add_middleware(SecurityHeadersMiddleware)
+    _install_handlers(app)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers (no database access)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "database unreachable"}})
+    def readyz() -> Response:
+        """Readiness: the database answers."""
+        try:
+            with portal.factory() as session:
+                session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            log.warning("readiness check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/static/portal.css", include_in_schema=False)
+    def stylesheet() -> Response:
+        return Response(
+            portal.css,
+            media_type="text/css; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(exports.router)
+    app.include_router(api.router)
+    return app
+
+
+def from_environment() -> FastAPI:
+    """uvicorn factory (``phancong.web.app:from_environment``), settings from PHANCONG_*."""
+    return create_app(get_settings())
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every route, for tests that want an authorization entry for each."""
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)  # FastAPI >= 0.16x
+    routes: Any = iterate(app.routes) if iterate is not None else app.routes
+    out: list[tuple[str, str]] = []
+    for route in routes:
+        methods: Any = getattr(route, "methods", None) or set()
+        path = getattr(route, "path", "") or ""
+        for method in sorted(set(methods) - {"HEAD", "OPTIONS"}):
+            out.append((method, path))
+    return out

@@ -1,0 +1,298 @@
+"""Downloads: the matrix and the overdue list as CSV (UTF-8 with BOM) and XLSX; iCalendar feeds."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from icalendar import Calendar, Event
+from openpyxl import Workbook
+from starlette.responses import Response
+
+from phancong.services import accounts, ledger
+from phancong.services.errors import NotFound
+from phancong.web import i18n, queries
+from phancong.web.authz import Principal, forbidden
+from phancong.web.context import Page, Portal, get_portal, page_user
+from phancong.web.links import base_url, obligation_url
+from phancong.web.pages import STATUSES, matrix_filters
+
+router = APIRouter(include_in_schema=False)
+
+PageDep = Annotated[Page, Depends(page_user)]
+Text = Annotated[str, Query(max_length=100)]
+EXPORT_LIMIT = 100_000
+MATRIX_UNITS = 20_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in text cells (CSV/XLSX injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv(name: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([[_safe(v) for v in row] for row in rows])
+    body = buffer.getvalue().encode("utf-8-sig")
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _xlsx(name: str, sheet: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Response:
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(title=sheet[:31])
+    ws.append(list(header))
+    for row in rows:
+        ws.append([_safe(v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+def _matrix_table(
+    page: Page, plan: str, year: int | None, period: str, status: str, kind: str, q: str
+) -> tuple[str, list[str], list[list[Any]]]:
+    if page.user.is_agency:
+        raise forbidden()
+    lang = page.lang
+    with page.portal.factory() as session:
+        f = matrix_filters(page, session, plan, year, period, status, kind, q)
+        columns = [f["period"]] if f["period"] else f["year_periods"]
+        m = queries.matrix(
+            session,
+            f["info"],
+            page.now(),
+            periods=columns,
+            status=f["status"] or None,
+            kind=f["kind"] or None,
+            q=f["q"] or None,
+            page=1,
+            per_page=MATRIX_UNITS,
+        )
+    counted = [s for s in STATUSES if s != "cancelled"]
+    header = [
+        i18n.t("col.unit", lang) + " (code)",
+        i18n.t("col.unit", lang),
+        i18n.t("filter.kind", lang),
+        i18n.t("col.period", lang) + " (code)",
+        i18n.t("col.period", lang),
+        i18n.t("col.status", lang),
+        "total",
+        *[i18n.status_label(s, lang) for s in counted],
+        i18n.t("col.on_time_rate", lang),
+    ]
+    rows: list[list[Any]] = []
+    for row in m.rows:
+        rate = round(row.rate * 100, 1) if row.rate is not None else ""
+        for p in m.periods:
+            cell = row.cells.get(p)
+            if cell is None or not cell.total:
+                continue
+            rows.append(
+                [
+                    row.unit.code,
+                    row.unit.name,
+                    row.unit.kind,
+                    p,
+                    i18n.period_name(p, lang),
+                    i18n.status_label(cell.status, lang),
+                    cell.total,
+                    *[cell.counts.get(s, 0) for s in counted],
+                    rate,
+                ]
+            )
+    return f"matrix-{f['info'].id}-{f['year']}", header, rows
+
+
+@router.get("/exports/matrix.csv")
+def matrix_csv(
+    page: PageDep,
+    plan: Text = "",
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    period: Text = "",
+    status: Text = "",
+    kind: Text = "",
+    q: Text = "",
+) -> Response:
+    name, header, rows = _matrix_table(page, plan, year, period, status, kind, q)
+    return _csv(name, header, rows)
+
+
+@router.get("/exports/matrix.xlsx")
+def matrix_xlsx(
+    page: PageDep,
+    plan: Text = "",
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    period: Text = "",
+    status: Text = "",
+    kind: Text = "",
+    q: Text = "",
+) -> Response:
+    name, header, rows = _matrix_table(page, plan, year, period, status, kind, q)
+    return _xlsx(name, "Matrix", header, rows)
+
+
+def _overdue_table(page: Page, plan: str) -> tuple[str, list[str], list[list[Any]]]:
+    user, lang = page.user, page.lang
+    settings = page.portal.settings
+    with page.portal.factory() as session:
+        info = queries.resolve_plan(session, user, plan or None)
+        views = queries.overdue(
+            session,
+            info,
+            page.now(),
+            unit=user.unit_code if user.is_agency else None,
+            limit=EXPORT_LIMIT,
+        )
+    header = [
+        i18n.t("col.id", lang),
+        i18n.t("col.plan", lang),
+        i18n.t("col.duty", lang) + " (code)",
+        i18n.t("col.duty", lang),
+        i18n.t("col.citation", lang),
+        i18n.t("col.unit", lang) + " (code)",
+        i18n.t("col.unit", lang),
+        i18n.t("col.role", lang),
+        i18n.t("col.period", lang),
+        i18n.t("col.deadline", lang),
+        i18n.t("col.original_deadline", lang),
+        i18n.t("col.days", lang),
+        "URL",
+    ]
+    rows = [
+        [
+            v.id,
+            v.plan_id,
+            v.duty_code,
+            v.duty_title,
+            v.source,
+            v.unit_code,
+            v.unit_name,
+            i18n.t(f"orole.{v.role}", lang) if f"orole.{v.role}" in i18n.CATALOG else v.role,
+            i18n.period_name(v.period_label, lang),
+            i18n.fmt_date(v.deadline),
+            i18n.fmt_date(v.original_deadline),
+            -v.days_left,
+            obligation_url(settings, v.id),
+        ]
+        for v in views
+    ]
+    suffix = f"-{user.unit_code}" if user.is_agency else ""
+    return f"overdue-{info.id}{suffix}", header, rows
+
+
+@router.get("/exports/overdue.csv")
+def overdue_csv(page: PageDep, plan: Text = "") -> Response:
+    return _csv(*_overdue_table(page, plan))
+
+
+@router.get("/exports/overdue.xlsx")
+def overdue_xlsx(page: PageDep, plan: Text = "") -> Response:
+    name, header, rows = _overdue_table(page, plan)
+    return _xlsx(name, "Overdue", header, rows)
+
+
+# ----------------------------------------------------------------------------- iCalendar
+
+
+def _event(
+    uid: str, day: dt.date, summary: str, description: str, url: str, stamp: dt.datetime
+) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", day)
+    event.add("dtend", day + dt.timedelta(days=1))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("url", url)
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def calendar_for(page_portal: Portal, principal: Principal, now: dt.datetime) -> bytes:
+    settings = page_portal.settings
+    lang = principal.language if principal.language in i18n.LANGS else "vi"
+    host = urlsplit(base_url(settings)).hostname or "phancong"
+    cal = Calendar()
+    cal.add("prodid", "-//phancong//portal//VI")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-timezone", settings.timezone)
+    with page_portal.factory() as session:
+        plan = queries.resolve_plan(session, principal, None)
+        cal.add("x-wr-calname", f"{i18n.t('app.short', lang)} – {plan.title}"[:200])
+        since = queries.today(plan, now) - dt.timedelta(days=366)
+        if principal.is_agency:
+            views = ledger.find(
+                session,
+                plan.id,
+                now,
+                unit=principal.unit_code,
+                open_first=False,
+                limit=EXPORT_LIMIT,
+            )
+            for v in views:
+                if v.state in ("cancelled", "waived") or v.deadline < since:
+                    continue
+                title = f"{v.duty_title} – {i18n.period_name(v.period_label, lang)}"
+                link = obligation_url(settings, v.id)
+                description = (
+                    f"{i18n.t('col.citation', lang)}: {v.source}\n"
+                    f"{i18n.t('col.status', lang)}: {i18n.status_label(v.status, lang)}\n{link}"
+                )
+                cal.add_component(
+                    _event(f"obligation-{v.id}@{host}", v.deadline, title, description, link, now)
+                )
+        else:
+            for g in queries.deadline_groups(session, plan, since):
+                title = f"{g.duty_title} – {i18n.period_name(g.period_label, lang)} ({g.count})"
+                query = urlencode({"plan": plan.id, "duty": g.duty_code, "period": g.period_label})
+                link = f"{base_url(settings)}/obligations?{query}"
+                description = f"{i18n.t('col.citation', lang)}: {g.source}\n{link}"
+                uid = f"duty-{plan.id}-{g.duty_code}-{g.period_label}-{g.deadline:%Y%m%d}@{host}"
+                cal.add_component(_event(uid, g.deadline, title, description, link, now))
+    data: bytes = cal.to_ical()
+    return data
+
+
+FeedToken = Annotated[str, PathParam(max_length=200)]
+
+
+@router.get("/feeds/{token}.ics")
+def feed(token: FeedToken, portal: Annotated[Portal, Depends(get_portal)]) -> Response:
+    """A private, revocable calendar of deadlines; the token in the URL is the credential."""
+    with portal.factory() as session:
+        user = accounts.user_for_feed_token(session, token)
+        principal = Principal.of(user) if user is not None else None
+    if principal is None:
+        raise NotFound("Không tìm thấy lịch", "No such calendar")
+    body = calendar_for(portal, principal, portal.now())
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "private, max-age=300",
+            "Content-Disposition": 'inline; filename="phancong.ics"',
+        },
+    )

@@ -1,0 +1,421 @@
+"""The HTML pages: my obligations, one obligation (with its forms), the matrix, the review queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from phancong.adapters.db import transaction
+from phancong.adapters.orm import ObligationRow, UnitRow, UserRow
+from phancong.domain.status import Status
+from phancong.services import accounts, ledger
+from phancong.services.errors import Refused
+from phancong.web import i18n, queries
+from phancong.web.actions import perform
+from phancong.web.authz import MAX_ID, Action, authorize, forbidden
+from phancong.web.context import Page, page_user
+from phancong.web.links import base_url
+from phancong.web.security import csrf_protect
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+PageDep = Annotated[Page, Depends(page_user)]
+ObligationId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+Text = Annotated[str, Query(max_length=100)]
+PageNo = Annotated[int, Query(ge=1, le=100_000, alias="page")]
+PER_PAGE = 50
+STATUSES = [s.value for s in Status]
+FLASH = {"submit", "accept", "return", "extend", "waive"}
+
+
+def _clean(value: str, allowed: list[str] | None = None) -> str:
+    value = (value or "").strip()
+    if allowed is not None and value not in allowed:
+        return ""
+    return value
+
+
+def _page_url(path: str, params: dict[str, Any]) -> Any:
+    def url(page: int) -> str:
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        query["page"] = page
+        return f"{path}?{urlencode(query)}"
+
+    return url
+
+
+def _unit_name(page: Page, plan_id: str | None, code: str | None) -> str:
+    if not plan_id or not code:
+        return ""
+    with page.portal.factory() as session:
+        name = session.scalar(
+            select(UnitRow.name).where(UnitRow.plan_id == plan_id, UnitRow.code == code)
+        )
+    return name or code
+
+
+@router.get("/")
+def home(page: PageDep) -> Response:
+    return RedirectResponse("/obligations" if page.user.is_agency else "/matrix", status_code=303)
+
+
+@router.get("/obligations")
+def obligations(
+    page: PageDep,
+    plan: Text = "",
+    period: Text = "",
+    status: Text = "",
+    unit: Text = "",
+    duty: Text = "",
+    page_no: PageNo = 1,
+) -> Response:
+    user = page.user
+    now = page.now()
+    with page.portal.factory() as session:
+        info = queries.resolve_plan(session, user, plan or None)
+        plans = queries.plans_for(session, user)
+        periods = page.portal.periods(session, info.id)
+        filters = {
+            "period": _clean(period, periods),
+            "status": _clean(status, STATUSES),
+            "unit": user.unit_code if user.is_agency else _clean(unit),
+            "duty": _clean(duty),
+        }
+        views = ledger.find(
+            session,
+            info.id,
+            now,
+            unit=filters["unit"] or None,
+            period=filters["period"] or None,
+            status=filters["status"] or None,
+            duty=filters["duty"] or None,
+            limit=PER_PAGE + 1,
+            offset=(page_no - 1) * PER_PAGE,
+        )
+    has_next = len(views) > PER_PAGE
+    heading = page.t("list.title") if user.is_agency else page.t("list.title_all")
+    params = {
+        "plan": plan,
+        **({} if user.is_agency else {"unit": filters["unit"]}),
+        "period": filters["period"],
+        "status": filters["status"],
+        "duty": filters["duty"],
+    }
+    return page.render(
+        "obligations.html",
+        heading=heading,
+        plan=info,
+        plans=plans,
+        periods=periods,
+        statuses=STATUSES,
+        filters=filters,
+        views=views[:PER_PAGE],
+        page=page_no,
+        pages=page_no + 1 if has_next else page_no,
+        page_url=_page_url("/obligations", params),
+        unit_name=_unit_name(page, user.plan_id, user.unit_code) if user.is_agency else "",
+    )
+
+
+@router.get("/obligations/{obligation_id}")
+def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Response:
+    user = page.user
+    now = page.now()
+    with page.portal.factory() as session:
+        authorize(session, user, obligation_id, Action.VIEW)
+        history = ledger.history(session, obligation_id, now)
+        closed_reason = session.scalar(
+            select(ObligationRow.closed_reason).where(ObligationRow.id == obligation_id)
+        )
+    view = history.view
+    state = view.state
+    indicators = [i for i in view.indicators if isinstance(i, dict) and "id" in i]
+    return page.render(
+        "obligation.html",
+        h=history,
+        closed_reason=closed_reason,
+        flash=page.t(f"flash.{msg}") if msg in FLASH else None,
+        can_submit=user.may(Action.SUBMIT)
+        and state in ("open", "returned")
+        and view.status != "not_open",
+        can_review=user.may(Action.ACCEPT) and state == "submitted",
+        can_extend=user.may(Action.EXTEND) and state in ("open", "returned", "submitted"),
+        can_waive=user.may(Action.WAIVE) and state not in ("accepted", "waived", "cancelled"),
+        can_see_upstream=user.sees_all_units,
+        indicators=indicators,
+        indicator_names={i["id"]: i.get("name", i["id"]) for i in indicators},
+        level_label=lambda level: (
+            page.t(f"level.{level}") if f"level.{level}" in i18n.CATALOG else level
+        ),
+    )
+
+
+async def _act(page: Page, request: Request, obligation_id: int, action: Action) -> Response:
+    form = await request.form()
+
+    def field(name: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else ""
+
+    kwargs: dict[str, Any] = {}
+    if action is Action.SUBMIT:
+        kwargs["note"] = field("note")
+        kwargs["evidence_url"] = field("evidence_url")
+        kwargs["indicator_values"] = {
+            key.removeprefix("indicator."): value
+            for key, value in form.multi_items()
+            if key.startswith("indicator.") and isinstance(value, str) and value.strip()
+        }
+    if action in (Action.RETURN, Action.EXTEND, Action.WAIVE):
+        kwargs["reason"] = field("reason")
+    if action is Action.EXTEND:
+        try:
+            kwargs["new_deadline"] = i18n.parse_day(field("new_deadline"))
+        except ValueError:
+            raise Refused(i18n.t("error.bad_date", "vi"), i18n.t("error.bad_date", "en")) from None
+    await run_in_threadpool(
+        perform,
+        page.portal.factory,
+        page.user,
+        obligation_id,
+        action,
+        now=page.now(),
+        portal_url=page.portal.settings.portal_url,
+        **kwargs,
+    )
+    back = field("back")
+    target = back if back == "/review" else f"/obligations/{obligation_id}?msg={action.value}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/obligations/{obligation_id}/submit")
+async def submit(page: PageDep, request: Request, obligation_id: ObligationId) -> Response:
+    return await _act(page, request, obligation_id, Action.SUBMIT)
+
+
+@router.post("/obligations/{obligation_id}/accept")
+async def accept(page: PageDep, request: Request, obligation_id: ObligationId) -> Response:
+    return await _act(page, request, obligation_id, Action.ACCEPT)
+
+
+@router.post("/obligations/{obligation_id}/return")
+async def return_(page: PageDep, request: Request, obligation_id: ObligationId) -> Response:
+    return await _act(page, request, obligation_id, Action.RETURN)
+
+
+@router.post("/obligations/{obligation_id}/extend")
+async def extend(page: PageDep, request: Request, obligation_id: ObligationId) -> Response:
+    return await _act(page, request, obligation_id, Action.EXTEND)
+
+
+@router.post("/obligations/{obligation_id}/waive")
+async def waive(page: PageDep, request: Request, obligation_id: ObligationId) -> Response:
+    return await _act(page, request, obligation_id, Action.WAIVE)
+
+
+def _overview(page: Page) -> None:
+    if page.user.is_agency:
+        raise forbidden()
+
+
+def matrix_filters(
+    page: Page,
+    session: Any,
+    plan: str,
+    year: int | None,
+    period: str,
+    status: str,
+    kind: str,
+    q: str,
+) -> dict[str, Any]:
+    """Resolve the matrix filters shared by the page and its exports."""
+    info = queries.resolve_plan(session, page.user, plan or None)
+    periods = page.portal.periods(session, info.id)
+    years = sorted({y for y in (queries.period_year(p) for p in periods) if y is not None})
+    today = queries.today(info, page.now())
+    if year not in years:
+        year = today.year if today.year in years else (years[0] if years else today.year)
+    year_periods = [p for p in periods if queries.period_year(p) == year]
+    period = _clean(period, year_periods)
+    kinds = queries.unit_kinds(session, info.id)
+    return {
+        "info": info,
+        "periods": periods,
+        "years": years,
+        "year": year,
+        "year_periods": year_periods,
+        "period": period,
+        "status": _clean(status, STATUSES),
+        "kind": _clean(kind, kinds),
+        "kinds": kinds,
+        "q": q.strip()[:100],
+        "today": today,
+    }
+
+
+@router.get("/matrix")
+def matrix(
+    page: PageDep,
+    plan: Text = "",
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    period: Text = "",
+    status: Text = "",
+    kind: Text = "",
+    q: Text = "",
+    page_no: PageNo = 1,
+) -> Response:
+    _overview(page)
+    now = page.now()
+    with page.portal.factory() as session:
+        f = matrix_filters(page, session, plan, year, period, status, kind, q)
+        info = f["info"]
+        columns = [f["period"]] if f["period"] else f["year_periods"]
+        m = queries.matrix(
+            session,
+            info,
+            now,
+            periods=columns,
+            status=f["status"] or None,
+            kind=f["kind"] or None,
+            q=f["q"] or None,
+            page=page_no,
+        )
+        rollup_period = f["period"] or queries.current_period(f["year_periods"], f["today"])
+        rollups = queries.duty_rollups(session, info, now, rollup_period) if rollup_period else []
+        plans = queries.plans_for(session, page.user)
+    params = {
+        "plan": plan,
+        "year": f["year"],
+        "period": f["period"],
+        "status": f["status"],
+        "kind": f["kind"],
+        "q": f["q"],
+    }
+    export_query = urlencode(
+        {"plan": info.id, **{k: v for k, v in params.items() if k != "plan" and v}}
+    )
+    return page.render(
+        "matrix.html",
+        plan=info,
+        plans=plans,
+        years=f["years"],
+        year=f["year"],
+        year_periods=f["year_periods"],
+        statuses=STATUSES,
+        kinds=f["kinds"],
+        filters={"period": f["period"], "status": f["status"], "kind": f["kind"], "q": f["q"]},
+        m=m,
+        rollups=rollups,
+        rollup_period=rollup_period,
+        legend=queries.LEGEND,
+        page_url=_page_url("/matrix", params),
+        export_query=export_query,
+    )
+
+
+@router.get("/matrix/communes")
+def communes(
+    page: PageDep,
+    plan: Text = "",
+    period: Text = "",
+    status: Text = "",
+    q: Text = "",
+    page_no: PageNo = 1,
+) -> Response:
+    _overview(page)
+    now = page.now()
+    with page.portal.factory() as session:
+        info = queries.resolve_plan(session, page.user, plan or None)
+        periods = page.portal.periods(session, info.id)
+        chosen = (
+            _clean(period, periods)
+            or queries.current_period(periods, queries.today(info, now))
+            or ""
+        )
+        st = _clean(status, STATUSES)
+        f = (
+            queries.fanout(
+                session,
+                info,
+                now,
+                chosen,
+                q=q.strip()[:100] or None,
+                status=st or None,
+                page=page_no,
+            )
+            if chosen
+            else queries.Fanout([], [], {}, {}, 0, 1, 1)
+        )
+        plans = queries.plans_for(session, page.user)
+    params = {"plan": plan, "period": chosen, "status": st, "q": q.strip()}
+    return page.render(
+        "fanout.html",
+        plan=info,
+        plans=plans,
+        periods=periods,
+        period=chosen,
+        f=f,
+        statuses=STATUSES,
+        filters={"status": st, "q": q.strip()},
+        legend=queries.LEGEND,
+        page_url=_page_url("/matrix/communes", params),
+    )
+
+
+@router.get("/review")
+def review(page: PageDep, plan: Text = "") -> Response:
+    if not page.user.is_coordinator:
+        raise forbidden()
+    now = page.now()
+    with page.portal.factory() as session:
+        info = queries.resolve_plan(session, page.user, plan or None)
+        pending = queries.pending_reviews(session, info)
+        total = queries.pending_count(session, info)
+        late = queries.overdue(session, info, now, limit=50)
+        plans = queries.plans_for(session, page.user)
+    return page.render(
+        "review.html", plan=info, plans=plans, pending=pending, pending_total=total, overdue=late
+    )
+
+
+def _account(page: Page, feed_url: str | None = None, flash: str | None = None) -> Response:
+    user = page.user
+    with page.portal.factory() as session:
+        row = session.get(UserRow, user.id)
+        has_feed = bool(row and row.feed_token_hash)
+    return page.render(
+        "account.html",
+        feed_url=feed_url,
+        has_feed=has_feed,
+        flash=flash,
+        unit_name=_unit_name(page, user.plan_id, user.unit_code),
+    )
+
+
+@router.get("/account")
+def account(page: PageDep) -> Response:
+    return _account(page)
+
+
+@router.post("/account/feed")
+def new_feed(page: PageDep) -> Response:
+    """A new private calendar URL, shown once; the previous one stops working."""
+    now: dt.datetime = page.now()
+    with transaction(page.portal.factory) as session:
+        token = accounts.issue_feed_token(session, page.user.email, now=now, actor=page.user.email)
+    url = f"{base_url(page.portal.settings)}/feeds/{token}.ics"
+    return _account(page, feed_url=url, flash=page.t("flash.feed"))
+
+
+@router.post("/account/feed/revoke")
+def revoke_feed(page: PageDep) -> Response:
+    with transaction(page.portal.factory) as session:
+        accounts.revoke_feed_token(session, page.user.email, now=page.now(), actor=page.user.email)
+    return _account(page, flash=page.t("flash.feed_revoked"))
