@@ -336,7 +336,7 @@ def _materialize_duty(session: Session, plan: Plan, duty: Duty, duty_pk: int,
 
 def _link_dependencies(session: Session, plan: Plan, duty_ids: dict[str, int]) -> int:
     """Each obligation waits on the same-period obligations of the duties it depends on."""
-    added = 0
+    before = session.scalar(select(func.count()).select_from(DependencyRow)) or 0
     down, up = aliased(ObligationRow), aliased(ObligationRow)
     for duty in plan.duties:
         for dependency in duty.depends_on:
@@ -349,11 +349,9 @@ def _link_dependencies(session: Session, plan: Plan, duty_ids: dict[str, int]) -
                 .where(~exists().where(DependencyRow.obligation_id == down.id,
                                        DependencyRow.upstream_id == up.id))
             )
-            result = session.execute(
-                insert(DependencyRow).from_select(["obligation_id", "upstream_id"], query)
-            )
-            added += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-    return added
+            session.execute(insert(DependencyRow).from_select(["obligation_id", "upstream_id"], query))
+    after = session.scalar(select(func.count()).select_from(DependencyRow)) or 0
+    return after - before
 
 
 def obligation_count(session: Session, plan_id: str) -> int:

@@ -108,9 +108,11 @@ def sweep(session: Session, plan_id: str, as_of: dt.datetime, *, renderer: Rende
             ObligationRow.id, literal(level.value), literal(level.rank), literal(as_of,
             type_=EscalationRow.__table__.c.taken_at.type), literal(key), _blocked(),  # type: ignore[arg-type]
         ).where(ObligationRow.id.in_(due))
-        result = session.execute(insert(EscalationRow).from_select(
+        session.execute(insert(EscalationRow).from_select(
             ["obligation_id", "level", "rank", "taken_at", "sweep_key", "blocked"], query))
-        report.steps[level.value] = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        report.steps[level.value] = session.scalar(
+            select(func.count()).select_from(EscalationRow)
+            .where(EscalationRow.id >= first_new, EscalationRow.level == level.value)) or 0
         if progress:
             progress(index, len(levels) + 1, f"{level.value}: {report.steps[level.value]}")
 

@@ -1,0 +1,121 @@
+"""The sweep decides each ladder step once, batches one email per recipient, urges upstream."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from phancong.adapters.db import transaction
+from phancong.adapters.orm import DutyRow, EscalationRow, ObligationRow, OutboxItemRow, OutboxRow, UnitRow
+from phancong.services.sweep import SweepReport, overdue_table, sweep
+from tests.helpers import MINI, at, plain_renderer
+from tests.integration.ledger_fixtures import Ledger
+
+pytestmark = pytest.mark.integration
+
+
+def run(ledger: Ledger, when: str) -> SweepReport:
+    with transaction(ledger.factory) as s:
+        return sweep(s, "mini", at(when), renderer=plain_renderer, portal_url="https://cong.example")
+
+
+def steps_by_unit(ledger: Ledger) -> Counter[tuple[str, str, str, str]]:
+    with ledger.factory() as s:
+        rows = s.execute(select(DutyRow.code, UnitRow.code, ObligationRow.period_label, EscalationRow.level)
+                         .join(ObligationRow, ObligationRow.id == EscalationRow.obligation_id)
+                         .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+                         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)).all()
+    return Counter(tuple(r) for r in rows)  # type: ignore[misc]
+
+
+def outbox(ledger: Ledger) -> list[tuple[str, str, list[str]]]:
+    with ledger.factory() as s:
+        return [(r.recipient_unit or "", r.kind, r.body_text.splitlines())
+                for r in s.scalars(select(OutboxRow).order_by(OutboxRow.id))]
+
+
+def test_a_quarter_of_sweeps(ledger: Ledger) -> None:
+    """mini.yaml, Q1 2026: deadline 15/3 (Sunday) → 16/3; ladder 3/1/5/15 working days."""
+    ledger.materialize(MINI)
+    # 10/3: the supporting unit's own deadline (9/3) has passed → its overdue notice; nothing else
+    first = run(ledger, "2026-03-10")
+    assert first.steps == {"reminder": 1, "overdue": 1, "standing_office": 0, "steering_committee": 0}
+    assert [(u, k) for u, k, _ in outbox(ledger)] == [("ca", "overdue")]
+    # the same day again: nothing new, no mail
+    again = run(ledger, "2026-03-10")
+    assert again.total_steps == 0 and again.emails == 0
+    # 11/3: reminders for the owners (3 working days before 16/3)
+    reminders = run(ledger, "2026-03-11")
+    assert reminders.steps["reminder"] == 5 and reminders.emails == 4
+    kinds = {(u, k) for u, k, _ in outbox(ledger)[1:]}
+    assert kinds == {("sgd", "reminder"), ("vks", "reminder"), ("ca", "reminder"), ("pc02", "reminder")}
+    sgd_mail = next(lines for u, k, lines in outbox(ledger)[1:] if u == "sgd")
+    assert sorted(sgd_mail) == ["reminder sgd d1 2026-Q1", "reminder sgd report 2026-Q1"]  # one mail, two items
+    # 17/3: overdue notices; the consolidated report waits on 'report' by ca and sgd → they are urged
+    overdue = run(ledger, "2026-03-17")
+    assert overdue.steps["overdue"] == 5  # sgd ×2, ca, vks, and pc02 (blocked)
+    mails = {(u, k): lines for u, k, lines in outbox(ledger)[5:]}
+    assert set(mails) == {("ca", "blocker"), ("sgd", "blocker"), ("vks", "overdue")}
+    assert "blocker ca consolidated 2026-Q1" not in mails[("ca", "blocker")]
+    assert any(line.startswith("blocker pc02 consolidated") for line in mails[("sgd", "blocker")])
+    assert ("pc02", "overdue") not in mails  # the one who waits is not the one urged
+    # 23/3: Standing Office (5 working days after); requested bodies included
+    so = run(ledger, "2026-03-23")
+    assert so.steps["standing_office"] == 5 and so.emails == 1
+    (unit, kind, lines) = outbox(ledger)[-1]
+    assert (unit, kind) == ("pc02", "standing_office")
+    assert any(line.startswith("standing_office vks d1") for line in lines)
+    # 7/4: Steering Committee (15 working days after) — but not for the requested body (vks)
+    sc = run(ledger, "2026-04-07")
+    assert sc.steps["steering_committee"] == 4
+    (unit, kind, lines) = outbox(ledger)[-1]
+    assert (unit, kind) == ("bcd", "steering_committee")
+    assert not any(" vks " in line for line in lines)
+    steps = steps_by_unit(ledger)
+    assert all(count == 1 for count in steps.values())  # each step once
+    assert ("d1", "vks", "2026-Q1", "steering_committee") not in steps
+    assert ("d1", "ca", "2026-Q1", "standing_office") not in steps  # supporting: notices only
+
+
+def test_a_missed_week_is_caught_up_in_order(ledger: Ledger) -> None:
+    ledger.materialize(MINI)
+    caught = run(ledger, "2026-03-24")  # the scheduler was down from 1/3 to 24/3
+    assert caught.steps == {"reminder": 6, "overdue": 6, "standing_office": 5, "steering_committee": 0}
+    with ledger.factory() as s:
+        per_obligation: dict[int, list[int]] = {}
+        for oid, rank, step_id in s.execute(select(EscalationRow.obligation_id, EscalationRow.rank,
+                                                   EscalationRow.id).order_by(EscalationRow.id)):
+            per_obligation.setdefault(oid, []).append(rank)
+        assert all(ranks == sorted(ranks) for ranks in per_obligation.values())
+    # one mail per recipient, at its highest level
+    mails = outbox(ledger)
+    assert Counter(u for u, _, _ in mails) == Counter({u: 1 for u, _, _ in mails})
+    assert run(ledger, "2026-03-24").total_steps == 0
+
+
+def test_submitted_obligations_are_not_chased(ledger: Ledger) -> None:
+    from phancong.services import ledger as svc
+
+    ledger.materialize(MINI)
+    with transaction(ledger.factory) as s:
+        for view in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1"):
+            if view.unit_code == "sgd":
+                svc.submit(s, view.id, actor="sgd", at=at("2026-03-05"), note="xong")
+    run(ledger, "2026-03-24")
+    assert not any(unit == "sgd" for (_, unit, _, _) in steps_by_unit(ledger))
+
+
+def test_outbox_rows_cite_their_obligations(ledger: Ledger) -> None:
+    ledger.materialize(MINI)
+    run(ledger, "2026-03-24")
+    with ledger.factory() as s:
+        cited = s.scalar(select(func.count()).select_from(OutboxItemRow))
+        assert cited and cited >= 6
+        ids = [r.message_id for r in s.scalars(select(OutboxRow))]
+        assert len(ids) == len(set(ids)) and all(i.startswith("<") and i.endswith(">") for i in ids)
+        table = overdue_table(s, "mini", at("2026-03-24"))
+    blocked = next(row for row in table if row["citation"] == "V.3")
+    assert blocked["blocked_by"] == "Công an Thành phố, Sở Giáo dục và Đào tạo"
+    assert {row["escalation_level"] for row in table} == {"standing_office"}
