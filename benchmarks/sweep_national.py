@@ -45,10 +45,20 @@ def national_plan() -> Any:
     provinces = [int(p.code) for p in Province.iter_all()]
     groups = [g for g in data["groups"] if g["id"] != "xa-phuong"]
     for code in provinces:
-        groups.append({"id": f"wards-{code:02d}", "name": f"Xã, phường tỉnh {code:02d}",
-                       "wards_of": {"province_code": code}})
-    groups.append({"id": "xa-phuong", "name": "UBND các xã, phường (cả nước)",
-                   "members": [f"wards-{c:02d}" for c in provinces]})
+        groups.append(
+            {
+                "id": f"wards-{code:02d}",
+                "name": f"Xã, phường tỉnh {code:02d}",
+                "wards_of": {"province_code": code},
+            }
+        )
+    groups.append(
+        {
+            "id": "xa-phuong",
+            "name": "UBND các xã, phường (cả nước)",
+            "members": [f"wards-{c:02d}" for c in provinces],
+        }
+    )
     data["groups"] = groups
     data["plan"]["id"] = "national-bench"
     return Plan.model_validate(data)
@@ -68,15 +78,26 @@ def step_build(url: str) -> dict[str, Any]:
     factory = session_factory(make_engine(url))
     started = time.perf_counter()
     with transaction(factory) as session:
-        report = materialize(session, plan, directory(plan), through=dt.date(2030, 12, 31),
-                             now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        report = materialize(
+            session,
+            plan,
+            directory(plan),
+            through=dt.date(2030, 12, 31),
+            now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )
     seconds = time.perf_counter() - started
     _steady_state(factory, plan.id)
     with factory() as session:
         total = obligation_count(session, plan.id)
-    return {"step": "build", "seconds": round(seconds, 2), "obligations": total,
-            "created": report.obligations_created, "dependencies": report.dependencies_added,
-            "units": len(directory(plan).all_units()), "max_rss_mb": round(rss_mb(), 1)}
+    return {
+        "step": "build",
+        "seconds": round(seconds, 2),
+        "obligations": total,
+        "created": report.obligations_created,
+        "dependencies": report.dependencies_added,
+        "units": len(directory(plan).all_units()),
+        "max_rss_mb": round(rss_mb(), 1),
+    }
 
 
 def _steady_state(factory: Any, plan_id: str) -> None:
@@ -93,15 +114,25 @@ def _steady_state(factory: Any, plan_id: str) -> None:
     past = and_(ObligationRow.plan_id == plan_id, ObligationRow.effective_deadline < cutoff)
     late = (ObligationRow.id % 50) == 0
     with transaction(factory) as session:
-        session.execute(update(ObligationRow).where(past, ~late).values(
-            state="accepted", submitted_at=done, accepted_at=done, on_time=True))
+        session.execute(
+            update(ObligationRow)
+            .where(past, ~late)
+            .values(state="accepted", submitted_at=done, accepted_at=done, on_time=True)
+        )
         for level in Level:
-            session.execute(insert(EscalationRow).from_select(
-                ["obligation_id", "level", "rank", "taken_at", "sweep_key", "blocked"],
-                select(ObligationRow.id, literal(level.value), literal(level.rank),
-                       literal(done, type_=EscalationRow.__table__.c.taken_at.type),
-                       literal("bench:history"), literal(False))
-                .where(past, late)))
+            session.execute(
+                insert(EscalationRow).from_select(
+                    ["obligation_id", "level", "rank", "taken_at", "sweep_key", "blocked"],
+                    select(
+                        ObligationRow.id,
+                        literal(level.value),
+                        literal(level.rank),
+                        literal(done, type_=EscalationRow.__table__.c.taken_at.type),
+                        literal("bench:history"),
+                        literal(False),
+                    ).where(past, late),
+                )
+            )
 
 
 def _instant(day: str) -> dt.datetime:
@@ -118,7 +149,6 @@ def _renderer() -> Any:
 
 def step_sweep(url: str, day: str) -> dict[str, Any]:
     from phancong.adapters.db import make_engine, session_factory, transaction
-
     from phancong.services.sweep import sweep
 
     factory = session_factory(make_engine(url))
@@ -126,12 +156,24 @@ def step_sweep(url: str, day: str) -> dict[str, Any]:
     tracemalloc.start()
     started = time.perf_counter()
     with transaction(factory) as session:
-        report = sweep(session, "national-bench", _instant(day), renderer=renderer,
-                       portal_url="https://portal.example")
+        report = sweep(
+            session,
+            "national-bench",
+            _instant(day),
+            renderer=renderer,
+            portal_url="https://portal.example",
+        )
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 2**20
-    return {"step": "sweep", "day": day, "seconds": round(seconds, 3), "steps": report.steps,
-            "emails": report.emails, "python_peak_mb": round(peak, 1), "max_rss_mb": round(rss_mb(), 1)}
+    return {
+        "step": "sweep",
+        "day": day,
+        "seconds": round(seconds, 3),
+        "steps": report.steps,
+        "emails": report.emails,
+        "python_peak_mb": round(peak, 1),
+        "max_rss_mb": round(rss_mb(), 1),
+    }
 
 
 def step_bare(url: str, day: str) -> dict[str, Any]:
@@ -145,31 +187,54 @@ def step_bare(url: str, day: str) -> dict[str, Any]:
 
     engine = make_engine(url)
     local = dt.date.fromisoformat(day)
-    due = union_all(*[
-        select(ObligationRow.id.label("oid"), literal(level.value).label("level"))
-        .where(ObligationRow.id.in_(due_steps_query("national-bench", level, local)))
-        for level in Level
-    ]).subquery()
-    query = (select(due.c.oid, due.c.level, ObligationRow.period_label, ObligationRow.effective_deadline,
-                    DutyRow.code, DutyRow.title, DutyRow.source, UnitRow.code, UnitRow.name)
-             .join(ObligationRow, ObligationRow.id == due.c.oid)
-             .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
-             .join(UnitRow, UnitRow.id == ObligationRow.unit_id))
+    due = union_all(
+        *[
+            select(ObligationRow.id.label("oid"), literal(level.value).label("level")).where(
+                ObligationRow.id.in_(due_steps_query("national-bench", level, local))
+            )
+            for level in Level
+        ]
+    ).subquery()
+    query = (
+        select(
+            due.c.oid,
+            due.c.level,
+            ObligationRow.period_label,
+            ObligationRow.effective_deadline,
+            DutyRow.code,
+            DutyRow.title,
+            DutyRow.source,
+            UnitRow.code,
+            UnitRow.name,
+        )
+        .join(ObligationRow, ObligationRow.id == due.c.oid)
+        .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+        .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+    )
     started = time.perf_counter()
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     seconds = time.perf_counter() - started
-    return {"step": "bare", "day": day, "seconds": round(seconds, 3), "rows": len(rows),
-            "max_rss_mb": round(rss_mb(), 1)}
+    return {
+        "step": "bare",
+        "day": day,
+        "seconds": round(seconds, 3),
+        "rows": len(rows),
+        "max_rss_mb": round(rss_mb(), 1),
+    }
 
 
 def run_child(args: list[str]) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+    )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--day", default="2028-03-16", help="the measured sweep's local date")
     parser.add_argument("--catch-up", default="2028-03-15", help="sweep up to this day first")
@@ -197,7 +262,9 @@ def main() -> None:
     base = ["--database-url", url]
     print(f"database: {url.split('@')[-1]}", flush=True)
     if not args.reuse:
-        print("building the national ledger (3,321 communes × Hà Nội duties × 2026–2030)…", flush=True)
+        print(
+            "building the national ledger (3,321 communes × Hà Nội duties × 2026–2030)…", flush=True
+        )
         print("  ", run_child([*base, "--step", "build"]), flush=True)
     print(f"catch-up sweep to {args.catch_up} (not measured)…", flush=True)
     print("  ", run_child([*base, "--step", "sweep", "--day", args.catch_up]), flush=True)
@@ -206,12 +273,24 @@ def main() -> None:
     swept = run_child([*base, "--step", "sweep", "--day", args.day])
     print("  ", swept, flush=True)
     ratio = swept["seconds"] / max(bare["seconds"], 1e-9)
-    print(json.dumps({"database": url.split("://")[0], "day": args.day, "due_rows": bare["rows"],
-                      "bare_query_s": bare["seconds"], "sweep_s": swept["seconds"],
-                      "ratio": round(ratio, 2), "sweep_max_rss_mb": swept["max_rss_mb"],
-                      "sweep_python_peak_mb": swept["python_peak_mb"], "emails": swept["emails"],
-                      "target": "ratio <= 3 and max RSS < 300 MB",
-                      "met": ratio <= 3 and swept["max_rss_mb"] < 300}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "database": url.split("://")[0],
+                "day": args.day,
+                "due_rows": bare["rows"],
+                "bare_query_s": bare["seconds"],
+                "sweep_s": swept["seconds"],
+                "ratio": round(ratio, 2),
+                "sweep_max_rss_mb": swept["max_rss_mb"],
+                "sweep_python_peak_mb": swept["python_peak_mb"],
+                "emails": swept["emails"],
+                "target": "ratio <= 3 and max RSS < 300 MB",
+                "met": ratio <= 3 and swept["max_rss_mb"] < 300,
+            },
+            ensure_ascii=False,
+        )
+    )
     if os.environ.get("BENCH_STRICT") and not (ratio <= 3 and swept["max_rss_mb"] < 300):
         sys.exit(1)
 

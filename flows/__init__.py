@@ -4,13 +4,17 @@ passed down), and only sequences tasks from :mod:`tasks`."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from prefect import Flow
+
 from flows.consolidate import consolidate_flow
 from flows.deliver import deliver_flow
 from flows.digest import digest_flow
 from flows.materialize import materialize_flow
 from flows.sweep import sweep_flow
 
-ALL = {
+ALL: dict[str, Flow[..., Any]] = {
     "materialize": materialize_flow,
     "sweep": sweep_flow,
     "deliver": deliver_flow,

@@ -13,7 +13,7 @@ from tasks.mail import deliver_outbox
 
 @flow(name="deliver", flow_run_name=name_from_parameters("deliver"), log_prints=True)
 async def deliver_flow(plan: str | None = "all", as_of: dt.datetime | None = None,
-                       limit: int | None = 500) -> Any:
+                       limit: int = 500) -> dict[str, Any]:
     """Send queued emails due by ``as_of`` (the outbox is shared by every plan: ``plan`` only
     names the run)."""
     instant = resolve_as_of(as_of)

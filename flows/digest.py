@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from prefect import flow
 
@@ -14,11 +13,11 @@ from tasks.plans import resolve_plan
 
 
 @flow(name="digest", flow_run_name=name_from_parameters("digest"), log_prints=True)
-async def digest_flow(plan: str | None = None, as_of: dt.datetime | None = None) -> Any:
+async def digest_flow(plan: str | None = None, as_of: dt.datetime | None = None) -> int | None:
     instant = resolve_as_of(as_of)
     ref = resolve_plan(plan)
     await label_run("digest", ref.id, local_day(instant).isoformat())
     queued = queue_digest(ref.id, instant)
     publish_summary(ref.id, instant)
-    print(f"{ref.id}: weekly digest queued: {queued}")
+    print(f"{ref.id}: weekly digest {'queued' if queued else 'already queued'}")
     return queued

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
         if self.environment == "production":
             key = self.secret_key.get_secret_value() if self.secret_key else ""
             if len(key) < 32:
-                raise ValueError("PHANCONG_SECRET_KEY of at least 32 characters is required in production")
+                raise ValueError(
+                    "PHANCONG_SECRET_KEY of at least 32 characters is required in production"
+                )
             if self.database_url is None:
                 raise ValueError("PHANCONG_DATABASE_URL is required in production")
         return self

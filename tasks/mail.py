@@ -16,16 +16,19 @@ from tasks import IO_RETRIES
 
 
 @task(name="deliver-outbox", **IO_RETRIES)
-def deliver_outbox(now: dt.datetime, limit: int | None = None) -> Any:
-    settings = get_settings()
-    deliver = wiring.deliverer()
-    return plain(deliver(sessions(), wiring.transport(settings), now=now, limit=limit))
+def deliver_outbox(now: dt.datetime, limit: int = 500) -> dict[str, Any]:
+    """Send what is due; a batch stopped by the mail server fails the task (and is retried)."""
+    report = wiring.deliverer()(sessions(), wiring.transport(get_settings()), now=now, limit=limit)
+    if getattr(report, "error", None):
+        raise RuntimeError(f"delivery stopped: {report.error}")
+    result: dict[str, Any] = plain(report)
+    return result
 
 
 @task(name="queue-digest", **IO_RETRIES)
-def queue_digest(plan_id: str, as_of: dt.datetime) -> Any:
-    settings = get_settings()
-    queue = wiring.digest_queuer()
+def queue_digest(plan_id: str, as_of: dt.datetime) -> int | None:
+    """The week's digest for the Standing Office; ``None`` when this week's is already queued."""
     with transaction(sessions()) as session:
-        return plain(queue(session, plan_id, as_of, renderer=wiring.renderer(),
-                           portal_url=settings.portal_url, now=as_of))
+        row = wiring.digest_queuer()(session, plan_id, as_of, renderer=wiring.renderer(),
+                                     portal_url=get_settings().portal_url, now=as_of)
+        return int(row.id) if row is not None else None

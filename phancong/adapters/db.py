@@ -12,7 +12,6 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-
 WRITE_OPTION = "phancong_write"
 
 

@@ -89,8 +89,19 @@ def parse(text: str, name: str) -> Plan:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise PlanError([Located(name, line, f"YAML: {exc.problem or exc.context}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise PlanError(
+            [Located(name, line, f"YAML: character #x{exc.character:04x} is not allowed")]
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - any other parser complaint
+        raise PlanError([Located(name, 1, f"YAML: {exc}")]) from None
+    except RecursionError:
+        raise PlanError([Located(name, 1, "YAML: nesting too deep")]) from None
     if not isinstance(data, dict):
-        raise PlanError([Located(name, 1, "a plan file must be a mapping with 'plan', 'agencies', 'duties'")])
+        raise PlanError(
+            [Located(name, 1, "a plan file must be a mapping with 'plan', 'agencies', 'duties'")]
+        )
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
@@ -104,9 +115,7 @@ def parse(text: str, name: str) -> Plan:
     except UnknownProvince as exc:
         raise PlanError([Located(name, _line_of(root, ("groups",)), str(exc))]) from None
     if problems_found:
-        raise PlanError(
-            [Located(name, _line_of(root, p.path), p.message) for p in problems_found]
-        )
+        raise PlanError([Located(name, _line_of(root, p.path), p.message) for p in problems_found])
     return plan
 
 

@@ -80,12 +80,18 @@ def paragraphs(text: str) -> list[SeedParagraph]:
         match = LETTERED.match(line)
         if match:
             children += 1
-            out.append(SeedParagraph(f"{section}.{number}, item {match['letter']}", section, line, index))
+            out.append(
+                SeedParagraph(f"{section}.{number}, item {match['letter']}", section, line, index)
+            )
             continue
         if BULLET.match(line):
             children += 1
             bullet_count += 1
-            out.append(SeedParagraph(f"{section}.{number}, bullet {bullet_count}", section, line[1:].strip(), index))
+            out.append(
+                SeedParagraph(
+                    f"{section}.{number}, bullet {bullet_count}", section, line[1:].strip(), index
+                )
+            )
             continue
         if children == 0 and number_text:
             number_text = f"{number_text} {line}"
@@ -107,7 +113,9 @@ class Coverage:
     unknown: list[str]  # citations in the plan that the text does not have
 
 
-def coverage(seed: list[SeedParagraph], cited: set[str], sections: set[str] | None = None) -> Coverage:
+def coverage(
+    seed: list[SeedParagraph], cited: set[str], sections: set[str] | None = None
+) -> Coverage:
     """Which paragraphs of the sections the plan draws on are declared, which are not.
 
     A duty citing a numbered item ("III.3.2") covers that item's bullets too.
@@ -120,7 +128,9 @@ def coverage(seed: list[SeedParagraph], cited: set[str], sections: set[str] | No
 
     def is_declared(p: SeedParagraph) -> bool:
         # "III.3.2" covers its bullets; "III.5.1, paragraph 1" covers the item III.5.1
-        return p.citation in cited or p.citation.split(",", 1)[0] in (cited if "," in p.citation else bases)
+        return p.citation in cited or p.citation.split(",", 1)[0] in (
+            cited if "," in p.citation else bases
+        )
 
     declared = [p for p in relevant if is_declared(p)]
     missing = [p for p in relevant if not is_declared(p)]

@@ -22,7 +22,11 @@ def _wards(province_code: int, email_pattern: str | None) -> tuple[Unit, ...]:
         raise UnknownProvince(f"no province with code {province_code}") from None
     units = []
     for ward in sorted(Ward.iter_by_province(province.code), key=lambda w: int(w.code)):
-        emails = (email_pattern.format(codename=ward.codename, code=int(ward.code)),) if email_pattern else ()
+        emails = (
+            (email_pattern.format(codename=ward.codename, code=int(ward.code)),)
+            if email_pattern
+            else ()
+        )
         units.append(
             Unit(
                 id=f"ward-{int(ward.code):05d}",

@@ -74,7 +74,7 @@ def default_plan() -> Path:
     return DEFAULT_PLAN
 
 
-def progress_printer(label: str) -> "ProgressPrinter":
+def progress_printer(label: str) -> ProgressPrinter:
     return ProgressPrinter(label)
 
 

@@ -16,8 +16,9 @@ from phancong.cli._common import default_plan, fail, load_plan
 from phancong.domain.calendar import holiday_name, occurrences, period_title
 from phancong.domain.plan import Plan, Role
 
-plan_app = typer.Typer(help="Kế hoạch / declared plans: validate, show, calendar, coverage.",
-                       no_args_is_help=True)
+plan_app = typer.Typer(
+    help="Kế hoạch / declared plans: validate, show, calendar, coverage.", no_args_is_help=True
+)
 
 PlanFile = Annotated[Path, typer.Argument(help="Plan file (YAML) in responsibilities/.")]
 MARKS = {Role.LEAD: "C", Role.SUPPORT: "P", Role.REQUESTED: "Đ"}
@@ -33,8 +34,10 @@ def _pad(text: str, width: int) -> str:
 
 def table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(_width(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
-    lines = ["  ".join(_pad(h, w) for h, w in zip(header, widths, strict=False)),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(_pad(h, w) for h, w in zip(header, widths, strict=False)),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(_pad(str(c), w) for c, w in zip(row, widths, strict=False)) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
 
@@ -51,8 +54,10 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Plan files to che
             typer.secho(str(exc), fg=typer.colors.RED, err=True)
             continue
         units = len(directory(plan).all_units())
-        typer.echo(f"{path}: OK — {len(plan.duties)} duties, {len(plan.agencies)} agencies, "
-                   f"{units} units after expanding groups")
+        typer.echo(
+            f"{path}: OK — {len(plan.duties)} duties, {len(plan.agencies)} agencies, "
+            f"{units} units after expanding groups"
+        )
     if failed:
         raise typer.Exit(2)
 
@@ -76,18 +81,26 @@ def _name(plan: Plan, ref: str, sizes: dict[str, int]) -> str:
 
 
 @plan_app.command("show")
-def show(file: PlanFile = default_plan()) -> None:  # noqa: B008
+def show(file: PlanFile = default_plan()) -> None:
     """Print the responsibility matrix: owners × duties (C chủ trì, P phối hợp, Đ đề nghị)."""
     plan = load_plan(file)
     d = directory(plan)
     sizes = {g.id: len(d.expand(g.id)) for g in plan.groups}
     header = plan.plan
-    typer.echo(f"{header.title}\n{header.issuer} · {header.number or 'không số'} · "
-               f"{header.period.start:%d/%m/%Y}–{header.period.end:%d/%m/%Y}\n")
+    typer.echo(
+        f"{header.title}\n{header.issuer} · {header.number or 'không số'} · "
+        f"{header.period.start:%d/%m/%Y}–{header.period.end:%d/%m/%Y}\n"
+    )
     typer.echo("Nhiệm vụ / duties:")
-    typer.echo(table([[str(i), duty.id, duty.source, duty.cadence.kind.value, duty.title[:70]]
-                      for i, duty in enumerate(plan.duties, 1)],
-                     ["#", "id", "trích dẫn", "chu kỳ", "nhiệm vụ"]))
+    typer.echo(
+        table(
+            [
+                [str(i), duty.id, duty.source, duty.cadence.kind.value, duty.title[:70]]
+                for i, duty in enumerate(plan.duties, 1)
+            ],
+            ["#", "id", "trích dẫn", "chu kỳ", "nhiệm vụ"],
+        )
+    )
     refs = _owner_refs(plan)
     rows = []
     counts: dict[str, Counter[str]] = {}
@@ -107,18 +120,34 @@ def show(file: PlanFile = default_plan()) -> None:  # noqa: B008
                 tally[mark] += 1
         counts[ref] = tally
         rows.append([_name(plan, ref, sizes)[:34], "".join(marks)])
-    typer.echo("\nMa trận / matrix (cột = số thứ tự nhiệm vụ ở trên; C chủ trì, P phối hợp, Đ đề nghị):")
+    typer.echo(
+        "\nMa trận / matrix (cột = số thứ tự nhiệm vụ ở trên; C chủ trì, P phối hợp, Đ đề nghị):"
+    )
     ruler = "".join(str(i % 10) for i in range(1, len(plan.duties) + 1))
     typer.echo(table(rows, ["đơn vị", ruler]))
     typer.echo("\nSố nhiệm vụ theo đơn vị / duties per owner:")
-    typer.echo(table([[_name(plan, r, sizes)[:50], str(counts[r]["C"]), str(counts[r]["P"]),
-                       str(counts[r]["Đ"]), str(sum(counts[r].values()))] for r in refs],
-                     ["đơn vị", "chủ trì", "phối hợp", "đề nghị", "tổng"]))
+    typer.echo(
+        table(
+            [
+                [
+                    _name(plan, r, sizes)[:50],
+                    str(counts[r]["C"]),
+                    str(counts[r]["P"]),
+                    str(counts[r]["Đ"]),
+                    str(sum(counts[r].values())),
+                ]
+                for r in refs
+            ],
+            ["đơn vị", "chủ trì", "phối hợp", "đề nghị", "tổng"],
+        )
+    )
 
 
 @plan_app.command("calendar")
-def calendar(file: PlanFile = default_plan(),  # noqa: B008
-             year: Annotated[int, typer.Option(help="Calendar year to list.")] = 2026) -> None:
+def calendar(
+    file: PlanFile = default_plan(),
+    year: Annotated[int, typer.Option(help="Calendar year to list.")] = 2026,
+) -> None:
     """Every deadline of YEAR, after the holiday policy (moved dates are marked)."""
     plan = load_plan(file)
     rows = []
@@ -128,21 +157,41 @@ def calendar(file: PlanFile = default_plan(),  # noqa: B008
                 continue
             moved = ""
             if due.effective != due.nominal:
-                why = holiday_name(due.nominal) or ("thứ Bảy" if due.nominal.weekday() == 5 else "Chủ nhật"
-                                                    if due.nominal.weekday() == 6 else "")
+                why = holiday_name(due.nominal) or (
+                    "thứ Bảy"
+                    if due.nominal.weekday() == 5
+                    else "Chủ nhật"
+                    if due.nominal.weekday() == 6
+                    else ""
+                )
                 moved = f"dời từ {due.nominal:%d/%m} ({why})"
-            rows.append((due.effective, duty.source, [f"{due.effective:%d/%m/%Y}", period_title(due.period.label),
-                                                     duty.source, duty.title[:60], moved]))
+            rows.append(
+                (
+                    due.effective,
+                    duty.source,
+                    [
+                        f"{due.effective:%d/%m/%Y}",
+                        period_title(due.period.label),
+                        duty.source,
+                        duty.title[:60],
+                        moved,
+                    ],
+                )
+            )
     if not rows:
-        fail(f"no deadline in {year} (plan period {plan.plan.period.start:%Y}–{plan.plan.period.end:%Y})")
+        fail(
+            f"no deadline in {year} "
+            f"(plan period {plan.plan.period.start:%Y}–{plan.plan.period.end:%Y})"
+        )
     rows.sort(key=lambda r: (r[0], r[1]))
     typer.echo(table([r[2] for r in rows], ["hạn", "kỳ", "trích dẫn", "nhiệm vụ", "ghi chú"]))
     typer.echo(f"\n{len(rows)} deadlines in {year}.")
 
 
 @plan_app.command("coverage")
-def coverage(file: PlanFile,
-             seed: Annotated[Path, typer.Option(help="The source text the plan encodes.")]) -> None:
+def coverage(
+    file: PlanFile, seed: Annotated[Path, typer.Option(help="The source text the plan encodes.")]
+) -> None:
     """Which paragraphs of the source text are declared as duties, and which are not."""
     plan = load_plan(file)
     if not seed.exists():
@@ -161,13 +210,15 @@ def coverage(file: PlanFile,
         typer.echo(f"\nCited but not found in the text: {', '.join(result.unknown)}")
 
 
-
 @plan_app.command("assumptions")
 def assumptions(files: Annotated[list[Path], typer.Argument(help="Plan files.")]) -> None:
     """List, as Markdown, every choice a plan file made where its source text is vague."""
     for path in files:
         plan = load_plan(path)
-        typer.echo(f"#### {plan.plan.title[:90]}{'…' if len(plan.plan.title) > 90 else ''} (`{path.name}`)\n")
+        typer.echo(
+            f"#### {plan.plan.title[:90]}{'…' if len(plan.plan.title) > 90 else ''} "
+            f"(`{path.name}`)\n"
+        )
         for duty in plan.duties:
             if duty.assumption:
                 typer.echo(f"- `{duty.id}` ({duty.source}): {duty.assumption}")

@@ -10,8 +10,9 @@ from pydantic import ValidationError
 from phancong.cli._common import fail
 from phancong.settings import get_settings
 
-portal_app = typer.Typer(help="Cổng thông tin cho các đơn vị / the agency portal.",
-                         no_args_is_help=True)
+portal_app = typer.Typer(
+    help="Cổng thông tin cho các đơn vị / the agency portal.", no_args_is_help=True
+)
 
 
 @portal_app.command("serve")
@@ -26,8 +27,10 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="worker processes")] = 1,
     proxy_headers: Annotated[
         bool,
-        typer.Option("--proxy-headers/--no-proxy-headers",
-                     help="trust X-Forwarded-* from --forwarded-allow-ips (behind a reverse proxy)"),
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="trust X-Forwarded-* from --forwarded-allow-ips (behind a proxy)",
+        ),
     ] = False,
     forwarded_allow_ips: Annotated[
         str, typer.Option("--forwarded-allow-ips", help="proxies whose X-Forwarded-* are trusted")

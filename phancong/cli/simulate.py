@@ -22,11 +22,20 @@ HEAD = ["nhắc hạn", "quá hạn", "→ Thường trực", "→ Ban Chỉ đ�
 
 def run(
     plan_file: Annotated[Path, typer.Argument(help="Plan file (YAML).")],
-    start: Annotated[str, typer.Option("--from", help="First simulated day (YYYY-MM-DD).")] = "2026-01-01",
-    end: Annotated[str, typer.Option("--to", help="Last simulated day (YYYY-MM-DD).")] = "2026-12-31",
+    start: Annotated[
+        str, typer.Option("--from", help="First simulated day (YYYY-MM-DD).")
+    ] = "2026-01-01",
+    end: Annotated[
+        str, typer.Option("--to", help="Last simulated day (YYYY-MM-DD).")
+    ] = "2026-12-31",
     seed: Annotated[int, typer.Option(help="Seed of the agencies' random behaviour.")] = 2026,
-    mail_dir: Annotated[Path | None, typer.Option(help="Write every delivered email here as .eml.")] = None,
-    database_url: Annotated[str | None, typer.Option(help="Simulate in this database (default: a throw-away SQLite file).")] = None,
+    mail_dir: Annotated[
+        Path | None, typer.Option(help="Write every delivered email here as .eml.")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Simulate in this database (default: a throw-away SQLite file)."),
+    ] = None,
     top: Annotated[int, typer.Option(help="Agencies listed in the per-agency table.")] = 25,
 ) -> None:
     """Replay days with a virtual clock: seeded agency behaviour, the real sweep each morning,
@@ -45,26 +54,66 @@ def run(
     upgrade(url)
     factory = session_factory(make_engine(url))
     with transaction(factory) as session:
-        materialize(session, plan, directory(plan), through=last,
-                    now=dt.datetime.combine(first, dt.time(), dt.UTC), source=str(plan_file))
+        materialize(
+            session,
+            plan,
+            directory(plan),
+            through=last,
+            now=dt.datetime.combine(first, dt.time(), dt.UTC),
+            source=str(plan_file),
+        )
     transport = FileTransport(mails)
 
     def send(now: dt.datetime) -> int:
         return len(deliver(factory, transport, now=now, limit=100_000).sent)
 
-    report = simulate(factory, plan.id, first, last, renderer=render_notice, deliver=send, seed=seed,
-                      portal_url="http://127.0.0.1:8000", progress=progress_printer("simulate"))
-    typer.echo(f"\n{plan.plan.title}\n{first:%d/%m/%Y}–{last:%d/%m/%Y}, seed {seed}: "
-               f"{report.submissions} submissions, {report.accepted} accepted, {report.emails} emails "
-               f"queued, {report.delivered} delivered to {mails}\n")
+    report = simulate(
+        factory,
+        plan.id,
+        first,
+        last,
+        renderer=render_notice,
+        deliver=send,
+        seed=seed,
+        portal_url="http://127.0.0.1:8000",
+        progress=progress_printer("simulate"),
+    )
+    typer.echo(
+        f"\n{plan.plan.title}\n{first:%d/%m/%Y}–{last:%d/%m/%Y}, seed {seed}: "
+        f"{report.submissions} submissions, {report.accepted} accepted, {report.emails} emails "
+        f"queued, {report.delivered} delivered to {mails}\n"
+    )
     weeks = sorted(report.steps_by_week)
     typer.echo("Tải leo thang theo tuần / escalation load per week:")
-    typer.echo(table([[w, *[str(report.steps_by_week[w][lv]) for lv in LEVELS], str(report.emails_by_week[w])]
-                      for w in weeks], ["tuần", *HEAD, "email"]))
+    typer.echo(
+        table(
+            [
+                [
+                    w,
+                    *[str(report.steps_by_week[w][lv]) for lv in LEVELS],
+                    str(report.emails_by_week[w]),
+                ]
+                for w in weeks
+            ],
+            ["tuần", *HEAD, "email"],
+        )
+    )
     typer.echo("\nTheo đơn vị / per agency (most escalated first):")
-    ranked = sorted(report.steps_by_unit.items(),
-                    key=lambda kv: (-kv[1]["steering_committee"], -kv[1]["standing_office"], -kv[1]["overdue"], kv[0]))
-    typer.echo(table([[name[:50], *[str(c[lv]) for lv in LEVELS]] for name, c in ranked[:top]], ["đơn vị", *HEAD]))
+    ranked = sorted(
+        report.steps_by_unit.items(),
+        key=lambda kv: (
+            -kv[1]["steering_committee"],
+            -kv[1]["standing_office"],
+            -kv[1]["overdue"],
+            kv[0],
+        ),
+    )
+    typer.echo(
+        table(
+            [[name[:50], *[str(c[lv]) for lv in LEVELS]] for name, c in ranked[:top]],
+            ["đơn vị", *HEAD],
+        )
+    )
     with factory() as session:
         typer.echo(f"\noutbox: {dict(outbox_counts(session, plan.id))}; ledger: {url}")
 

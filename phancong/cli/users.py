@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -69,8 +69,16 @@ def add(
         password = accounts.generate_password()
     with user_errors(), transaction(sessions()) as session:
         user = accounts.add_user(
-            session, email=email, name=name, role=role, plan_id=plan, unit_code=unit,
-            language=language, password=password, now=_now(), actor="cli",
+            session,
+            email=email,
+            name=name,
+            role=role,
+            plan_id=plan,
+            unit_code=unit,
+            language=language,
+            password=password,
+            now=_now(),
+            actor="cli",
         )
         created = user.email
     typer.echo(f"created {created} ({role})")
@@ -176,13 +184,16 @@ def feed_token(
             typer.echo(f"feed revoked for {user.email}")
             return
         if user.feed_token_hash and not rotate:
-            fail(f"{user.email} already has a feed URL (shown once when made); "
-                 "use --rotate to make a new one (the old one stops working)")
+            fail(
+                f"{user.email} already has a feed URL (shown once when made); "
+                "use --rotate to make a new one (the old one stops working)"
+            )
         value = accounts.issue_feed_token(session, email, now=_now(), actor="cli")
     typer.echo(f"{settings.portal_url.rstrip('/')}/feeds/{value}.ics")
 
 
 # ----------------------------------------------------------------------------- obligations
+
 
 def _principal(email: str) -> Principal:
     with sessions()() as session:
@@ -192,11 +203,18 @@ def _principal(email: str) -> Principal:
         return Principal.of(user)
 
 
-def _act(obligation_id: int, email: str, action: Action, at: str | None, **kwargs: object) -> None:
+def _act(obligation_id: int, email: str, action: Action, at: str | None, **kwargs: Any) -> None:
     principal = _principal(email)
     with user_errors():
-        perform(sessions(), principal, obligation_id, action, now=parse_instant(at),
-                portal_url=get_settings().portal_url, **kwargs)  # type: ignore[arg-type]
+        perform(
+            sessions(),
+            principal,
+            obligation_id,
+            action,
+            now=parse_instant(at),
+            portal_url=get_settings().portal_url,
+            **kwargs,
+        )
     typer.echo(f"obligation {obligation_id}: {action.value} by {principal.email}")
 
 
@@ -224,8 +242,15 @@ def done(
     at: AtOption = None,
 ) -> None:
     """Mark an obligation done (submit it for review)."""
-    _act(obligation_id, actor, Action.SUBMIT, at, note=note,
-         indicator_values=_indicators(indicator or []), evidence_url=evidence)
+    _act(
+        obligation_id,
+        actor,
+        Action.SUBMIT,
+        at,
+        note=note,
+        indicator_values=_indicators(indicator or []),
+        evidence_url=evidence,
+    )
 
 
 @obligation_app.command("accept")

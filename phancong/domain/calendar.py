@@ -82,8 +82,9 @@ def periods_of(kind: CadenceKind, first_year: int, last_year: int) -> Iterator[t
                 label = f"{year}-H{number}"
             else:
                 label = f"{year}"
-            yield number, Period(
-                dt.date(year, first_month, 1), _month_end(year, last_month), label, kind
+            yield (
+                number,
+                Period(dt.date(year, first_month, 1), _month_end(year, last_month), label, kind),
             )
 
 
@@ -107,7 +108,9 @@ def is_working_day(day: dt.date) -> bool:
 
 
 def holiday_name(day: dt.date, lang: str = "vi") -> str | None:
-    names = holidays.country_holidays("VN", years=day.year, language="vi" if lang == "vi" else "en_US")
+    names = holidays.country_holidays(
+        "VN", years=day.year, language="vi" if lang == "vi" else "en_US"
+    )
     name = names.get(day)
     return str(name) if name else None
 

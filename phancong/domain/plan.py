@@ -165,7 +165,9 @@ class ReportingEntry(Frozen):
     @classmethod
     def _not_periodic(cls, value: Cadence) -> Cadence:
         if value.kind in (CadenceKind.PERIODIC, CadenceKind.ONCE):
-            raise ValueError("a reporting calendar entry must be monthly/quarterly/6-monthly/yearly")
+            raise ValueError(
+                "a reporting calendar entry must be monthly/quarterly/6-monthly/yearly"
+            )
         return value
 
 
@@ -250,7 +252,9 @@ class PlanHeader(Frozen):
     steering_committee: Identifier
     holiday_policy: HolidayPolicy = HolidayPolicy.NEXT_WORKING_DAY
     support_lead_days: int = Field(
-        default=5, ge=0, le=30,
+        default=5,
+        ge=0,
+        le=30,
         description="supporting units owe their input this many working days before the lead",
     )
     default_deadlines: dict[CadenceKind, DeadlineRule] = Field(default_factory=dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from phancong.domain.calendar import occurrences
@@ -20,18 +21,23 @@ class Problem:
 
 def check(plan: Plan, wards: WardSource) -> list[Problem]:
     problems: list[Problem] = []
-    add = lambda path, msg: problems.append(Problem(path, msg))  # noqa: E731
 
-    def duplicates(items: list[tuple[Path, str]], what: str) -> None:
+    def add(path: Path, message: str) -> None:
+        problems.append(Problem(path, message))
+
+    def duplicates(items: Sequence[tuple[Path, str]], what: str) -> None:
         seen: Counter[str] = Counter()
         for path, ident in items:
             seen[ident] += 1
             if seen[ident] == 2:
                 add(path, f"duplicate {what} id '{ident}'")
 
+    ids: list[tuple[Path, str]] = [
+        (("agencies", i, "id"), a.id) for i, a in enumerate(plan.agencies)
+    ]
+    ids += [(("groups", i, "id"), g.id) for i, g in enumerate(plan.groups)]
     duplicates(
-        [(("agencies", i, "id"), a.id) for i, a in enumerate(plan.agencies)]
-        + [(("groups", i, "id"), g.id) for i, g in enumerate(plan.groups)],
+        ids,
         "agency/group",
     )
     duplicates([(("duties", i, "id"), d.id) for i, d in enumerate(plan.duties)], "duty")
@@ -41,7 +47,10 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
     )
     for i, duty in enumerate(plan.duties):
         duplicates(
-            [(("duties", i, "indicators", j, "id"), ind.id) for j, ind in enumerate(duty.indicators)],
+            [
+                (("duties", i, "indicators", j, "id"), ind.id)
+                for j, ind in enumerate(duty.indicators)
+            ],
             "indicator",
         )
 
@@ -89,7 +98,9 @@ def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
     period = plan.plan.period
     where: Path = ("duties", index, "cadence")
     if duty.cadence.kind is CadenceKind.PERIODIC and not plan.reporting_calendar:
-        return [Problem(where, "a periodic duty needs the plan's reporting_calendar, which is empty")]
+        return [
+            Problem(where, "a periodic duty needs the plan's reporting_calendar, which is empty")
+        ]
     if duty.cadence.kind is CadenceKind.ONCE:
         assert duty.cadence.due is not None
         if not period.start <= duty.cadence.due <= period.end:
@@ -127,7 +138,7 @@ def _dependency_cycles(plan: Plan) -> list[Problem]:
             if nxt not in graph:
                 continue
             if state.get(nxt) == 1:
-                cycle = [*stack[stack.index(nxt):], nxt]
+                cycle = [*stack[stack.index(nxt) :], nxt]
                 problems.append(
                     Problem(
                         ("duties", index[nxt], "depends_on"),

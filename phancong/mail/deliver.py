@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.errors import MessageError
 from email.message import EmailMessage
 from typing import Any
 
@@ -54,6 +55,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+DEFAULT_LIMIT = 500
 LEASE = dt.timedelta(minutes=15)
 BACKOFF_BASE = dt.timedelta(minutes=1)
 BACKOFF_CAP = dt.timedelta(hours=1)
@@ -107,7 +109,7 @@ def _claim(factory: sessionmaker[Session], now: dt.datetime, limit: int, lease: 
             try:
                 message: EmailMessage | None = build_message(row, mail_from=mail_from)
                 problem = None if recipients else "no recipients"
-            except (ValueError, TypeError, IndexError) as exc:
+            except (ValueError, TypeError, IndexError, MessageError) as exc:  # a bad address
                 message, problem = None, f"cannot build the message: {exc}"
             pending.append(_Pending(row.id, row.attempts, recipients, message, problem))
         session.execute(
@@ -132,9 +134,14 @@ def _refusals(refused: dict[str, tuple[int, str]]) -> str:
 
 
 def deliver(factory: sessionmaker[Session], transport: Transport, *, now: dt.datetime,
-            limit: int = 500, max_attempts: int = 8, mail_from: str | None = None,
+            limit: int | None = 500, max_attempts: int = 8, mail_from: str | None = None,
             lease: dt.timedelta = LEASE) -> DeliveryReport:
-    """Send the queued messages due at ``now`` (at most ``limit``) over one connection."""
+    """Send the queued messages due at ``now`` (at most ``limit``) over one connection.
+
+    ``lease``: how long the rows of this batch are held back from another delivery (and, after
+    a crash, from the next one). ``mail_from`` defaults to the settings' ``mail_from``.
+    """
+    limit = limit or DEFAULT_LIMIT
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if mail_from is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from email.header import Header
 from email.headerregistry import Address
@@ -67,4 +68,6 @@ def build_message(row: OutboxRow, *, mail_from: str, date: dt.datetime | None = 
     msg.set_content(row.body_text, subtype="plain", charset="utf-8")
     msg.add_alternative(row.body_html, subtype="html", charset="utf-8")
     msg["Content-Language"] = row.language  # after the parts: set_content clears Content-*
+    # a boundary of its own, so a retry sends the same bytes ("=_" never occurs in QP/base64)
+    msg.set_boundary("=_phancong_" + hashlib.sha256(row.message_id.encode()).hexdigest()[:24])
     return msg

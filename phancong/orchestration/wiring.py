@@ -27,12 +27,12 @@ def transport(settings: Settings) -> Any:
 
 
 def deliverer() -> Callable[..., Any]:
-    from phancong.mail.deliver import deliver  # type: ignore[import-not-found]
+    from phancong.mail.deliver import deliver
 
-    return deliver  # type: ignore[no-any-return]
+    return deliver
 
 
 def digest_queuer() -> Callable[..., Any]:
-    from phancong.mail.digest import queue_digest  # type: ignore[import-not-found]
+    from phancong.mail.digest import queue_digest
 
-    return queue_digest  # type: ignore[no-any-return]
+    return queue_digest

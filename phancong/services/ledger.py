@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlalchemy import Select, and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -42,6 +42,7 @@ NOTE_LIMIT = 10_000
 
 # ----------------------------------------------------------------------------- helpers
 
+
 def _plan(session: Session, plan_id: str) -> PlanRow:
     plan = session.get(PlanRow, plan_id)
     if plan is None:
@@ -59,10 +60,28 @@ def _snapshot(ob: ObligationRow) -> dict[str, Any]:
     }
 
 
-def _audit(session: Session, ob: ObligationRow, actor: str, action: str, at: dt.datetime,
-           before: dict[str, Any], reason: str | None = None) -> None:
-    session.add(AuditRow(at=at, actor=actor, action=action, plan_id=ob.plan_id, entity="obligation",
-                         entity_id=str(ob.id), before=before, after=_snapshot(ob), reason=reason))
+def _audit(
+    session: Session,
+    ob: ObligationRow,
+    actor: str,
+    action: str,
+    at: dt.datetime,
+    before: dict[str, Any],
+    reason: str | None = None,
+) -> None:
+    session.add(
+        AuditRow(
+            at=at,
+            actor=actor,
+            action=action,
+            plan_id=ob.plan_id,
+            entity="obligation",
+            entity_id=str(ob.id),
+            before=before,
+            after=_snapshot(ob),
+            reason=reason,
+        )
+    )
 
 
 def lock(session: Session, obligation_id: int) -> ObligationRow:
@@ -72,8 +91,10 @@ def lock(session: Session, obligation_id: int) -> ObligationRow:
             select(ObligationRow).where(ObligationRow.id == obligation_id).with_for_update()
         ).first()
     except OperationalError as exc:  # lock timeout or serialisation failure
-        raise Conflict("Nghĩa vụ đang được người khác cập nhật, vui lòng thử lại",
-                       "The obligation is being changed by someone else; try again") from exc
+        raise Conflict(
+            "Nghĩa vụ đang được người khác cập nhật, vui lòng thử lại",
+            "The obligation is being changed by someone else; try again",
+        ) from exc
     if ob is None:
         raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
     return ob
@@ -83,48 +104,64 @@ def _flush(session: Session) -> None:
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict("Nghĩa vụ vừa được người khác thay đổi; hãy tải lại và thử lại",
-                       "The obligation was changed concurrently; reload and try again") from exc
+        raise Conflict(
+            "Nghĩa vụ vừa được người khác thay đổi; hãy tải lại và thử lại",
+            "The obligation was changed concurrently; reload and try again",
+        ) from exc
 
 
 STATE_VI = {
-    State.OPEN: "đang mở", State.SUBMITTED: "đã nộp, chờ duyệt", State.ACCEPTED: "đã được chấp nhận",
-    State.RETURNED: "đã bị trả lại", State.WAIVED: "đã được miễn", State.CANCELLED: "đã hủy",
+    State.OPEN: "đang mở",
+    State.SUBMITTED: "đã nộp, chờ duyệt",
+    State.ACCEPTED: "đã được chấp nhận",
+    State.RETURNED: "đã bị trả lại",
+    State.WAIVED: "đã được miễn",
+    State.CANCELLED: "đã hủy",
 }
 
 
 def _refuse_state(ob: ObligationRow, action_vi: str, action_en: str) -> Refused:
     state = State(ob.state)
-    return Refused(f"Không thể {action_vi}: nghĩa vụ {STATE_VI[state]}",
-                   f"Cannot {action_en}: the obligation is {state.value}")
+    return Refused(
+        f"Không thể {action_vi}: nghĩa vụ {STATE_VI[state]}",
+        f"Cannot {action_en}: the obligation is {state.value}",
+    )
 
 
 def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> None:
     duty = session.get(DutyRow, ob.duty_id)
     assert duty is not None
     ladder_json = Ladder.model_validate(duty.ladder).model_dump_json()
-    (ob.remind_on, ob.overdue_on, ob.standing_office_on,
-     ob.steering_committee_on) = ladder_dates(deadline, ladder_json, ob.role)
+    (ob.remind_on, ob.overdue_on, ob.standing_office_on, ob.steering_committee_on) = ladder_dates(
+        deadline, ladder_json, ob.role
+    )
     ob.alert_on = ob.remind_on or ob.overdue_on
 
 
 # ----------------------------------------------------------------------------- actions
+
 
 def _clean_indicators(duty: DutyRow, values: dict[str, Any] | None) -> dict[str, float]:
     declared = {i["id"] for i in duty.indicators}
     out: dict[str, float] = {}
     for key, raw in (values or {}).items():
         if key not in declared:
-            raise Refused(f"Chỉ tiêu '{key}' không thuộc nhiệm vụ này",
-                          f"Indicator '{key}' is not declared for this duty")
+            raise Refused(
+                f"Chỉ tiêu '{key}' không thuộc nhiệm vụ này",
+                f"Indicator '{key}' is not declared for this duty",
+            )
         if raw is None or raw == "":
             continue
         try:
             number = float(raw)
         except (TypeError, ValueError):
-            raise Refused(f"Giá trị chỉ tiêu '{key}' phải là số", f"Indicator '{key}' must be a number") from None
+            raise Refused(
+                f"Giá trị chỉ tiêu '{key}' phải là số", f"Indicator '{key}' must be a number"
+            ) from None
         if not math.isfinite(number):
-            raise Refused(f"Giá trị chỉ tiêu '{key}' không hợp lệ", f"Indicator '{key}' is not finite")
+            raise Refused(
+                f"Giá trị chỉ tiêu '{key}' không hợp lệ", f"Indicator '{key}' is not finite"
+            )
         out[key] = number
     return out
 
@@ -135,27 +172,47 @@ def _clean_url(url: str | None) -> str | None:
     url = url.strip()
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 2000:
-        raise Refused("Đường dẫn minh chứng phải là địa chỉ http(s) hợp lệ",
-                      "The evidence link must be a valid http(s) URL")
+        raise Refused(
+            "Đường dẫn minh chứng phải là địa chỉ http(s) hợp lệ",
+            "The evidence link must be a valid http(s) URL",
+        )
     return url
 
 
-def submit(session: Session, obligation_id: int, *, actor: str, at: dt.datetime, note: str = "",
-           indicator_values: dict[str, Any] | None = None, evidence_url: str | None = None) -> SubmissionRow:
+def submit(
+    session: Session,
+    obligation_id: int,
+    *,
+    actor: str,
+    at: dt.datetime,
+    note: str = "",
+    indicator_values: dict[str, Any] | None = None,
+    evidence_url: str | None = None,
+) -> SubmissionRow:
     ob = lock(session, obligation_id)
     plan = _plan(session, ob.plan_id)
     if ob.state not in (State.OPEN, State.RETURNED):
         raise _refuse_state(ob, "báo cáo hoàn thành", "mark done")
     if local_date(at, plan.timezone) < ob.period_start:
-        raise Refused(f"Kỳ {ob.period_label} chưa bắt đầu", f"Period {ob.period_label} has not started")
+        raise Refused(
+            f"Kỳ {ob.period_label} chưa bắt đầu", f"Period {ob.period_label} has not started"
+        )
     if len(note) > NOTE_LIMIT:
-        raise Refused(f"Ghi chú quá dài (tối đa {NOTE_LIMIT} ký tự)", f"Note too long (max {NOTE_LIMIT})")
+        raise Refused(
+            f"Ghi chú quá dài (tối đa {NOTE_LIMIT} ký tự)", f"Note too long (max {NOTE_LIMIT})"
+        )
     duty = session.get(DutyRow, ob.duty_id)
     assert duty is not None
     values = _clean_indicators(duty, indicator_values)
     before = _snapshot(ob)
-    sub = SubmissionRow(obligation_id=ob.id, submitted_by=actor, submitted_at=at, note=note,
-                        indicator_values=values, evidence_url=_clean_url(evidence_url))
+    sub = SubmissionRow(
+        obligation_id=ob.id,
+        submitted_by=actor,
+        submitted_at=at,
+        note=note,
+        indicator_values=values,
+        evidence_url=_clean_url(evidence_url),
+    )
     session.add(sub)
     ob.state, ob.submitted_at, ob.updated_at = State.SUBMITTED.value, at, at
     _flush(session)
@@ -165,7 +222,8 @@ def submit(session: Session, obligation_id: int, *, actor: str, at: dt.datetime,
 
 def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:
     sub = session.scalars(
-        select(SubmissionRow).where(SubmissionRow.obligation_id == ob.id, SubmissionRow.review == "pending")
+        select(SubmissionRow)
+        .where(SubmissionRow.obligation_id == ob.id, SubmissionRow.review == "pending")
         .order_by(SubmissionRow.id.desc())
     ).first()
     if sub is None:  # pragma: no cover - state and submissions are written together
@@ -188,7 +246,9 @@ def accept(session: Session, obligation_id: int, *, actor: str, at: dt.datetime)
     return sub
 
 
-def return_(session: Session, obligation_id: int, *, actor: str, at: dt.datetime, reason: str) -> SubmissionRow:
+def return_(
+    session: Session, obligation_id: int, *, actor: str, at: dt.datetime, reason: str
+) -> SubmissionRow:
     reason = (reason or "").strip()
     if not reason:
         raise Refused("Cần nêu lý do trả lại", "A reason is required to return a submission")
@@ -204,8 +264,15 @@ def return_(session: Session, obligation_id: int, *, actor: str, at: dt.datetime
     return sub
 
 
-def extend(session: Session, obligation_id: int, *, actor: str, at: dt.datetime,
-           new_deadline: dt.date, reason: str) -> ExtensionRow:
+def extend(
+    session: Session,
+    obligation_id: int,
+    *,
+    actor: str,
+    at: dt.datetime,
+    new_deadline: dt.date,
+    reason: str,
+) -> ExtensionRow:
     reason = (reason or "").strip()
     if not reason:
         raise Refused("Cần nêu lý do gia hạn", "A reason is required to extend a deadline")
@@ -213,14 +280,24 @@ def extend(session: Session, obligation_id: int, *, actor: str, at: dt.datetime,
     if ob.state not in (State.OPEN, State.RETURNED, State.SUBMITTED):
         raise _refuse_state(ob, "gia hạn", "extend")
     if new_deadline <= ob.effective_deadline:
-        raise Refused(f"Hạn mới phải sau hạn hiện tại {ob.effective_deadline:%d/%m/%Y}",
-                      f"The new deadline must be after {ob.effective_deadline:%d/%m/%Y}")
+        raise Refused(
+            f"Hạn mới phải sau hạn hiện tại {ob.effective_deadline:%d/%m/%Y}",
+            f"The new deadline must be after {ob.effective_deadline:%d/%m/%Y}",
+        )
     plan = _plan(session, ob.plan_id)
     if new_deadline > plan.period_end:
-        raise Refused("Hạn mới vượt quá thời gian của kế hoạch", "The new deadline is after the plan's end")
+        raise Refused(
+            "Hạn mới vượt quá thời gian của kế hoạch", "The new deadline is after the plan's end"
+        )
     before = _snapshot(ob)
-    ext = ExtensionRow(obligation_id=ob.id, previous_deadline=ob.effective_deadline,
-                       new_deadline=new_deadline, reason=reason, approved_by=actor, created_at=at)
+    ext = ExtensionRow(
+        obligation_id=ob.id,
+        previous_deadline=ob.effective_deadline,
+        new_deadline=new_deadline,
+        reason=reason,
+        approved_by=actor,
+        created_at=at,
+    )
     session.add(ext)
     ob.effective_deadline, ob.updated_at = new_deadline, at
     _ladder_update(session, ob, new_deadline)
@@ -229,7 +306,9 @@ def extend(session: Session, obligation_id: int, *, actor: str, at: dt.datetime,
     return ext
 
 
-def waive(session: Session, obligation_id: int, *, actor: str, at: dt.datetime, reason: str) -> None:
+def waive(
+    session: Session, obligation_id: int, *, actor: str, at: dt.datetime, reason: str
+) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise Refused("Cần nêu lý do miễn", "A reason is required to waive an obligation")
@@ -243,6 +322,7 @@ def waive(session: Session, obligation_id: int, *, actor: str, at: dt.datetime, 
 
 
 # ----------------------------------------------------------------------------- status in SQL
+
 
 def blocked_expr() -> ColumnElement[bool]:
     upstream = aliased(ObligationRow)
@@ -260,11 +340,19 @@ def status_expr(as_of: dt.datetime, tz: str) -> ColumnElement[str]:
     return case(
         (o.state == State.CANCELLED.value, literal(Status.CANCELLED.value)),
         (o.state == State.WAIVED.value, literal(Status.WAIVED.value)),
-        (and_(o.state == State.ACCEPTED.value, o.accepted_at <= as_of),
-         case((o.on_time.is_(True), literal(Status.COMPLETED_ON_TIME.value)),
-              else_=literal(Status.COMPLETED_LATE.value))),
-        (and_(o.state.in_([State.ACCEPTED.value, State.SUBMITTED.value]), o.submitted_at <= as_of),
-         literal(Status.SUBMITTED.value)),
+        (
+            and_(o.state == State.ACCEPTED.value, o.accepted_at <= as_of),
+            case(
+                (o.on_time.is_(True), literal(Status.COMPLETED_ON_TIME.value)),
+                else_=literal(Status.COMPLETED_LATE.value),
+            ),
+        ),
+        (
+            and_(
+                o.state.in_([State.ACCEPTED.value, State.SUBMITTED.value]), o.submitted_at <= as_of
+            ),
+            literal(Status.SUBMITTED.value),
+        ),
         (o.state == State.RETURNED.value, literal(Status.RETURNED.value)),
         (o.period_start > day, literal(Status.NOT_OPEN.value)),
         (blocked_expr(), literal(Status.BLOCKED.value)),
@@ -274,6 +362,7 @@ def status_expr(as_of: dt.datetime, tz: str) -> ColumnElement[str]:
 
 
 # ----------------------------------------------------------------------------- queries
+
 
 @dataclass(frozen=True)
 class ObligationView:
@@ -296,13 +385,26 @@ class ObligationView:
     indicators: list[Any] = field(default_factory=list)
 
 
-def _view_query(as_of: dt.datetime, tz: str) -> Select[Any]:
+def _view_query(as_of: dt.datetime, tz: str) -> Any:
     return (
-        select(ObligationRow.id, ObligationRow.plan_id, DutyRow.code, DutyRow.title, DutyRow.source,
-               UnitRow.code, UnitRow.name, ObligationRow.role, ObligationRow.period_label,
-               ObligationRow.period_start, ObligationRow.effective_deadline,
-               ObligationRow.original_deadline, ObligationRow.state,
-               status_expr(as_of, tz).label("status"), ObligationRow.submitted_at, DutyRow.indicators)
+        select(
+            ObligationRow.id,
+            ObligationRow.plan_id,
+            DutyRow.code,
+            DutyRow.title,
+            DutyRow.source,
+            UnitRow.code,
+            UnitRow.name,
+            ObligationRow.role,
+            ObligationRow.period_label,
+            ObligationRow.period_start,
+            ObligationRow.effective_deadline,
+            ObligationRow.original_deadline,
+            ObligationRow.state,
+            status_expr(as_of, tz).label("status"),
+            ObligationRow.submitted_at,
+            DutyRow.indicators,
+        )
         .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
     )
@@ -310,16 +412,39 @@ def _view_query(as_of: dt.datetime, tz: str) -> Select[Any]:
 
 def _to_view(row: Any, day: dt.date) -> ObligationView:
     return ObligationView(
-        id=row[0], plan_id=row[1], duty_code=row[2], duty_title=row[3], source=row[4],
-        unit_code=row[5], unit_name=row[6], role=row[7], period_label=row[8], period_start=row[9],
-        deadline=row[10], original_deadline=row[11], state=row[12], status=row[13],
-        submitted_at=row[14], days_left=(row[10] - day).days, indicators=list(row[15] or []),
+        id=row[0],
+        plan_id=row[1],
+        duty_code=row[2],
+        duty_title=row[3],
+        source=row[4],
+        unit_code=row[5],
+        unit_name=row[6],
+        role=row[7],
+        period_label=row[8],
+        period_start=row[9],
+        deadline=row[10],
+        original_deadline=row[11],
+        state=row[12],
+        status=row[13],
+        submitted_at=row[14],
+        days_left=(row[10] - day).days,
+        indicators=list(row[15] or []),
     )
 
 
-def find(session: Session, plan_id: str, as_of: dt.datetime, *, unit: str | None = None,
-         period: str | None = None, status: str | None = None, duty: str | None = None,
-         open_first: bool = True, limit: int = 500, offset: int = 0) -> list[ObligationView]:
+def find(
+    session: Session,
+    plan_id: str,
+    as_of: dt.datetime,
+    *,
+    unit: str | None = None,
+    period: str | None = None,
+    status: str | None = None,
+    duty: str | None = None,
+    open_first: bool = True,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[ObligationView]:
     plan = _plan(session, plan_id)
     day = local_date(as_of, plan.timezone)
     st = status_expr(as_of, plan.timezone)
@@ -346,7 +471,9 @@ def get(session: Session, obligation_id: int, as_of: dt.datetime) -> ObligationV
     if ob is None:
         raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
     plan = _plan(session, ob.plan_id)
-    row = session.execute(_view_query(as_of, plan.timezone).where(ObligationRow.id == obligation_id)).one()
+    row = session.execute(
+        _view_query(as_of, plan.timezone).where(ObligationRow.id == obligation_id)
+    ).one()
     return _to_view(row, local_date(as_of, plan.timezone))
 
 
@@ -366,14 +493,16 @@ def blockers(session: Session, obligation_ids: list[int]) -> dict[int, list[Bloc
         return out
     up = aliased(ObligationRow)
     for start in range(0, len(obligation_ids), 5000):
-        chunk = obligation_ids[start:start + 5000]
+        chunk = obligation_ids[start : start + 5000]
         rows = session.execute(
             select(DependencyRow.obligation_id, up.id, UnitRow.code, UnitRow.name, DutyRow.code)
             .join(up, up.id == DependencyRow.upstream_id)
             .join(UnitRow, UnitRow.id == up.unit_id)
             .join(DutyRow, DutyRow.id == up.duty_id)
-            .where(DependencyRow.obligation_id.in_(chunk),
-                   up.state.not_in([s.value for s in CLOSED_STATES]))
+            .where(
+                DependencyRow.obligation_id.in_(chunk),
+                up.state.not_in([s.value for s in CLOSED_STATES]),
+            )
             .order_by(UnitRow.code)
         ).all()
         for r in rows:
@@ -402,16 +531,48 @@ def history(session: Session, obligation_id: int, as_of: dt.datetime) -> History
     return History(
         view=view,
         duty_text=duty.text,
-        submissions=list(session.scalars(select(SubmissionRow).where(SubmissionRow.obligation_id == obligation_id).order_by(SubmissionRow.id))),
-        extensions=list(session.scalars(select(ExtensionRow).where(ExtensionRow.obligation_id == obligation_id).order_by(ExtensionRow.id))),
-        escalations=list(session.scalars(select(EscalationRow).where(EscalationRow.obligation_id == obligation_id).order_by(EscalationRow.rank))),
-        emails=list(session.scalars(select(OutboxRow).join(OutboxItemRow, OutboxItemRow.outbox_id == OutboxRow.id).where(OutboxItemRow.obligation_id == obligation_id).order_by(OutboxRow.id))),
-        audit=list(session.scalars(select(AuditRow).where(AuditRow.entity == "obligation", AuditRow.entity_id == str(obligation_id)).order_by(AuditRow.id))),
+        submissions=list(
+            session.scalars(
+                select(SubmissionRow)
+                .where(SubmissionRow.obligation_id == obligation_id)
+                .order_by(SubmissionRow.id)
+            )
+        ),
+        extensions=list(
+            session.scalars(
+                select(ExtensionRow)
+                .where(ExtensionRow.obligation_id == obligation_id)
+                .order_by(ExtensionRow.id)
+            )
+        ),
+        escalations=list(
+            session.scalars(
+                select(EscalationRow)
+                .where(EscalationRow.obligation_id == obligation_id)
+                .order_by(EscalationRow.rank)
+            )
+        ),
+        emails=list(
+            session.scalars(
+                select(OutboxRow)
+                .join(OutboxItemRow, OutboxItemRow.outbox_id == OutboxRow.id)
+                .where(OutboxItemRow.obligation_id == obligation_id)
+                .order_by(OutboxRow.id)
+            )
+        ),
+        audit=list(
+            session.scalars(
+                select(AuditRow)
+                .where(AuditRow.entity == "obligation", AuditRow.entity_id == str(obligation_id))
+                .order_by(AuditRow.id)
+            )
+        ),
         blocked_by=blockers(session, [obligation_id]).get(obligation_id, []),
     )
 
 
 # ----------------------------------------------------------------------------- roll-ups
+
 
 @dataclass(frozen=True)
 class DutyRollup:
@@ -428,31 +589,60 @@ class DutyRollup:
     deadline: dt.date  # the period's earliest effective deadline
 
 
-def rollup_by_duty(session: Session, plan_id: str, as_of: dt.datetime,
-                   period: str | None = None) -> list[DutyRollup]:
+def rollup_by_duty(
+    session: Session, plan_id: str, as_of: dt.datetime, period: str | None = None
+) -> list[DutyRollup]:
     """'x of N submitted' per duty and period."""
     plan = _plan(session, plan_id)
     st = status_expr(as_of, plan.timezone).label("st")
-    inner = (
-        select(ObligationRow.duty_id, ObligationRow.period_label, ObligationRow.effective_deadline, st)
-        .where(ObligationRow.plan_id == plan_id, ObligationRow.role != "support",
-               ObligationRow.state != State.CANCELLED.value)
+    inner = select(
+        ObligationRow.duty_id, ObligationRow.period_label, ObligationRow.effective_deadline, st
+    ).where(
+        ObligationRow.plan_id == plan_id,
+        ObligationRow.role != "support",
+        ObligationRow.state != State.CANCELLED.value,
     )
     if period:
         inner = inner.where(ObligationRow.period_label == period)
     sub = inner.subquery()
-    count = lambda *values: func.sum(case((sub.c.st.in_(values), 1), else_=0))  # noqa: E731
+
+    def count(*values: str) -> ColumnElement[Any]:
+        return func.sum(case((sub.c.st.in_(values), 1), else_=0))
+
     rows = session.execute(
-        select(DutyRow.code, DutyRow.title, DutyRow.source, sub.c.period_label, func.count(),
-               count("submitted", "completed_on_time", "completed_late"),
-               count("completed_on_time", "completed_late"), count("completed_on_time"),
-               count("overdue"), count("not_open"), func.min(sub.c.effective_deadline))
+        select(
+            DutyRow.code,
+            DutyRow.title,
+            DutyRow.source,
+            sub.c.period_label,
+            func.count(),
+            count("submitted", "completed_on_time", "completed_late"),
+            count("completed_on_time", "completed_late"),
+            count("completed_on_time"),
+            count("overdue"),
+            count("not_open"),
+            func.min(sub.c.effective_deadline),
+        )
         .join(DutyRow, DutyRow.id == sub.c.duty_id)
         .group_by(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source, sub.c.period_label)
         .order_by(func.min(sub.c.effective_deadline), sub.c.period_label, DutyRow.id)
     ).all()
-    return [DutyRollup(r[0], r[1], r[2], r[3], r[4], int(r[5] or 0), int(r[6] or 0), int(r[7] or 0),
-                       int(r[8] or 0), int(r[9] or 0), r[10]) for r in rows]
+    return [
+        DutyRollup(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            int(r[5] or 0),
+            int(r[6] or 0),
+            int(r[7] or 0),
+            int(r[8] or 0),
+            int(r[9] or 0),
+            r[10],
+        )
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -472,31 +662,55 @@ class UnitRollup:
 
 
 def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[UnitRollup]:
-    """On-time rate per agency: accepted on time / obligations whose deadline passed or completed."""
+    """On-time rate per agency: accepted on time / obligations past their deadline or done."""
     plan = _plan(session, plan_id)
     st = status_expr(as_of, plan.timezone).label("st")
     sub = (
         select(ObligationRow.unit_id, st)
-        .where(ObligationRow.plan_id == plan_id, ObligationRow.role != "support",
-               ObligationRow.state.not_in([State.CANCELLED.value, State.WAIVED.value]))
+        .where(
+            ObligationRow.plan_id == plan_id,
+            ObligationRow.role != "support",
+            ObligationRow.state.not_in([State.CANCELLED.value, State.WAIVED.value]),
+        )
         .subquery()
     )
-    count = lambda *values: func.sum(case((sub.c.st.in_(values), 1), else_=0))  # noqa: E731
+
+    def count(*values: str) -> ColumnElement[Any]:
+        return func.sum(case((sub.c.st.in_(values), 1), else_=0))
+
     rows = session.execute(
-        select(UnitRow.code, UnitRow.name, UnitRow.kind,
-               count("completed_on_time", "completed_late", "overdue"),
-               count("completed_on_time"), count("completed_late"), count("overdue"),
-               count("in_progress", "blocked", "submitted", "returned"))
+        select(
+            UnitRow.code,
+            UnitRow.name,
+            UnitRow.kind,
+            count("completed_on_time", "completed_late", "overdue"),
+            count("completed_on_time"),
+            count("completed_late"),
+            count("overdue"),
+            count("in_progress", "blocked", "submitted", "returned"),
+        )
         .join(UnitRow, UnitRow.id == sub.c.unit_id)
         .group_by(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
         .order_by(UnitRow.kind, UnitRow.code)
     ).all()
-    return [UnitRollup(r[0], r[1], r[2], int(r[3] or 0), int(r[4] or 0), int(r[5] or 0),
-                       int(r[6] or 0), int(r[7] or 0)) for r in rows]
+    return [
+        UnitRollup(
+            r[0],
+            r[1],
+            r[2],
+            int(r[3] or 0),
+            int(r[4] or 0),
+            int(r[5] or 0),
+            int(r[6] or 0),
+            int(r[7] or 0),
+        )
+        for r in rows
+    ]
 
 
-def status_counts(session: Session, plan_id: str, as_of: dt.datetime,
-                  period: str | None = None) -> dict[str, int]:
+def status_counts(
+    session: Session, plan_id: str, as_of: dt.datetime, period: str | None = None
+) -> dict[str, int]:
     plan = _plan(session, plan_id)
     st = status_expr(as_of, plan.timezone)
     query = select(st, func.count()).where(ObligationRow.plan_id == plan_id).group_by(st)

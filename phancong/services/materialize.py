@@ -54,9 +54,15 @@ class MaterializeReport:
     @property
     def changed_anything(self) -> bool:
         return bool(
-            self.new_version or self.units_added or self.duties_added or self.duties_changed
-            or self.duties_removed or self.obligations_created or self.obligations_cancelled
-            or self.obligations_rescheduled or self.dependencies_added
+            self.new_version
+            or self.units_added
+            or self.duties_added
+            or self.duties_changed
+            or self.duties_removed
+            or self.obligations_created
+            or self.obligations_cancelled
+            or self.obligations_rescheduled
+            or self.dependencies_added
         )
 
 
@@ -76,7 +82,9 @@ def ladder_dates(
     """
     ladder = Ladder.model_validate_json(ladder_json)
     count = ladder.day_count
-    remind = shift_days(deadline, -ladder.reminder_before, count) if ladder.reminder_before else None
+    remind = (
+        shift_days(deadline, -ladder.reminder_before, count) if ladder.reminder_before else None
+    )
     overdue = shift_days(deadline, ladder.overdue_notice_after, count)
     standing = shift_days(deadline, ladder.standing_office_after, count)
     steering = shift_days(deadline, ladder.steering_committee_after, count)
@@ -99,54 +107,101 @@ def _duty_fields(duty: Duty, plan: Plan) -> dict[str, Any]:
     }
 
 
-def _audit(at: dt.datetime, actor: str, action: str, plan_id: str, entity: str, entity_id: object,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-           reason: str | None = None) -> dict[str, Any]:
+def _audit(
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    plan_id: str,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
     return {
-        "at": at, "actor": actor, "action": action, "plan_id": plan_id, "entity": entity,
-        "entity_id": str(entity_id), "before": before, "after": after, "reason": reason,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "plan_id": plan_id,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "before": before,
+        "after": after,
+        "reason": reason,
     }
 
 
-def _sync_plan(session: Session, plan: Plan, source: str, now: dt.datetime,
-               report: MaterializeReport) -> PlanRow:
+def _sync_plan(
+    session: Session, plan: Plan, source: str, now: dt.datetime, report: MaterializeReport
+) -> PlanRow:
     header = plan.plan
     row = session.get(PlanRow, plan.id)
     if row is None:
         row = PlanRow(id=plan.id, current_version=0)
         session.add(row)
     row.title, row.number, row.issuer = header.title, header.number, header.issuer
-    row.timezone, row.period_start, row.period_end = header.timezone, header.period.start, header.period.end
+    row.timezone, row.period_start, row.period_end = (
+        header.timezone,
+        header.period.start,
+        header.period.end,
+    )
     row.standing_office, row.steering_committee = header.standing_office, header.steering_committee
     digest = checksum(plan)
     latest = session.scalars(
-        select(PlanVersionRow).where(PlanVersionRow.plan_id == plan.id)
-        .order_by(PlanVersionRow.version.desc()).limit(1)
+        select(PlanVersionRow)
+        .where(PlanVersionRow.plan_id == plan.id)
+        .order_by(PlanVersionRow.version.desc())
+        .limit(1)
     ).first()
     if latest is None or latest.checksum != digest:
         row.current_version = (latest.version if latest else 0) + 1
-        session.add(PlanVersionRow(
-            plan_id=plan.id, version=row.current_version, checksum=digest, source_path=source,
-            loaded_at=now, document=plan.model_dump(mode="json"),
-        ))
+        session.add(
+            PlanVersionRow(
+                plan_id=plan.id,
+                version=row.current_version,
+                checksum=digest,
+                source_path=source,
+                loaded_at=now,
+                document=plan.model_dump(mode="json"),
+            )
+        )
         report.new_version = True
-        session.add(AuditRow(**_audit(now, "system:materialize", "plan.version", plan.id, "plan",
-                                      plan.id, after={"version": row.current_version,
-                                                      "checksum": digest, "source": source})))
+        session.add(
+            AuditRow(
+                **_audit(
+                    now,
+                    "system:materialize",
+                    "plan.version",
+                    plan.id,
+                    "plan",
+                    plan.id,
+                    after={"version": row.current_version, "checksum": digest, "source": source},
+                )
+            )
+        )
     report.version = row.current_version
     session.flush()
     return row
 
 
-def _sync_units(session: Session, plan: Plan, directory: Directory,
-                report: MaterializeReport) -> dict[str, int]:
-    existing = {u.code: u for u in session.scalars(select(UnitRow).where(UnitRow.plan_id == plan.id))}
+def _sync_units(
+    session: Session, plan: Plan, directory: Directory, report: MaterializeReport
+) -> dict[str, int]:
+    existing = {
+        u.code: u for u in session.scalars(select(UnitRow).where(UnitRow.plan_id == plan.id))
+    }
     wanted = directory.all_units()
     fresh = []
     for unit in wanted:
-        values = {"name": unit.name, "short": unit.short, "kind": unit.kind,
-                  "emails": list(unit.emails), "parent_code": unit.parent,
-                  "language": unit.language, "active": True}
+        values = {
+            "name": unit.name,
+            "short": unit.short,
+            "kind": unit.kind,
+            "emails": list(unit.emails),
+            "parent_code": unit.parent,
+            "language": unit.language,
+            "active": True,
+        }
         row = existing.get(unit.id)
         if row is None:
             fresh.append({"plan_id": plan.id, "code": unit.id, **values})
@@ -162,21 +217,37 @@ def _sync_units(session: Session, plan: Plan, directory: Directory,
         if code not in codes and row.active:
             row.active = False
     session.flush()
-    return dict(session.execute(select(UnitRow.code, UnitRow.id).where(UnitRow.plan_id == plan.id)).tuples().all())
+    return dict(
+        session.execute(select(UnitRow.code, UnitRow.id).where(UnitRow.plan_id == plan.id))
+        .tuples()
+        .all()
+    )
 
 
-def _sync_duties(session: Session, plan: Plan, version: int, now: dt.datetime, actor: str,
-                 report: MaterializeReport) -> dict[str, int]:
-    existing = {d.code: d for d in session.scalars(select(DutyRow).where(DutyRow.plan_id == plan.id))}
+def _sync_duties(
+    session: Session,
+    plan: Plan,
+    version: int,
+    now: dt.datetime,
+    actor: str,
+    report: MaterializeReport,
+) -> dict[str, int]:
+    existing = {
+        d.code: d for d in session.scalars(select(DutyRow).where(DutyRow.plan_id == plan.id))
+    }
     for duty in plan.duties:
         values = _duty_fields(duty, plan)
         row = existing.get(duty.id)
         if row is None:
-            session.add(DutyRow(plan_id=plan.id, code=duty.id, added_in_version=version,
-                                active=True, **values))
+            session.add(
+                DutyRow(
+                    plan_id=plan.id, code=duty.id, added_in_version=version, active=True, **values
+                )
+            )
             report.duties_added.append(duty.id)
-            session.add(AuditRow(**_audit(now, actor, "duty.added", plan.id, "duty", duty.id,
-                                          after=values)))
+            session.add(
+                AuditRow(**_audit(now, actor, "duty.added", plan.id, "duty", duty.id, after=values))
+            )
             continue
         before = {k: getattr(row, k) for k in values}
         if before != values or not row.active:
@@ -185,52 +256,114 @@ def _sync_duties(session: Session, plan: Plan, version: int, now: dt.datetime, a
             row.active, row.removed_in_version = True, None
             report.duties_changed.append(duty.id)
             changed = {k: v for k, v in values.items() if before.get(k) != v}
-            session.add(AuditRow(**_audit(
-                now, actor, "duty.changed", plan.id, "duty", duty.id,
-                before={k: before[k] for k in changed}, after=changed,
-                reason=f"plan version {version}")))
+            session.add(
+                AuditRow(
+                    **_audit(
+                        now,
+                        actor,
+                        "duty.changed",
+                        plan.id,
+                        "duty",
+                        duty.id,
+                        before={k: before[k] for k in changed},
+                        after=changed,
+                        reason=f"plan version {version}",
+                    )
+                )
+            )
     declared = {d.id for d in plan.duties}
     for code, row in existing.items():
         if code not in declared and row.active:
             row.active, row.removed_in_version = False, version
             report.duties_removed.append(code)
-            session.add(AuditRow(**_audit(now, actor, "duty.removed", plan.id, "duty", code,
-                                          before={"title": row.title}, reason=f"plan version {version}")))
-            _cancel(session, plan.id, and_(ObligationRow.duty_id == row.id), now, actor,
-                    f"nhiệm vụ {code} đã bị bỏ khỏi kế hoạch (phiên bản {version})", report)
+            session.add(
+                AuditRow(
+                    **_audit(
+                        now,
+                        actor,
+                        "duty.removed",
+                        plan.id,
+                        "duty",
+                        code,
+                        before={"title": row.title},
+                        reason=f"plan version {version}",
+                    )
+                )
+            )
+            _cancel(
+                session,
+                plan.id,
+                and_(ObligationRow.duty_id == row.id),
+                now,
+                actor,
+                f"nhiệm vụ {code} đã bị bỏ khỏi kế hoạch (phiên bản {version})",
+                report,
+            )
     session.flush()
-    return dict(session.execute(select(DutyRow.code, DutyRow.id).where(DutyRow.plan_id == plan.id)).tuples().all())
+    return dict(
+        session.execute(select(DutyRow.code, DutyRow.id).where(DutyRow.plan_id == plan.id))
+        .tuples()
+        .all()
+    )
 
 
-def _cancel(session: Session, plan_id: str, where: Any, now: dt.datetime, actor: str, reason: str,
-            report: MaterializeReport) -> None:
+def _cancel(
+    session: Session,
+    plan_id: str,
+    where: Any,
+    now: dt.datetime,
+    actor: str,
+    reason: str,
+    report: MaterializeReport,
+) -> None:
     """Cancel still-open obligations matching ``where``; submitted or accepted ones are kept."""
     rows = session.execute(
-        select(ObligationRow.id, ObligationRow.state)
-        .where(where, ObligationRow.state.in_([s.value for s in ACTIVE_STATES]))
+        select(ObligationRow.id, ObligationRow.state).where(
+            where, ObligationRow.state.in_([s.value for s in ACTIVE_STATES])
+        )
     ).all()
     if not rows:
         return
     ids = [r.id for r in rows]
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
+        chunk = ids[start : start + BATCH]
         session.execute(
-            update(ObligationRow).where(ObligationRow.id.in_(chunk))
-            .values(state=State.CANCELLED.value, closed_reason=reason, updated_at=now,
-                    revision=ObligationRow.revision + 1)
+            update(ObligationRow)
+            .where(ObligationRow.id.in_(chunk))
+            .values(
+                state=State.CANCELLED.value,
+                closed_reason=reason,
+                updated_at=now,
+                revision=ObligationRow.revision + 1,
+            )
             .execution_options(synchronize_session=False)
         )
-    session.execute(insert(AuditRow), [
-        _audit(now, actor, "obligation.cancelled", plan_id, "obligation", r.id,
-               before={"state": r.state}, after={"state": State.CANCELLED.value}, reason=reason)
-        for r in rows
-    ])
+    session.execute(
+        insert(AuditRow),
+        [
+            _audit(
+                now,
+                actor,
+                "obligation.cancelled",
+                plan_id,
+                "obligation",
+                r.id,
+                before={"state": r.state},
+                after={"state": State.CANCELLED.value},
+                reason=reason,
+            )
+            for r in rows
+        ],
+    )
     report.obligations_cancelled += len(rows)
 
 
 def _deadline_for(due: Due, role: Role, plan: Plan) -> dt.date:
     if role is Role.SUPPORT and plan.plan.support_lead_days:
-        return max(due.period.start, shift_days(due.effective, -plan.plan.support_lead_days, DayCount.WORKING))
+        return max(
+            due.period.start,
+            shift_days(due.effective, -plan.plan.support_lead_days, DayCount.WORKING),
+        )
     return due.effective
 
 
@@ -258,8 +391,9 @@ def materialize(
     for index, duty in enumerate(plan.duties, start=1):
         if progress:
             progress(index, len(plan.duties), duty.id)
-        _materialize_duty(session, plan, duty, duty_ids[duty.id], by_duty[duty.id], through, now,
-                          actor, report)
+        _materialize_duty(
+            session, plan, duty, duty_ids[duty.id], by_duty[duty.id], through, now, actor, report
+        )
     report.dependencies_added = _link_dependencies(session, plan, duty_ids)
     if plan_row.materialized_through is None or plan_row.materialized_through < through:
         plan_row.materialized_through = through
@@ -267,9 +401,17 @@ def materialize(
     return report
 
 
-def _materialize_duty(session: Session, plan: Plan, duty: Duty, duty_pk: int,
-                      owners: list[tuple[int, Role]], through: dt.date, now: dt.datetime,
-                      actor: str, report: MaterializeReport) -> None:
+def _materialize_duty(
+    session: Session,
+    plan: Plan,
+    duty: Duty,
+    duty_pk: int,
+    owners: list[tuple[int, Role]],
+    through: dt.date,
+    now: dt.datetime,
+    actor: str,
+    report: MaterializeReport,
+) -> None:
     dues = [d for d in occurrences(plan, duty.cadence) if d.period.start <= through]
     ladder_json = plan.ladder_for(duty).model_dump_json()
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
@@ -278,20 +420,37 @@ def _materialize_duty(session: Session, plan: Plan, duty: Duty, duty_pk: int,
             deadline = _deadline_for(due, role, plan)
             remind, overdue, standing, steering = ladder_dates(deadline, ladder_json, role.value)
             wanted[(unit_pk, due.period.label)] = {
-                "plan_id": plan.id, "duty_id": duty_pk, "unit_id": unit_pk, "role": role.value,
-                "period_label": due.period.label, "period_start": due.period.start,
-                "period_end": due.period.end, "nominal_deadline": due.nominal,
-                "original_deadline": deadline, "effective_deadline": deadline,
+                "plan_id": plan.id,
+                "duty_id": duty_pk,
+                "unit_id": unit_pk,
+                "role": role.value,
+                "period_label": due.period.label,
+                "period_start": due.period.start,
+                "period_end": due.period.end,
+                "nominal_deadline": due.nominal,
+                "original_deadline": deadline,
+                "effective_deadline": deadline,
                 "alert_on": remind or overdue,
-                "remind_on": remind, "overdue_on": overdue, "standing_office_on": standing,
-                "steering_committee_on": steering, "state": State.OPEN.value,
-                "created_at": now, "updated_at": now, "revision": 1,
+                "remind_on": remind,
+                "overdue_on": overdue,
+                "standing_office_on": standing,
+                "steering_committee_on": steering,
+                "state": State.OPEN.value,
+                "created_at": now,
+                "updated_at": now,
+                "revision": 1,
             }
     existing = session.execute(
-        select(ObligationRow.id, ObligationRow.unit_id, ObligationRow.period_label,
-               ObligationRow.state, ObligationRow.role, ObligationRow.original_deadline,
-               ObligationRow.effective_deadline, ObligationRow.period_start)
-        .where(ObligationRow.duty_id == duty_pk)
+        select(
+            ObligationRow.id,
+            ObligationRow.unit_id,
+            ObligationRow.period_label,
+            ObligationRow.state,
+            ObligationRow.role,
+            ObligationRow.original_deadline,
+            ObligationRow.effective_deadline,
+            ObligationRow.period_start,
+        ).where(ObligationRow.duty_id == duty_pk)
     ).all()
     seen: set[tuple[int, str]] = set()
     stale: list[int] = []
@@ -307,28 +466,69 @@ def _materialize_duty(session: Session, plan: Plan, duty: Duty, duty_pk: int,
         if row.state != State.OPEN.value or row.effective_deadline != row.original_deadline:
             continue  # submitted, closed or extended: never altered by a plan change
         if (row.original_deadline, row.role) != (target["original_deadline"], target["role"]):
-            fields = {k: target[k] for k in ("role", "nominal_deadline", "original_deadline",
-                                             "effective_deadline", "alert_on", "remind_on", "overdue_on",
-                                             "standing_office_on", "steering_committee_on")}
-            session.execute(update(ObligationRow).where(ObligationRow.id == row.id)
-                            .values(**fields, updated_at=now, revision=ObligationRow.revision + 1)
-                            .execution_options(synchronize_session=False))
-            audits.append(_audit(now, actor, "obligation.rescheduled", plan.id, "obligation", row.id,
-                                 before={"role": row.role, "deadline": row.original_deadline.isoformat()},
-                                 after={"role": target["role"],
-                                        "deadline": target["original_deadline"].isoformat()},
-                                 reason="plan changed"))
+            fields = {
+                k: target[k]
+                for k in (
+                    "role",
+                    "nominal_deadline",
+                    "original_deadline",
+                    "effective_deadline",
+                    "alert_on",
+                    "remind_on",
+                    "overdue_on",
+                    "standing_office_on",
+                    "steering_committee_on",
+                )
+            }
+            session.execute(
+                update(ObligationRow)
+                .where(ObligationRow.id == row.id)
+                .values(**fields, updated_at=now, revision=ObligationRow.revision + 1)
+                .execution_options(synchronize_session=False)
+            )
+            audits.append(
+                _audit(
+                    now,
+                    actor,
+                    "obligation.rescheduled",
+                    plan.id,
+                    "obligation",
+                    row.id,
+                    before={"role": row.role, "deadline": row.original_deadline.isoformat()},
+                    after={
+                        "role": target["role"],
+                        "deadline": target["original_deadline"].isoformat(),
+                    },
+                    reason="plan changed",
+                )
+            )
             report.obligations_rescheduled += 1
     if stale:
-        _cancel(session, plan.id, ObligationRow.id.in_(stale), now, actor,
-                f"đơn vị hoặc kỳ không còn thuộc nhiệm vụ {duty.id} theo kế hoạch mới", report)
+        _cancel(
+            session,
+            plan.id,
+            ObligationRow.id.in_(stale),
+            now,
+            actor,
+            f"đơn vị hoặc kỳ không còn thuộc nhiệm vụ {duty.id} theo kế hoạch mới",
+            report,
+        )
     fresh = [values for key, values in wanted.items() if key not in seen]
     for start in range(0, len(fresh), BATCH):
-        session.execute(insert(ObligationRow), fresh[start:start + BATCH])
+        session.execute(insert(ObligationRow), fresh[start : start + BATCH])
     if fresh:
         periods = sorted({v["period_label"] for v in fresh})
-        audits.append(_audit(now, actor, "obligations.created", plan.id, "duty", duty.id,
-                             after={"count": len(fresh), "periods": periods}))
+        audits.append(
+            _audit(
+                now,
+                actor,
+                "obligations.created",
+                plan.id,
+                "duty",
+                duty.id,
+                after={"count": len(fresh), "periods": periods},
+            )
+        )
         report.obligations_created += len(fresh)
     if audits:
         session.execute(insert(AuditRow), audits)
@@ -342,18 +542,32 @@ def _link_dependencies(session: Session, plan: Plan, duty_ids: dict[str, int]) -
         for dependency in duty.depends_on:
             query = (
                 select(down.id, up.id)
-                .join(up, and_(up.duty_id == duty_ids[dependency],
-                               up.period_label == down.period_label,
-                               up.role != Role.SUPPORT.value))
+                .join(
+                    up,
+                    and_(
+                        up.duty_id == duty_ids[dependency],
+                        up.period_label == down.period_label,
+                        up.role != Role.SUPPORT.value,
+                    ),
+                )
                 .where(down.duty_id == duty_ids[duty.id])
-                .where(~exists().where(DependencyRow.obligation_id == down.id,
-                                       DependencyRow.upstream_id == up.id))
+                .where(
+                    ~exists().where(
+                        DependencyRow.obligation_id == down.id, DependencyRow.upstream_id == up.id
+                    )
+                )
             )
-            session.execute(insert(DependencyRow).from_select(["obligation_id", "upstream_id"], query))
+            session.execute(
+                insert(DependencyRow).from_select(["obligation_id", "upstream_id"], query)
+            )
     after = session.scalar(select(func.count()).select_from(DependencyRow)) or 0
     return after - before
 
 
 def obligation_count(session: Session, plan_id: str) -> int:
-    return session.scalar(select(func.count()).select_from(ObligationRow)
-                          .where(ObligationRow.plan_id == plan_id)) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(ObligationRow).where(ObligationRow.plan_id == plan_id)
+        )
+        or 0
+    )

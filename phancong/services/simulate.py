@@ -57,12 +57,15 @@ def behaviours(unit_codes: list[str], seed: int) -> dict[str, Behaviour]:
     out = {}
     for code in sorted(unit_codes):
         reliability = rng.betavariate(6, 1.5)  # most agencies are mostly on time
-        out[code] = Behaviour(on_time=reliability, mean_delay=rng.uniform(2, 12),
-                              never=rng.uniform(0, 0.04))
+        out[code] = Behaviour(
+            on_time=reliability, mean_delay=rng.uniform(2, 12), never=rng.uniform(0, 0.04)
+        )
     return out
 
 
-def _submission_day(rng: random.Random, deadline: dt.date, opens: dt.date, b: Behaviour) -> dt.date | None:
+def _submission_day(
+    rng: random.Random, deadline: dt.date, opens: dt.date, b: Behaviour
+) -> dt.date | None:
     draw = rng.random()
     if draw < b.never:
         return None
@@ -74,9 +77,18 @@ def _submission_day(rng: random.Random, deadline: dt.date, opens: dt.date, b: Be
     return next_working_day(day)
 
 
-def simulate(factory: sessionmaker[Session], plan_id: str, start: dt.date, end: dt.date, *,
-             renderer: Renderer, deliver: Deliver | None = None, seed: int = 2026,
-             portal_url: str = "", progress: Callable[[int, int, str], None] | None = None) -> SimulationReport:
+def simulate(
+    factory: sessionmaker[Session],
+    plan_id: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    renderer: Renderer,
+    deliver: Deliver | None = None,
+    seed: int = 2026,
+    portal_url: str = "",
+    progress: Callable[[int, int, str], None] | None = None,
+) -> SimulationReport:
     """Replay ``start``…``end`` (inclusive) on a materialised ledger."""
     with factory() as session:
         plan = session.get(PlanRow, plan_id)
@@ -84,10 +96,18 @@ def simulate(factory: sessionmaker[Session], plan_id: str, start: dt.date, end: 
             raise ValueError(f"plan {plan_id} is not in the ledger: materialise it first")
         tz = ZoneInfo(plan.timezone)
         rows = session.execute(
-            select(ObligationRow.id, UnitRow.code, ObligationRow.effective_deadline, ObligationRow.period_start)
+            select(
+                ObligationRow.id,
+                UnitRow.code,
+                ObligationRow.effective_deadline,
+                ObligationRow.period_start,
+            )
             .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-            .where(ObligationRow.plan_id == plan_id, ObligationRow.state == "open",
-                   ObligationRow.period_start <= end)
+            .where(
+                ObligationRow.plan_id == plan_id,
+                ObligationRow.state == "open",
+                ObligationRow.period_start <= end,
+            )
             .order_by(ObligationRow.id)
         ).all()
     rng = random.Random(seed)
@@ -123,8 +143,13 @@ def simulate(factory: sessionmaker[Session], plan_id: str, start: dt.date, end: 
                     ledger.accept(session, oid, actor="simulator:standing-office", at=review_at)
                     report.accepted += 1
                 for oid in plans.pop(day, []):
-                    ledger.submit(session, oid, actor="simulator:agency", at=submit_at,
-                                  note="Báo cáo kết quả thực hiện (mô phỏng)")
+                    ledger.submit(
+                        session,
+                        oid,
+                        actor="simulator:agency",
+                        at=submit_at,
+                        note="Báo cáo kết quả thực hiện (mô phỏng)",
+                    )
                     to_review.append(oid)
                     report.submissions += 1
         else:  # submissions drawn for a non-working day slip to the next one
@@ -146,4 +171,6 @@ def simulate(factory: sessionmaker[Session], plan_id: str, start: dt.date, end: 
 
 
 def outbox_counts(session: Session, plan_id: str) -> Counter[str]:
-    return Counter(s for (s,) in session.execute(select(OutboxRow.status).where(OutboxRow.plan_id == plan_id)))
+    return Counter(
+        s for (s,) in session.execute(select(OutboxRow.status).where(OutboxRow.plan_id == plan_id))
+    )

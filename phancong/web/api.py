@@ -276,9 +276,9 @@ def list_obligations(
     p = caller.principal
     with caller.portal.factory() as session:
         info = queries.resolve_plan(session, p, plan)
-        views = ledger.find(
+        views = queries.list_obligations(
             session,
-            info.id,
+            info,
             caller.now(),
             unit=p.unit_code if p.is_agency else unit,
             period=period,

@@ -7,11 +7,12 @@ the API — and in which language; scope checks live in :mod:`phancong.web.authz
 from __future__ import annotations
 
 import datetime as dt
+import re
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-import threading
-import time
 from typing import Annotated, Any, TypeVar
 
 import jinja2
@@ -29,6 +30,7 @@ from phancong.web.authz import Principal
 from phancong.web.security import LoginLimiter, LoginRequired, csrf_token, session_user
 
 T = TypeVar("T")
+_ACTION = re.compile(r"^/obligations/\d+/[a-z]+$")
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "portal"
 
 
@@ -176,7 +178,10 @@ def page_user(request: Request) -> Page:
     """A signed-in page; an anonymous visitor is redirected to /login?next=<this page>."""
     page = page_optional(request)
     if page.principal is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        else:  # a form posted after the session ended: come back to the page it was on
+            target = request.url.path.rsplit("/", 1)[0] if _ACTION.match(request.url.path) else "/"
         raise LoginRequired(target)
     return page
 

@@ -114,6 +114,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "ob.audit": ("Nhật ký thay đổi", "Audit trail"),
     "ob.none": ("Chưa có.", "None yet."),
     "ob.review": ("Duyệt báo cáo", "Review"),
+    "ob.manage": ("Gia hạn, miễn thực hiện", "Extend or waive"),
     "ob.accept": ("Chấp nhận", "Accept"),
     "ob.return": ("Trả lại", "Return"),
     "ob.return_reason": ("Lý do trả lại", "Reason for returning"),

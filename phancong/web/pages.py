@@ -44,7 +44,8 @@ def _clean(value: str, allowed: list[str] | None = None) -> str:
 
 def _page_url(path: str, params: dict[str, Any]) -> Any:
     def url(page: int) -> str:
-        query = {k: v for k, v in params.items() if v not in (None, "")}
+        # an empty period is kept: on the list it means "all periods", not "the current one"
+        query = {k: v for k, v in params.items() if v is not None and (v != "" or k == "period")}
         query["page"] = page
         return f"{path}?{urlencode(query)}"
 
@@ -70,27 +71,33 @@ def home(page: PageDep) -> Response:
 def obligations(
     page: PageDep,
     plan: Text = "",
-    period: Text = "",
+    period: Annotated[str | None, Query(max_length=100)] = None,
     status: Text = "",
     unit: Text = "",
     duty: Text = "",
     page_no: PageNo = 1,
 ) -> Response:
+    """A unit's obligations (agency accounts), or the plan's, open first then by deadline.
+
+    Coordinators and viewers see the current period unless they choose one (or all: empty).
+    """
     user = page.user
     now = page.now()
     with page.portal.factory() as session:
         info = queries.resolve_plan(session, user, plan or None)
         plans = queries.plans_for(session, user)
         periods = page.portal.periods(session, info.id)
+        if period is None and not user.is_agency and not (unit or duty):
+            period = queries.current_period(periods, queries.today(info, now)) or ""
         filters = {
-            "period": _clean(period, periods),
+            "period": _clean(period or "", periods),
             "status": _clean(status, STATUSES),
             "unit": user.unit_code if user.is_agency else _clean(unit),
             "duty": _clean(duty),
         }
-        views = ledger.find(
+        views = queries.list_obligations(
             session,
-            info.id,
+            info,
             now,
             unit=filters["unit"] or None,
             period=filters["period"] or None,
@@ -288,7 +295,7 @@ def matrix(
             page=page_no,
         )
         rollup_period = f["period"] or queries.current_period(f["year_periods"], f["today"])
-        rollups = queries.duty_rollups(session, info, now, rollup_period) if rollup_period else []
+        rollups = queries.duty_progress(session, info, now, rollup_period) if rollup_period else []
         plans = queries.plans_for(session, page.user)
     params = {
         "plan": plan,

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from phancong.adapters.orm import DutyRow, ObligationRow, PlanRow, SubmissionRow, UnitRow
 from phancong.domain.status import Status, local_date
@@ -49,6 +50,35 @@ LEGEND = (
     Status.WAIVED,
 )
 FANOUT_MIN_UNITS = 10
+
+
+def status_is(as_of: dt.datetime, tz: str, status: str) -> ColumnElement[bool]:
+    """``status_expr(...) == status``, preceded by cheap conditions that status implies.
+
+    The status expression stays the single definition; the prefix (states, dates) lets the
+    database use the (plan, state) index and discard rows before it evaluates the dependency
+    subquery of each one. The prefix assumes nothing was submitted after ``as_of`` — true of
+    the portal, which asks as of now (an obligation submitted later counts as open before).
+    """
+    o = ObligationRow
+    day = local_date(as_of, tz)
+    done = and_(o.state.in_(["submitted", "accepted"]), o.submitted_at <= as_of)
+    still_open = o.state == "open"
+    implied: dict[str, ColumnElement[bool]] = {
+        "overdue": and_(still_open, o.effective_deadline < day, o.period_start <= day),
+        "in_progress": and_(still_open, o.effective_deadline >= day, o.period_start <= day),
+        "blocked": and_(still_open, o.period_start <= day),
+        "not_open": and_(still_open, o.period_start > day),
+        "submitted": done,
+        "completed_on_time": o.state == "accepted",
+        "completed_late": o.state == "accepted",
+        "returned": o.state == "returned",
+        "waived": o.state == "waived",
+        "cancelled": o.state == "cancelled",
+    }
+    return and_(implied.get(status, true()), ledger.status_expr(as_of, tz) == status)
+
+
 _PERIOD = re.compile(r"^(?:ONCE-(\d{4})-(\d{2})-(\d{2})|(\d{4})(?:-(Q|H)?(\d{1,2}))?)$")
 
 
@@ -115,13 +145,38 @@ def plan_periods(session: Session, plan_id: str) -> list[str]:
     return sorted(labels, key=period_key)
 
 
+def period_bounds(label: str) -> tuple[dt.date, dt.date] | None:
+    """First and last day a period label covers (a one-off deadline covers its own day)."""
+    m = _PERIOD.match(label)
+    if m is None:
+        return None
+    if m.group(1):
+        day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return day, day
+    year = int(m.group(4))
+    kind, number = m.group(5), m.group(6)
+    if number is None:
+        first, months = 1, 12
+    elif kind == "Q":
+        first, months = 3 * int(number) - 2, 3
+    elif kind == "H":
+        first, months = 6 * int(number) - 5, 6
+    else:
+        first, months = int(number), 1
+    last_month = first + months - 1
+    end = dt.date(year + last_month // 12, last_month % 12 + 1, 1) - dt.timedelta(days=1)
+    return dt.date(year, first, 1), end
+
+
 def current_period(periods: list[str], today: dt.date) -> str | None:
-    """The latest period that has started by ``today`` (else the first)."""
-    started = [p for p in periods if period_key(p)[:2] <= (today.year, today.month)]
-    if started:
-        # of the periods begun, the shortest most recent one (a quarter over the year)
-        latest_start = max(period_key(p)[:2] for p in started)
-        return min((p for p in started if period_key(p)[:2] == latest_start), key=period_key)
+    """The shortest period under way on ``today``, else the one that ended last, else the first."""
+    spans = [(p, b) for p in periods if (b := period_bounds(p)) is not None]
+    under_way = [(b[1], p.startswith("ONCE-"), p) for p, b in spans if b[0] <= today <= b[1]]
+    if under_way:
+        return min(under_way)[2]
+    ended = [(b[1], p) for p, b in spans if b[1] < today]
+    if ended:
+        return max(ended)[1]
     return periods[0] if periods else None
 
 
@@ -260,8 +315,8 @@ def matrix(
         unit=unit,
     )
     if status:
-        having = select(o.unit_id).where(*base_where, st == status).distinct()
-        units_q = units_q.where(UnitRow.id.in_(having))
+        having = select(o.unit_id).where(*base_where, status_is(as_of, plan.timezone, status))
+        units_q = units_q.where(UnitRow.id.in_(having.distinct()))
     total = session.scalar(select(func.count()).select_from(units_q.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
@@ -273,8 +328,10 @@ def matrix(
     units = [UnitInfo(*r) for r in unit_rows]
     rows = {u.id: MatrixRow(u, {}) for u in units}
     if units and periods:
+        # no plan condition: the units are the plan's, and the (unit, period) index is the
+        # narrow one where the plan's index would visit a year of the whole plan
         inner = select(o.id, o.unit_id, o.period_label, o.role, st.label("st")).where(
-            *base_where, o.unit_id.in_(list(rows))
+            *base_where[1:], o.unit_id.in_(list(rows))
         )
         sub = inner.subquery()
         query = select(
@@ -294,12 +351,6 @@ def matrix(
             cell.owner_counts[st_value] = int(owners or 0)
             cell.first_id = first_id if cell.first_id is None else min(cell.first_id, first_id)
     return Matrix(plan, periods, list(rows.values()), total, page, pages)
-
-
-def duty_rollups(
-    session: Session, plan: PlanInfo, as_of: dt.datetime, period: str
-) -> list[ledger.DutyRollup]:
-    return ledger.rollup_by_duty(session, plan.id, as_of, period=period)
 
 
 # ----------------------------------------------------------------------------- fan-out duties
@@ -338,18 +389,20 @@ def fanout(
     """Duties owed by many units (e.g. every commune) × those units, for one period."""
     o = ObligationRow
     st = ledger.status_expr(as_of, plan.timezone)
+    owed = [
+        o.plan_id == plan.id,
+        o.period_label == period,
+        o.role != "support",
+        o.state != "cancelled",
+    ]
     counted = session.execute(
-        select(o.duty_id, func.count())
-        .where(
-            o.plan_id == plan.id,
-            o.period_label == period,
-            o.role != "support",
-            o.state != "cancelled",
-        )
+        select(o.duty_id, func.count(), func.sum(case((submitted_by(as_of), 1), else_=0)))
+        .where(*owed)
         .group_by(o.duty_id)
         .having(func.count() >= FANOUT_MIN_UNITS)
     ).all()
-    duty_ids = [r[0] for r in counted]
+    submitted = {duty_id: (int(done or 0), int(n)) for duty_id, n, done in counted}
+    duty_ids = list(submitted)
     if not duty_ids:
         return Fanout([], [], {}, {}, 0, 1, 1)
     duties = [
@@ -360,18 +413,13 @@ def fanout(
             .order_by(DutyRow.id)
         )
     ]
-    where = [
-        o.plan_id == plan.id,
-        o.period_label == period,
-        o.duty_id.in_(duty_ids),
-        o.state != "cancelled",
-    ]
+    where = [o.period_label == period, o.duty_id.in_(duty_ids), o.state != "cancelled"]
+    unit_ids = select(o.unit_id).where(o.plan_id == plan.id, *where)
     if status:
-        where.append(st == status)
-    unit_ids = select(o.unit_id).where(*where).distinct()
+        unit_ids = unit_ids.where(status_is(as_of, plan.timezone, status))
     units_q = _unit_filter(
         select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind).where(
-            UnitRow.id.in_(unit_ids)
+            UnitRow.id.in_(unit_ids.distinct())
         ),
         kind=None,
         q=q,
@@ -388,34 +436,63 @@ def fanout(
     ]
     cells: dict[tuple[int, int], tuple[int, str]] = {}
     if units:
+        # by the (unit, period) index: no plan condition, the units are the plan's
         for unit_id, duty_id, ob_id, st_value in session.execute(
             select(o.unit_id, o.duty_id, o.id, st).where(
                 *where, o.unit_id.in_([u.id for u in units])
             )
         ).all():
-            cells[(unit_id, duty_id)] = (ob_id, st_value)
-    sub = (
-        select(o.duty_id, st.label("st"))
+            if not status or st_value == status:
+                cells[(unit_id, duty_id)] = (ob_id, st_value)
+    return Fanout(duties, units, cells, submitted, total, page, pages)
+
+
+def submitted_by(as_of: dt.datetime) -> ColumnElement[bool]:
+    """Marked done by ``as_of`` (status submitted, completed on time or late), without
+    evaluating the whole status expression."""
+    o = ObligationRow
+    return and_(o.state.in_(["submitted", "accepted"]), o.submitted_at <= as_of)
+
+
+@dataclass(frozen=True)
+class DutyProgress:
+    duty_code: str
+    title: str
+    source: str
+    total: int  # owed by owners (lead and requested), cancelled excluded
+    submitted: int
+    overdue: int
+
+
+def duty_progress(
+    session: Session, plan: PlanInfo, as_of: dt.datetime, period: str
+) -> list[DutyProgress]:
+    """'x of N submitted' per duty for one period, as ``ledger.rollup_by_duty`` counts it,
+    with the dependency subquery evaluated only for rows already past their deadline."""
+    o = ObligationRow
+    day = local_date(as_of, plan.timezone)
+    late = and_(o.state == "open", o.effective_deadline < day, o.period_start <= day)
+    st = ledger.status_expr(as_of, plan.timezone)
+    rows = session.execute(
+        select(
+            DutyRow.code,
+            DutyRow.title,
+            DutyRow.source,
+            func.count(),
+            func.sum(case((submitted_by(as_of), 1), else_=0)),
+            func.sum(case((late, case((st == "overdue", 1), else_=0)), else_=0)),
+        )
+        .join(DutyRow, DutyRow.id == o.duty_id)
         .where(
             o.plan_id == plan.id,
             o.period_label == period,
-            o.duty_id.in_(duty_ids),
             o.role != "support",
             o.state != "cancelled",
         )
-        .subquery()
-    )
-    submitted = {
-        duty_id: (int(done or 0), int(n))
-        for duty_id, done, n in session.execute(
-            select(
-                sub.c.duty_id,
-                func.sum(case((sub.c.st.in_(["submitted", *DONE]), 1), else_=0)),
-                func.count(),
-            ).group_by(sub.c.duty_id)
-        )
-    }
-    return Fanout(duties, units, cells, submitted, total, page, pages)
+        .group_by(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source)
+        .order_by(DutyRow.id)
+    ).all()
+    return [DutyProgress(r[0], r[1], r[2], int(r[3]), int(r[4] or 0), int(r[5] or 0)) for r in rows]
 
 
 # ----------------------------------------------------------------------------- review queue
@@ -471,10 +548,22 @@ def pending_reviews(session: Session, plan: PlanInfo, *, limit: int = 100) -> li
     ).all()
     return [
         PendingReview(
-            obligation_id=r[0], duty_code=r[1], duty_title=r[2], source=r[3], unit_code=r[4],
-            unit_name=r[5], period_label=r[6], deadline=r[7], original_deadline=r[8],
-            submission_id=r[9], submitted_by=r[10], submitted_at=r[11], note=r[12],
-            indicator_values=dict(r[13] or {}), evidence_url=r[14], indicators=list(r[15] or []),
+            obligation_id=r[0],
+            duty_code=r[1],
+            duty_title=r[2],
+            source=r[3],
+            unit_code=r[4],
+            unit_name=r[5],
+            period_label=r[6],
+            deadline=r[7],
+            original_deadline=r[8],
+            submission_id=r[9],
+            submitted_by=r[10],
+            submitted_at=r[11],
+            note=r[12],
+            indicator_values=dict(r[13] or {}),
+            evidence_url=r[14],
+            indicators=list(r[15] or []),
         )
         for r in rows
     ]
@@ -494,6 +583,93 @@ def pending_count(session: Session, plan: PlanInfo) -> int:
 # ----------------------------------------------------------------------------- lists and feeds
 
 
+def list_obligations(
+    session: Session,
+    plan: PlanInfo,
+    as_of: dt.datetime,
+    *,
+    unit: str | None = None,
+    period: str | None = None,
+    status: str | None = None,
+    duty: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[ledger.ObligationView]:
+    """Like ``ledger.find`` (open first, then by deadline), in two steps: pick the page's ids on
+    plain columns, then compute the status of those rows only."""
+    o = ObligationRow
+    closed = case((o.state.in_(["accepted", "waived", "cancelled"]), 1), else_=0)
+    ids = select(o.id.label("id"), closed.label("closed"), o.effective_deadline.label("deadline"))
+    if unit:  # by the unit's index (a unit belongs to one plan)
+        unit_id = session.scalar(
+            select(UnitRow.id).where(UnitRow.plan_id == plan.id, UnitRow.code == unit)
+        )
+        if unit_id is None:
+            return []
+        ids = ids.where(o.unit_id == unit_id)
+    else:
+        ids = ids.where(o.plan_id == plan.id)
+    if period:
+        ids = ids.where(o.period_label == period)
+    if duty:
+        duty_id = session.scalar(
+            select(DutyRow.id).where(DutyRow.plan_id == plan.id, DutyRow.code == duty)
+        )
+        if duty_id is None:
+            return []
+        ids = ids.where(o.duty_id == duty_id)
+    if status:
+        ids = ids.where(status_is(as_of, plan.timezone, status))
+    page = ids.order_by(closed, o.effective_deadline, o.id).limit(limit).offset(offset).subquery()
+    day = local_date(as_of, plan.timezone)
+    rows = session.execute(
+        select(
+            o.id,
+            o.plan_id,
+            DutyRow.code,
+            DutyRow.title,
+            DutyRow.source,
+            UnitRow.code,
+            UnitRow.name,
+            o.role,
+            o.period_label,
+            o.period_start,
+            o.effective_deadline,
+            o.original_deadline,
+            o.state,
+            ledger.status_expr(as_of, plan.timezone),
+            o.submitted_at,
+            DutyRow.indicators,
+        )
+        .join(page, page.c.id == o.id)
+        .join(DutyRow, DutyRow.id == o.duty_id)
+        .join(UnitRow, UnitRow.id == o.unit_id)
+        .order_by(page.c.closed, page.c.deadline, o.id)
+    ).all()
+    return [
+        ledger.ObligationView(
+            id=r[0],
+            plan_id=r[1],
+            duty_code=r[2],
+            duty_title=r[3],
+            source=r[4],
+            unit_code=r[5],
+            unit_name=r[6],
+            role=r[7],
+            period_label=r[8],
+            period_start=r[9],
+            deadline=r[10],
+            original_deadline=r[11],
+            state=r[12],
+            status=r[13],
+            submitted_at=r[14],
+            days_left=(r[10] - day).days,
+            indicators=list(r[15] or []),
+        )
+        for r in rows
+    ]
+
+
 def overdue(
     session: Session,
     plan: PlanInfo,
@@ -503,15 +679,8 @@ def overdue(
     limit: int = 100,
     offset: int = 0,
 ) -> list[ledger.ObligationView]:
-    return ledger.find(
-        session,
-        plan.id,
-        as_of,
-        unit=unit,
-        status=Status.OVERDUE.value,
-        open_first=True,
-        limit=limit,
-        offset=offset,
+    return list_obligations(
+        session, plan, as_of, unit=unit, status=Status.OVERDUE.value, limit=limit, offset=offset
     )
 
 

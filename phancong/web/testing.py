@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import make_engine, session_factory, transaction, upgrade
@@ -25,7 +26,15 @@ if TYPE_CHECKING:
 
 MINI_PLAN = Path(__file__).resolve().parent.parent.parent / "tests" / "data" / "mini.yaml"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-PASSWORD = "mật-khẩu-thử-nghiệm-2026"
+PASSWORD = "mật-khẩu-thử-nghiệm-2026"  # noqa: S105 - test accounts only
+
+
+def fast_hasher() -> PasswordHasher:
+    """argon2id with minimal cost, for tests only (patch ``accounts.hasher`` with it)."""
+    return _FAST
+
+
+_FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def client_for(app: Any, **kwargs: Any) -> TestClient:
@@ -36,8 +45,13 @@ def client_for(app: Any, **kwargs: Any) -> TestClient:
     return TestClient(app, **kwargs)
 
 
-def seed_ledger(url: str, plan_path: Path = MINI_PLAN, *, through: dt.date, now: dt.datetime,
-                ) -> sessionmaker[Session]:
+def seed_ledger(
+    url: str,
+    plan_path: Path = MINI_PLAN,
+    *,
+    through: dt.date,
+    now: dt.datetime,
+) -> sessionmaker[Session]:
     """Migrate an empty database to head and materialise ``plan_path`` into it."""
     upgrade(url)
     factory = session_factory(make_engine(url))
@@ -47,13 +61,29 @@ def seed_ledger(url: str, plan_path: Path = MINI_PLAN, *, through: dt.date, now:
     return factory
 
 
-def add_user(factory: sessionmaker[Session], email: str, role: str, *, plan: str | None,
-             unit: str | None = None, password: str | None = PASSWORD, language: str = "vi",
-             now: dt.datetime) -> None:
+def add_user(
+    factory: sessionmaker[Session],
+    email: str,
+    role: str,
+    *,
+    plan: str | None,
+    unit: str | None = None,
+    password: str | None = PASSWORD,
+    language: str = "vi",
+    now: dt.datetime,
+) -> None:
     with transaction(factory) as session:
-        accounts.add_user(session, email=email, name=f"Người dùng {email.split('@')[0]}", role=role,
-                          plan_id=plan, unit_code=unit, password=password, language=language,
-                          now=now)
+        accounts.add_user(
+            session,
+            email=email,
+            name=f"Người dùng {email.split('@')[0]}",
+            role=role,
+            plan_id=plan,
+            unit_code=unit,
+            password=password,
+            language=language,
+            now=now,
+        )
 
 
 def csrf_from(html: str) -> str:
@@ -65,8 +95,16 @@ def csrf_from(html: str) -> str:
 
 def login(client: TestClient, email: str, password: str = PASSWORD, next_path: str = "/") -> Any:
     page = client.get("/login")
-    return client.post("/login", data={"email": email, "password": password, "next": next_path,
-                                       "csrf_token": csrf_from(page.text)}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "next": next_path,
+            "csrf_token": csrf_from(page.text),
+        },
+        follow_redirects=False,
+    )
 
 
 def csrf(client: TestClient, path: str = "/account") -> str:

@@ -23,11 +23,19 @@ class Ledger:
     engine: Engine
     factory: sessionmaker[Session]
 
-    def materialize(self, path: Path, through: str = "2026-12-31", now: str = "2026-01-02") -> MaterializeReport:
+    def materialize(
+        self, path: Path, through: str = "2026-12-31", now: str = "2026-01-02"
+    ) -> MaterializeReport:
         plan = load(path)
         with transaction(self.factory) as session:
-            return materialize(session, plan, directory(plan), through=dt.date.fromisoformat(through),
-                               now=at(now), source=str(path))
+            return materialize(
+                session,
+                plan,
+                directory(plan),
+                through=dt.date.fromisoformat(through),
+                now=at(now),
+                source=str(path),
+            )
 
 
 @pytest.fixture

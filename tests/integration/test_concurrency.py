@@ -47,22 +47,38 @@ def race(ledger: Ledger, oid: int, first: Action, second: Action) -> list[str]:
 
 def q1_obligations(ledger: Ledger) -> list[int]:
     with ledger.factory() as s:
-        return [v.id for v in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
-                if v.role != "support"]
+        return [
+            v.id
+            for v in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
+            if v.role != "support"
+        ]
 
 
 def test_two_submissions_at_once(ledger: Ledger) -> None:
     ledger.materialize(MINI)
+
     def submit(s: Session, oid: int) -> object:
-        return svc.submit(s, oid, actor=f"user-{threading.get_ident()}", at=at("2026-03-10"), note="nộp")
+        return svc.submit(
+            s, oid, actor=f"user-{threading.get_ident()}", at=at("2026-03-10"), note="nộp"
+        )
+
     for oid in q1_obligations(ledger):
         outcomes = race(ledger, oid, submit, submit)
         assert sorted(o.split(":")[0] for o in outcomes) == ["ok", "refused"], outcomes
         with ledger.factory() as s:
-            assert s.scalar(select(func.count()).select_from(SubmissionRow)
-                            .where(SubmissionRow.obligation_id == oid)) == 1
-            audits = s.scalar(select(func.count()).select_from(AuditRow).where(
-                AuditRow.entity_id == str(oid), AuditRow.action == "obligation.submitted"))
+            assert (
+                s.scalar(
+                    select(func.count())
+                    .select_from(SubmissionRow)
+                    .where(SubmissionRow.obligation_id == oid)
+                )
+                == 1
+            )
+            audits = s.scalar(
+                select(func.count())
+                .select_from(AuditRow)
+                .where(AuditRow.entity_id == str(oid), AuditRow.action == "obligation.submitted")
+            )
             assert audits == 1
             ob = s.get(ObligationRow, oid)
             assert ob is not None and ob.state == "submitted" and ob.revision == 2
@@ -74,10 +90,15 @@ def test_accept_racing_return(ledger: Ledger) -> None:
     with transaction(ledger.factory) as s:
         for oid in ids:
             svc.submit(s, oid, actor="agency", at=at("2026-03-10"), note="nộp")
+
     def accept(s: Session, oid: int) -> object:
         return svc.accept(s, oid, actor="coordinator-a", at=at("2026-03-11"))
+
     def give_back(s: Session, oid: int) -> object:
-        return svc.return_(s, oid, actor="coordinator-b", at=at("2026-03-11"), reason="thiếu số liệu")
+        return svc.return_(
+            s, oid, actor="coordinator-b", at=at("2026-03-11"), reason="thiếu số liệu"
+        )
+
     finals = set()
     for oid in ids:
         outcomes = race(ledger, oid, accept, give_back)
@@ -88,10 +109,18 @@ def test_accept_racing_return(ledger: Ledger) -> None:
             subs = list(s.scalars(select(SubmissionRow).where(SubmissionRow.obligation_id == oid)))
             assert len(subs) == 1
             # the row and its submission agree on who won, and one audit entry records it
-            assert (ob.state, subs[0].review) in {("accepted", "accepted"), ("returned", "returned")}
-            reviews = s.scalar(select(func.count()).select_from(AuditRow).where(
-                AuditRow.entity_id == str(oid),
-                AuditRow.action.in_(["obligation.accepted", "obligation.returned"])))
+            assert (ob.state, subs[0].review) in {
+                ("accepted", "accepted"),
+                ("returned", "returned"),
+            }
+            reviews = s.scalar(
+                select(func.count())
+                .select_from(AuditRow)
+                .where(
+                    AuditRow.entity_id == str(oid),
+                    AuditRow.action.in_(["obligation.accepted", "obligation.returned"]),
+                )
+            )
             assert reviews == 1
             finals.add(ob.state)
     assert finals <= {"accepted", "returned"}

@@ -36,9 +36,12 @@ def counts(ledger: Ledger) -> dict[str, int]:
 
 def find_one(ledger: Ledger, duty: str, unit: str, period: str) -> int:
     with ledger.factory() as s:
-        oid = s.scalar(select(ObligationRow.id).join(DutyRow, DutyRow.id == ObligationRow.duty_id)
-                       .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-                       .where(DutyRow.code == duty, UnitRow.code == unit, ObligationRow.period_label == period))
+        oid = s.scalar(
+            select(ObligationRow.id)
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+            .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+            .where(DutyRow.code == duty, UnitRow.code == unit, ObligationRow.period_label == period)
+        )
     assert oid is not None
     return oid
 
@@ -51,17 +54,29 @@ def test_materialise_hanoi_twice_is_idempotent(ledger: Ledger) -> None:
     assert not second.changed_anything
     assert after_first["units"] == 145  # 19 agencies + 126 communes and wards
     with ledger.factory() as s:
-        communes = s.scalar(select(func.count(func.distinct(ObligationRow.unit_id)))
-                            .join(UnitRow, UnitRow.id == ObligationRow.unit_id).where(UnitRow.kind == "commune"))
+        communes = s.scalar(
+            select(func.count(func.distinct(ObligationRow.unit_id)))
+            .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+            .where(UnitRow.kind == "commune")
+        )
         assert communes == 126
         # the consolidated report of Q1 waits on every unit's Q1 report
         consolidated = find_one(ledger, "v-3-tong-hop", "catp-pc02", "2026-Q1")
-        waits = s.scalar(select(func.count()).select_from(DependencyRow)
-                         .where(DependencyRow.obligation_id == consolidated))
-        reporters = s.scalar(select(func.count()).select_from(ObligationRow)
-                             .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
-                             .where(DutyRow.code == "v-1-bao-cao", ObligationRow.period_label == "2026-Q1",
-                                    ObligationRow.role != "support"))
+        waits = s.scalar(
+            select(func.count())
+            .select_from(DependencyRow)
+            .where(DependencyRow.obligation_id == consolidated)
+        )
+        reporters = s.scalar(
+            select(func.count())
+            .select_from(ObligationRow)
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+            .where(
+                DutyRow.code == "v-1-bao-cao",
+                ObligationRow.period_label == "2026-Q1",
+                ObligationRow.role != "support",
+            )
+        )
         assert waits == reporters == 137
     assert first.obligations_created == after_first["obligations"]
 
@@ -69,10 +84,14 @@ def test_materialise_hanoi_twice_is_idempotent(ledger: Ledger) -> None:
 def _edit(tmp_path: Path) -> Path:
     """Add a duty, change one (title and cadence) and remove one."""
     text_ = MINI.read_text(encoding="utf-8")
-    text_ = text_.replace("title: Tuyên truyền trong trường học", "title: Tuyên truyền trong trường học (sửa)")
     text_ = text_.replace(
-        "  - id: report\n", "  - id: new-duty\n    title: Nhiệm vụ mới\n    text: Nhiệm vụ bổ sung.\n"
-        "    source: IV.9\n    lead: [sgd]\n    cadence: {kind: yearly}\n  - id: report\n")
+        "title: Tuyên truyền trong trường học", "title: Tuyên truyền trong trường học (sửa)"
+    )
+    text_ = text_.replace(
+        "  - id: report\n",
+        "  - id: new-duty\n    title: Nhiệm vụ mới\n    text: Nhiệm vụ bổ sung.\n"
+        "    source: IV.9\n    lead: [sgd]\n    cadence: {kind: yearly}\n  - id: report\n",
+    )
     start = text_.index("  - id: d1\n")
     end = text_.index("  - id: new-duty\n")
     removed = text_[start:end]
@@ -88,7 +107,9 @@ def test_plan_change_keeps_submissions_and_explains_itself(ledger: Ledger, tmp_p
     d1_h1 = find_one(ledger, "d1", "sgd", "2026-H1")
     d1_q3 = find_one(ledger, "d1", "sgd", "2026-Q3")
     with transaction(ledger.factory) as s:
-        svc.submit(s, d1_q1, actor="sgd@example.test", at=at("2026-03-10"), note="Đã tổ chức 12 buổi")
+        svc.submit(
+            s, d1_q1, actor="sgd@example.test", at=at("2026-03-10"), note="Đã tổ chức 12 buổi"
+        )
         svc.accept(s, d1_q1, actor="pc02@example.test", at=at("2026-03-11"))
         svc.submit(s, d1_h1, actor="sgd@example.test", at=at("2026-06-01"), note="Đang chờ duyệt")
     report = ledger.materialize(_edit(tmp_path), now="2026-06-02")
@@ -102,11 +123,18 @@ def test_plan_change_keeps_submissions_and_explains_itself(ledger: Ledger, tmp_p
         assert accepted is not None and accepted.on_time is True
         actions = [r.action for r in s.scalars(select(AuditRow).order_by(AuditRow.id))]
         assert "duty.removed" in actions and "duty.added" in actions and "plan.version" in actions
-        cancelled = s.scalars(select(AuditRow).where(AuditRow.action == "obligation.cancelled",
-                                                     AuditRow.entity_id == str(d1_q3))).one()
+        cancelled = s.scalars(
+            select(AuditRow).where(
+                AuditRow.action == "obligation.cancelled", AuditRow.entity_id == str(d1_q3)
+            )
+        ).one()
         assert "d1" in (cancelled.reason or "") and cancelled.before == {"state": "open"}
-        new = s.scalar(select(func.count()).select_from(ObligationRow).join(DutyRow, DutyRow.id == ObligationRow.duty_id)
-                       .where(DutyRow.code == "new-duty"))
+        new = s.scalar(
+            select(func.count())
+            .select_from(ObligationRow)
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+            .where(DutyRow.code == "new-duty")
+        )
         assert new == 1
     # the changed title of 'd1' is gone with the duty; re-adding the plan restores it as a change
     report3 = ledger.materialize(MINI, now="2026-06-03")
@@ -117,17 +145,27 @@ def test_status_before_on_and_after_the_deadline(ledger: Ledger) -> None:
     ledger.materialize(MINI)
     oid = find_one(ledger, "report", "sgd", "2026-Q1")  # deadline 15/3 (Sunday) → 16/3
     with ledger.factory() as s:
+
         def status(when: str) -> str:
             return svc.get(s, oid, at(when)).status
+
         assert status("2026-03-16T23:59") == Status.IN_PROGRESS
         assert status("2026-03-17T00:01") == Status.OVERDUE
     with transaction(ledger.factory) as s:
-        svc.extend(s, oid, actor="pc02", at=at("2026-03-17T09:00"), new_deadline=dt.date(2026, 3, 31),
-                   reason="Chờ số liệu của Tòa án")
+        svc.extend(
+            s,
+            oid,
+            actor="pc02",
+            at=at("2026-03-17T09:00"),
+            new_deadline=dt.date(2026, 3, 31),
+            reason="Chờ số liệu của Tòa án",
+        )
     with ledger.factory() as s:
         assert svc.get(s, oid, at("2026-03-20")).status == Status.IN_PROGRESS
         view = svc.get(s, oid, at("2026-03-20"))
-        assert view.deadline == dt.date(2026, 3, 31) and view.original_deadline == dt.date(2026, 3, 16)
+        assert view.deadline == dt.date(2026, 3, 31) and view.original_deadline == dt.date(
+            2026, 3, 16
+        )
     with transaction(ledger.factory) as s:
         svc.submit(s, oid, actor="sgd", at=at("2026-03-25"), note="Báo cáo quý I")
         svc.return_(s, oid, actor="pc02", at=at("2026-03-26"), reason="Thiếu số liệu")
@@ -142,8 +180,12 @@ def test_status_before_on_and_after_the_deadline(ledger: Ledger) -> None:
         assert svc.get(s, oid, at("2026-03-28T12:00")).status == Status.SUBMITTED
         history = svc.history(s, oid, at("2026-04-01"))
         assert [a.action for a in history.audit] == [
-            "obligation.extended", "obligation.submitted", "obligation.returned",
-            "obligation.submitted", "obligation.accepted"]
+            "obligation.extended",
+            "obligation.submitted",
+            "obligation.returned",
+            "obligation.submitted",
+            "obligation.accepted",
+        ]
         assert [sub.review for sub in history.submissions] == ["returned", "accepted"]
         assert history.submissions[0].review_reason == "Thiếu số liệu"
 
@@ -168,21 +210,43 @@ def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
     """The SQL status expression and the pure rules agree on every obligation at many instants."""
     ledger.materialize(MINI)
     with transaction(ledger.factory) as s:
-        ids = [o.id for o in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)]
+        ids = [
+            o.id for o in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
+        ]
         svc.submit(s, ids[0], actor="x", at=at("2026-03-05"))
         svc.accept(s, ids[0], actor="y", at=at("2026-03-06"))
         svc.submit(s, ids[1], actor="x", at=at("2026-03-20"))
         svc.submit(s, ids[2], actor="x", at=at("2026-03-01"))
         svc.return_(s, ids[2], actor="y", at=at("2026-03-02"), reason="thiếu")
-    instants = ["2025-12-31", "2026-03-05T12:00", "2026-03-16T23:59", "2026-03-17", "2026-03-21", "2026-09-30"]
+    instants = [
+        "2025-12-31",
+        "2026-03-05T12:00",
+        "2026-03-16T23:59",
+        "2026-03-17",
+        "2026-03-21",
+        "2026-09-30",
+    ]
     with ledger.factory() as s:
         blocked = {r[0] for r in s.execute(select(DependencyRow.obligation_id)).all()}
         for when in instants:
             views = {v.id: v for v in svc.find(s, "mini", at(when), open_first=False)}
             for ob in s.scalars(select(ObligationRow)):
-                open_upstream = bool(svc.blockers(s, [ob.id]).get(ob.id)) if ob.id in blocked else False
-                expected = status_of(Facts(State(ob.state), ob.period_start, ob.effective_deadline, ob.on_time,
-                                           open_upstream, ob.submitted_at, ob.accepted_at), at(when), "Asia/Ho_Chi_Minh")
+                open_upstream = (
+                    bool(svc.blockers(s, [ob.id]).get(ob.id)) if ob.id in blocked else False
+                )
+                expected = status_of(
+                    Facts(
+                        State(ob.state),
+                        ob.period_start,
+                        ob.effective_deadline,
+                        ob.on_time,
+                        open_upstream,
+                        ob.submitted_at,
+                        ob.accepted_at,
+                    ),
+                    at(when),
+                    "Asia/Ho_Chi_Minh",
+                )
                 assert views[ob.id].status == expected, (ob.id, when)
 
 
@@ -200,7 +264,9 @@ def test_actions_refuse_what_does_not_apply(ledger: Ledger) -> None:
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="http"):
         svc.submit(s, oid, actor="ca", at=at("2026-07-02"), evidence_url="javascript:alert(1)")
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="Hạn mới phải sau"):
-        svc.extend(s, oid, actor="pc02", at=at("2026-07-02"), new_deadline=dt.date(2026, 9, 1), reason="x")
+        svc.extend(
+            s, oid, actor="pc02", at=at("2026-07-02"), new_deadline=dt.date(2026, 9, 1), reason="x"
+        )
 
 
 def test_audit_log_is_append_only(ledger: Ledger) -> None:

@@ -8,7 +8,14 @@ import pytest
 from sqlalchemy import func, select
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import DutyRow, EscalationRow, ObligationRow, OutboxItemRow, OutboxRow, UnitRow
+from phancong.adapters.orm import (
+    DutyRow,
+    EscalationRow,
+    ObligationRow,
+    OutboxItemRow,
+    OutboxRow,
+    UnitRow,
+)
 from phancong.services.sweep import SweepReport, overdue_table, sweep
 from tests.helpers import MINI, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
@@ -18,22 +25,28 @@ pytestmark = pytest.mark.integration
 
 def run(ledger: Ledger, when: str) -> SweepReport:
     with transaction(ledger.factory) as s:
-        return sweep(s, "mini", at(when), renderer=plain_renderer, portal_url="https://cong.example")
+        return sweep(
+            s, "mini", at(when), renderer=plain_renderer, portal_url="https://cong.example"
+        )
 
 
 def steps_by_unit(ledger: Ledger) -> Counter[tuple[str, str, str, str]]:
     with ledger.factory() as s:
-        rows = s.execute(select(DutyRow.code, UnitRow.code, ObligationRow.period_label, EscalationRow.level)
-                         .join(ObligationRow, ObligationRow.id == EscalationRow.obligation_id)
-                         .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
-                         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)).all()
+        rows = s.execute(
+            select(DutyRow.code, UnitRow.code, ObligationRow.period_label, EscalationRow.level)
+            .join(ObligationRow, ObligationRow.id == EscalationRow.obligation_id)
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+            .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+        ).all()
     return Counter(tuple(r) for r in rows)  # type: ignore[misc]
 
 
 def outbox(ledger: Ledger) -> list[tuple[str, str, list[str]]]:
     with ledger.factory() as s:
-        return [(r.recipient_unit or "", r.kind, r.body_text.splitlines())
-                for r in s.scalars(select(OutboxRow).order_by(OutboxRow.id))]
+        return [
+            (r.recipient_unit or "", r.kind, r.body_text.splitlines())
+            for r in s.scalars(select(OutboxRow).order_by(OutboxRow.id))
+        ]
 
 
 def test_a_quarter_of_sweeps(ledger: Ledger) -> None:
@@ -41,7 +54,12 @@ def test_a_quarter_of_sweeps(ledger: Ledger) -> None:
     ledger.materialize(MINI)
     # 10/3: the supporting unit's own deadline (9/3) has passed → its overdue notice; nothing else
     first = run(ledger, "2026-03-10")
-    assert first.steps == {"reminder": 1, "overdue": 1, "standing_office": 0, "steering_committee": 0}
+    assert first.steps == {
+        "reminder": 1,
+        "overdue": 1,
+        "standing_office": 0,
+        "steering_committee": 0,
+    }
     assert [(u, k) for u, k, _ in outbox(ledger)] == [("ca", "overdue")]
     # the same day again: nothing new, no mail
     again = run(ledger, "2026-03-10")
@@ -50,9 +68,17 @@ def test_a_quarter_of_sweeps(ledger: Ledger) -> None:
     reminders = run(ledger, "2026-03-11")
     assert reminders.steps["reminder"] == 5 and reminders.emails == 4
     kinds = {(u, k) for u, k, _ in outbox(ledger)[1:]}
-    assert kinds == {("sgd", "reminder"), ("vks", "reminder"), ("ca", "reminder"), ("pc02", "reminder")}
+    assert kinds == {
+        ("sgd", "reminder"),
+        ("vks", "reminder"),
+        ("ca", "reminder"),
+        ("pc02", "reminder"),
+    }
     sgd_mail = next(lines for u, k, lines in outbox(ledger)[1:] if u == "sgd")
-    assert sorted(sgd_mail) == ["reminder sgd d1 2026-Q1", "reminder sgd report 2026-Q1"]  # one mail, two items
+    assert sorted(sgd_mail) == [
+        "reminder sgd d1 2026-Q1",
+        "reminder sgd report 2026-Q1",
+    ]  # one mail, two items
     # 17/3: overdue notices; the consolidated report waits on 'report' by ca and sgd → they are urged
     overdue = run(ledger, "2026-03-17")
     assert overdue.steps["overdue"] == 5  # sgd ×2, ca, vks, and pc02 (blocked)
@@ -82,11 +108,19 @@ def test_a_quarter_of_sweeps(ledger: Ledger) -> None:
 def test_a_missed_week_is_caught_up_in_order(ledger: Ledger) -> None:
     ledger.materialize(MINI)
     caught = run(ledger, "2026-03-24")  # the scheduler was down from 1/3 to 24/3
-    assert caught.steps == {"reminder": 6, "overdue": 6, "standing_office": 5, "steering_committee": 0}
+    assert caught.steps == {
+        "reminder": 6,
+        "overdue": 6,
+        "standing_office": 5,
+        "steering_committee": 0,
+    }
     with ledger.factory() as s:
         per_obligation: dict[int, list[int]] = {}
-        for oid, rank, step_id in s.execute(select(EscalationRow.obligation_id, EscalationRow.rank,
-                                                   EscalationRow.id).order_by(EscalationRow.id)):
+        for oid, rank, _step_id in s.execute(
+            select(EscalationRow.obligation_id, EscalationRow.rank, EscalationRow.id).order_by(
+                EscalationRow.id
+            )
+        ):
             per_obligation.setdefault(oid, []).append(rank)
         assert all(ranks == sorted(ranks) for ranks in per_obligation.values())
     # one mail per recipient, at its highest level

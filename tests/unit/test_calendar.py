@@ -36,8 +36,11 @@ def test_tet_and_weekends_are_not_working_days() -> None:
 def test_hanoi_2026_deadlines_follow_the_holiday_policy() -> None:
     plan = load(HANOI)
     report = plan.duty("v-1-bao-cao")
-    dues = {d.period.label: (d.nominal, d.effective) for d in occurrences(plan, report.cadence)
-            if d.period.start.year == 2026}
+    dues = {
+        d.period.label: (d.nominal, d.effective)
+        for d in occurrences(plan, report.cadence)
+        if d.period.start.year == 2026
+    }
     assert dues == {
         "2026-Q1": (dt.date(2026, 3, 15), dt.date(2026, 3, 16)),  # Sunday → Monday
         "2026-H1": (dt.date(2026, 6, 15), dt.date(2026, 6, 15)),
@@ -54,14 +57,24 @@ def test_working_day_shift_skips_tet() -> None:
 
 BASE = load(MINI)
 
-rules = st.builds(DeadlineRule, day=st.integers(1, 31), anchor=st.sampled_from(list(Anchor)),
-                  holiday_policy=st.sampled_from([None, *HolidayPolicy]))
+rules = st.builds(
+    DeadlineRule,
+    day=st.integers(1, 31),
+    anchor=st.sampled_from(list(Anchor)),
+    holiday_policy=st.sampled_from([None, *HolidayPolicy]),
+)
 cadences = st.one_of(
-    st.builds(lambda kind, rule: Cadence(kind=kind, deadline=rule),
-              st.sampled_from([CadenceKind.MONTHLY, CadenceKind.QUARTERLY, CadenceKind.SEMIANNUAL,
-                               CadenceKind.YEARLY]), rules),
-    st.builds(lambda due: Cadence(kind=CadenceKind.ONCE, due=due),
-              st.dates(dt.date(2025, 1, 1), dt.date(2032, 12, 31))),
+    st.builds(
+        lambda kind, rule: Cadence(kind=kind, deadline=rule),
+        st.sampled_from(
+            [CadenceKind.MONTHLY, CadenceKind.QUARTERLY, CadenceKind.SEMIANNUAL, CadenceKind.YEARLY]
+        ),
+        rules,
+    ),
+    st.builds(
+        lambda due: Cadence(kind=CadenceKind.ONCE, due=due),
+        st.dates(dt.date(2025, 1, 1), dt.date(2032, 12, 31)),
+    ),
 )
 periods = st.tuples(st.dates(dt.date(2024, 1, 1), dt.date(2030, 6, 30)), st.integers(30, 2000))
 
@@ -76,8 +89,9 @@ def _plan_with(cadence: Cadence, start: dt.date, days: int, policy: HolidayPolic
 
 @settings(max_examples=300, deadline=None)
 @given(cadence=cadences, period=periods, policy=st.sampled_from(list(HolidayPolicy)))
-def test_computed_deadlines_respect_the_policy(cadence: Cadence, period: tuple[dt.date, int],
-                                               policy: HolidayPolicy) -> None:
+def test_computed_deadlines_respect_the_policy(
+    cadence: Cadence, period: tuple[dt.date, int], policy: HolidayPolicy
+) -> None:
     plan = _plan_with(cadence, period[0], period[1], policy)
     rule_policy = cadence.deadline.holiday_policy if cadence.deadline else None
     effective_policy = rule_policy or policy
@@ -93,5 +107,6 @@ def test_computed_deadlines_respect_the_policy(cadence: Cadence, period: tuple[d
         for due in dues:
             assert plan.plan.period.start <= due.effective <= plan.plan.period.end
     else:
-        assert any("outside the plan period" in p.message or "no period" in p.message
-                   for p in problems)
+        assert any(
+            "outside the plan period" in p.message or "no period" in p.message for p in problems
+        )

@@ -33,33 +33,101 @@ def _line_of(path: Path, needle: str) -> int:
 
 CASES = [
     # (what, old, new, line marker, message fragment)
-    ("unknown agency", "lead: [sgd]", "lead: [sgd-typo]", "lead: [sgd-typo]", "unknown agency or group 'sgd-typo'"),
-    ("unknown duty", "depends_on: [report]", "depends_on: [reprot]", "depends_on: [reprot]", "unknown duty 'reprot'"),
-    ("duplicate duty id", "  - id: report\n", "  - id: d1\n", "  - id: d1\n    title: Báo cáo", "duplicate duty id 'd1'"),
-    ("duplicate agency id", "{id: vks,", "{id: sgd,", "{id: sgd, name: Viện", "duplicate agency/group id 'sgd'"),
-    ("dependency cycle", "source: V.1\n    lead: [units]\n    cadence: {kind: periodic}",
-     "source: V.1\n    lead: [units]\n    cadence: {kind: periodic}\n    depends_on: [consolidated]",
-     "depends_on: [consolidated]", "dependency cycle: report → consolidated → report"),
-    ("deadline outside the period", "source: V.1\n    lead: [units]\n    cadence: {kind: periodic}",
-     "source: V.1\n    lead: [units]\n    cadence: {kind: once, due: 2027-03-01}", "due: 2027-03-01",
-     "outside the plan period"),
+    (
+        "unknown agency",
+        "lead: [sgd]",
+        "lead: [sgd-typo]",
+        "lead: [sgd-typo]",
+        "unknown agency or group 'sgd-typo'",
+    ),
+    (
+        "unknown duty",
+        "depends_on: [report]",
+        "depends_on: [reprot]",
+        "depends_on: [reprot]",
+        "unknown duty 'reprot'",
+    ),
+    (
+        "duplicate duty id",
+        "  - id: report\n",
+        "  - id: d1\n",
+        "  - id: d1\n    title: Báo cáo",
+        "duplicate duty id 'd1'",
+    ),
+    (
+        "duplicate agency id",
+        "{id: vks,",
+        "{id: sgd,",
+        "{id: sgd, name: Viện",
+        "duplicate agency/group id 'sgd'",
+    ),
+    (
+        "dependency cycle",
+        "source: V.1\n    lead: [units]\n    cadence: {kind: periodic}",
+        "source: V.1\n    lead: [units]\n    cadence: {kind: periodic}\n    depends_on: [consolidated]",
+        "depends_on: [consolidated]",
+        "dependency cycle: report → consolidated → report",
+    ),
+    (
+        "deadline outside the period",
+        "source: V.1\n    lead: [units]\n    cadence: {kind: periodic}",
+        "source: V.1\n    lead: [units]\n    cadence: {kind: once, due: 2027-03-01}",
+        "due: 2027-03-01",
+        "outside the plan period",
+    ),
     ("empty group", "members: [ca, sgd]", "members: []", "{id: units", "is empty"),
-    ("bad cadence", "{kind: quarterly, only: [1, 3]}", "{kind: fortnightly}", "fortnightly", "cadence.kind"),
-    ("bad quarter", "{kind: quarterly, only: [1, 3]}", "{kind: quarterly, only: [1, 5]}", "only: [1, 5]",
-     "does not fit a quarterly cadence"),
-    ("unknown field", "    supporting: [ca]", "    supportin: [ca]", "supportin:", "unknown field 'supportin'"),
-    ("standing office", "standing_office: pc02", "standing_office: pc03", "standing_office: pc03",
-     "standing office 'pc03' is not a declared agency"),
+    (
+        "bad cadence",
+        "{kind: quarterly, only: [1, 3]}",
+        "{kind: fortnightly}",
+        "fortnightly",
+        "cadence.kind",
+    ),
+    (
+        "bad quarter",
+        "{kind: quarterly, only: [1, 3]}",
+        "{kind: quarterly, only: [1, 5]}",
+        "only: [1, 5]",
+        "does not fit a quarterly cadence",
+    ),
+    (
+        "unknown field",
+        "    supporting: [ca]",
+        "    supportin: [ca]",
+        "supportin:",
+        "unknown field 'supportin'",
+    ),
+    (
+        "standing office",
+        "standing_office: pc02",
+        "standing_office: pc03",
+        "standing_office: pc03",
+        "standing office 'pc03' is not a declared agency",
+    ),
     ("bad citation", "source: IV.3, bullet 2", "source: chapter four", "chapter four", "source"),
-    ("yaml syntax", "  - id: consolidated", "  - id: [consolidated", "title: Báo cáo tổng hợp", "YAML"),
-    ("duplicate key", "    text: Các đơn vị báo cáo.", "    text: Các đơn vị báo cáo.\n    text: again",
-     "text: again", "duplicate key 'text'"),
+    (
+        "yaml syntax",
+        "  - id: consolidated",
+        "  - id: [consolidated",
+        "title: Báo cáo tổng hợp",
+        "YAML",
+    ),
+    (
+        "duplicate key",
+        "    text: Các đơn vị báo cáo.",
+        "    text: Các đơn vị báo cáo.\n    text: again",
+        "text: again",
+        "duplicate key 'text'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("what", "old", "new", "marker", "fragment"), CASES, ids=[c[0] for c in CASES])
-def test_error_names_file_line_and_problem(tmp_path: Path, what: str, old: str, new: str, marker: str,
-                                           fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("what", "old", "new", "marker", "fragment"), CASES, ids=[c[0] for c in CASES]
+)
+def test_error_names_file_line_and_problem(
+    tmp_path: Path, what: str, old: str, new: str, marker: str, fragment: str
+) -> None:
     path = _broken(tmp_path, old, new)
     with pytest.raises(PlanError) as caught:
         load(path)
@@ -85,7 +153,9 @@ def test_a_broken_plan_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     get_settings.cache_clear()
     path = _broken(tmp_path, "depends_on: [report]", "depends_on: [ghost]")
-    result = CliRunner().invoke(app, ["ledger", "materialize", str(path), "--through", "2026-12-31"])
+    result = CliRunner().invoke(
+        app, ["ledger", "materialize", str(path), "--through", "2026-12-31"]
+    )
     get_settings.cache_clear()
     assert result.exit_code == 2
     assert "unknown duty 'ghost'" in result.output

@@ -42,7 +42,9 @@ def test_every_bullet_of_hanoi_section_iv_is_declared() -> None:
         elif line.startswith("- "):
             bullets_of[owner] += 1
     for number, count in bullets_of.items():
-        expected |= {f"IV.{number}, bullet {k}" for k in range(1, count + 1)} if count else {f"IV.{number}"}
+        expected |= (
+            {f"IV.{number}, bullet {k}" for k in range(1, count + 1)} if count else {f"IV.{number}"}
+        )
     assert len(expected) == 49
     assert expected <= cited, f"undeclared: {sorted(expected - cited)}"
     parsed = {p.citation for p in read(HANOI_SEED) if p.section == "IV"}
@@ -72,10 +74,26 @@ def test_hanoi_owners_and_fan_out() -> None:
     assert len(d.expand("xa-phuong")) == 126
     owners_iv = {ref for duty in plan.duties if duty.source.startswith("IV.") for ref in duty.lead}
     # 12 numbered owners; IV.10 is two bodies and IV.11's last bullets belong to two unions
-    assert {"catp", "so-tu-phap", "so-gddt", "so-y-te", "so-vhtt", "so-du-lich", "so-tai-chinh",
-            "so-nganh-khac", "bo-tu-lenh-thu-do", "vks-tp", "tand-tp", "mttq-tp", "xa-phuong",
-            "thanh-doan", "hoi-phu-nu-tp"} == owners_iv
-    requested = {ref for duty in plan.duties if duty.owner_role is Role.REQUESTED for ref in duty.lead}
+    assert {
+        "catp",
+        "so-tu-phap",
+        "so-gddt",
+        "so-y-te",
+        "so-vhtt",
+        "so-du-lich",
+        "so-tai-chinh",
+        "so-nganh-khac",
+        "bo-tu-lenh-thu-do",
+        "vks-tp",
+        "tand-tp",
+        "mttq-tp",
+        "xa-phuong",
+        "thanh-doan",
+        "hoi-phu-nu-tp",
+    } == owners_iv
+    requested = {
+        ref for duty in plan.duties if duty.owner_role is Role.REQUESTED for ref in duty.lead
+    }
     assert {"vks-tp", "tand-tp", "mttq-tp", "thanh-doan", "hoi-phu-nu-tp"} <= requested
     consolidated = plan.duty("v-3-tong-hop")
     assert consolidated.lead == ("catp-pc02",) and "v-1-bao-cao" in consolidated.depends_on

@@ -14,19 +14,36 @@ TZ = "Asia/Ho_Chi_Minh"
 DEADLINE = dt.date(2026, 3, 16)
 
 
-def facts(state: State = State.OPEN, *, deadline: dt.date = DEADLINE, blocked: bool = False,
-          submitted: str | None = None, accepted: str | None = None, timely: bool | None = None) -> Facts:
-    return Facts(state, dt.date(2026, 1, 1), deadline, timely, blocked,
-                 at(submitted) if submitted else None, at(accepted) if accepted else None)
+def facts(
+    state: State = State.OPEN,
+    *,
+    deadline: dt.date = DEADLINE,
+    blocked: bool = False,
+    submitted: str | None = None,
+    accepted: str | None = None,
+    timely: bool | None = None,
+) -> Facts:
+    return Facts(
+        state,
+        dt.date(2026, 1, 1),
+        deadline,
+        timely,
+        blocked,
+        at(submitted) if submitted else None,
+        at(accepted) if accepted else None,
+    )
 
 
-@pytest.mark.parametrize(("when", "expected"), [
-    ("2025-12-31", Status.NOT_OPEN),
-    ("2026-03-10", Status.IN_PROGRESS),
-    ("2026-03-16T23:59", Status.IN_PROGRESS),  # the whole deadline day, Hà Nội time
-    ("2026-03-17T00:00", Status.OVERDUE),
-    ("2026-04-30", Status.OVERDUE),
-])
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        ("2025-12-31", Status.NOT_OPEN),
+        ("2026-03-10", Status.IN_PROGRESS),
+        ("2026-03-16T23:59", Status.IN_PROGRESS),  # the whole deadline day, Hà Nội time
+        ("2026-03-17T00:00", Status.OVERDUE),
+        ("2026-04-30", Status.OVERDUE),
+    ],
+)
 def test_open_obligation_over_time(when: str, expected: Status) -> None:
     assert status_of(facts(), at(when), TZ) is expected
 
@@ -58,4 +75,4 @@ def test_blocked_returned_waived_cancelled() -> None:
 
 def test_naive_instants_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        status_of(facts(), dt.datetime(2026, 3, 20), TZ)  # noqa: DTZ001
+        status_of(facts(), dt.datetime(2026, 3, 20), TZ)

@@ -1,0 +1,72 @@
+"""``phancong flows …``: run a flow once, list or serve the deployments."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from phancong.cli._common import parse_instant
+
+flows_app = typer.Typer(help="Luồng Prefect / Prefect flows and deployments.", no_args_is_help=True)
+
+FLOW_NAMES = ("materialize", "sweep", "deliver", "digest", "consolidate")
+
+
+@flows_app.command("run")
+def run(
+    name: Annotated[str, typer.Argument(help="One of: " + ", ".join(FLOW_NAMES))],
+    plan: Annotated[str | None, typer.Option(
+        "--plan", help="Plan file or plan id (default: the Hà Nội plan).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="YYYY-MM-DD[THH:MM] in Asia/Ho_Chi_Minh; default now.")] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="consolidate only: the period, e.g. 2026-Q1.")] = None,
+) -> None:
+    """Run one flow now against PREFECT_API_URL (the run appears in the Prefect UI)."""
+    from flows import ALL
+
+    if name not in ALL:
+        raise typer.BadParameter(f"unknown flow {name!r}; one of {', '.join(FLOW_NAMES)}")
+    kwargs: dict[str, Any] = {"plan": plan, "as_of": parse_instant(as_of) if as_of else None}
+    if name == "consolidate":
+        kwargs["period"] = period
+    if name == "deliver":
+        kwargs["plan"] = plan or "all"
+    result = asyncio.run(ALL[name](**kwargs))
+    from phancong.orchestration.values import plain
+
+    typer.echo(json.dumps(plain(result), ensure_ascii=False, indent=2, default=str))
+
+
+@flows_app.command("deployments")
+def deployments(
+    plan: Annotated[list[Path] | None, typer.Option(
+        "--plan", help="Plan file (repeatable; default: the Hà Nội plan).")] = None,
+) -> None:
+    """List the deployments `phancong flows serve` registers, with their schedules."""
+    from phancong.orchestration.deployments import planned
+    from phancong.settings import DEFAULT_PLAN
+
+    for item in planned(plan or [DEFAULT_PLAN]):
+        typer.echo(f"{item.full_name:40} {item.schedule_text}")
+
+
+@flows_app.command("serve")
+def serve(
+    plan: Annotated[list[Path] | None, typer.Option(
+        "--plan", help="Plan file (repeatable; default: the Hà Nội plan).")] = None,
+    limit: Annotated[int, typer.Option(help="Concurrent flow runs at most.")] = 4,
+) -> None:
+    """Register the deployments with PREFECT_API_URL and run their schedules until Ctrl-C."""
+    from phancong.orchestration.deployments import serve as run_serve
+    from phancong.settings import DEFAULT_PLAN
+
+    run_serve(plan or [DEFAULT_PLAN], limit=limit)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(flows_app, name="flows")

@@ -1,0 +1,126 @@
+"""The deployments phancong serves, with their schedules in Asia/Ho_Chi_Minh.
+
+Per plan: ``materialize/<plan>`` nightly at 01:00, ``sweep/<plan>`` daily at 08:00,
+``digest/<plan>`` Mondays at 07:00, ``consolidate/<plan>`` at 09:00 the day after each
+reporting deadline of the plan's calendar (an RRule of those dates, holidays applied); and one
+``deliver/outbox`` every five minutes for the shared outbox. Served by :func:`serve` (no work
+pool, no Docker).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from phancong.adapters.loader import load
+from phancong.domain.calendar import occurrences
+from phancong.domain.plan import Plan
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+TZ = "Asia/Ho_Chi_Minh"
+MATERIALIZE_CRON = "0 1 * * *"
+SWEEP_CRON = "0 8 * * *"
+DIGEST_CRON = "0 7 * * 1"
+DELIVER_CRON = "*/5 * * * *"
+CONSOLIDATE_HOUR = 9
+DELIVER_NAME = "outbox"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One deployment to serve: flow, name, schedule (cron or rrule), parameters."""
+
+    flow: str
+    name: str
+    parameters: dict[str, Any]
+    tags: tuple[str, ...]
+    cron: str | None = None
+    rrule: str | None = None
+    description: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow}/{self.name}"
+
+    @property
+    def schedule_text(self) -> str:
+        if self.cron:
+            return f"cron {self.cron} ({TZ})"
+        count = (self.rrule or "").count(",") + 1
+        return f"the day after each reporting deadline, {CONSOLIDATE_HOUR:02d}:00 ({count} dates)"
+
+
+def consolidation_dates(plan: Plan) -> list[dt.date]:
+    """The day after each effective deadline of the plan's reporting calendar."""
+    days = {due.effective + dt.timedelta(days=1)
+            for entry in plan.reporting_calendar for due in occurrences(plan, entry.cadence)}
+    return sorted(days)
+
+
+def consolidation_rrule(plan: Plan) -> str | None:
+    days = consolidation_dates(plan)
+    if not days:
+        return None
+    stamps = [f"{d:%Y%m%d}T{CONSOLIDATE_HOUR:02d}0000" for d in days]
+    return f"DTSTART:{stamps[0]}\nRDATE:{','.join(stamps)}"
+
+
+def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
+    tags = ("phancong", f"plan:{plan.id}")
+    out = [
+        Planned("materialize", plan.id, {"plan": str(plan_file)}, (*tags, "flow:materialize"),
+                cron=MATERIALIZE_CRON,
+                description="Keep the ledger materialised through the end of next quarter."),
+        Planned("sweep", plan.id, {"plan": plan.id}, (*tags, "flow:sweep"), cron=SWEEP_CRON,
+                description="Reminders, overdue notices and escalations due today; emails queued."),
+        Planned("digest", plan.id, {"plan": plan.id}, (*tags, "flow:digest"), cron=DIGEST_CRON,
+                description="Weekly summary for the Standing Office."),
+    ]
+    rrule = consolidation_rrule(plan)
+    out.append(Planned(
+        "consolidate", plan.id, {"plan": plan.id}, (*tags, "flow:consolidate"),
+        rrule=rrule, cron=None if rrule else "0 9 16 3,6,9,12 *",
+        description="The Standing Office's consolidated report, the day after each deadline."))
+    return out
+
+
+def planned(plan_files: Sequence[Path]) -> list[Planned]:
+    """Every deployment for these plan files, and the one shared delivery deployment."""
+    out: list[Planned] = []
+    for path in plan_files:
+        plan_file = Path(path).resolve()
+        out.extend(plan_deployments(load(plan_file), plan_file))
+    out.append(Planned("deliver", DELIVER_NAME, {"plan": "all"}, ("phancong", "flow:deliver"),
+                       cron=DELIVER_CRON, description="Send what the outbox holds."))
+    return out
+
+
+def to_runner(item: Planned) -> RunnerDeployment:
+    from prefect.schedules import Cron, RRule
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows import ALL
+
+    schedule = (Cron(item.cron, timezone=TZ) if item.cron
+                else RRule(item.rrule or "", timezone=TZ))
+    deployment = ALL[item.flow].to_deployment(
+        name=item.name, schedules=[schedule], parameters=item.parameters,
+        tags=list(item.tags), description=item.description,
+        entrypoint_type=EntrypointType.MODULE_PATH, _sync=True)  # type: ignore[call-arg]
+    return cast("RunnerDeployment", deployment)
+
+
+def runner_deployments(plan_files: Sequence[Path]) -> list[RunnerDeployment]:
+    return [to_runner(item) for item in planned(plan_files)]
+
+
+def serve(plan_files: Sequence[Path], limit: int | None = 4) -> None:
+    """Register the deployments and run their scheduled flow runs until interrupted."""
+    from prefect import serve as prefect_serve
+
+    prefect_serve(*runner_deployments(plan_files), pause_on_shutdown=False, limit=limit)
