@@ -133,6 +133,7 @@ class ObligationRow(Base):
         Index("ix_obligations_sweep", "plan_id", "state", "alert_on"),
         Index("ix_obligations_unit", "unit_id", "period_label"),
         Index("ix_obligations_plan_period", "plan_id", "period_label"),
+        Index("ix_obligations_open_deadline", "plan_id", "state", "effective_deadline"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))

@@ -196,6 +196,7 @@ def upgrade() -> None:
     with op.batch_alter_table('obligations', schema=None) as batch_op:
         batch_op.create_index('ix_obligations_plan_period', ['plan_id', 'period_label'], unique=False)
         batch_op.create_index('ix_obligations_sweep', ['plan_id', 'state', 'alert_on'], unique=False)
+        batch_op.create_index('ix_obligations_open_deadline', ['plan_id', 'state', 'effective_deadline'], unique=False)
         batch_op.create_index('ix_obligations_unit', ['unit_id', 'period_label'], unique=False)
 
     op.create_table('escalations',
@@ -304,6 +305,7 @@ def downgrade() -> None:
     with op.batch_alter_table('obligations', schema=None) as batch_op:
         batch_op.drop_index('ix_obligations_unit')
         batch_op.drop_index('ix_obligations_sweep')
+        batch_op.drop_index('ix_obligations_open_deadline')
         batch_op.drop_index('ix_obligations_plan_period')
 
     op.drop_table('obligations')
