@@ -28,6 +28,7 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.status import ACTIVE_STATES, CLOSED_STATES, local_date
 from phancong.services.errors import NotFound
+from phancong.services.ledger import blockers
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import enqueue_many
 
@@ -205,7 +206,7 @@ def _notices(
     for r in rows:
         top[r[3]] = r  # rows are ordered by rank within an obligation
     blocked_ids = [oid for oid, r in top.items() if r[2]]
-    upstream = _upstreams(session, blocked_ids)
+    upstream = blockers(session, blocked_ids)
 
     units = {
         r[0]: r
@@ -238,7 +239,7 @@ def _notices(
             deadline=r[6],
             original_deadline=r[7],
             days_late=(day - r[6]).days,
-            blocked_by=tuple(dict.fromkeys(name for _, _, name in waits_on)),
+            blocked_by=tuple(dict.fromkeys(b.unit_name for b in waits_on)),
             link=_link(oid, portal_url, link),
         )
         if level is Level.STANDING_OFFICE:
@@ -247,14 +248,14 @@ def _notices(
             put(plan.steering_committee, NoticeKind.STEERING_COMMITTEE, item, r[0])
         elif level is Level.OVERDUE and waits_on:
             # late because others are late: urge the upstream owners, not the one who waits
-            for up_id, up_unit, _ in waits_on:
+            for blocker in waits_on:
                 urge = replace(
                     item,
                     level=NoticeKind.BLOCKER.value,
                     waiting=(r[12],),
-                    link=_link(up_id, portal_url, link),
+                    link=_link(blocker.upstream_id, portal_url, link),
                 )
-                put(up_unit, NoticeKind.BLOCKER, urge, r[0])
+                put(blocker.unit_code, NoticeKind.BLOCKER, urge, r[0])
         else:
             kind = NoticeKind.REMINDER if level is Level.REMINDER else NoticeKind.OVERDUE
             put(r[11], kind, item, r[0])
@@ -298,26 +299,6 @@ def _link(obligation_id: int, portal_url: str, link: LinkMaker | None) -> str:
     return f"{portal_url}/obligations/{obligation_id}" if portal_url else ""
 
 
-def _upstreams(session: Session, ids: list[int]) -> dict[int, list[tuple[int, str, str]]]:
-    """For each waiting obligation: (upstream obligation id, owner code, owner name) still open."""
-    out: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    up = aliased(ObligationRow)
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        for r in session.execute(
-            select(DependencyRow.obligation_id, up.id, UnitRow.code, UnitRow.name)
-            .join(up, up.id == DependencyRow.upstream_id)
-            .join(UnitRow, UnitRow.id == up.unit_id)
-            .where(
-                DependencyRow.obligation_id.in_(chunk),
-                up.state.not_in([s.value for s in CLOSED_STATES]),
-            )
-            .order_by(UnitRow.code)
-        ).all():
-            out[r[0]].append((r[1], r[2], r[3]))
-    return out
-
-
 def overdue_table(
     session: Session, plan_id: str, as_of: dt.datetime, limit: int = 1000
 ) -> list[dict[str, object]]:
@@ -355,7 +336,7 @@ def overdue_table(
         .order_by(ObligationRow.effective_deadline, UnitRow.name, ObligationRow.id)
         .limit(limit)
     ).all()
-    waits = _upstreams(session, [r[0] for r in rows])
+    waits = blockers(session, [r[0] for r in rows])
     levels = {lv.rank: lv.value for lv in Level}
     return [
         {
@@ -367,7 +348,7 @@ def overdue_table(
             "deadline": r[5].strftime("%d/%m/%Y"),
             "days_late": (day - r[5]).days,
             "escalation_level": levels.get(r[6] or 0, "—"),
-            "blocked_by": ", ".join(dict.fromkeys(n for _, _, n in waits.get(r[0], []))),
+            "blocked_by": ", ".join(dict.fromkeys(b.unit_name for b in waits.get(r[0], []))),
         }
         for r in rows
     ]
