@@ -15,9 +15,12 @@ from phancong.settings import get_settings
 from tasks import IO_RETRIES
 
 
-@task(name="deliver-outbox", **IO_RETRIES)
+@task(name="deliver-outbox")
 def deliver_outbox(now: dt.datetime, limit: int = 500) -> dict[str, Any]:
-    """Send what is due; a batch stopped by the mail server fails the task (and is retried)."""
+    """Send what is due; a batch stopped by the mail server fails the run, visibly.
+
+    No Prefect retries here: the outbox keeps its own per-message backoff, and the deliver
+    deployment runs every few minutes, so the next run (with a later ``now``) retries."""
     report = wiring.deliverer()(sessions(), wiring.transport(get_settings()), now=now, limit=limit)
     if getattr(report, "error", None):
         raise RuntimeError(f"delivery stopped: {report.error}")

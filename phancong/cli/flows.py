@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 
-from phancong.cli._common import parse_instant
+from phancong.cli._common import fail, parse_instant
 
 flows_app = typer.Typer(help="Luồng Prefect / Prefect flows and deployments.", no_args_is_help=True)
 
@@ -36,7 +37,15 @@ def run(
         kwargs["period"] = period
     if name == "deliver":
         kwargs["plan"] = plan or "all"
-    result = asyncio.run(ALL[name](**kwargs))
+    try:
+        result = asyncio.run(ALL[name](**kwargs))
+    except (httpx.ConnectError, httpx.ConnectTimeout, RuntimeError) as exc:
+        if "Failed to reach API" not in str(exc) and not isinstance(exc, httpx.TransportError):
+            raise
+        from prefect.settings import PREFECT_API_URL
+
+        fail(f"Prefect server unreachable at {PREFECT_API_URL.value() or '(ephemeral)'}: {exc}\n"
+             "Start it with `phancong up`, or set PREFECT_API_URL to a running server.", 3)
     from phancong.orchestration.values import plain
 
     typer.echo(json.dumps(plain(result), ensure_ascii=False, indent=2, default=str))

@@ -18,7 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -112,6 +113,20 @@ def _install_handlers(app: FastAPI) -> None:
             )
         page_lang = i18n.pick_lang(request.query_params.get("lang"), request.session.get("l"))
         return _html_error(request, exc.http_status, exc.message(page_lang))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DisconnectionError)
+    @app.exception_handler(SqlTimeoutError)
+    async def _database_down(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+        headers = {"Retry-After": "60"}
+        if _is_api(request):
+            detail = i18n.t("error.503", _api_lang(request))
+            return JSONResponse({"detail": detail}, status_code=503, headers=headers)
+        lang = i18n.pick_lang(request.query_params.get("lang"), request.session.get("l"))
+        response = _html_error(request, 503, i18n.t("error.503", lang))
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

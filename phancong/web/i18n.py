@@ -212,6 +212,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "error.405": ("Phương thức không được hỗ trợ", "Method not allowed"),
     "error.413": ("Nội dung gửi lên quá lớn", "The request is too large"),
     "error.422": ("Dữ liệu không hợp lệ", "Invalid input"),
+    "error.503": (
+        "Hệ thống tạm thời không kết nối được cơ sở dữ liệu, vui lòng thử lại sau ít phút",
+        "The database is temporarily unavailable; please try again in a few minutes",
+    ),
     "error.429": ("Quá nhiều yêu cầu, vui lòng thử lại sau", "Too many requests; try again later"),
     "error.csrf": (
         "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang.",
