@@ -19,7 +19,7 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("phancong")))
-    database_url: str | None = None
+    database_url: str | None = Field(default=None, repr=False)  # may carry a password
     timezone: str = "Asia/Ho_Chi_Minh"
 
     secret_key: SecretStr | None = None

@@ -55,6 +55,7 @@ def serve(
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=log_level,
         server_header=False,
+        access_log=False,  # feed and login-link URLs carry tokens: never write them to a log
     )
 
 

@@ -168,7 +168,7 @@ def clean_subject(text: str, limit: int = SUBJECT_LIMIT) -> str:
 
 
 def _tidy_text(text: str) -> str:
-    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))  # linear, unlike a regex
     text = re.sub(r"\n{3,}", "\n\n", text)
     text = text.replace("\n--\n", "\n-- \n")  # the signature separator keeps its space
     return text.strip() + "\n"

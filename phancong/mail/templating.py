@@ -89,8 +89,14 @@ def _t(context: Context, vi: str, en: str) -> str:
 
 def wrap(text: str, width: int = 76, indent: str = "", first: str | None = None) -> str:
     """Wrap each paragraph of plain text; never breaks words or links."""
+    return _wrap(str(text), width, indent, first)
+
+
+@lru_cache(maxsize=16384)
+def _wrap(text: str, width: int, indent: str, first: str | None) -> str:
+    # cached: a sweep wraps the same duty titles and texts for thousands of communes
     out = []
-    for para in re.split(r"\n\s*\n", str(text).strip()):
+    for para in re.split(r"\n\s*\n", text.strip()):
         lines = [" ".join(line.split()) for line in para.splitlines()]
         out.append(textwrap.fill(
             " ".join(line for line in lines if line), width=width,

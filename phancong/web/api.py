@@ -45,6 +45,7 @@ class ErrorOut(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the request body could not be read"},
     401: {"model": ErrorOut, "description": "missing or invalid bearer token"},
     403: {"model": ErrorOut, "description": "the account's role may not do this"},
     404: {"model": ErrorOut, "description": "no such obligation in the caller's scope"},

@@ -159,6 +159,28 @@ def _install_handlers(app: FastAPI) -> None:
         return _html_error(request, exc.status_code, headers=headers)
 
 
+_SECRET_PATHS = re.compile(r"(/feeds/|/login/link/)[^/?\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Access logs show feed and login-link URLs without the token in them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_PATHS.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = _SECRET_PATHS.sub(r"\1…", record.msg)
+        return True
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in access.filters):
+        access.addFilter(RedactTokens())
+
+
 def create_app(
     settings: Settings,
     factory: sessionmaker[Session] | None = None,
@@ -166,6 +188,7 @@ def create_app(
     clock: Callable[[], dt.datetime] | None = None,
 ) -> FastAPI:
     """Build the portal: routes, middleware and wiring, with its own engine unless given one."""
+    _redact_access_log()
     if factory is None:
         factory = session_factory(make_engine(settings.effective_database_url))
     secure = settings.environment == "production" or settings.portal_url.startswith("https://")

@@ -296,3 +296,35 @@ def feed(token: FeedToken, portal: Annotated[Portal, Depends(get_portal)]) -> Re
             "Content-Disposition": 'inline; filename="phancong.ics"',
         },
     )
+
+
+@router.get("/reports/{plan_id}/{name}", include_in_schema=False)
+def consolidated_report(page: PageDep, plan_id: str, name: str) -> Response:
+    """A consolidated report the ``consolidate`` flow wrote (coordinators and viewers)."""
+    from phancong.services.consolidate import report_paths
+
+    def not_found() -> NotFound:
+        return NotFound("Không có báo cáo này", "No such report")
+
+    if page.user.is_agency:
+        raise forbidden()
+    if page.user.plan_id is not None and page.user.plan_id != plan_id:
+        raise not_found()
+    period, _, suffix = name.rpartition(".")
+    if suffix not in ("html", "docx") or not period:
+        raise not_found()
+    try:
+        root = page.portal.settings.data_dir / "reports"
+        html_path, docx_path = report_paths(root, plan_id, period)
+    except ValueError:
+        raise not_found() from None
+    path = html_path if suffix == "html" else docx_path
+    if not path.is_file():
+        raise not_found()
+    media = ("text/html; charset=utf-8" if suffix == "html" else
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    headers = {"X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+    if suffix == "docx":
+        headers["Content-Disposition"] = f'attachment; filename="{plan_id}-{period}.docx"'
+    return Response(path.read_bytes(), media_type=media, headers=headers)

@@ -211,6 +211,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "error.401": ("Cần đăng nhập", "Login required"),
     "error.405": ("Phương thức không được hỗ trợ", "Method not allowed"),
     "error.413": ("Nội dung gửi lên quá lớn", "The request is too large"),
+    "error.400": ("Yêu cầu không hợp lệ", "Bad request"),
     "error.422": ("Dữ liệu không hợp lệ", "Invalid input"),
     "error.503": (
         "Hệ thống tạm thời không kết nối được cơ sở dữ liệu, vui lòng thử lại sau ít phút",

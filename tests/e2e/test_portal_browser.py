@@ -1,0 +1,331 @@
+"""The portal in a real browser: headless Chromium (Debian's) against ``phancong portal serve``.
+
+An agency account of Phường Hoàn Kiếm logs in, opens one of its obligations and reports it done
+with a Vietnamese note; the coordinator accepts it in the review queue and the ward's cell of the
+matrix turns from "submitted" to "completed" (attribute and computed colour). Every page is
+photographed at phone and desktop width into ``test_output/screenshots``.
+
+The portal has no setting for a fixed clock, so it runs on the real one: the obligation is chosen
+among those of the ward that are open today (in progress, else overdue), and the plan is
+materialised through the end of the current year. The other obligations of the same matrix cell
+are accepted during setup so that accepting this one completes the cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from phancong.adapters.db import transaction
+from phancong.adapters.orm import ObligationRow, UnitRow
+from phancong.services import ledger
+from phancong.web.queries import period_year
+from phancong.web.testing import PASSWORD, add_user, seed_ledger
+from tests.e2e.portal_server import PortalProcess, portal_server
+from tests.helpers import HANOI
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+PLAN_ID = "hanoi-2026-2030"
+UNIT = "ward-00070"  # UBND Phường Hoàn Kiếm
+AGENCY = "hoankiem@example.test"
+COORDINATOR = "thuongtruc@example.test"
+NOTE = "Đã tổ chức 3 buổi tuyên truyền về phòng, chống xâm hại trẻ em"
+SCRIPT_NOTE = "Báo cáo <script>window.__x=1</script> kèm thẻ & ký tự đặc biệt"
+OPEN = ("in_progress", "overdue")
+COMPLETED = ("completed_on_time", "completed_late")
+COLOURS = {  # templates/portal/static/portal.css
+    "submitted": "rgb(0, 131, 143)",
+    "completed_on_time": "rgb(46, 125, 50)",
+    "completed_late": "rgb(124, 138, 27)",
+}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    url: str
+    data_dir: Path
+    obligation: int  # reported with the Vietnamese note, then accepted
+    period: str
+    other: int  # another open obligation of the ward, in another period (script note)
+
+
+def _choose(factory: Any, now: dt.datetime) -> tuple[ledger.ObligationView, ledger.ObligationView]:
+    with factory() as session:
+        unit_id = session.scalar(
+            select(UnitRow.id).where(UnitRow.plan_id == PLAN_ID, UnitRow.code == UNIT)
+        )
+        assert unit_id is not None, f"{UNIT} is not a unit of {PLAN_ID}"
+        ids = session.scalars(
+            select(ObligationRow.id)
+            .where(ObligationRow.unit_id == unit_id, ObligationRow.state == "open")
+            .order_by(ObligationRow.period_start, ObligationRow.id)
+        ).all()
+        views = [ledger.get(session, i, now) for i in ids]
+    for status in OPEN:
+        chosen = next((v for v in views if v.status == status), None)
+        if chosen is None:
+            continue
+        other = next(
+            (v for v in views if v.status in OPEN and v.period_label != chosen.period_label), None
+        )
+        if other is not None:
+            return chosen, other
+    pytest.fail(f"{UNIT} has no two obligations open on {now:%Y-%m-%d} in different periods")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+    tmp = tmp_path_factory.mktemp("portal-browser")
+    url = f"sqlite+pysqlite:///{tmp}/ledger.db"
+    now = dt.datetime.now(dt.UTC)
+    through = min(dt.date(2030, 12, 31), max(dt.date(2026, 12, 31), dt.date(now.year, 12, 31)))
+    factory = seed_ledger(url, HANOI, through=through, now=now)
+    try:
+        add_user(factory, AGENCY, "agency", plan=PLAN_ID, unit=UNIT, now=now)
+        add_user(factory, COORDINATOR, "coordinator", plan=PLAN_ID, now=now)
+        chosen, other = _choose(factory, now)
+        with transaction(factory) as session:  # the rest of the cell is done already
+            rest = session.scalars(
+                select(ObligationRow.id).where(
+                    ObligationRow.unit_id
+                    == select(ObligationRow.unit_id)
+                    .where(ObligationRow.id == chosen.id)
+                    .scalar_subquery(),
+                    ObligationRow.period_label == chosen.period_label,
+                    ObligationRow.state.in_(["open", "returned"]),
+                    ObligationRow.id != chosen.id,
+                )
+            ).all()
+            for oid in rest:
+                ledger.submit(session, oid, actor=AGENCY, at=now, note="Đã hoàn thành")
+                ledger.accept(session, oid, actor=COORDINATOR, at=now)
+    finally:
+        factory.kw["bind"].dispose()
+    return Prepared(url, tmp / "data", chosen.id, chosen.period_label, other.id)
+
+
+@pytest.fixture(scope="module")
+def portal(prepared: Prepared) -> Iterator[PortalProcess]:
+    with portal_server(prepared.url, prepared.data_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is required in CI (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(test_output: Path) -> Path:
+    path = test_output / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Tab:
+    """One signed-in browser context (its own cookies) with a page and a screenshot helper."""
+
+    def __init__(self, browser: Any, portal: PortalProcess, shots: Path) -> None:
+        self.portal = portal
+        self.shots = shots
+        self.context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def goto(self, path: str) -> Any:
+        response = self.page.goto(self.portal.url + path)
+        assert response is not None and response.ok, f"GET {path}: {response and response.status}"
+        return response
+
+    def login(self, email: str) -> None:
+        self.goto("/login")
+        self.page.fill("#login-email", email)
+        self.page.fill("#login-password", PASSWORD)
+        self.page.click("#login-submit")
+        expect(self.page.get_by_test_id("current-user")).to_be_visible()
+
+    def shoot(self, name: str) -> None:
+        """Full-page PNGs at phone then desktop width (the page is left at desktop width)."""
+        self.page.wait_for_load_state("load")
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            self.page.set_viewport_size(size)
+            path = self.shots / f"{name}-{label}.png"
+            self.page.screenshot(path=str(path), full_page=True)
+            assert path.stat().st_size > 2000, path
+
+    def background(self, selector: str) -> str:
+        value: str = self.page.locator(selector).evaluate(
+            "el => getComputedStyle(el).backgroundColor"
+        )
+        return value
+
+    def close(self) -> None:
+        self.context.close()
+        assert not self.errors, self.errors
+
+
+@pytest.fixture
+def tab(browser: Any, portal: PortalProcess, shots: Path) -> Iterator[Any]:
+    opened: list[Tab] = []
+
+    def open_tab() -> Tab:
+        opened.append(Tab(browser, portal, shots))
+        return opened[-1]
+
+    yield open_tab
+    for t in opened:
+        t.close()
+
+
+def _open_matrix_at(t: Tab, period: str) -> Any:
+    """The matrix (from the menu), on the year of ``period``; returns the cell of the ward."""
+    t.page.click("#nav-matrix")
+    expect(t.page.locator("body")).to_have_attribute("data-page", "matrix")
+    year = str(period_year(period))
+    if t.page.locator("#filter-year").input_value() != year:
+        t.page.select_option("#filter-year", year)
+        t.page.click("#filter-apply")
+    cell = t.page.locator(f"#cell-{UNIT}-{period}")
+    expect(cell).to_have_count(1)
+    return cell
+
+
+def test_agency_submits_coordinator_accepts_and_the_matrix_cell_turns_completed(
+    tab: Any, prepared: Prepared
+) -> None:
+    ob, period = prepared.obligation, prepared.period
+
+    # --- the ward's account: log in, My obligations, the obligation, report it done
+    agency = tab()
+    page = agency.page
+    agency.goto("/")
+    expect(page.locator("body")).to_have_attribute("data-page", "login")
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    agency.shoot("login")
+    agency.login(AGENCY)
+    page.click("#nav-obligations")
+    row = page.locator(f"#obligation-{ob}")
+    expect(row).to_have_attribute("data-status", re.compile(f"^({'|'.join(OPEN)})$"))
+    expect(page.get_by_test_id("unit-name")).to_have_text("UBND Phường Hoàn Kiếm")
+    agency.shoot("my-obligations")
+    row.get_by_test_id("obligation-link").click()
+    expect(page.locator("#obligation-title")).to_have_attribute("data-obligation-id", str(ob))
+    expect(page.get_by_test_id("submit-form")).to_be_visible()
+    agency.shoot("obligation-open")
+    page.fill("#submit-note", NOTE)
+    page.click("#submit-button")
+    expect(page.get_by_test_id("flash")).to_be_visible()
+    expect(page.get_by_test_id("obligation-status")).to_have_attribute("data-status", "submitted")
+    expect(page.get_by_test_id("submission-note")).to_have_text(NOTE)
+    expect(page.get_by_test_id("submit-form")).to_have_count(0)
+    raw = agency.goto(f"/obligations/{ob}").text()
+    assert f'data-testid="submission-note">{NOTE}</pre>' in raw  # verbatim UTF-8, not entities
+    agency.shoot("obligation-submitted")
+    page.click("#nav-obligations")
+    expect(page.locator(f"#obligation-{ob}")).to_have_attribute("data-status", "submitted")
+
+    # --- the coordinator: matrix, review queue, accept, matrix again
+    coordinator = tab()
+    cpage = coordinator.page
+    coordinator.login(COORDINATOR)
+    cell = _open_matrix_at(coordinator, period)
+    before = cell.get_attribute("data-status")
+    assert before == "submitted", before
+    colour_before = coordinator.background(f"#cell-{UNIT}-{period}")
+    assert colour_before == COLOURS["submitted"]
+    assert int(cell.get_attribute("data-done") or 0) == int(cell.get_attribute("data-total")) - 1
+    coordinator.shoot("matrix-before")
+    cpage.click("#nav-fanout")
+    expect(cpage.locator("body")).to_have_attribute("data-page", "fanout")
+    coordinator.shoot("communes")
+    cpage.click("#nav-review")
+    item = cpage.locator(f"#review-{ob}")
+    expect(item).to_be_visible()
+    expect(item.get_by_test_id("review-note")).to_have_text(NOTE)
+    coordinator.shoot("review")
+    cpage.click(f"#accept-button-{ob}")
+    expect(cpage.locator("body")).to_have_attribute("data-page", "review")
+    expect(cpage.locator(f"#review-{ob}")).to_have_count(0)
+    cell = _open_matrix_at(coordinator, period)
+    after = cell.get_attribute("data-status")
+    assert after in COMPLETED, after
+    assert cell.get_attribute("data-done") == cell.get_attribute("data-total")
+    colour_after = coordinator.background(f"#cell-{UNIT}-{period}")
+    assert colour_after == COLOURS[after] != colour_before
+    assert colour_after == coordinator.background(f'#legend [data-status="{after}"]')
+    coordinator.shoot("matrix-after")
+    cpage.click("#nav-account")
+    expect(cpage.get_by_test_id("account-role")).to_have_attribute("data-role", "coordinator")
+    coordinator.shoot("account-coordinator")
+
+    # --- the ward sees the acceptance
+    agency.goto(f"/obligations/{ob}")
+    expect(page.get_by_test_id("obligation-status")).to_have_attribute("data-status", after)
+    expect(page.get_by_test_id("submission")).to_have_attribute("data-review", "accepted")
+    agency.shoot("obligation-accepted")
+    page.click("#nav-account")
+    expect(page.get_by_test_id("account-role")).to_have_attribute("data-role", "agency")
+    agency.shoot("account-agency")
+
+
+def test_a_script_in_a_note_is_shown_as_text_and_never_runs(tab: Any, prepared: Prepared) -> None:
+    ob = prepared.other
+    agency = tab()
+    page = agency.page
+    agency.login(AGENCY)
+    agency.goto(f"/obligations/{ob}")
+    page.fill("#submit-note", SCRIPT_NOTE)
+    page.click("#submit-button")
+    expect(page.get_by_test_id("obligation-status")).to_have_attribute("data-status", "submitted")
+    expect(page.get_by_test_id("submission-note")).to_have_text(SCRIPT_NOTE)
+    assert page.evaluate("typeof window.__x") == "undefined"
+    raw = agency.goto(f"/obligations/{ob}").text()
+    assert "&lt;script&gt;window.__x=1&lt;/script&gt;" in raw
+    assert "<script>window.__x" not in raw
+    assert page.evaluate("typeof window.__x") == "undefined"
+    assert page.locator("script").count() == 0
+
+    coordinator = tab()
+    coordinator.login(COORDINATOR)
+    coordinator.goto("/review")
+    expect(coordinator.page.locator(f"#review-{ob}").get_by_test_id("review-note")).to_have_text(
+        SCRIPT_NOTE
+    )
+    assert coordinator.page.evaluate("typeof window.__x") == "undefined"
