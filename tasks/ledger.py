@@ -8,7 +8,6 @@ from prefect import task
 
 from phancong.adapters.db import transaction
 from phancong.adapters.loader import directory, load
-from phancong.orchestration import wiring
 from phancong.orchestration.artifacts import progress_key, progress_reporter
 from phancong.orchestration.db import sessions
 from phancong.orchestration.values import MaterializeSummary, SweepSummary
@@ -35,6 +34,7 @@ def sweep_ledger(plan_id: str, as_of: dt.datetime) -> SweepSummary:
     progress = progress_reporter(progress_key(plan_id, "sweep"),
                                  f"Rà soát nhắc việc {as_of:%d/%m/%Y %H:%M}")
     with transaction(sessions()) as session:
-        report = sweep(session, plan_id, as_of, renderer=wiring.renderer(),
-                       portal_url=get_settings().portal_url, progress=progress)
+        # emails are queued as notices and rendered by the deliver flow
+        report = sweep(session, plan_id, as_of, portal_url=get_settings().portal_url,
+                       progress=progress)
     return SweepSummary.of(report)

@@ -41,7 +41,6 @@ def run(
     """Replay days with a virtual clock: seeded agency behaviour, the real sweep each morning,
     mail captured to a folder; then print the escalation load per week and per agency."""
     from phancong.mail.deliver import deliver
-    from phancong.mail.render import render_notice
     from phancong.mail.transport import FileTransport
 
     plan = load_plan(plan_file)
@@ -72,7 +71,6 @@ def run(
         plan.id,
         first,
         last,
-        renderer=render_notice,
         deliver=send,
         seed=seed,
         portal_url="http://127.0.0.1:8000",

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import OutboxRow
 from phancong.mail.message import build_message, envelope_sender
+from phancong.mail.render import render_notice
 from phancong.mail.transport import (
     FileTransport,
     MockTransport,
@@ -39,6 +40,7 @@ from phancong.mail.transport import (
     Transport,
     transport_from_settings,
 )
+from phancong.services.outbox import render_pending
 
 __all__ = [
     "DeliveryReport",
@@ -106,6 +108,12 @@ def _claim(factory: sessionmaker[Session], now: dt.datetime, limit: int, lease: 
         pending = []
         for row in rows:
             recipients = [str(r) for r in row.recipients]
+            try:
+                render_pending(row, render_notice)  # a sweep queues notices unrendered
+            except Exception as exc:
+                pending.append(_Pending(row.id, row.attempts, recipients, None,
+                                        f"cannot render the message: {exc}"))
+                continue
             try:
                 message: EmailMessage | None = build_message(row, mail_from=mail_from)
                 problem = None if recipients else "no recipients"

@@ -83,7 +83,7 @@ def simulate(
     start: dt.date,
     end: dt.date,
     *,
-    renderer: Renderer,
+    renderer: Renderer | None = None,
     deliver: Deliver | None = None,
     seed: int = 2026,
     portal_url: str = "",

@@ -28,7 +28,7 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.status import ACTIVE_STATES, CLOSED_STATES, local_date
 from phancong.services.errors import NotFound
-from phancong.services.ledger import blockers
+from phancong.services.ledger import Blocker, blockers
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import enqueue_many
 
@@ -101,11 +101,16 @@ def sweep(
     plan_id: str,
     as_of: dt.datetime,
     *,
-    renderer: Renderer,
+    renderer: Renderer | None = None,
     portal_url: str = "",
     link: LinkMaker | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> SweepReport:
+    """Take every step due as of ``as_of`` and queue one email per recipient.
+
+    With no ``renderer`` the emails are queued as notices and rendered when delivered, which
+    keeps a national sweep a matter of SQL; pass one to store rendered emails at once.
+    """
     plan = session.get(PlanRow, plan_id)
     if plan is None:
         raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
@@ -239,7 +244,7 @@ def _notices(
             deadline=r[6],
             original_deadline=r[7],
             days_late=(day - r[6]).days,
-            blocked_by=tuple(dict.fromkeys(b.unit_name for b in waits_on)),
+            blocked_by=_names(waits_on),
             link=_link(oid, portal_url, link),
         )
         if level is Level.STANDING_OFFICE:
@@ -253,6 +258,7 @@ def _notices(
                     item,
                     level=NoticeKind.BLOCKER.value,
                     waiting=(r[12],),
+                    blocked_by=(),  # the recipient is the one others wait on
                     link=_link(blocker.upstream_id, portal_url, link),
                 )
                 put(blocker.unit_code, NoticeKind.BLOCKER, urge, r[0])
@@ -291,6 +297,18 @@ def _notices(
             )
         )
     return out
+
+
+NAMES_SHOWN = 10
+
+
+def _names(waits_on: list[Blocker]) -> tuple[str, ...]:
+    """Who an obligation waits on, the first few by name: a consolidated report can wait on
+    every commune of the country."""
+    names = tuple(dict.fromkeys(b.unit_name for b in waits_on))
+    if len(names) <= NAMES_SHOWN:
+        return names
+    return (*names[:NAMES_SHOWN], f"+{len(names) - NAMES_SHOWN}")
 
 
 def _link(obligation_id: int, portal_url: str, link: LinkMaker | None) -> str:

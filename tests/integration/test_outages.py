@@ -80,11 +80,12 @@ def ledger_snapshot(factory: sessionmaker[Session]) -> dict[str, object]:
         for outbox_id, oid in session.execute(
                 select(OutboxItemRow.outbox_id, OutboxItemRow.obligation_id)):
             items.setdefault(outbox_id, []).append(key[oid])
+        # the Message-ID follows from the content (rendered at once or at delivery alike)
         outbox = Counter(
-            (unit, kind, subject, created.isoformat(), tuple(sorted(items.get(oid, []))))
-            for oid, unit, kind, subject, created in session.execute(
-                select(OutboxRow.id, OutboxRow.recipient_unit, OutboxRow.kind, OutboxRow.subject,
-                       OutboxRow.created_at)))
+            (unit, kind, message_id, created.isoformat(), tuple(sorted(items.get(oid, []))))
+            for oid, unit, kind, message_id, created in session.execute(
+                select(OutboxRow.id, OutboxRow.recipient_unit, OutboxRow.kind,
+                       OutboxRow.message_id, OutboxRow.created_at)))
     return {"obligations": obligations, "steps": steps, "outbox": outbox}
 
 

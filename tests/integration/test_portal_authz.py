@@ -174,6 +174,9 @@ TABLE: dict[tuple[str, str], tuple[Call, dict[str, Any]]] = {
     ("GET", "/exports/matrix.xlsx"): (Call("GET", "/exports/matrix.xlsx"), OVERVIEW),
     ("GET", "/exports/overdue.csv"): (Call("GET", "/exports/overdue.csv"), PAGE_ALL),
     ("GET", "/exports/overdue.xlsx"): (Call("GET", "/exports/overdue.xlsx"), PAGE_ALL),
+    # no report was compiled in this ledger: agencies are refused, the others find nothing
+    ("GET", "/reports/{plan_id}/{name}"): (Call("GET", "/reports/mini/2026-Q1.html"),
+                                           expect(LOGIN, 403, 403, 404, 404)),
     ("GET", "/feeds/{token}.ics"): (Call("GET", "/feeds/pcf_unknown.ics"), expect(*[404] * 5)),
     ("GET", "/api/me"): (Call("GET", "/api/me", api=True), API_ALL),
     ("GET", "/api/obligations"): (Call("GET", "/api/obligations", api=True), API_ALL),
