@@ -223,7 +223,7 @@ class OutboxRow(Base):
     subject: Mapped[str] = mapped_column(Text)
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    # the notice itself; a sweep queues it unrendered and delivery renders it (empty bodies)
+    # a sweep email queued unrendered: {as_of, portal_url}; its lines are outbox_items
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -239,6 +239,8 @@ class OutboxItemRow(Base):
     __tablename__ = "outbox_items"
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
+    level: Mapped[str | None] = mapped_column(String(24))  # the line's level in a sweep mail
+    upstream_id: Mapped[int | None] = mapped_column(Integer)  # for an upstream owner's line
     __table_args__ = (Index("ix_outbox_items_obligation", "obligation_id"),)
 
 

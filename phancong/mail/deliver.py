@@ -40,7 +40,7 @@ from phancong.mail.transport import (
     Transport,
     transport_from_settings,
 )
-from phancong.services.outbox import render_pending
+from phancong.services.sweep import render_pending
 
 __all__ = [
     "DeliveryReport",
@@ -109,7 +109,7 @@ def _claim(factory: sessionmaker[Session], now: dt.datetime, limit: int, lease: 
         for row in rows:
             recipients = [str(r) for r in row.recipients]
             try:
-                render_pending(row, render_notice)  # a sweep queues notices unrendered
+                render_pending(session, row, render_notice)  # a sweep queues notices unrendered
             except Exception as exc:
                 pending.append(_Pending(row.id, row.attempts, recipients, None,
                                         f"cannot render the message: {exc}"))

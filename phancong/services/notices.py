@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class Level(StrEnum):
@@ -82,45 +82,3 @@ class RenderedMail:
 class Renderer(Protocol):
     def __call__(self, notice: Notice) -> RenderedMail: ...
 
-
-def notice_to_json(notice: Notice) -> dict[str, Any]:
-    """A notice as JSON-ready data: the outbox keeps it and renders it when it is delivered."""
-    return {
-        "kind": notice.kind.value, "plan_id": notice.plan_id, "plan_title": notice.plan_title,
-        "as_of": notice.as_of.isoformat(), "language": notice.language,
-        "recipient_code": notice.recipient_code, "recipient_name": notice.recipient_name,
-        "recipients": list(notice.recipients), "portal_url": notice.portal_url,
-        "review": notice.review, "reason": notice.reason, "summary": dict(notice.summary),
-        "items": [
-            {"obligation_id": i.obligation_id, "level": i.level, "duty_code": i.duty_code,
-             "duty_title": i.duty_title, "source": i.source, "unit_code": i.unit_code,
-             "unit_name": i.unit_name, "role": i.role, "period_label": i.period_label,
-             "days_late": i.days_late, "link": i.link, "deadline": i.deadline.isoformat(),
-             "original_deadline": i.original_deadline.isoformat(),
-             "blocked_by": list(i.blocked_by), "waiting": list(i.waiting)}
-            for i in notice.items
-        ],
-    }
-
-
-def notice_from_json(data: dict[str, Any]) -> Notice:
-    items = tuple(
-        NoticeItem(**{
-            **{k: item[k] for k in _ITEM_FIELDS},
-            "deadline": dt.date.fromisoformat(item["deadline"]),
-            "original_deadline": dt.date.fromisoformat(item["original_deadline"]),
-            "blocked_by": tuple(item["blocked_by"]), "waiting": tuple(item["waiting"]),
-        })
-        for item in data["items"]
-    )
-    return Notice(
-        kind=NoticeKind(data["kind"]), plan_id=data["plan_id"], plan_title=data["plan_title"],
-        as_of=dt.datetime.fromisoformat(data["as_of"]), language=data["language"],
-        recipient_code=data["recipient_code"], recipient_name=data["recipient_name"],
-        recipients=tuple(data["recipients"]), items=items, portal_url=data["portal_url"],
-        review=data["review"], reason=data["reason"], summary=dict(data["summary"]),
-    )
-
-
-_ITEM_FIELDS = ("obligation_id", "level", "duty_code", "duty_title", "source", "unit_code",
-                "unit_name", "role", "period_label", "days_late", "link")

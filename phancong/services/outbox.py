@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import OutboxItemRow, OutboxRow
-from phancong.services.notices import Notice, Renderer, notice_from_json, notice_to_json
+from phancong.services.notices import Notice, Renderer
 
 MAIL_DOMAIN = "phancong.localhost"
+
+OUTBOX = cast(Table, OutboxRow.__table__)
+OUTBOX_ITEMS = cast(Table, OutboxItemRow.__table__)
 
 
 def message_id(*parts: object) -> str:
@@ -22,18 +25,14 @@ def message_id(*parts: object) -> str:
     return f"<{digest}@{MAIL_DOMAIN}>"
 
 
-def _row(notice: Notice, renderer: Renderer | None, key: str, now: dt.datetime) -> dict[str, Any]:
-    if renderer is None:  # rendered at delivery (see phancong.mail.deliver): cheap to queue
-        subject = body_text = body_html = ""
-        payload: dict[str, Any] | None = notice_to_json(notice)
-    else:
-        mail = renderer(notice)
-        subject, body_text, body_html, payload = mail.subject, mail.text, mail.html, None
+def _row(notice: Notice, renderer: Renderer, key: str, now: dt.datetime) -> dict[str, Any]:
+    mail = renderer(notice)
+    subject, body_text, body_html = mail.subject, mail.text, mail.html
     return {
         "plan_id": notice.plan_id, "message_id": message_id(notice.plan_id, notice.kind, key),
         "kind": notice.kind.value, "language": notice.language,
         "recipient_unit": notice.recipient_code, "recipients": list(notice.recipients),
-        "subject": subject, "body_text": body_text, "body_html": body_html, "payload": payload,
+        "subject": subject, "body_text": body_text, "body_html": body_html, "payload": None,
         "status": "queued" if notice.recipients else "failed",
         "last_error": None if notice.recipients else "no email address for this unit",
         "attempts": 0, "created_at": now, "next_attempt_at": now, "sent_at": None,
@@ -41,9 +40,9 @@ def _row(notice: Notice, renderer: Renderer | None, key: str, now: dt.datetime) 
 
 
 def enqueue_many(session: Session, notices: Sequence[tuple[Notice, str]],
-                 renderer: Renderer | None, *, now: dt.datetime, chunk: int = 500) -> list[int]:
-    """Queue notices (rendered now, or at delivery when ``renderer`` is None), a chunk at a time
-    so that memory stays flat; each ``key`` makes a unique Message-ID."""
+                 renderer: Renderer, *, now: dt.datetime, chunk: int = 500) -> list[int]:
+    """Render and queue notices a chunk at a time (memory stays flat); each ``key`` makes a
+    unique Message-ID."""
     ids: list[int] = []
     for start in range(0, len(notices), chunk):
         part = notices[start:start + chunk]
@@ -51,7 +50,7 @@ def enqueue_many(session: Session, notices: Sequence[tuple[Notice, str]],
         # one executemany, then the ids by Message-ID (unique): RETURNING in parameter order
         # would cost a statement per row on SQLite
         connection = session.connection()  # Core inserts: no ORM bookkeeping per row
-        connection.execute(insert(OutboxRow.__table__), rows)
+        connection.execute(insert(OUTBOX), rows)
         by_message = dict(session.execute(
             select(OutboxRow.message_id, OutboxRow.id)
             .where(OutboxRow.message_id.in_([r["message_id"] for r in rows]))).tuples().all())
@@ -60,17 +59,9 @@ def enqueue_many(session: Session, notices: Sequence[tuple[Notice, str]],
                  for outbox_id, (notice, _) in zip(part_ids, part, strict=True)
                  for oid in sorted({item.obligation_id for item in notice.items})]
         if items:
-            connection.execute(insert(OutboxItemRow.__table__), items)
+            connection.execute(insert(OUTBOX_ITEMS), items)
         ids.extend(part_ids)
     return ids
-
-
-def render_pending(row: OutboxRow, renderer: Renderer) -> None:
-    """Render a row queued unrendered (its notice is in ``payload``), in place."""
-    if row.payload is None or row.body_html:
-        return
-    mail = renderer(notice_from_json(row.payload))
-    row.subject, row.body_text, row.body_html = mail.subject, mail.text, mail.html
 
 
 def enqueue(

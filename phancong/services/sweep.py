@@ -11,10 +11,10 @@ import datetime as dt
 import zlib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, insert, literal, select, text
+from sqlalchemy import Table, and_, exists, func, insert, literal, select, text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,6 +23,8 @@ from phancong.adapters.orm import (
     DutyRow,
     EscalationRow,
     ObligationRow,
+    OutboxItemRow,
+    OutboxRow,
     PlanRow,
     UnitRow,
 )
@@ -30,7 +32,7 @@ from phancong.domain.status import ACTIVE_STATES, CLOSED_STATES, local_date
 from phancong.services.errors import NotFound
 from phancong.services.ledger import Blocker, blockers
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
-from phancong.services.outbox import enqueue_many
+from phancong.services.outbox import message_id
 
 LEVEL_COLUMN = {
     Level.REMINDER: ObligationRow.remind_on,
@@ -47,6 +49,9 @@ KIND_ORDER = [
 ]
 
 LinkMaker = Callable[[int], str]
+
+OUTBOX = cast(Table, OutboxRow.__table__)
+OUTBOX_ITEMS = cast(Table, OutboxItemRow.__table__)
 
 
 @dataclass
@@ -147,47 +152,157 @@ def sweep(
         if progress:
             progress(index, len(levels) + 1, f"{level.value}: {report.steps[level.value]}")
 
-    notices = _notices(session, plan, first_new, as_of, day, portal_url, link)
-    report.recipients_without_address = [n.recipient_code for n, _ in notices if not n.recipients]
-    # the Message-ID follows from what the mail says: day, recipient, kind and cited obligations
-    report.emails = len(
-        enqueue_many(
-            session,
-            [
-                (
-                    notice,
-                    f"{key}:{notice.recipient_code}:{notice.kind.value}:"
-                    + ",".join(
-                        str(i) for i in sorted({item.obligation_id for item in notice.items})
-                    ),
-                )
-                for notice, _ in notices
-            ],
-            renderer,
-            now=as_of,
-        )
+    report.emails, report.recipients_without_address = _queue(
+        session, plan, first_new, key, as_of, portal_url, renderer
     )
     if progress:
         progress(len(levels) + 1, len(levels) + 1, f"emails: {report.emails}")
     return report
 
 
-def _notices(
+@dataclass(frozen=True)
+class Line:
+    """One line of one recipient's mail: an obligation at a level; for an upstream owner's
+    line, the obligation that waits and the recipient's own obligation it waits on."""
+
+    obligation_id: int
+    level: str
+    upstream_id: int | None = None
+
+
+def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, list[Line]]:
+    """Who hears of each step just taken: one list of lines per recipient unit."""
+    rows = session.execute(
+        select(
+            EscalationRow.obligation_id, EscalationRow.level, EscalationRow.blocked, UnitRow.code
+        )
+        .join(ObligationRow, ObligationRow.id == EscalationRow.obligation_id)
+        .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+        .where(EscalationRow.id >= first_new)  # this sweep's steps (sweeps are serialised)
+        .order_by(EscalationRow.obligation_id, EscalationRow.rank)
+    ).all()
+    top = {r[0]: r for r in rows}  # one line per obligation, at the highest level reached
+    upstream = blockers(session, [oid for oid, r in top.items() if r[2]])
+    lines: dict[str, list[Line]] = defaultdict(list)
+    for oid, level_value, _, owner in top.values():
+        level = Level(level_value)
+        if level is Level.STANDING_OFFICE:
+            lines[plan.standing_office].append(Line(oid, level.value))
+        elif level is Level.STEERING_COMMITTEE:
+            lines[plan.steering_committee].append(Line(oid, level.value))
+        elif level is Level.OVERDUE and upstream.get(oid):
+            # late because others are late: urge the upstream owners, not the one who waits
+            for blocker in upstream[oid]:
+                lines[blocker.unit_code].append(
+                    Line(oid, NoticeKind.BLOCKER.value, blocker.upstream_id)
+                )
+        else:
+            lines[owner].append(Line(oid, level.value))
+    return lines
+
+
+def _queue(
     session: Session,
     plan: PlanRow,
     first_new: int,
+    key: str,
     as_of: dt.datetime,
-    day: dt.date,
     portal_url: str,
-    link: LinkMaker | None,
-) -> list[tuple[Notice, list[int]]]:
-    """Group the steps just taken into one notice per recipient unit."""
-    rows = session.execute(
+    renderer: Renderer | None,
+) -> tuple[int, list[str]]:
+    """One outbox row per recipient, its lines as references; rendered now or at delivery."""
+    routes = _routes(session, plan, first_new)
+    if not routes:
+        return 0, []
+    units = {
+        r[0]: r
+        for r in session.execute(
+            select(UnitRow.code, UnitRow.emails, UnitRow.language).where(UnitRow.plan_id == plan.id)
+        )
+    }
+    payload = {"as_of": as_of.isoformat(), "portal_url": portal_url}
+    rows: list[dict[str, Any]] = []
+    no_address: list[str] = []
+    for recipient, lines in sorted(routes.items()):
+        kind = max((_kind(line.level) for line in lines), key=KIND_ORDER.index)
+        emails = list(units[recipient][1] or ()) if recipient in units else []
+        if not emails:
+            no_address.append(recipient)
+        ids = ",".join(str(i) for i in sorted({line.obligation_id for line in lines}))
+        rows.append(
+            {
+                "plan_id": plan.id,
+                "message_id": message_id(plan.id, kind, f"{key}:{recipient}:{kind.value}:{ids}"),
+                "kind": kind.value,
+                "language": units[recipient][2] if recipient in units else "vi",
+                "recipient_unit": recipient,
+                "recipients": emails,
+                "subject": "",
+                "body_text": "",
+                "body_html": "",
+                "payload": payload,
+                "status": "queued" if emails else "failed",
+                "last_error": None if emails else "no email address for this unit",
+                "attempts": 0,
+                "created_at": as_of,
+                "next_attempt_at": as_of,
+                "sent_at": None,
+            }
+        )
+    connection = session.connection()  # Core inserts: no ORM bookkeeping per row
+    connection.execute(insert(OUTBOX), rows)
+    outbox_ids = dict(
+        session.execute(
+            select(OutboxRow.message_id, OutboxRow.id).where(
+                OutboxRow.message_id.in_([r["message_id"] for r in rows])
+            )
+        )
+        .tuples()
+        .all()
+    )
+    items = [
+        {
+            "outbox_id": outbox_ids[row["message_id"]],
+            "obligation_id": line.obligation_id,
+            "level": line.level,
+            "upstream_id": line.upstream_id,
+        }
+        for row in rows
+        for line in routes[row["recipient_unit"]]
+    ]
+    for start in range(0, len(items), 10_000):
+        connection.execute(insert(OUTBOX_ITEMS), items[start : start + 10_000])
+    if renderer is not None:
+        for outbox_id in outbox_ids.values():
+            row = session.get(OutboxRow, outbox_id)
+            assert row is not None
+            render_pending(session, row, renderer)
+        session.flush()
+    return len(rows), no_address
+
+
+def _kind(level: str) -> NoticeKind:
+    return {
+        Level.REMINDER.value: NoticeKind.REMINDER,
+        Level.OVERDUE.value: NoticeKind.OVERDUE,
+        Level.STANDING_OFFICE.value: NoticeKind.STANDING_OFFICE,
+        Level.STEERING_COMMITTEE.value: NoticeKind.STEERING_COMMITTEE,
+    }.get(level, NoticeKind.BLOCKER)
+
+
+def build_notice(session: Session, row: OutboxRow) -> Notice:
+    """The notice a queued sweep email stands for, built from the ledger."""
+    assert row.payload is not None
+    plan = session.get(PlanRow, row.plan_id)
+    assert plan is not None
+    as_of = dt.datetime.fromisoformat(row.payload["as_of"])
+    portal_url = str(row.payload.get("portal_url", ""))
+    day = local_date(as_of, plan.timezone)
+    refs = session.execute(
         select(
-            EscalationRow.id,
-            EscalationRow.level,
-            EscalationRow.blocked,
-            ObligationRow.id,
+            OutboxItemRow.obligation_id,
+            OutboxItemRow.level,
+            OutboxItemRow.upstream_id,
             ObligationRow.role,
             ObligationRow.period_label,
             ObligationRow.effective_deadline,
@@ -198,105 +313,58 @@ def _notices(
             UnitRow.code,
             UnitRow.name,
         )
-        .join(ObligationRow, ObligationRow.id == EscalationRow.obligation_id)
+        .join(ObligationRow, ObligationRow.id == OutboxItemRow.obligation_id)
         .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-        .where(EscalationRow.id >= first_new)  # this sweep's steps (sweeps are serialised)
-        .order_by(EscalationRow.obligation_id, EscalationRow.rank)
+        .where(OutboxItemRow.outbox_id == row.id)
     ).all()
-    if not rows:
-        return []
-    # one line per obligation, at the highest level newly reached
-    top: dict[int, Any] = {}
-    for r in rows:
-        top[r[3]] = r  # rows are ordered by rank within an obligation
-    blocked_ids = [oid for oid, r in top.items() if r[2]]
-    upstream = blockers(session, blocked_ids)
-
-    units = {
-        r[0]: r
-        for r in session.execute(
-            select(UnitRow.code, UnitRow.name, UnitRow.emails, UnitRow.language).where(
-                UnitRow.plan_id == plan.id
+    waits = blockers(session, [r[0] for r in refs if r[1] != NoticeKind.BLOCKER.value])
+    items = sorted(
+        (
+            NoticeItem(
+                obligation_id=r[0],
+                level=r[1] or "",
+                duty_code=r[7],
+                duty_title=r[8],
+                source=r[9],
+                unit_code=r[10],
+                unit_name=r[11],
+                role=r[3],
+                period_label=r[4],
+                deadline=r[5],
+                original_deadline=r[6],
+                days_late=(day - r[5]).days,
+                blocked_by=() if r[2] else _names(waits.get(r[0], [])),
+                waiting=(r[11],) if r[2] else (),
+                link=_link(r[2] or r[0], portal_url, None),
             )
-        )
-    }
-    boxes: dict[tuple[str, NoticeKind], list[NoticeItem]] = defaultdict(list)
-    step_ids: dict[tuple[str, NoticeKind], list[int]] = defaultdict(list)
-
-    def put(recipient: str, kind: NoticeKind, item: NoticeItem, step_id: int) -> None:
-        boxes[(recipient, kind)].append(item)
-        step_ids[(recipient, kind)].append(step_id)
-
-    for oid, r in top.items():
-        level = Level(r[1])
-        waits_on = upstream.get(oid, [])
-        item = NoticeItem(
-            obligation_id=oid,
-            level=level.value,
-            duty_code=r[8],
-            duty_title=r[9],
-            source=r[10],
-            unit_code=r[11],
-            unit_name=r[12],
-            role=r[4],
-            period_label=r[5],
-            deadline=r[6],
-            original_deadline=r[7],
-            days_late=(day - r[6]).days,
-            blocked_by=_names(waits_on),
-            link=_link(oid, portal_url, link),
-        )
-        if level is Level.STANDING_OFFICE:
-            put(plan.standing_office, NoticeKind.STANDING_OFFICE, item, r[0])
-        elif level is Level.STEERING_COMMITTEE:
-            put(plan.steering_committee, NoticeKind.STEERING_COMMITTEE, item, r[0])
-        elif level is Level.OVERDUE and waits_on:
-            # late because others are late: urge the upstream owners, not the one who waits
-            for blocker in waits_on:
-                urge = replace(
-                    item,
-                    level=NoticeKind.BLOCKER.value,
-                    waiting=(r[12],),
-                    blocked_by=(),  # the recipient is the one others wait on
-                    link=_link(blocker.upstream_id, portal_url, link),
-                )
-                put(blocker.unit_code, NoticeKind.BLOCKER, urge, r[0])
-        else:
-            kind = NoticeKind.REMINDER if level is Level.REMINDER else NoticeKind.OVERDUE
-            put(r[11], kind, item, r[0])
-
-    # a recipient gets ONE mail per sweep: merge its boxes, the kind is its highest level
-    per_recipient: dict[str, list[tuple[NoticeKind, list[NoticeItem], list[int]]]] = defaultdict(
-        list
+            for r in refs
+        ),
+        key=lambda i: (KIND_ORDER.index(_kind(i.level)), i.deadline, i.unit_code, i.obligation_id),
     )
-    for (recipient, kind), items in boxes.items():
-        per_recipient[recipient].append((kind, items, step_ids[(recipient, kind)]))
-    out: list[tuple[Notice, list[int]]] = []
-    for recipient, parts in sorted(per_recipient.items()):
-        parts.sort(key=lambda p: KIND_ORDER.index(p[0]))
-        kind = parts[-1][0]
-        items = [i for _, part_items, _ in parts for i in part_items]
-        ids = sorted(i for _, _, part_ids in parts for i in part_ids)
-        unit = units.get(recipient)
-        out.append(
-            (
-                Notice(
-                    kind=kind,
-                    plan_id=plan.id,
-                    plan_title=plan.title,
-                    as_of=as_of,
-                    language=unit[3] if unit else "vi",
-                    recipient_code=recipient,
-                    recipient_name=unit[1] if unit else recipient,
-                    recipients=tuple(unit[2] or ()) if unit else (),
-                    items=tuple(items),
-                    portal_url=portal_url,
-                ),
-                ids,
-            )
-        )
-    return out
+    unit = session.execute(
+        select(UnitRow.name).where(UnitRow.plan_id == plan.id, UnitRow.code == row.recipient_unit)
+    ).scalar()
+    return Notice(
+        kind=NoticeKind(row.kind),
+        plan_id=plan.id,
+        plan_title=plan.title,
+        as_of=as_of,
+        language=row.language,
+        recipient_code=row.recipient_unit or "",
+        recipient_name=unit or (row.recipient_unit or ""),
+        recipients=tuple(row.recipients),
+        items=tuple(items),
+        portal_url=portal_url,
+    )
+
+
+def render_pending(session: Session, row: OutboxRow, renderer: Renderer) -> None:
+    """Render a queued sweep email in place (its lines are references to the ledger)."""
+    if row.payload is None or row.body_html:
+        return
+    mail = renderer(build_notice(session, row))
+    row.subject, row.body_text, row.body_html = mail.subject, mail.text, mail.html
 
 
 NAMES_SHOWN = 10

@@ -246,6 +246,8 @@ def upgrade() -> None:
     op.create_table('outbox_items',
     sa.Column('outbox_id', sa.Integer(), nullable=False),
     sa.Column('obligation_id', sa.Integer(), nullable=False),
+    sa.Column('level', sa.String(length=24), nullable=True),
+    sa.Column('upstream_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['obligation_id'], ['obligations.id'], name=op.f('fk_outbox_items_obligation_id_obligations')),
     sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], name=op.f('fk_outbox_items_outbox_id_outbox')),
     sa.PrimaryKeyConstraint('outbox_id', 'obligation_id', name=op.f('pk_outbox_items'))
