@@ -270,8 +270,7 @@ def _queue(
         for row in rows
         for line in routes[row["recipient_unit"]]
     ]
-    for start in range(0, len(items), 10_000):
-        connection.execute(insert(OUTBOX_ITEMS), items[start : start + 10_000])
+    _insert_items(session, items)
     if renderer is not None:
         for outbox_id in outbox_ids.values():
             row = session.get(OutboxRow, outbox_id)
@@ -279,6 +278,30 @@ def _queue(
             render_pending(session, row, renderer)
         session.flush()
     return len(rows), no_address
+
+
+def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
+    if not items:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement from arrays: executemany costs a round trip per batch of rows
+        session.execute(
+            text(
+                "INSERT INTO outbox_items (outbox_id, obligation_id, level, upstream_id) "
+                "SELECT * FROM unnest(CAST(:o AS integer[]), CAST(:b AS integer[]), "
+                "CAST(:l AS varchar[]), CAST(:u AS integer[]))"
+            ),
+            {
+                "o": [i["outbox_id"] for i in items],
+                "b": [i["obligation_id"] for i in items],
+                "l": [i["level"] for i in items],
+                "u": [i["upstream_id"] for i in items],
+            },
+        )
+        return
+    connection = session.connection()
+    for start in range(0, len(items), 10_000):
+        connection.execute(insert(OUTBOX_ITEMS), items[start : start + 10_000])
 
 
 def _kind(level: str) -> NoticeKind:
