@@ -41,11 +41,3 @@ def _wards(province_code: int, email_pattern: str | None) -> tuple[Unit, ...]:
 
 def wards_of(source: ProvinceWards) -> tuple[Unit, ...]:
     return _wards(source.province_code, source.email_pattern)
-
-
-def national_wards(email_pattern: str | None = None) -> tuple[Unit, ...]:
-    """Every commune, ward and special zone of the country (3,321 since 1 July 2025)."""
-    out: list[Unit] = []
-    for province in Province.iter_all():
-        out.extend(_wards(int(province.code), email_pattern))
-    return tuple(out)

@@ -48,7 +48,7 @@ def user_errors() -> Iterator[None]:
 
 
 def parse_instant(text: str | None, tz: str = TZ) -> dt.datetime:
-    """'2026-03-20' (end of that day… no: 08:00 local), '2026-03-20T10:00' or now."""
+    """'2026-03-20' (08:00 that day, local), '2026-03-20T10:00' (local), or now."""
     if not text:
         return dt.datetime.now(dt.UTC)
     try:

@@ -14,12 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, exists, func, insert, literal, select, text
-from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Table, exists, func, insert, literal, select, text
+from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import (
-    DependencyRow,
     DutyRow,
     EscalationRow,
     ObligationRow,
@@ -28,9 +26,9 @@ from phancong.adapters.orm import (
     PlanRow,
     UnitRow,
 )
-from phancong.domain.status import ACTIVE_STATES, CLOSED_STATES, local_date
+from phancong.domain.status import ACTIVE_STATES, local_date
 from phancong.services.errors import NotFound
-from phancong.services.ledger import Blocker, blockers
+from phancong.services.ledger import Blocker, blocked_expr, blockers
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import message_id
 
@@ -48,7 +46,6 @@ KIND_ORDER = [
     NoticeKind.STEERING_COMMITTEE,
 ]
 
-LinkMaker = Callable[[int], str]
 
 OUTBOX = cast(Table, OutboxRow.__table__)
 OUTBOX_ITEMS = cast(Table, OutboxItemRow.__table__)
@@ -66,15 +63,6 @@ class SweepReport:
     @property
     def total_steps(self) -> int:
         return sum(self.steps.values())
-
-
-def _blocked() -> ColumnElement[bool]:
-    upstream = aliased(ObligationRow)
-    return exists().where(
-        DependencyRow.obligation_id == ObligationRow.id,
-        DependencyRow.upstream_id == upstream.id,
-        upstream.state.not_in([s.value for s in CLOSED_STATES]),
-    )
 
 
 def due_steps_query(plan_id: str, level: Level, day: dt.date):  # type: ignore[no-untyped-def]
@@ -108,7 +96,6 @@ def sweep(
     *,
     renderer: Renderer | None = None,
     portal_url: str = "",
-    link: LinkMaker | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> SweepReport:
     """Take every step due as of ``as_of`` and queue one email per recipient.
@@ -134,7 +121,7 @@ def sweep(
             literal(level.rank),
             literal(as_of, type_=EscalationRow.__table__.c.taken_at.type),
             literal(key),
-            _blocked(),
+            blocked_expr(),
         ).where(ObligationRow.id.in_(due))
         session.execute(
             insert(EscalationRow).from_select(
@@ -359,7 +346,7 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
                 days_late=(day - r[5]).days,
                 blocked_by=() if r[2] else _names(waits.get(r[0], [])),
                 waiting=(r[11],) if r[2] else (),
-                link=_link(r[2] or r[0], portal_url, None),
+                link=_link(r[2] or r[0], portal_url),
             )
             for r in refs
         ),
@@ -402,9 +389,7 @@ def _names(waits_on: list[Blocker]) -> tuple[str, ...]:
     return (*names[:NAMES_SHOWN], f"+{len(names) - NAMES_SHOWN}")
 
 
-def _link(obligation_id: int, portal_url: str, link: LinkMaker | None) -> str:
-    if link is not None:
-        return link(obligation_id)
+def _link(obligation_id: int, portal_url: str) -> str:
     return f"{portal_url}/obligations/{obligation_id}" if portal_url else ""
 
 
@@ -461,21 +446,3 @@ def overdue_table(
         }
         for r in rows
     ]
-
-
-def overdue_count(session: Session, plan_id: str, day: dt.date) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(ObligationRow)
-            .where(
-                and_(
-                    ObligationRow.plan_id == plan_id,
-                    ObligationRow.state.in_([s.value for s in ACTIVE_STATES]),
-                    ObligationRow.effective_deadline < day,
-                    ObligationRow.period_start <= day,
-                )
-            )
-        )
-        or 0
-    )
