@@ -86,6 +86,7 @@ def make_templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["date"] = i18n.fmt_date
+    env.filters["citation"] = i18n.fmt_citation
     return Jinja2Templates(env=env)
 
 

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from phancong.adapters.orm import UnitRow
+from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
+from phancong.web.i18n import fmt_citation
 from phancong.web.testing import add_user, client_for, fast_hasher, login, seed_ledger
 
 pytestmark = pytest.mark.integration
@@ -138,3 +139,33 @@ def test_indicator_values_submitted_and_reviewed(coordinator: Any) -> None:
     )
     assert wrong.status_code == 422
     assert "phải là số" in wrong.text
+
+
+def test_citations_are_shown_in_the_reader_language(app: Any, coordinator: Any) -> None:
+    """One obligation per citation form of the plan (bullet, paragraph, bare section)."""
+    with app.state.portal.factory() as session:
+        rows = session.execute(
+            select(func.min(ObligationRow.id), DutyRow.source)
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+            .group_by(DutyRow.source)
+        ).all()
+    examples: dict[str, tuple[int, str]] = {}
+    for ob, source in rows:
+        form = source.split(", ")[1].split(" ")[0] if ", " in source else "section"
+        examples.setdefault(form, (ob, source))
+    assert {"bullet", "paragraph", "section"} <= set(examples), examples
+    try:
+        for ob, source in examples.values():
+            vi = coordinator.get(f"/obligations/{ob}").text
+            shown = re.search(r'data-testid="citation">([^<]*)<', vi)
+            assert shown is not None
+            assert shown.group(1) == fmt_citation(source, "vi") != source
+            assert shown.group(1).startswith("Mục ")
+            en = coordinator.get(f"/obligations/{ob}?lang=en").text
+            assert f'data-testid="citation">{source}<' in en
+            coordinator.get("/obligations?lang=vi")
+        listing = coordinator.get("/matrix?period=2026-H1").text  # the duty roll-ups
+        assert "gạch đầu dòng" in listing
+        assert not re.search(r"\b(bullet|paragraph)\b", listing)
+    finally:
+        coordinator.get("/account?lang=vi")

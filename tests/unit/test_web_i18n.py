@@ -10,12 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from phancong.adapters.loader import load
+from phancong.domain.plan import Duty
 from phancong.domain.status import Status
 from phancong.web import i18n
+from phancong.web.context import make_templates
+from tests.helpers import HAIDUONG, HANOI
 
 pytestmark = pytest.mark.unit
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "portal"
+ENGLISH_WORDS = re.compile(r"\b(section|bullet|item|point|paragraph)\b", re.IGNORECASE)
 
 
 def test_every_entry_has_both_languages_and_same_placeholders() -> None:
@@ -74,3 +79,81 @@ def test_parse_day(text: str, day: dt.date) -> None:
 def test_parse_day_refuses(text: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011
         i18n.parse_day(text)
+
+
+def _citations() -> set[str]:
+    """Every citation the shipped plans give their duties (what the portal shows)."""
+    return {duty.source for path in (HANOI, HAIDUONG) for duty in load(path).duties}
+
+
+def _form(source: str) -> str:
+    """'IV.3, bullet 2' → 'bullet'; a bare 'V.3' → 'section'."""
+    _, _, part = source.partition(", ")
+    return part.split(" ")[0] if part else "section"
+
+
+@pytest.mark.parametrize(
+    ("source", "vi"),
+    [
+        ("IV.3, bullet 2", "Mục IV.3, gạch đầu dòng 2"),
+        ("IV.12, bullet 9", "Mục IV.12, gạch đầu dòng 9"),
+        ("II.1, item a", "Mục II.1, điểm a"),
+        ("II.2, item đ", "Mục II.2, điểm đ"),
+        ("III.5.1, paragraph 1", "Mục III.5.1, đoạn 1"),
+        ("II.4, point b", "Mục II.4, điểm b"),
+        ("V.3", "Mục V.3"),
+        ("III.3.2", "Mục III.3.2"),
+        ("Section IV.10", "Mục IV.10"),
+    ],
+)
+def test_citation_in_vietnamese_and_english(source: str, vi: str) -> None:
+    assert i18n.fmt_citation(source, "vi") == vi
+    assert i18n.fmt_citation(source) == vi  # Vietnamese by default
+    assert i18n.fmt_citation(source, "en") == source
+    assert unicodedata.normalize("NFC", vi) == vi
+
+
+@pytest.mark.parametrize(
+    "source", ["", "Phụ lục 2", "IV.3, footnote 2", "IV.3,bullet 2", "iv.3", "IV.3, bullet"]
+)
+def test_unknown_citation_forms_pass_through(source: str) -> None:
+    assert i18n.fmt_citation(source, "vi") == source
+    assert i18n.fmt_citation(source, "en") == source
+
+
+def test_every_citation_of_the_plans_reads_as_vietnamese() -> None:
+    """Each form present in the plans (bullets, lettered items, paragraphs, bare sections) is
+    rendered in Vietnamese; a new form added to a plan fails here until it is translated."""
+    citations = _citations()
+    forms = {_form(c) for c in citations}
+    assert {"bullet", "item", "paragraph", "section"} <= forms, forms
+    for source in sorted(citations):
+        vi = i18n.fmt_citation(source, "vi")
+        assert vi != source, f"not translated: {source!r}"
+        assert vi.startswith("Mục "), vi
+        assert not ENGLISH_WORDS.search(vi), vi
+        assert i18n.fmt_citation(source, "en") == source
+
+
+def test_every_citation_form_the_plan_model_allows_is_translated() -> None:
+    """The kinds of part a duty's citation may name (its pattern in the plan model)."""
+    pattern = Duty.model_json_schema()["properties"]["source"]["pattern"]
+    kinds = re.search(r", \(([a-z|]+)\) ", pattern)
+    assert kinds is not None, pattern
+    for kind in kinds.group(1).split("|"):
+        assert kind in i18n.CITATION_PARTS_VI, kind
+        assert not ENGLISH_WORDS.search(i18n.fmt_citation(f"II.1, {kind} 2", "vi"))
+
+
+def test_templates_show_citations_through_the_filter() -> None:
+    """Every portal template that prints a citation (``.source``) translates it."""
+    shown = 0
+    for path in TEMPLATES.glob("*.html"):
+        for match in re.finditer(r"{{\s*[\w.]+\.source\b([^}]*)}}", path.read_text("utf-8")):
+            shown += 1
+            assert re.match(r"\s*\|\s*citation\(lang\)\s*$", match.group(1)), (path, match[0])
+    assert shown >= 5
+    env = make_templates().env
+    template = env.from_string("{{ s|citation(lang) }}")
+    assert template.render(s="IV.3, bullet 2", lang="vi") == "Mục IV.3, gạch đầu dòng 2"
+    assert template.render(s="IV.3, bullet 2", lang="en") == "IV.3, bullet 2"
