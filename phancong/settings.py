@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import platformdirs
 from pydantic import Field, SecretStr, model_validator
@@ -27,6 +29,10 @@ class Settings(BaseSettings):
     portal_host: str = "127.0.0.1"
     portal_port: int = 8000
     prefect_ui_url: str | None = None
+    portal_now: dt.datetime | None = Field(
+        default=None,
+        description="fix the portal's clock at this ISO instant (tests, demos; naive = local time)",
+    )
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
@@ -50,6 +56,12 @@ class Settings(BaseSettings):
                 )
             if self.database_url is None:
                 raise ValueError("PHANCONG_DATABASE_URL is required in production")
+            if self.portal_now is not None:
+                raise ValueError(
+                    "PHANCONG_PORTAL_NOW (a fixed portal clock) is refused in production"
+                )
+        if self.portal_now is not None and self.portal_now.tzinfo is None:
+            self.portal_now = self.portal_now.replace(tzinfo=ZoneInfo(self.timezone))
         return self
 
     @property

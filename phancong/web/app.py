@@ -57,6 +57,15 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def clock_from(settings: Settings) -> Callable[[], dt.datetime]:
+    """The portal's clock: the real one, or the instant fixed by PHANCONG_PORTAL_NOW (the
+    settings refuse that in production)."""
+    fixed = settings.portal_now
+    if fixed is None:
+        return _utcnow
+    return lambda: fixed
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
@@ -196,7 +205,7 @@ def create_app(
     portal = Portal(
         settings=settings,
         factory=factory,
-        clock=clock or _utcnow,
+        clock=clock or clock_from(settings),
         templates=make_templates(),
         limiter=LoginLimiter(),
         secure_cookies=secure,

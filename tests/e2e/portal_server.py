@@ -3,14 +3,17 @@
 Used by the browser tests and by ``benchmarks/portal_load.py``. The database must already be
 prepared (migrated, a plan materialised, users created); the child gets only PHANCONG_* settings
 from here (the caller's own PHANCONG_* variables are not inherited), logs to a file, and runs in
-its own process group so that its uvicorn workers are stopped with it.
+its own process group so that its uvicorn workers are stopped with it. ``now`` fixes the
+portal's clock (``PHANCONG_PORTAL_NOW``) so that what the pages show does not depend on the day
+the tests run.
 
-    with portal_server(url, data_dir) as portal:
+    with portal_server(url, data_dir, now=NOW) as portal:
         httpx.get(portal.url + "/healthz")
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -103,8 +106,15 @@ def start_portal(
     extra_env: Mapping[str, str] | None = None,
     log_level: str = "warning",
     timeout: float = STARTUP_TIMEOUT,
+    now: dt.datetime | None = None,
 ) -> PortalProcess:
-    """Start the portal and wait until /healthz answers; raise with its log if it does not."""
+    """Start the portal and wait until /healthz answers; raise with its log if it does not.
+
+    ``now`` (aware) fixes the portal's clock at that instant; without it the portal runs on
+    the real clock.
+    """
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
     data_dir.mkdir(parents=True, exist_ok=True)
     last_error = ""
     for attempt in range(3):  # the free port may be taken between the probe and uvicorn's bind
@@ -119,6 +129,8 @@ def start_portal(
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if now is not None:
+            env["PHANCONG_PORTAL_NOW"] = now.isoformat()
         env.update(extra_env or {})
         log_path = data_dir / f"portal-{port}.log"
         with log_path.open("wb") as log:
@@ -153,9 +165,10 @@ def portal_server(
     workers: int = 1,
     extra_env: Mapping[str, str] | None = None,
     log_level: str = "warning",
+    now: dt.datetime | None = None,
 ) -> Iterator[PortalProcess]:
     server = start_portal(
-        database_url, data_dir, workers=workers, extra_env=extra_env, log_level=log_level
+        database_url, data_dir, workers=workers, extra_env=extra_env, log_level=log_level, now=now
     )
     try:
         yield server

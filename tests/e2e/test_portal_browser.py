@@ -3,12 +3,14 @@
 An agency account of Phường Hoàn Kiếm logs in, opens one of its obligations and reports it done
 with a Vietnamese note; the coordinator accepts it in the review queue and the ward's cell of the
 matrix turns from "submitted" to "completed" (attribute and computed colour). Every page is
-photographed at phone and desktop width into ``test_output/screenshots``.
+photographed at phone and desktop width into ``test_output/screenshots``. At phone width the
+matrix scrolls sideways while its first column (the units) stays in view.
 
-The portal has no setting for a fixed clock, so it runs on the real one: the obligation is chosen
-among those of the ward that are open today (in progress, else overdue), and the plan is
-materialised through the end of the current year. The other obligations of the same matrix cell
-are accepted during setup so that accepting this one completes the cell.
+The portal runs on a fixed clock (``PHANCONG_PORTAL_NOW`` = ``NOW``), so the outcome does not
+depend on the day the tests run: the obligation is chosen among those of the ward that are open
+at ``NOW`` (in progress, else overdue), and the plan is materialised through the end of that
+year. The other obligations of the same matrix cell are accepted during setup so that accepting
+this one completes the cell.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +30,7 @@ from sqlalchemy import select
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import ObligationRow, UnitRow
 from phancong.services import ledger
+from phancong.web.i18n import days_text, fmt_citation
 from phancong.web.queries import period_year
 from phancong.web.testing import PASSWORD, add_user, seed_ledger
 from tests.e2e.portal_server import PortalProcess, portal_server
@@ -47,6 +51,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+NOW = dt.datetime(2026, 5, 4, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # a Monday
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 PLAN_ID = "hanoi-2026-2030"
@@ -70,6 +75,8 @@ class Prepared:
     data_dir: Path
     obligation: int  # reported with the Vietnamese note, then accepted
     period: str
+    days_left: int  # of that obligation at NOW
+    source: str  # its citation, as stored
     other: int  # another open obligation of the ward, in another period (script note)
 
 
@@ -101,9 +108,8 @@ def _choose(factory: Any, now: dt.datetime) -> tuple[ledger.ObligationView, ledg
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
     tmp = tmp_path_factory.mktemp("portal-browser")
     url = f"sqlite+pysqlite:///{tmp}/ledger.db"
-    now = dt.datetime.now(dt.UTC)
-    through = min(dt.date(2030, 12, 31), max(dt.date(2026, 12, 31), dt.date(now.year, 12, 31)))
-    factory = seed_ledger(url, HANOI, through=through, now=now)
+    now = NOW
+    factory = seed_ledger(url, HANOI, through=dt.date(now.year, 12, 31), now=now)
     try:
         add_user(factory, AGENCY, "agency", plan=PLAN_ID, unit=UNIT, now=now)
         add_user(factory, COORDINATOR, "coordinator", plan=PLAN_ID, now=now)
@@ -125,12 +131,20 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
                 ledger.accept(session, oid, actor=COORDINATOR, at=now)
     finally:
         factory.kw["bind"].dispose()
-    return Prepared(url, tmp / "data", chosen.id, chosen.period_label, other.id)
+    return Prepared(
+        url,
+        tmp / "data",
+        chosen.id,
+        chosen.period_label,
+        chosen.days_left,
+        chosen.source,
+        other.id,
+    )
 
 
 @pytest.fixture(scope="module")
 def portal(prepared: Prepared) -> Iterator[PortalProcess]:
-    with portal_server(prepared.url, prepared.data_dir) as server:
+    with portal_server(prepared.url, prepared.data_dir, now=NOW) as server:
         yield server
 
 
@@ -248,6 +262,12 @@ def test_agency_submits_coordinator_accepts_and_the_matrix_cell_turns_completed(
     row.get_by_test_id("obligation-link").click()
     expect(page.locator("#obligation-title")).to_have_attribute("data-obligation-id", str(ob))
     expect(page.get_by_test_id("submit-form")).to_be_visible()
+    days = page.locator("#obligation-facts").get_by_test_id("days")  # the portal's clock is NOW
+    expect(days).to_have_attribute("data-days", str(prepared.days_left))
+    expect(days).to_have_text(days_text(prepared.days_left, "vi"))
+    citation = fmt_citation(prepared.source, "vi")
+    assert citation.startswith("Mục ") and citation != prepared.source
+    expect(page.get_by_test_id("citation")).to_have_text(citation)
     agency.shoot("obligation-open")
     page.fill("#submit-note", NOTE)
     page.click("#submit-button")
@@ -303,6 +323,48 @@ def test_agency_submits_coordinator_accepts_and_the_matrix_cell_turns_completed(
     page.click("#nav-account")
     expect(page.get_by_test_id("account-role")).to_have_attribute("data-role", "agency")
     agency.shoot("account-agency")
+    agency.goto(f"/obligations/{ob}?lang=en")  # English readers get the citation as stored
+    expect(page.get_by_test_id("citation")).to_have_text(prepared.source)
+
+
+def test_matrix_first_column_stays_in_view_when_scrolled_on_a_phone(
+    tab: Any, prepared: Prepared
+) -> None:
+    coordinator = tab()
+    page = coordinator.page
+    coordinator.login(COORDINATOR)
+    page.set_viewport_size(PHONE)
+    coordinator.goto(f"/matrix?plan={PLAN_ID}&year={NOW.year}")
+    scroller = page.get_by_test_id("matrix-scroll")
+    head = page.locator("#matrix thead th.unit")
+    first = page.locator("#matrix tbody tr").first.locator("td.unit")
+    last_head = page.locator("#matrix thead th").last
+    scroller.evaluate("el => el.scrollIntoView({block: 'start', inline: 'nearest'})")
+    overflow = scroller.evaluate("el => el.scrollWidth - el.clientWidth")
+    assert overflow > 100, f"the matrix does not overflow at phone width ({overflow}px)"
+    box = scroller.bounding_box()
+    far_before = last_head.bounding_box()
+    assert box is not None and far_before is not None
+
+    scrolled = scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; return el.scrollLeft; }")
+    assert abs(scrolled - overflow) <= 1
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => r(null)))")
+    far_after = last_head.bounding_box()
+    assert far_after is not None
+    assert abs(far_before["x"] - far_after["x"] - scrolled) < 1  # the heat map did move
+    for cell in (head, first):
+        cell_box = cell.bounding_box()
+        assert cell_box is not None
+        assert abs(cell_box["x"] - box["x"]) < 1, (cell_box, box)
+        # on top of the cells that scrolled under it, with a background they cannot show through
+        on_top = page.evaluate(
+            "([x, y]) => !!document.elementFromPoint(x, y)?.closest('#matrix th.unit, #matrix td.unit')",
+            [cell_box["x"] + cell_box["width"] / 2, cell_box["y"] + cell_box["height"] / 2],
+        )
+        assert on_top
+        background = cell.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert background not in ("transparent", "rgba(0, 0, 0, 0)"), background
+    page.screenshot(path=str(coordinator.shots / "matrix-scrolled-phone.png"))
 
 
 def test_a_script_in_a_note_is_shown_as_text_and_never_runs(tab: Any, prepared: Prepared) -> None:
