@@ -58,6 +58,7 @@ NOTE = "Đã tổ chức tuyên truyền về phòng, chống xâm hại trẻ e
 MAX_PHASE = 20.0
 TARGET_RATIO = 0.5
 TARGET_P95_MS = 300.0
+PHASES = ("healthz", "submit-401", "submit", "matrix", "matrix-1")
 
 
 # ----------------------------------------------------------------------------- the database
@@ -289,7 +290,11 @@ async def _drive(spec: dict[str, Any]) -> dict[str, Any]:
     kind = spec["kind"]
     jobs = iter([tuple(j) for j in spec.get("jobs", [])])
     note = json.dumps({"note": spec.get("note", "")}, ensure_ascii=False).encode("utf-8")
-    fixed = _request("GET", hostport, spec.get("path", "/"), spec.get("headers", {}), b"")
+    if kind == "post":
+        headers = {**spec.get("headers", {}), "Content-Type": "application/json"}
+        fixed = _request("POST", hostport, spec["path"], headers, note)
+    else:
+        fixed = _request("GET", hostport, spec.get("path", "/"), spec.get("headers", {}), b"")
     started = time.perf_counter()
     measure_from = started + spec["warmup"]
     stop_at = measure_from + spec["duration"]
@@ -510,6 +515,11 @@ def main() -> None:
     parser.add_argument(
         "--units", type=int, default=200, help="communes given an agency account and token"
     )
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"comma-separated phases to run, in order (default: {','.join(PHASES)})",
+    )
     parser.add_argument("--generate", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
@@ -517,6 +527,10 @@ def main() -> None:
         return
     from tests.e2e.portal_server import portal_server
 
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    unknown = sorted(set(phases) - set(PHASES))
+    if unknown or not phases:
+        parser.error(f"unknown phase(s) {', '.join(unknown)}; choose from {', '.join(PHASES)}")
     duration = min(args.duration, MAX_PHASE - args.warmup)
     url = args.database_url or default_url()
     engine_name = url.split("+")[0].split(":")[0]
@@ -543,49 +557,29 @@ def main() -> None:
         print(f"  matrix page {MATRIX_PATH}: {rows} unit rows", flush=True)
         common = {"warmup": args.warmup, "duration": duration, "expect": 200}
         n = args.connections
-        results = [
-            run_phase(
-                "healthz",
-                server,
-                {**common, "kind": "get", "path": "/healthz", "connections": n},
-                work,
-            ),
-            run_phase(
-                "submit",
-                server,
-                {**common, "kind": "submit", "jobs": jobs, "note": NOTE, "connections": n},
-                work,
-            ),
-            run_phase(
-                "matrix",
-                server,
-                {
-                    **common,
-                    "kind": "get",
-                    "path": MATRIX_PATH,
-                    "headers": {"Cookie": cookie},
-                    "connections": n,
-                },
-                work,
-            ),
-            run_phase(
-                "matrix-1",
-                server,
-                {
-                    **common,
-                    "kind": "get",
-                    "path": MATRIX_PATH,
-                    "headers": {"Cookie": cookie},
-                    "connections": 1,
-                },
-                work,
-            ),
-        ]
+        matrix = {**common, "kind": "get", "path": MATRIX_PATH, "headers": {"Cookie": cookie}}
+        specs = {
+            "healthz": {**common, "kind": "get", "path": "/healthz", "connections": n},
+            # the submit route refused for want of a token: its parsing, dependencies, worker
+            # hop and error response without any database work — the most submit could reach
+            "submit-401": {
+                **common,
+                "kind": "post",
+                "path": f"/api/obligations/{jobs[0][1]}/submit",
+                "note": NOTE,
+                "connections": n,
+                "expect": 401,
+            },
+            "submit": {**common, "kind": "submit", "jobs": jobs, "note": NOTE, "connections": n},
+            "matrix": {**matrix, "connections": n},
+            "matrix-1": {**matrix, "connections": 1},
+        }
+        results = [run_phase(name, server, specs[name], work) for name in phases]
     print()
     print(_table(results))
     by = {r["phase"]: r for r in results}
-    ratio = by["submit"]["rps"] / max(by["healthz"]["rps"], 1e-9)
-    summary = {
+    met: dict[str, bool] = {}
+    summary: dict[str, Any] = {
         "database": engine_name,
         "obligations": prep["obligations"],
         "workers": args.workers,
@@ -594,22 +588,29 @@ def main() -> None:
         "matrix_path": MATRIX_PATH,
         "matrix_rows": rows,
         **{r["phase"]: {k: v for k, v in r.items() if k != "phase"} for r in results},
-        "submit_vs_healthz": round(ratio, 3),
-        "matrix_p95_ms": by["matrix-1"]["p95_ms"],
-        "matrix_p95_ms_loaded": by["matrix"]["p95_ms"],
         "target": f"submit/healthz >= {TARGET_RATIO} and matrix p95 < {TARGET_P95_MS:.0f} ms",
-        "met": {
-            "submit_vs_healthz": ratio >= TARGET_RATIO,
-            "matrix_p95": by["matrix-1"]["p95_ms"] < TARGET_P95_MS,
-            "matrix_p95_loaded": by["matrix"]["p95_ms"] < TARGET_P95_MS,
-        },
+        "met": met,
     }
     print()
-    print(
-        f"submit/healthz throughput: {ratio:.2f} (target ≥ {TARGET_RATIO}); matrix p95 "
-        f"{by['matrix-1']['p95_ms']:.0f} ms alone, {by['matrix']['p95_ms']:.0f} ms with {n} "
-        f"connections (target < {TARGET_P95_MS:.0f} ms)"
-    )
+    if "submit" in by and "healthz" in by:
+        ratio = by["submit"]["rps"] / max(by["healthz"]["rps"], 1e-9)
+        summary["submit_vs_healthz"] = round(ratio, 3)
+        met["submit_vs_healthz"] = ratio >= TARGET_RATIO
+        print(f"submit/healthz throughput: {ratio:.2f} (target ≥ {TARGET_RATIO})")
+    if "submit-401" in by and "healthz" in by:
+        floor = by["submit-401"]["rps"] / max(by["healthz"]["rps"], 1e-9)
+        summary["submit_401_vs_healthz"] = round(floor, 3)
+        print(f"submit refused before any database work / healthz: {floor:.2f}")
+    for phase in ("matrix-1", "matrix"):
+        if phase in by:
+            p95 = by[phase]["p95_ms"]
+            key = "matrix_p95" if phase == "matrix-1" else "matrix_p95_loaded"
+            summary[f"{key}_ms"] = p95
+            met[key] = p95 < TARGET_P95_MS
+            print(
+                f"{phase} p95: {p95:.0f} ms with {by[phase]['connections']} connection(s) "
+                f"(target < {TARGET_P95_MS:.0f} ms)"
+            )
     print(json.dumps(summary, ensure_ascii=False))
     if os.environ.get("BENCH_STRICT") and not all(summary["met"].values()):
         sys.exit(1)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from importlib.resources import files
 from typing import Any
 
@@ -13,6 +15,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_OPTION = "phancong_write"
+
+# SQLite has one writer at a time. Writers of the same process queue on this lock (a fair,
+# wake-on-release wait) rather than in SQLite's busy handler, which polls with sleeps of up to
+# 100 ms and lets a burst of portal writes starve; other processes still wait in busy_timeout.
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -37,6 +44,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             write = conn.get_execution_options().get(WRITE_OPTION, False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
+        _SQLITE_WRITERS[engine] = threading.RLock()
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -49,7 +57,13 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A write transaction: commits on success, rolls back on error."""
-    with factory() as session, session.begin():
+    with ExitStack() as stack:
+        bind = factory.kw.get("bind")
+        writers = _SQLITE_WRITERS.get(bind) if isinstance(bind, Engine) else None
+        if writers is not None:
+            stack.enter_context(writers)
+        session = stack.enter_context(factory())
+        stack.enter_context(session.begin())
         session.connection(execution_options={WRITE_OPTION: True})
         yield session
 

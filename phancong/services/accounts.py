@@ -13,11 +13,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import AuditRow, LoginLinkRow, PlanRow, UnitRow, UserRow
@@ -318,8 +318,37 @@ def _user_by_digest(session: Session, column: Any, token: str, prefix: str) -> U
     return user if user is not None and user.active else None
 
 
-def user_for_api_token(session: Session, token: str) -> UserRow | None:
-    return _user_by_digest(session, UserRow.api_token_hash, token, API_TOKEN_PREFIX)
+@lru_cache(maxsize=1)
+def _api_token_owner_query() -> Any:
+    return select(
+        UserRow.id,
+        UserRow.email,
+        UserRow.name,
+        UserRow.role,
+        UserRow.plan_id,
+        UserRow.unit_code,
+        UserRow.language,
+    ).where(UserRow.api_token_hash == bindparam("digest"), UserRow.active.is_(True))
+
+
+TokenOwner = tuple[int, str, str, str, str | None, str | None, str]
+
+
+def is_api_token(token: str) -> bool:
+    """Whether ``token`` has the form of an API token (no database needed to refuse one)."""
+    return bool(token) and token.startswith(API_TOKEN_PREFIX) and len(token) <= 200
+
+
+def api_token_owner(session: Session, token: str) -> TokenOwner | None:
+    """(id, email, name, role, plan_id, unit_code, language) of an API token's active owner.
+
+    Columns rather than the ORM row: the API asks this on every request.
+    """
+    if not is_api_token(token):
+        return None
+    result = session.connection().execute(_api_token_owner_query(), {"digest": token_digest(token)})
+    row = result.first()
+    return None if row is None else cast(TokenOwner, tuple(row))
 
 
 def user_for_feed_token(session: Session, token: str) -> UserRow | None:

@@ -7,13 +7,14 @@ and writes its audit entry with the change, so the two commit or fail together.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import Table, and_, bindparam, case, exists, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,7 +34,15 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.plan import Ladder
-from phancong.domain.status import CLOSED_STATES, State, Status, local_date, on_time
+from phancong.domain.status import (
+    CLOSED_STATES,
+    Facts,
+    State,
+    Status,
+    local_date,
+    on_time,
+    status_of,
+)
 from phancong.services.errors import Conflict, NotFound, Refused
 from phancong.services.materialize import ladder_dates
 
@@ -50,14 +59,26 @@ def _plan(session: Session, plan_id: str) -> PlanRow:
     return plan
 
 
-def _snapshot(ob: ObligationRow) -> dict[str, Any]:
+def _snapshot_of(
+    state: str,
+    effective_deadline: dt.date,
+    submitted_at: dt.datetime | None,
+    accepted_at: dt.datetime | None,
+    on_time: bool | None,
+) -> dict[str, Any]:
     return {
-        "state": ob.state,
-        "effective_deadline": ob.effective_deadline.isoformat(),
-        "submitted_at": ob.submitted_at.isoformat() if ob.submitted_at else None,
-        "accepted_at": ob.accepted_at.isoformat() if ob.accepted_at else None,
-        "on_time": ob.on_time,
+        "state": state,
+        "effective_deadline": effective_deadline.isoformat(),
+        "submitted_at": submitted_at.isoformat() if submitted_at else None,
+        "accepted_at": accepted_at.isoformat() if accepted_at else None,
+        "on_time": on_time,
     }
+
+
+def _snapshot(ob: ObligationRow) -> dict[str, Any]:
+    return _snapshot_of(
+        ob.state, ob.effective_deadline, ob.submitted_at, ob.accepted_at, ob.on_time
+    )
 
 
 def _audit(
@@ -120,8 +141,8 @@ STATE_VI = {
 }
 
 
-def _refuse_state(ob: ObligationRow, action_vi: str, action_en: str) -> Refused:
-    state = State(ob.state)
+def _refuse_state(ob: ObligationRow | str, action_vi: str, action_en: str) -> Refused:
+    state = State(ob if isinstance(ob, str) else ob.state)
     return Refused(
         f"Không thể {action_vi}: nghĩa vụ {STATE_VI[state]}",
         f"Cannot {action_en}: the obligation is {state.value}",
@@ -141,8 +162,10 @@ def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> No
 # ----------------------------------------------------------------------------- actions
 
 
-def _clean_indicators(duty: DutyRow, values: dict[str, Any] | None) -> dict[str, float]:
-    declared = {i["id"] for i in duty.indicators}
+def _clean_indicators(
+    indicators: list[dict[str, Any]], values: dict[str, Any] | None
+) -> dict[str, float]:
+    declared = {i["id"] for i in indicators}
     out: dict[str, float] = {}
     for key, raw in (values or {}).items():
         if key not in declared:
@@ -179,6 +202,48 @@ def _clean_url(url: str | None) -> str | None:
     return url
 
 
+@functools.cache
+def _submit_statements() -> tuple[Any, Any, Any, Any]:
+    """The four statements of a submission, built once (submit is the portal's busiest write)."""
+    o = ObligationRow
+    facts = (
+        select(
+            o.state,
+            o.plan_id,
+            o.period_start,
+            o.period_label,
+            o.effective_deadline,
+            o.submitted_at,
+            o.accepted_at,
+            o.on_time,
+            o.revision,
+            PlanRow.timezone,
+            DutyRow.indicators,
+        )
+        .join(PlanRow, PlanRow.id == o.plan_id)
+        .join(DutyRow, DutyRow.id == o.duty_id)
+        .where(o.id == bindparam("obligation_id"))
+        .with_for_update(of=o)
+    )
+    table = cast(Table, o.__table__)
+    mark = (
+        update(table)
+        .where(table.c.id == bindparam("obligation_id"), table.c.revision == bindparam("seen"))
+        .values(
+            state=State.SUBMITTED.value,
+            submitted_at=bindparam("at", type_=table.c.submitted_at.type),
+            updated_at=bindparam("at", type_=table.c.updated_at.type),
+            revision=table.c.revision + 1,
+        )
+    )
+    return (
+        facts,
+        mark,
+        insert(cast(Table, SubmissionRow.__table__)),
+        insert(cast(Table, AuditRow.__table__)),
+    )
+
+
 def submit(
     session: Session,
     obligation_id: int,
@@ -188,36 +253,75 @@ def submit(
     note: str = "",
     indicator_values: dict[str, Any] | None = None,
     evidence_url: str | None = None,
-) -> SubmissionRow:
-    ob = lock(session, obligation_id)
-    plan = _plan(session, ob.plan_id)
-    if ob.state not in (State.OPEN, State.RETURNED):
-        raise _refuse_state(ob, "báo cáo hoàn thành", "mark done")
-    if local_date(at, plan.timezone) < ob.period_start:
-        raise Refused(
-            f"Kỳ {ob.period_label} chưa bắt đầu", f"Period {ob.period_label} has not started"
-        )
+) -> int:
+    """Mark the obligation done (awaiting review); returns the submission's id.
+
+    Written as four prepared statements (facts under a row lock, the guarded state change,
+    the submission, the audit entry) rather than through the unit of work: agencies submit in
+    bursts before each deadline and this is the portal's hot path.
+    """
+    facts_q, mark_q, add_submission, add_audit = _submit_statements()
+    conn = session.connection()  # Core statements: no unit-of-work bookkeeping needed
+    try:
+        row = conn.execute(facts_q, {"obligation_id": obligation_id}).first()
+    except OperationalError as exc:  # lock timeout or serialisation failure
+        raise Conflict(
+            "Nghĩa vụ đang được người khác cập nhật, vui lòng thử lại",
+            "The obligation is being changed by someone else; try again",
+        ) from exc
+    if row is None:
+        raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
+    (state, plan_id, period_start, period_label, deadline) = row[:5]
+    (submitted_at, accepted_at, was_on_time, revision, tz, indicators) = row[5:]
+    if state not in (State.OPEN, State.RETURNED):
+        raise _refuse_state(state, "báo cáo hoàn thành", "mark done")
+    if local_date(at, tz) < period_start:
+        raise Refused(f"Kỳ {period_label} chưa bắt đầu", f"Period {period_label} has not started")
     if len(note) > NOTE_LIMIT:
         raise Refused(
             f"Ghi chú quá dài (tối đa {NOTE_LIMIT} ký tự)", f"Note too long (max {NOTE_LIMIT})"
         )
-    duty = session.get(DutyRow, ob.duty_id)
-    assert duty is not None
-    values = _clean_indicators(duty, indicator_values)
-    before = _snapshot(ob)
-    sub = SubmissionRow(
-        obligation_id=ob.id,
-        submitted_by=actor,
-        submitted_at=at,
-        note=note,
-        indicator_values=values,
-        evidence_url=_clean_url(evidence_url),
+    values = _clean_indicators(indicators, indicator_values)
+    url = _clean_url(evidence_url)
+    changed = conn.execute(mark_q, {"obligation_id": obligation_id, "seen": revision, "at": at})
+    if changed.rowcount != 1:
+        raise Conflict(
+            "Nghĩa vụ vừa được người khác thay đổi; hãy tải lại và thử lại",
+            "The obligation was changed concurrently; reload and try again",
+        )
+    loaded = session.identity_map.get(Session.identity_key(ObligationRow, obligation_id))
+    if loaded is not None:  # an ORM copy read earlier in this transaction is now stale
+        session.expire(loaded)
+    added = conn.execute(
+        add_submission,
+        {
+            "obligation_id": obligation_id,
+            "submitted_by": actor,
+            "submitted_at": at,
+            "note": note,
+            "indicator_values": values,
+            "evidence_url": url,
+            "review": "pending",
+        },
     )
-    session.add(sub)
-    ob.state, ob.submitted_at, ob.updated_at = State.SUBMITTED.value, at, at
-    _flush(session)
-    _audit(session, ob, actor, "obligation.submitted", at, before, reason=note[:500] or None)
-    return sub
+    conn.execute(
+        add_audit,
+        {
+            "at": at,
+            "actor": actor,
+            "action": "obligation.submitted",
+            "plan_id": plan_id,
+            "entity": "obligation",
+            "entity_id": str(obligation_id),
+            "before": _snapshot_of(state, deadline, submitted_at, accepted_at, was_on_time),
+            "after": _snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time),
+            "reason": note[:500] or None,
+        },
+    )
+    key = added.inserted_primary_key
+    assert key is not None
+    submission_id: int = key[0]
+    return submission_id
 
 
 def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:
@@ -466,15 +570,60 @@ def find(
     return [_to_view(r, day) for r in rows]
 
 
+@functools.cache
+def _get_query() -> Any:
+    """One obligation's view with the facts its status is derived from, built once.
+
+    The status of a single row is derived in Python by :func:`status_of` (the rules
+    :func:`status_expr` mirrors), so the statement does not depend on the instant and its
+    compiled form is reused on every call.
+    """
+    o = ObligationRow
+    return (
+        select(
+            o.id,
+            o.plan_id,
+            DutyRow.code,
+            DutyRow.title,
+            DutyRow.source,
+            UnitRow.code,
+            UnitRow.name,
+            o.role,
+            o.period_label,
+            o.period_start,
+            o.effective_deadline,
+            o.original_deadline,
+            o.state,
+            o.on_time,  # status is computed below from these facts
+            o.submitted_at,
+            DutyRow.indicators,
+            o.accepted_at,
+            blocked_expr().label("blocked"),
+            PlanRow.timezone,
+        )
+        .join(DutyRow, DutyRow.id == o.duty_id)
+        .join(UnitRow, UnitRow.id == o.unit_id)
+        .join(PlanRow, PlanRow.id == o.plan_id)
+        .where(o.id == bindparam("obligation_id"))
+    )
+
+
 def get(session: Session, obligation_id: int, as_of: dt.datetime) -> ObligationView:
-    ob = session.get(ObligationRow, obligation_id)
-    if ob is None:
+    row = session.connection().execute(_get_query(), {"obligation_id": obligation_id}).first()
+    if row is None:
         raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
-    plan = _plan(session, ob.plan_id)
-    row = session.execute(
-        _view_query(as_of, plan.timezone).where(ObligationRow.id == obligation_id)
-    ).one()
-    return _to_view(row, local_date(as_of, plan.timezone))
+    tz = row[18]
+    facts = Facts(
+        state=State(row[12]),
+        period_start=row[9],
+        effective_deadline=row[10],
+        on_time=row[13],
+        blocked=bool(row[17]),
+        submitted_at=row[14],
+        accepted_at=row[16],
+    )
+    status = status_of(facts, as_of, tz).value
+    return _to_view((*row[:13], status, *row[14:16]), local_date(as_of, tz))
 
 
 @dataclass(frozen=True)

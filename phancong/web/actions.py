@@ -67,47 +67,78 @@ def perform(
     reason: str | None = None,
     new_deadline: dt.date | None = None,
 ) -> None:
-    """Do ``action`` as ``principal``; raises a LedgerError the caller turns into a message."""
+    """Do ``action`` as ``principal`` in a transaction of its own; raises a LedgerError the
+    caller turns into a message."""
+    with transaction(factory) as session:
+        perform_in(
+            session,
+            principal,
+            obligation_id,
+            action,
+            now=now,
+            portal_url=portal_url,
+            note=note,
+            indicator_values=indicator_values,
+            evidence_url=evidence_url,
+            reason=reason,
+            new_deadline=new_deadline,
+        )
+
+
+def perform_in(
+    session: Session,
+    principal: Principal,
+    obligation_id: int,
+    action: Action,
+    *,
+    now: dt.datetime,
+    portal_url: str,
+    note: str | None = None,
+    indicator_values: Mapping[str, Any] | None = None,
+    evidence_url: str | None = None,
+    reason: str | None = None,
+    new_deadline: dt.date | None = None,
+) -> None:
+    """:func:`perform` inside the caller's write transaction (see :func:`transaction`)."""
     if action is Action.VIEW:
         raise ValueError("VIEW is not an action to perform")
-    with transaction(factory) as session:
-        authorize(session, principal, obligation_id, action)
-        actor = principal.email
-        if action is Action.SUBMIT:
-            ledger.submit(
+    authorize(session, principal, obligation_id, action)
+    actor = principal.email
+    if action is Action.SUBMIT:
+        ledger.submit(
+            session,
+            obligation_id,
+            actor=actor,
+            at=now,
+            note=clean_text(note),
+            indicator_values=dict(indicator_values or {}),
+            evidence_url=clean_text(evidence_url) or None,
+        )
+    elif action is Action.ACCEPT:
+        ledger.accept(session, obligation_id, actor=actor, at=now)
+    elif action is Action.RETURN:
+        ledger.return_(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
+    elif action is Action.EXTEND:
+        if new_deadline is None:
+            raise Refused("Cần nhập hạn mới", "A new deadline is required")
+        ledger.extend(
+            session,
+            obligation_id,
+            actor=actor,
+            at=now,
+            new_deadline=new_deadline,
+            reason=_reason(reason),
+        )
+    elif action is Action.WAIVE:
+        ledger.waive(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
+    if action in (Action.ACCEPT, Action.RETURN):
+        notify = review_notifier()
+        if notify is not None:
+            notify(
                 session,
                 obligation_id,
-                actor=actor,
-                at=now,
-                note=clean_text(note),
-                indicator_values=dict(indicator_values or {}),
-                evidence_url=clean_text(evidence_url) or None,
+                review="accepted" if action is Action.ACCEPT else "returned",
+                reason=_reason(reason) if action is Action.RETURN else None,
+                now=now,
+                portal_url=portal_url,
             )
-        elif action is Action.ACCEPT:
-            ledger.accept(session, obligation_id, actor=actor, at=now)
-        elif action is Action.RETURN:
-            ledger.return_(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
-        elif action is Action.EXTEND:
-            if new_deadline is None:
-                raise Refused("Cần nhập hạn mới", "A new deadline is required")
-            ledger.extend(
-                session,
-                obligation_id,
-                actor=actor,
-                at=now,
-                new_deadline=new_deadline,
-                reason=_reason(reason),
-            )
-        elif action is Action.WAIVE:
-            ledger.waive(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
-        if action in (Action.ACCEPT, Action.RETURN):
-            notify = review_notifier()
-            if notify is not None:
-                notify(
-                    session,
-                    obligation_id,
-                    review="accepted" if action is Action.ACCEPT else "returned",
-                    reason=_reason(reason) if action is Action.RETURN else None,
-                    now=now,
-                    portal_url=portal_url,
-                )

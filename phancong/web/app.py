@@ -235,7 +235,7 @@ def create_app(
         same_site="lax",
         https_only=secure,
     )
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(BodyLimitMiddleware, limit=BODY_LIMIT)
     app.add_middleware(SecurityHeadersMiddleware)
     _install_handlers(app)

@@ -7,10 +7,12 @@ obligation but not change it gets *forbidden*.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import ObligationRow, UnitRow, UserRow
@@ -111,15 +113,20 @@ class Scoped:
     unit_code: str
 
 
+@functools.cache
+def _scope_query() -> Any:
+    return (
+        select(ObligationRow.plan_id, UnitRow.code)
+        .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+        .where(ObligationRow.id == bindparam("obligation_id"))
+    )
+
+
 def authorize(session: Session, principal: Principal, obligation_id: int, action: Action) -> Scoped:
     """Load the obligation's plan and unit and check ``action`` against the principal's scope."""
     if obligation_id < 1 or obligation_id > MAX_ID:
         raise not_found(obligation_id)
-    row = session.execute(
-        select(ObligationRow.plan_id, UnitRow.code)
-        .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-        .where(ObligationRow.id == obligation_id)
-    ).first()
+    row = session.connection().execute(_scope_query(), {"obligation_id": obligation_id}).first()
     if row is None:
         raise not_found(obligation_id)
     check(principal, action, obligation_id, row[0], row[1])

@@ -149,6 +149,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "matrix.legend": ("Chú giải", "Legend"),
     "matrix.duties": ("Tiến độ theo nhiệm vụ – {period}", "Progress per duty – {period}"),
     "matrix.submitted_of": ("{x}/{n} đã nộp", "{x} of {n} submitted"),
+    "matrix.counted_at": (
+        "Toàn kế hoạch, số liệu lúc {time} (cập nhật sau mỗi thao tác, tối đa 15 giây)",
+        "Whole plan, counted at {time} (refreshed after each action, within 15 seconds)",
+    ),
     "matrix.export_csv": ("Tải CSV", "Download CSV"),
     "matrix.export_xlsx": ("Tải Excel", "Download Excel"),
     "matrix.overdue_csv": ("Danh sách quá hạn (CSV)", "Overdue list (CSV)"),

@@ -197,6 +197,7 @@ async def _act(page: Page, request: Request, obligation_id: int, action: Action)
         portal_url=page.portal.settings.portal_url,
         **kwargs,
     )
+    page.portal.ledger_changed()
     back = field("back")
     target = back if back == "/review" else f"/obligations/{obligation_id}?msg={action.value}"
     return RedirectResponse(target, status_code=303)
@@ -295,7 +296,9 @@ def matrix(
             page=page_no,
         )
         rollup_period = f["period"] or queries.current_period(f["year_periods"], f["today"])
-        rollups = queries.duty_progress(session, info, now, rollup_period) if rollup_period else []
+        rollups, rollups_at = (
+            page.portal.duty_progress(session, info, rollup_period) if rollup_period else ([], now)
+        )
         plans = queries.plans_for(session, page.user)
     params = {
         "plan": plan,
@@ -320,6 +323,7 @@ def matrix(
         filters={"period": f["period"], "status": f["status"], "kind": f["kind"], "q": f["q"]},
         m=m,
         rollups=rollups,
+        rollups_at=rollups_at,
         rollup_period=rollup_period,
         legend=queries.LEGEND,
         page_url=_page_url("/matrix", params),

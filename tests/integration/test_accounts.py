@@ -111,20 +111,20 @@ def test_tokens_stored_as_digests_and_revocable(factory: sessionmaker[Session]) 
         row = session.scalars(select(UserRow)).one()
         assert row.api_token_hash == accounts.token_digest(api) != api
         assert row.feed_token_hash == accounts.token_digest(feed)
-        assert accounts.user_for_api_token(session, api) is not None
-        assert accounts.user_for_api_token(session, feed) is None  # wrong kind of token
+        assert accounts.api_token_owner(session, api) is not None
+        assert accounts.api_token_owner(session, feed) is None  # wrong kind of token
         assert accounts.user_for_feed_token(session, feed) is not None
     with transaction(factory) as session:
         new_api = accounts.issue_api_token(session, "sgd@example.test", now=NOW)
         accounts.revoke_feed_token(session, "sgd@example.test", now=NOW)
     with factory() as session:
-        assert accounts.user_for_api_token(session, api) is None
-        assert accounts.user_for_api_token(session, new_api) is not None
+        assert accounts.api_token_owner(session, api) is None
+        assert accounts.api_token_owner(session, new_api) is not None
         assert accounts.user_for_feed_token(session, feed) is None
     with transaction(factory) as session:
         accounts.set_active(session, "sgd@example.test", False, now=NOW)
     with factory() as session:
-        assert accounts.user_for_api_token(session, new_api) is None
+        assert accounts.api_token_owner(session, new_api) is None
         assert accounts.authenticate(session, "sgd@example.test", GOOD) is None
 
 

@@ -207,7 +207,8 @@ def test_on_time_submission_and_waiver(ledger: Ledger) -> None:
 
 
 def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
-    """The SQL status expression and the pure rules agree on every obligation at many instants."""
+    """The SQL status expression, the pure rules and the single-obligation view agree on every
+    obligation at many instants."""
     ledger.materialize(MINI)
     with transaction(ledger.factory) as s:
         ids = [
@@ -248,6 +249,8 @@ def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
                     "Asia/Ho_Chi_Minh",
                 )
                 assert views[ob.id].status == expected, (ob.id, when)
+                # one obligation's view derives its status in Python: the same view as the list's
+                assert svc.get(s, ob.id, at(when)) == views[ob.id], (ob.id, when)
 
 
 def test_actions_refuse_what_does_not_apply(ledger: Ledger) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 import sys
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -472,3 +473,49 @@ def test_unknown_pages(app: Any) -> None:
     assert api.status_code == 404
     assert api.json()["detail"]
     assert client.put("/obligations/1").status_code == 405
+
+
+def _rollups(page: str) -> dict[str, int]:
+    found = re.findall(
+        r'data-duty="([^"]+)" data-testid="duty-rollup" data-submitted="(\d+)"', page
+    )
+    assert found, page[:500]
+    return {duty: int(n) for duty, n in found}
+
+
+def test_duty_rollups_follow_actions_at_once_and_other_writers_within_the_ttl(
+    app: Any, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan-wide roll-up is kept for a few seconds: this process's own actions drop it at
+    once; a write by another process (here: the ledger directly) shows once it expires."""
+    coordinator = as_user(app, COORD)
+    path = "/matrix?year=2026&period=2026-Q1"
+    before = coordinator.get(path)
+    assert 'data-testid="rollups-counted-at"' in before.text
+    assert "số liệu lúc" in before.text
+    counts = _rollups(before.text)
+    api = client_for(app)
+    done = api.post("/api/obligations/1/submit", headers=token(factory, SGD), json={"note": NOTE})
+    assert done.status_code == 200, done.text
+    duty = done.json()["obligation"]["duty_code"]
+    after_api = _rollups(coordinator.get(path).text)
+    assert after_api[duty] == counts[duty] + 1
+    assert post(as_user(app, SGD), "/obligations/17/submit", note=NOTE).status_code == 303
+    after_form = _rollups(coordinator.get(path).text)
+    assert sum(after_form.values()) == sum(counts.values()) + 2
+
+    from phancong.services import ledger
+
+    with transaction(factory) as session:  # another process: the portal is not told
+        other = next(
+            v
+            for v in ledger.find(session, "mini", NOW, unit="ca", period="2026-Q1")
+            if v.role != "support" and v.state == "open"
+        )
+        ledger.submit(session, other.id, actor=CA, at=NOW, note="qua dòng lệnh")
+    assert _rollups(coordinator.get(path).text) == after_form  # still the kept count
+    portal = app.state.portal
+    clock = time.monotonic() + portal.rollup_seconds + 1
+    monkeypatch.setattr("phancong.web.context.time.monotonic", lambda: clock)
+    expired = _rollups(coordinator.get(path).text)
+    assert expired[other.duty_code] == after_form[other.duty_code] + 1
