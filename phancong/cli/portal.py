@@ -40,6 +40,8 @@ def serve(
     """Serve the portal (uvicorn; the app is built in each worker from PHANCONG_* settings)."""
     import uvicorn
 
+    from phancong.web.serving import NoDelayH11Protocol
+
     try:
         settings = get_settings()  # refuse early: production needs a secret key and a database
         settings.signing_key()
@@ -51,6 +53,7 @@ def serve(
         host=host or settings.portal_host,
         port=port or settings.portal_port,
         workers=workers,
+        http=NoDelayH11Protocol,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=log_level,
