@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 import phancong
 from phancong.domain.calendar import period_title
+from phancong.domain.citation import fmt_citation
 from phancong.domain.status import LABELS, Status
 
 TEMPLATES_DIR = Path(phancong.__file__).resolve().parent.parent / "templates"
@@ -61,6 +62,12 @@ def format_datetime(value: dt.datetime | None, tz: str = DISPLAY_TZ) -> str:
 @pass_context
 def _period(context: Context, label: str, lang: str | None = None) -> str:
     return period_title(label, language(lang) if lang else _lang(context))
+
+
+@pass_context
+def _citation(context: Context, source: str, lang: str | None = None) -> str:
+    """A duty's citation as the letter's reader says it ('Mục IV.3, gạch đầu dòng 2')."""
+    return fmt_citation(source, language(lang) if lang else _lang(context))
 
 
 @pass_context
@@ -143,6 +150,7 @@ def environment() -> Environment:
         "datetime": format_datetime,
         "period": _period,
         "status": _status,
+        "citation": _citation,
         "number": _number,
         "wrap": wrap,
         "paragraphs": paragraphs,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import DutyRow, ObligationRow, PlanRow, SubmissionRow, UnitRow
 from phancong.domain.calendar import period_title
+from phancong.domain.citation import fmt_citation
 from phancong.domain.status import State, local_date, on_time
 from phancong.services.errors import NotFound
 from phancong.services.ledger import rollup_by_duty, submit
@@ -308,6 +309,11 @@ def _date(value: dt.date | dt.datetime | None) -> str:
     return value.strftime("%d/%m/%Y") if value is not None else "—"
 
 
+def _citation(source: str) -> str:
+    """The report is written in Vietnamese: 'IV.3, bullet 2' → 'Mục IV.3, gạch đầu dòng 2'."""
+    return fmt_citation(source, "vi")
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
@@ -315,6 +321,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["number"] = _number
     env.filters["vndate"] = _date
+    env.filters["citation"] = _citation
     return env
 
 
@@ -361,8 +368,8 @@ def render_docx(report: ConsolidatedReport) -> bytes:
            for i in report.indicators])
     document.add_heading("4. Tiến độ theo nhiệm vụ", level=2)
     table(["Trích dẫn", "Nhiệm vụ", "Đã nộp", "Đã duyệt", "Quá hạn"],
-          [[d.source, d.title, f"{d.submitted}/{d.total}", str(d.accepted), str(d.overdue)]
-           for d in report.duties])
+          [[_citation(d.source), d.title, f"{d.submitted}/{d.total}", str(d.accepted),
+            str(d.overdue)] for d in report.duties])
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -184,7 +184,7 @@ def _overdue_table(page: Page, plan: str) -> tuple[str, list[str], list[list[Any
             v.plan_id,
             v.duty_code,
             v.duty_title,
-            v.source,
+            i18n.fmt_citation(v.source, lang),
             v.unit_code,
             v.unit_name,
             i18n.t(f"orole.{v.role}", lang) if f"orole.{v.role}" in i18n.CATALOG else v.role,
@@ -258,7 +258,7 @@ def calendar_for(page_portal: Portal, principal: Principal, now: dt.datetime) ->
                 title = f"{v.duty_title} – {i18n.period_name(v.period_label, lang)}"
                 link = obligation_url(settings, v.id)
                 description = (
-                    f"{i18n.t('col.citation', lang)}: {v.source}\n"
+                    f"{i18n.t('col.citation', lang)}: {i18n.fmt_citation(v.source, lang)}\n"
                     f"{i18n.t('col.status', lang)}: {i18n.status_label(v.status, lang)}\n{link}"
                 )
                 cal.add_component(
@@ -269,7 +269,8 @@ def calendar_for(page_portal: Portal, principal: Principal, now: dt.datetime) ->
                 title = f"{g.duty_title} – {i18n.period_name(g.period_label, lang)} ({g.count})"
                 query = urlencode({"plan": plan.id, "duty": g.duty_code, "period": g.period_label})
                 link = f"{base_url(settings)}/obligations?{query}"
-                description = f"{i18n.t('col.citation', lang)}: {g.source}\n{link}"
+                citation = i18n.fmt_citation(g.source, lang)
+                description = f"{i18n.t('col.citation', lang)}: {citation}\n{link}"
                 uid = f"duty-{plan.id}-{g.duty_code}-{g.period_label}-{g.deadline:%Y%m%d}@{host}"
                 cal.add_component(_event(uid, g.deadline, title, description, link, now))
     data: bytes = cal.to_ical()

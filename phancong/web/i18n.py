@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from zoneinfo import ZoneInfo
 
+from phancong.domain import citation
 from phancong.domain.calendar import period_title
 from phancong.domain.status import LABELS, Status
 
@@ -261,33 +261,12 @@ def period_name(label: str, lang: str = DEFAULT_LANG) -> str:
         return label
 
 
-_CITATION = re.compile(
-    r"^(?:Section )?(?P<section>[IVX]+(?:\.\d+)*)"
-    r"(?:, (?P<part>bullet|item|point|paragraph) (?P<number>[0-9a-zđ]+))?$"
-)
-CITATION_PARTS_VI = {
-    "bullet": "gạch đầu dòng",
-    "item": "điểm",
-    "point": "điểm",
-    "paragraph": "đoạn",
-}
-
-
 def fmt_citation(source: str, lang: str = DEFAULT_LANG) -> str:
     """A duty's citation in the reader's language: 'IV.3, bullet 2' → 'Mục IV.3, gạch đầu dòng 2'.
 
-    Citations are stored in their English form ('V.3', 'II.1, item a', 'III.5.1, paragraph 1');
-    English readers get them unchanged, and a form not recognised is shown as stored.
+    Stored citations keep their English form; see :mod:`phancong.domain.citation`.
     """
-    if lang != "vi":
-        return source
-    match = _CITATION.match(source)
-    if match is None:
-        return source
-    text = f"Mục {match['section']}"
-    if match["part"]:
-        text += f", {CITATION_PARTS_VI[match['part']]} {match['number']}"
-    return text
+    return citation.fmt_citation(source, lang)
 
 
 def fmt_date(day: dt.date | None) -> str:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from phancong.adapters.db import make_engine, session_factory, transaction, upgrade
 from phancong.adapters.orm import DutyRow, ObligationRow, OutboxItemRow, OutboxRow, UnitRow
+from phancong.domain.citation import fmt_citation
 from phancong.mail.deliver import DeliveryReport, FileTransport, MockTransport, deliver
 from phancong.mail.digest import queue_digest
 from phancong.mail.render import render_notice
@@ -121,7 +122,8 @@ def test_sweeps_then_deliver_put_exactly_the_outbox_in_the_mailbox(
             for _oid, title, source, _unit in cited:
                 assert title in text
                 assert title in page
-                assert f"Căn cứ: {source}" in text
+                assert f"Căn cứ: {fmt_citation(source, 'vi')} " in text
+                assert f"Căn cứ: {fmt_citation(source, 'vi')} " in page
             links = set(re.findall(r"/obligations/(\d+)", text))
             assert links
             assert links == set(re.findall(r"/obligations/(\d+)", page))
@@ -321,7 +323,8 @@ def test_review_notice_goes_to_the_owner_with_the_decision(
     returned, accepted = smtp_server.mailbox.messages()
     assert returned.rcpt_tos == accepted.rcpt_tos == ("sgd@example.test",)
     assert decoded_subject(returned) == ("[phancong · mini] Trả lại báo cáo Quý I/2026 "
-                                         "(IV.3, bullet 2): Tuyên truyền trong trường học")
+                                         "(Mục IV.3, gạch đầu dòng 2): Tuyên truyền trong "
+                                         "trường học")
     body = returned.message.get_body(("plain",))
     assert body is not None
     assert "Lý do: Thiếu số liệu chỉ tiêu" in body.get_content()

@@ -374,12 +374,22 @@ def test_overdue_exports_are_scoped(tmp_path: Path, factory: sessionmaker[Sessio
     assert rows
     assert {r[5] for r in rows} == {"sgd"}
     assert all(int(r[11]) > 0 for r in rows)
+    # citations in the export's language: Vietnamese by default, stored English form in English
+    assert {r[4] for r in rows} == {"Mục IV.3, gạch đầu dòng 2", "Mục V.1"}
+    english = as_user(app, SGD).get("/exports/overdue.csv?lang=en")
+    table = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
+    assert table[0][4] == "Citation"
+    assert {r[4] for r in table[1:]} == {"IV.3, bullet 2", "V.1"}
     everyone = as_user(app, COORD).get("/exports/overdue.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(everyone.content)).active
     assert sheet is not None
+    assert [c.value for c in sheet[1]][4] == "Căn cứ"
     units = {row[5] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert {"sgd", "ca", "vks"} <= units
     assert "pc02" not in units
+    cited = {row[4] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert "Mục IV.3, gạch đầu dòng 2" in cited
+    assert all(str(c).startswith("Mục ") for c in cited), cited
 
 
 def test_calendar_feed_private_and_revocable(app: Any) -> None:
@@ -401,7 +411,7 @@ def test_calendar_feed_private_and_revocable(app: Any) -> None:
     first = next(e for e in events if str(e["UID"]).startswith("obligation-1@"))
     assert first.decoded("DTSTART") == dt.date(2026, 3, 16)
     assert "Tuyên truyền trong trường học" in str(first["SUMMARY"])
-    assert "IV.3, bullet 2" in str(first["DESCRIPTION"])
+    assert "Căn cứ: Mục IV.3, gạch đầu dòng 2\n" in str(first["DESCRIPTION"])
     assert "http://portal.test/obligations/1" in str(first["DESCRIPTION"])
     post(agency, "/account/feed")  # rotate
     assert anonymous.get(path).status_code == 404
@@ -412,6 +422,10 @@ def test_calendar_feed_private_and_revocable(app: Any) -> None:
     assert viewer_feed is not None
     grouped = icalendar.Calendar.from_ical(anonymous.get(viewer_feed.group(1)).content)
     assert all(str(e["UID"]).startswith("duty-mini-") for e in grouped.walk("VEVENT"))
+    # the viewer reads English: citations keep their stored form
+    described = [str(e["DESCRIPTION"]) for e in grouped.walk("VEVENT")]
+    assert any(d.startswith("Citation: IV.3, bullet 2\n") for d in described), described
+    assert not any("Mục " in d for d in described)
     post(viewer, "/account/feed/revoke")
     assert anonymous.get(viewer_feed.group(1)).status_code == 404
 

@@ -20,6 +20,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from phancong.adapters.orm import OutboxRow
+from phancong.domain.citation import fmt_citation
 from phancong.mail.message import build_message
 from phancong.mail.render import SUBJECT_LIMIT, clean_subject, group_items, render_notice
 from phancong.mail.templating import TEMPLATES_DIR, environment, format_date
@@ -27,6 +28,7 @@ from phancong.services.notices import Notice, NoticeItem, NoticeKind, RenderedMa
 
 pytestmark = pytest.mark.unit
 
+ENGLISH_CITATION = re.compile(r"\b(bullet|item|point|paragraph)\b")
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "mail-golden"
 UPDATE = os.environ.get("PHANCONG_UPDATE_GOLDEN") == "1"
 PORTAL = "https://phancong.hanoi.example"
@@ -168,14 +170,18 @@ def test_every_item_is_cited_in_both_parts(kind: str, lang: str) -> None:
     mail = render_notice(notice)
     text = mail.text
     html = re.sub(r"\s+", " ", mail.html)
+    flat = " ".join(text.split())
+    label = {"vi": "Căn cứ", "en": "Source"}[lang]
     for i in notice.items:
         period = {"vi": "Quý I/2026", "en": "Q1 2026"}[lang]
         for part in (text, html):
             assert period in part
             assert f"{i.deadline:%d/%m/%Y}" in part
-            assert i.source in part
             assert i.duty_code in part
             assert (i.link or f"{PORTAL}/obligations/{i.obligation_id}") in part
+        cited = fmt_citation(i.source, "vi") if lang == "vi" else i.source
+        for part in (flat, html):  # the citation as its reader says it
+            assert f"{label}: {cited} " in part
         assert " ".join(i.duty_title.split()) in " ".join(text.split())
         assert i.duty_title.replace("&", "&amp;") in html
         if notice.kind is not NoticeKind.REVIEW:
@@ -184,6 +190,9 @@ def test_every_item_is_cited_in_both_parts(kind: str, lang: str) -> None:
             assert days[0 if i.days_late > 0 else 1] in text
         for name in (*i.blocked_by, *i.waiting):
             assert name in text
+    if lang == "vi":
+        for part in (mail.subject, text, html):
+            assert not ENGLISH_CITATION.search(part), part
 
 
 @pytest.mark.parametrize(("kind", "lang"), CASES)
@@ -201,7 +210,8 @@ def test_vietnamese_wording_has_its_diacritics() -> None:
     mail = render_notice(sample("reminder", "vi"))
     assert mail.subject == "[phancong · hanoi-2026-2030] Nhắc hạn: 3 nhiệm vụ đến hạn 16/03/2026"
     for words in ("Kính gửi: Sở Giáo dục và Đào tạo", "THƯỜNG TRỰC BAN CHỈ ĐẠO", "Trân trọng./.",
-                  "Kỳ báo cáo: Quý I/2026", "Căn cứ: IV.3, bullet 2", "Còn 7 ngày"):
+                  "Kỳ báo cáo: Quý I/2026", "Căn cứ: Mục IV.3, gạch đầu dòng 2",
+                  "Căn cứ: Mục V.1 (mã v-1-bao-cao)", "Còn 7 ngày"):
         assert words in mail.text
     assert 'lang="vi"' in mail.html
 
@@ -260,7 +270,7 @@ def test_html_escapes_what_the_text_keeps() -> None:
 
 def test_review_returned_gives_the_reason_and_accepted_the_timeliness() -> None:
     returned = render_notice(sample("review", "vi"))
-    assert "Trả lại báo cáo" in returned.subject
+    assert "Trả lại báo cáo Quý I/2026 (Mục IV.4, gạch đầu dòng 1): Hướng dẫn" in returned.subject
     assert "Lý do: Báo cáo chưa có số liệu" in returned.text
     accepted = render_notice(sample("review-accepted", "en"))
     assert "Q1 2026 report accepted (IV.4, bullet 1): Hướng dẫn" in accepted.subject
@@ -314,8 +324,26 @@ def test_environment_is_shared_strict_and_escapes_html() -> None:
     assert env.from_string("{{ 3321|number }}").render(lang="vi") == "3.321"
     assert env.from_string("{{ '2026-Q1'|period }}").render(lang="vi") == "Quý I/2026"
     assert env.from_string("{{ 'overdue'|status }}").render(lang="en") == "Overdue"
+    cite = env.from_string("{{ 'IV.3, bullet 2'|citation }}")
+    assert cite.render(lang="vi") == "Mục IV.3, gạch đầu dòng 2"
+    assert cite.render(lang="en") == "IV.3, bullet 2"
+    assert cite.render(lang="fr") == "Mục IV.3, gạch đầu dòng 2"  # unknown: Vietnamese
+    assert env.from_string("{{ 'II.1, item a'|citation('en') }}").render(lang="vi") == "II.1, item a"
     html = env.get_template("email/_items.html")
     assert html.environment.autoescape is not False
+
+
+def test_email_templates_show_citations_through_the_filter() -> None:
+    """Every email template that prints a citation (``.source``) says it in the letter's
+    language."""
+    shown = 0
+    for path in (TEMPLATES_DIR / "email").rglob("*.*"):
+        for match in re.finditer(r"\b([\w.]+)\.source\b(\s*\|\s*\w+)?", path.read_text("utf-8")):
+            if match.group(1).endswith("labels"):  # the word "Căn cứ" / "Source" itself
+                continue
+            shown += 1
+            assert match.group(2) and match.group(2).strip("| ") == "citation", (path, match[0])
+    assert shown >= 4
 
 
 def test_dates_are_local_to_hanoi() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from phancong.adapters.loader import load
+from phancong.domain import citation
 from phancong.domain.plan import Duty
 from phancong.domain.status import Status
 from phancong.web import i18n
@@ -113,6 +114,14 @@ def test_citation_in_vietnamese_and_english(source: str, vi: str) -> None:
     assert unicodedata.normalize("NFC", vi) == vi
 
 
+def test_the_portal_and_the_domain_cite_alike() -> None:
+    """The portal's formatter is the domain's (emails, reports and exports use the latter)."""
+    for source in [*sorted(_citations()), "Phụ lục 2", "Section IV.10"]:
+        for lang in ("vi", "en"):
+            assert i18n.fmt_citation(source, lang) == citation.fmt_citation(source, lang)
+        assert citation.fmt_citation(source) == i18n.fmt_citation(source)
+
+
 @pytest.mark.parametrize(
     "source", ["", "Phụ lục 2", "IV.3, footnote 2", "IV.3,bullet 2", "iv.3", "IV.3, bullet"]
 )
@@ -141,7 +150,7 @@ def test_every_citation_form_the_plan_model_allows_is_translated() -> None:
     kinds = re.search(r", \(([a-z|]+)\) ", pattern)
     assert kinds is not None, pattern
     for kind in kinds.group(1).split("|"):
-        assert kind in i18n.CITATION_PARTS_VI, kind
+        assert kind in citation.CITATION_PARTS_VI, kind
         assert not ENGLISH_WORDS.search(i18n.fmt_citation(f"II.1, {kind} 2", "vi"))
 
 
