@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -321,6 +322,7 @@ def _user_by_digest(session: Session, column: Any, token: str, prefix: str) -> U
 @lru_cache(maxsize=1)
 def _api_token_owner_query() -> Any:
     return select(
+        UserRow.api_token_hash,
         UserRow.id,
         UserRow.email,
         UserRow.name,
@@ -328,7 +330,10 @@ def _api_token_owner_query() -> Any:
         UserRow.plan_id,
         UserRow.unit_code,
         UserRow.language,
-    ).where(UserRow.api_token_hash == bindparam("digest"), UserRow.active.is_(True))
+    ).where(
+        UserRow.api_token_hash.in_(bindparam("digests", expanding=True)),
+        UserRow.active.is_(True),
+    )
 
 
 TokenOwner = tuple[int, str, str, str, str | None, str | None, str]
@@ -344,11 +349,16 @@ def api_token_owner(session: Session, token: str) -> TokenOwner | None:
 
     Columns rather than the ORM row: the API asks this on every request.
     """
-    if not is_api_token(token):
-        return None
-    result = session.connection().execute(_api_token_owner_query(), {"digest": token_digest(token)})
-    row = result.first()
-    return None if row is None else cast(TokenOwner, tuple(row))
+    return api_token_owners(session, [token]).get(token)
+
+
+def api_token_owners(session: Session, tokens: Sequence[str]) -> dict[str, TokenOwner]:
+    """:func:`api_token_owner` for several tokens in one query: the tokens that have one."""
+    digests = {token_digest(token): token for token in tokens if is_api_token(token)}
+    if not digests:
+        return {}
+    rows = session.connection().execute(_api_token_owner_query(), {"digests": list(digests)})
+    return {digests[row[0]]: cast(TokenOwner, tuple(row[1:])) for row in rows}
 
 
 def user_for_feed_token(session: Session, token: str) -> UserRow | None:

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlparse
@@ -43,7 +44,7 @@ from phancong.domain.status import (
     on_time,
     status_of,
 )
-from phancong.services.errors import Conflict, NotFound, Refused
+from phancong.services.errors import Conflict, LedgerError, NotFound, Refused
 from phancong.services.materialize import ladder_dates
 
 NOTE_LIMIT = 10_000
@@ -208,6 +209,7 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
     o = ObligationRow
     facts = (
         select(
+            o.id,
             o.state,
             o.plan_id,
             o.period_start,
@@ -216,19 +218,21 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
             o.submitted_at,
             o.accepted_at,
             o.on_time,
-            o.revision,
             PlanRow.timezone,
             DutyRow.indicators,
         )
         .join(PlanRow, PlanRow.id == o.plan_id)
         .join(DutyRow, DutyRow.id == o.duty_id)
-        .where(o.id == bindparam("obligation_id"))
+        .where(o.id.in_(bindparam("obligation_ids", expanding=True)))
         .with_for_update(of=o)
     )
     table = cast(Table, o.__table__)
     mark = (
         update(table)
-        .where(table.c.id == bindparam("obligation_id"), table.c.revision == bindparam("seen"))
+        .where(
+            table.c.id.in_(bindparam("obligation_ids", expanding=True)),
+            table.c.state.in_([State.OPEN.value, State.RETURNED.value]),
+        )
         .values(
             state=State.SUBMITTED.value,
             submitted_at=bindparam("at", type_=table.c.submitted_at.type),
@@ -236,12 +240,24 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
             revision=table.c.revision + 1,
         )
     )
+    submissions = cast(Table, SubmissionRow.__table__)
     return (
         facts,
         mark,
-        insert(cast(Table, SubmissionRow.__table__)),
+        insert(submissions).returning(submissions.c.id, sort_by_parameter_order=True),
         insert(cast(Table, AuditRow.__table__)),
     )
+
+
+@dataclass(frozen=True)
+class SubmitItem:
+    """One obligation marked done, as :func:`submit_many` takes it."""
+
+    obligation_id: int
+    actor: str
+    note: str = ""
+    indicator_values: dict[str, Any] | None = None
+    evidence_url: str | None = None
 
 
 def submit(
@@ -254,74 +270,111 @@ def submit(
     indicator_values: dict[str, Any] | None = None,
     evidence_url: str | None = None,
 ) -> int:
-    """Mark the obligation done (awaiting review); returns the submission's id.
+    """Mark the obligation done (awaiting review); returns the submission's id."""
+    item = SubmitItem(obligation_id, actor, note, indicator_values, evidence_url)
+    (outcome,) = submit_many(session, [item], at=at)
+    if isinstance(outcome, LedgerError):
+        raise outcome
+    return outcome
 
-    Written as four prepared statements (facts under a row lock, the guarded state change,
-    the submission, the audit entry) rather than through the unit of work: agencies submit in
-    bursts before each deadline and this is the portal's hot path.
+
+def submit_many(
+    session: Session, items: Sequence[SubmitItem], *, at: dt.datetime
+) -> list[int | LedgerError]:
+    """Mark several obligations done at instant ``at`` in the caller's transaction.
+
+    Each item gets its submission's id or the reason it was refused (not found, wrong state,
+    period not begun, bad note, indicator or link), and refused items write nothing. Four
+    set-based statements whatever the number of items — the facts under a row lock, the state
+    change, the submissions, the audit entries — so that a burst of submissions before a
+    deadline can share one transaction. Raises :class:`Conflict` (and the caller's transaction
+    must roll back) when the rows changed under it.
     """
-    facts_q, mark_q, add_submission, add_audit = _submit_statements()
+    ids = [item.obligation_id for item in items]
+    if len(set(ids)) != len(ids):
+        raise ValueError("at most one submission per obligation in one call")
+    facts_q, mark_q, add_submissions, add_audit = _submit_statements()
     conn = session.connection()  # Core statements: no unit-of-work bookkeeping needed
     try:
-        row = conn.execute(facts_q, {"obligation_id": obligation_id}).first()
+        facts = {row[0]: row for row in conn.execute(facts_q, {"obligation_ids": ids})}
     except OperationalError as exc:  # lock timeout or serialisation failure
         raise Conflict(
             "Nghĩa vụ đang được người khác cập nhật, vui lòng thử lại",
             "The obligation is being changed by someone else; try again",
         ) from exc
-    if row is None:
-        raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
-    (state, plan_id, period_start, period_label, deadline) = row[:5]
-    (submitted_at, accepted_at, was_on_time, revision, tz, indicators) = row[5:]
-    if state not in (State.OPEN, State.RETURNED):
-        raise _refuse_state(state, "báo cáo hoàn thành", "mark done")
-    if local_date(at, tz) < period_start:
-        raise Refused(f"Kỳ {period_label} chưa bắt đầu", f"Period {period_label} has not started")
-    if len(note) > NOTE_LIMIT:
-        raise Refused(
-            f"Ghi chú quá dài (tối đa {NOTE_LIMIT} ký tự)", f"Note too long (max {NOTE_LIMIT})"
-        )
-    values = _clean_indicators(indicators, indicator_values)
-    url = _clean_url(evidence_url)
-    changed = conn.execute(mark_q, {"obligation_id": obligation_id, "seen": revision, "at": at})
-    if changed.rowcount != 1:
+    outcomes: list[int | LedgerError] = []
+    accepted: list[int] = []  # positions in ``items`` that pass every check
+    submissions: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    for position, item in enumerate(items):
+        try:
+            submission, audit = _checked_submission(item, facts.get(item.obligation_id), at)
+        except LedgerError as refused:
+            outcomes.append(refused)
+            continue
+        outcomes.append(-1)  # replaced by the submission's id below
+        accepted.append(position)
+        submissions.append(submission)
+        audits.append(audit)
+    if not accepted:
+        return outcomes
+    marked = [ids[position] for position in accepted]
+    changed = conn.execute(mark_q, {"obligation_ids": marked, "at": at})
+    if changed.rowcount != len(marked):
         raise Conflict(
             "Nghĩa vụ vừa được người khác thay đổi; hãy tải lại và thử lại",
             "The obligation was changed concurrently; reload and try again",
         )
-    loaded = session.identity_map.get(Session.identity_key(ObligationRow, obligation_id))
-    if loaded is not None:  # an ORM copy read earlier in this transaction is now stale
-        session.expire(loaded)
-    added = conn.execute(
-        add_submission,
-        {
-            "obligation_id": obligation_id,
-            "submitted_by": actor,
-            "submitted_at": at,
-            "note": note,
-            "indicator_values": values,
-            "evidence_url": url,
-            "review": "pending",
-        },
-    )
-    conn.execute(
-        add_audit,
-        {
-            "at": at,
-            "actor": actor,
-            "action": "obligation.submitted",
-            "plan_id": plan_id,
-            "entity": "obligation",
-            "entity_id": str(obligation_id),
-            "before": _snapshot_of(state, deadline, submitted_at, accepted_at, was_on_time),
-            "after": _snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time),
-            "reason": note[:500] or None,
-        },
-    )
-    key = added.inserted_primary_key
-    assert key is not None
-    submission_id: int = key[0]
-    return submission_id
+    for obligation_id in marked:  # ORM copies read earlier in this transaction are now stale
+        loaded = session.identity_map.get(Session.identity_key(ObligationRow, obligation_id))
+        if loaded is not None:
+            session.expire(loaded)
+    new_ids = [row[0] for row in conn.execute(add_submissions, submissions)]
+    conn.execute(add_audit, audits)
+    for position, submission_id in zip(accepted, new_ids, strict=True):
+        outcomes[position] = submission_id
+    return outcomes
+
+
+def _checked_submission(
+    item: SubmitItem, row: Any, at: dt.datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The submission and audit rows for ``item``, or the LedgerError that refuses it."""
+    if row is None:
+        raise NotFound(
+            f"Không có nghĩa vụ số {item.obligation_id}", f"No obligation {item.obligation_id}"
+        )
+    (_, state, plan_id, period_start, period_label, deadline) = row[:6]
+    (submitted_at, accepted_at, was_on_time, tz, indicators) = row[6:]
+    if state not in (State.OPEN, State.RETURNED):
+        raise _refuse_state(state, "báo cáo hoàn thành", "mark done")
+    if local_date(at, tz) < period_start:
+        raise Refused(f"Kỳ {period_label} chưa bắt đầu", f"Period {period_label} has not started")
+    if len(item.note) > NOTE_LIMIT:
+        raise Refused(
+            f"Ghi chú quá dài (tối đa {NOTE_LIMIT} ký tự)", f"Note too long (max {NOTE_LIMIT})"
+        )
+    submission = {
+        "obligation_id": item.obligation_id,
+        "submitted_by": item.actor,
+        "submitted_at": at,
+        "note": item.note,
+        "indicator_values": _clean_indicators(indicators, item.indicator_values),
+        "evidence_url": _clean_url(item.evidence_url),
+        "review": "pending",
+    }
+    audit = {
+        "at": at,
+        "actor": item.actor,
+        "action": "obligation.submitted",
+        "plan_id": plan_id,
+        "entity": "obligation",
+        "entity_id": str(item.obligation_id),
+        "before": _snapshot_of(state, deadline, submitted_at, accepted_at, was_on_time),
+        "after": _snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time),
+        "reason": item.note[:500] or None,
+    }
+    return submission, audit
 
 
 def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:
@@ -604,26 +657,39 @@ def _get_query() -> Any:
         .join(DutyRow, DutyRow.id == o.duty_id)
         .join(UnitRow, UnitRow.id == o.unit_id)
         .join(PlanRow, PlanRow.id == o.plan_id)
-        .where(o.id == bindparam("obligation_id"))
+        .where(o.id.in_(bindparam("obligation_ids", expanding=True)))
     )
 
 
 def get(session: Session, obligation_id: int, as_of: dt.datetime) -> ObligationView:
-    row = session.connection().execute(_get_query(), {"obligation_id": obligation_id}).first()
-    if row is None:
+    view = get_many(session, [obligation_id], as_of).get(obligation_id)
+    if view is None:
         raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
-    tz = row[18]
-    facts = Facts(
-        state=State(row[12]),
-        period_start=row[9],
-        effective_deadline=row[10],
-        on_time=row[13],
-        blocked=bool(row[17]),
-        submitted_at=row[14],
-        accepted_at=row[16],
-    )
-    status = status_of(facts, as_of, tz).value
-    return _to_view((*row[:13], status, *row[14:16]), local_date(as_of, tz))
+    return view
+
+
+def get_many(
+    session: Session, obligation_ids: Sequence[int], as_of: dt.datetime
+) -> dict[int, ObligationView]:
+    """The views of the given obligations that exist, by id."""
+    if not obligation_ids:
+        return {}
+    rows = session.connection().execute(_get_query(), {"obligation_ids": list(obligation_ids)})
+    views: dict[int, ObligationView] = {}
+    for row in rows:
+        tz = row[18]
+        facts = Facts(
+            state=State(row[12]),
+            period_start=row[9],
+            effective_deadline=row[10],
+            on_time=row[13],
+            blocked=bool(row[17]),
+            submitted_at=row[14],
+            accepted_at=row[16],
+        )
+        status = status_of(facts, as_of, tz).value
+        views[row[0]] = _to_view((*row[:13], status, *row[14:16]), local_date(as_of, tz))
+    return views
 
 
 @dataclass(frozen=True)

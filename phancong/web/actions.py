@@ -41,6 +41,23 @@ def _reason(value: str | None) -> str:
     return text
 
 
+def submission(
+    obligation_id: int,
+    principal: Principal,
+    note: str | None,
+    indicator_values: Mapping[str, Any] | None,
+    evidence_url: str | None,
+) -> ledger.SubmitItem:
+    """A submission as the portal, the API and the CLI hand it to the ledger (text cleaned)."""
+    return ledger.SubmitItem(
+        obligation_id,
+        principal.email,
+        clean_text(note),
+        dict(indicator_values or {}),
+        clean_text(evidence_url) or None,
+    )
+
+
 def review_notifier() -> Callable[..., Any] | None:
     """``phancong.mail.review.notify_review`` when the mail package provides it, else None."""
     try:
@@ -105,14 +122,15 @@ def perform_in(
     authorize(session, principal, obligation_id, action)
     actor = principal.email
     if action is Action.SUBMIT:
+        item = submission(obligation_id, principal, note, indicator_values, evidence_url)
         ledger.submit(
             session,
-            obligation_id,
-            actor=actor,
+            item.obligation_id,
+            actor=item.actor,
             at=now,
-            note=clean_text(note),
-            indicator_values=dict(indicator_values or {}),
-            evidence_url=clean_text(evidence_url) or None,
+            note=item.note,
+            indicator_values=item.indicator_values,
+            evidence_url=item.evidence_url,
         )
     elif action is Action.ACCEPT:
         ledger.accept(session, obligation_id, actor=actor, at=now)

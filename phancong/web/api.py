@@ -6,6 +6,7 @@ Errors are ``{"detail": "..."}``, in Vietnamese unless ``?lang=en`` or ``Accept-
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,7 @@ from phancong.services import ledger
 from phancong.web import i18n, queries
 from phancong.web.actions import perform_in
 from phancong.web.authz import MAX_ID, Action, authorize, forbidden
+from phancong.web.batching import SubmitRequest, Unauthenticated
 from phancong.web.context import Bearer, Caller, api_bearer, api_caller
 from phancong.web.links import obligation_url
 
@@ -390,14 +392,24 @@ async def _act(bearer: Bearer, obligation_id: int, action: Action, **kwargs: Any
 @router.post("/obligations/{obligation_id}/submit", response_model=ActionOut, responses=ERRORS)
 async def submit(bearer: BearerDep, obligation_id: ObligationId, body: SubmitIn) -> ActionOut:
     """Mark the obligation done (agency of the unit, or a coordinator)."""
-    values = {k: v for k, v in body.indicator_values.items() if v is not None}
-    return await _act(
-        bearer,
+    if bearer.token is None or not bearer.plausible:
+        raise bearer.unauthorized()
+    request = SubmitRequest(
+        bearer.token,
         obligation_id,
-        Action.SUBMIT,
         note=body.note,
-        indicator_values=values,
+        indicator_values={k: v for k, v in body.indicator_values.items() if v is not None},
         evidence_url=body.evidence_url,
+    )
+    try:  # recorded by the portal's writer with the submissions that arrive alongside
+        principal, current = await asyncio.wrap_future(bearer.portal.submits.submit(request))
+    except Unauthenticated:
+        raise bearer.unauthorized() from None
+    bearer.portal.ledger_changed()
+    caller = bearer.as_caller(principal)
+    return ActionOut(
+        message=i18n.t(f"flash.{Action.SUBMIT.value}", caller.lang),
+        obligation=_out(caller, current),
     )
 
 

@@ -8,6 +8,7 @@ obligation but not change it gets *forbidden*.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import ObligationRow, UnitRow, UserRow
-from phancong.services.errors import Forbidden, NotFound
+from phancong.services.errors import Forbidden, LedgerError, NotFound
 
 MAX_ID = 2**31 - 1
 
@@ -116,18 +117,38 @@ class Scoped:
 @functools.cache
 def _scope_query() -> Any:
     return (
-        select(ObligationRow.plan_id, UnitRow.code)
+        select(ObligationRow.id, ObligationRow.plan_id, UnitRow.code)
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-        .where(ObligationRow.id == bindparam("obligation_id"))
+        .where(ObligationRow.id.in_(bindparam("obligation_ids", expanding=True)))
     )
 
 
 def authorize(session: Session, principal: Principal, obligation_id: int, action: Action) -> Scoped:
     """Load the obligation's plan and unit and check ``action`` against the principal's scope."""
-    if obligation_id < 1 or obligation_id > MAX_ID:
-        raise not_found(obligation_id)
-    row = session.connection().execute(_scope_query(), {"obligation_id": obligation_id}).first()
-    if row is None:
-        raise not_found(obligation_id)
-    check(principal, action, obligation_id, row[0], row[1])
-    return Scoped(obligation_id, row[0], row[1])
+    (outcome,) = authorize_many(session, [(principal, obligation_id)], action)
+    if isinstance(outcome, LedgerError):
+        raise outcome
+    return outcome
+
+
+def authorize_many(
+    session: Session, asks: Sequence[tuple[Principal, int]], action: Action
+) -> list[Scoped | LedgerError]:
+    """:func:`authorize` for several (principal, obligation) pairs in one query."""
+    wanted = [oid for _, oid in asks if 1 <= oid <= MAX_ID]
+    found: dict[int, tuple[str, str]] = {}
+    if wanted:
+        rows = session.connection().execute(_scope_query(), {"obligation_ids": wanted})
+        found = {row[0]: (row[1], row[2]) for row in rows}
+    outcomes: list[Scoped | LedgerError] = []
+    for principal, obligation_id in asks:
+        where = found.get(obligation_id)
+        try:
+            if where is None:
+                raise not_found(obligation_id)
+            check(principal, action, obligation_id, where[0], where[1])
+        except LedgerError as refused:
+            outcomes.append(refused)
+            continue
+        outcomes.append(Scoped(obligation_id, where[0], where[1]))
+    return outcomes

@@ -28,6 +28,7 @@ from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web import i18n, queries
 from phancong.web.authz import Principal
+from phancong.web.batching import SubmitBatcher
 from phancong.web.security import LoginLimiter, LoginRequired, csrf_token, session_user
 
 T = TypeVar("T")
@@ -50,6 +51,10 @@ class Portal:
     generation: int = 0  # bumped by this process's own ledger writes
     _memo: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock)
+    submits: SubmitBatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.submits = SubmitBatcher(self.factory, self.now)
 
     def memo(self, key: str, compute: Callable[[], T], seconds: float | None = None) -> T:
         """A value kept for ``seconds`` (default ``memo_seconds``), e.g. a plan's period labels."""
@@ -266,7 +271,10 @@ class Bearer:
                 owner = accounts.api_token_owner(own, self.token)
         if owner is None:
             raise self.unauthorized()
-        principal = Principal(*owner)
+        return self.as_caller(Principal(*owner))
+
+    def as_caller(self, principal: Principal) -> Caller:
+        """The caller, once its token's owner is known (e.g. found by the submit batcher)."""
         return Caller(self.portal, principal, _api_lang(self.request, principal))
 
 

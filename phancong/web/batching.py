@@ -1,0 +1,220 @@
+"""Group commit for the submit API.
+
+A database takes one writer at a time (SQLite) or pays a round trip per statement
+(PostgreSQL), and agencies submit in bursts before each deadline. Submissions that arrive while
+a transaction is running are therefore taken together by one writer thread and recorded in one
+transaction: the token owners, the scope checks, the submissions and the read-back are a handful
+of set-based statements for the whole group instead of a handful per request. Every request still
+gets its own answer — the obligation as it now stands, or why it was refused — and only after the
+transaction has committed. If the shared transaction fails for any other reason, each submission
+of the group is retried in a transaction of its own, so that one cannot fail another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from phancong.adapters.db import transaction
+from phancong.services import accounts, ledger
+from phancong.services.errors import LedgerError
+from phancong.web.actions import submission
+from phancong.web.authz import Action, Principal, authorize_many
+
+log = logging.getLogger(__name__)
+
+Outcome = tuple[Principal, ledger.ObligationView]
+
+
+class Unauthenticated(Exception):
+    """The bearer token has no active owner."""
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    token: str
+    obligation_id: int
+    note: str | None = None
+    indicator_values: dict[str, Any] = field(default_factory=dict)
+    evidence_url: str | None = None
+
+
+@dataclass
+class _Job:
+    request: SubmitRequest
+    future: Future[Outcome] = field(default_factory=Future)
+
+
+_STOP = object()
+
+
+class SubmitBatcher:
+    """One writer thread recording the submissions queued since its last transaction."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        clock: Callable[[], dt.datetime],
+        *,
+        max_batch: int = 64,
+    ) -> None:
+        self.factory = factory
+        self.clock = clock
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.groups = 0  # transactions committed, and the submissions recorded in them
+        self.recorded = 0
+
+    def submit(self, request: SubmitRequest) -> Future[Outcome]:
+        job = _Job(request)
+        with self._lock:
+            if self._thread is None:  # started on first use (again after close)
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._queue,), name="phancong-submits", daemon=True
+                )
+                self._thread.start()
+            self._queue.put(job)
+        return job.future
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Record what is queued, then stop the writer thread."""
+        with self._lock:
+            thread, jobs = self._thread, self._queue
+            self._thread, self._queue = None, queue.SimpleQueue()
+        if thread is not None:
+            jobs.put(_STOP)
+            thread.join(timeout)
+
+    # ------------------------------------------------------------------------- the writer
+
+    def _run(self, jobs: queue.SimpleQueue[_Job | object]) -> None:
+        deferred: list[_Job] = []  # a second submission of an obligation waits for the next group
+        stopping = False
+        while not (stopping and not deferred):
+            group, stop = self._take(jobs, deferred, wait=not stopping)
+            stopping = stopping or stop
+            if group:
+                self._record_group(group)
+
+    def _take(
+        self, jobs: queue.SimpleQueue[_Job | object], deferred: list[_Job], *, wait: bool
+    ) -> tuple[list[_Job], bool]:
+        """The next group: what was deferred, then what is queued (waiting only when idle)."""
+        pending = deferred[:]
+        deferred.clear()
+        stop = False
+        if not pending:
+            if not wait:
+                return [], False
+            first = jobs.get()
+            if first is _STOP:
+                return [], True
+            pending.append(first)  # type: ignore[arg-type]
+        while len(pending) < self.max_batch:
+            try:
+                more = jobs.get_nowait()
+            except queue.Empty:
+                break
+            if more is _STOP:
+                stop = True
+                break
+            pending.append(more)  # type: ignore[arg-type]
+        group: list[_Job] = []
+        seen: set[int] = set()
+        for job in pending:
+            oid = job.request.obligation_id
+            if oid in seen:
+                deferred.append(job)
+            elif job.future.set_running_or_notify_cancel():  # the client may have gone
+                seen.add(oid)
+                group.append(job)
+        return group, stop
+
+    def _record_group(self, group: list[_Job]) -> None:
+        try:
+            outcomes = self._record(group)
+        except Exception as exc:
+            if len(group) == 1:
+                outcomes = [exc]
+            else:  # retried one by one, so that each gets its own outcome
+                log.warning(
+                    "a group of %d submissions failed (%s); recording each alone",
+                    len(group),
+                    type(exc).__name__,
+                )
+                outcomes = [_error_of(self._record, [job]) for job in group]
+        for job, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+
+    def _record(self, group: list[_Job]) -> list[Outcome | BaseException]:
+        """One transaction for ``group``; refusals are outcomes, anything else raises."""
+        now = self.clock()
+        outcomes: list[Outcome | BaseException | None] = [None] * len(group)
+        with transaction(self.factory) as session:
+            owners = accounts.api_token_owners(session, [job.request.token for job in group])
+            asks: list[tuple[int, Principal]] = []
+            for position, job in enumerate(group):
+                owner = owners.get(job.request.token)
+                if owner is None:
+                    outcomes[position] = Unauthenticated()
+                else:
+                    asks.append((position, Principal(*owner)))
+            scopes = authorize_many(
+                session,
+                [(principal, group[pos].request.obligation_id) for pos, principal in asks],
+                Action.SUBMIT,
+            )
+            allowed: list[tuple[int, Principal]] = []
+            for (position, principal), scope in zip(asks, scopes, strict=True):
+                if isinstance(scope, LedgerError):
+                    outcomes[position] = scope
+                else:
+                    allowed.append((position, principal))
+            items = [
+                submission(
+                    group[pos].request.obligation_id,
+                    principal,
+                    group[pos].request.note,
+                    group[pos].request.indicator_values,
+                    group[pos].request.evidence_url,
+                )
+                for pos, principal in allowed
+            ]
+            recorded = ledger.submit_many(session, items, at=now) if items else []
+            done: list[tuple[int, Principal]] = []
+            for (position, principal), result in zip(allowed, recorded, strict=True):
+                if isinstance(result, LedgerError):
+                    outcomes[position] = result
+                else:
+                    done.append((position, principal))
+            views = ledger.get_many(
+                session, [group[pos].request.obligation_id for pos, _ in done], now
+            )
+            for position, principal in done:
+                outcomes[position] = (principal, views[group[position].request.obligation_id])
+        self.groups += 1  # committed (only this writer thread counts)
+        self.recorded += len(done)
+        return [o if o is not None else RuntimeError("no outcome") for o in outcomes]
+
+
+def _error_of(
+    record: Callable[[list[_Job]], list[Outcome | BaseException]], alone: list[_Job]
+) -> Outcome | BaseException:
+    try:
+        (outcome,) = record(alone)
+    except Exception as exc:  # handed to the waiting request
+        return exc
+    return outcome
