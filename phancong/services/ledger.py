@@ -542,22 +542,31 @@ class ObligationView:
     indicators: list[Any] = field(default_factory=list)
 
 
+def view_columns() -> tuple[Any, ...]:
+    """The first 13 columns of an :class:`ObligationView` row (id … state), in its order; a
+    view query adds status, submitted_at and the duty's indicators (see :func:`_to_view`)."""
+    o = ObligationRow
+    return (
+        o.id,
+        o.plan_id,
+        DutyRow.code,
+        DutyRow.title,
+        DutyRow.source,
+        UnitRow.code,
+        UnitRow.name,
+        o.role,
+        o.period_label,
+        o.period_start,
+        o.effective_deadline,
+        o.original_deadline,
+        o.state,
+    )
+
+
 def _view_query(as_of: dt.datetime, tz: str) -> Any:
     return (
         select(
-            ObligationRow.id,
-            ObligationRow.plan_id,
-            DutyRow.code,
-            DutyRow.title,
-            DutyRow.source,
-            UnitRow.code,
-            UnitRow.name,
-            ObligationRow.role,
-            ObligationRow.period_label,
-            ObligationRow.period_start,
-            ObligationRow.effective_deadline,
-            ObligationRow.original_deadline,
-            ObligationRow.state,
+            *view_columns(),
             status_expr(as_of, tz).label("status"),
             ObligationRow.submitted_at,
             DutyRow.indicators,
@@ -625,7 +634,7 @@ def find(
 
 @functools.cache
 def _get_query() -> Any:
-    """One obligation's view with the facts its status is derived from, built once.
+    """Obligations' views by id with the facts their status is derived from, built once.
 
     The status of a single row is derived in Python by :func:`status_of` (the rules
     :func:`status_expr` mirrors), so the statement does not depend on the instant and its
@@ -634,19 +643,7 @@ def _get_query() -> Any:
     o = ObligationRow
     return (
         select(
-            o.id,
-            o.plan_id,
-            DutyRow.code,
-            DutyRow.title,
-            DutyRow.source,
-            UnitRow.code,
-            UnitRow.name,
-            o.role,
-            o.period_label,
-            o.period_start,
-            o.effective_deadline,
-            o.original_deadline,
-            o.state,
+            *view_columns(),
             o.on_time,  # status is computed below from these facts
             o.submitted_at,
             DutyRow.indicators,
