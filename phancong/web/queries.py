@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import JSON, Select, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -139,10 +139,24 @@ def period_year(label: str) -> int | None:
 
 
 def plan_periods(session: Session, plan_id: str) -> list[str]:
-    labels = session.scalars(
-        select(ObligationRow.period_label).where(ObligationRow.plan_id == plan_id).distinct()
-    ).all()
-    return sorted(labels, key=period_key)
+    """The plan's period labels, read as a skip scan of the (plan, period) index: each label is
+    the smallest one after the previous, one index probe per label (a plain DISTINCT reads an
+    index entry per obligation: ~170 ms on PostgreSQL and ~75 ms on SQLite at national scale,
+    against a few milliseconds)."""
+    o = ObligationRow
+    labels = (
+        select(func.min(o.period_label).label("label"))
+        .where(o.plan_id == plan_id)
+        .cte("labels", recursive=True)
+    )
+    following = select(func.min(o.period_label)).where(
+        o.plan_id == plan_id, o.period_label > labels.c.label
+    )
+    labels = labels.union_all(
+        select(following.scalar_subquery()).where(labels.c.label.is_not(None))
+    )
+    found = session.scalars(select(labels.c.label).where(labels.c.label.is_not(None))).all()
+    return sorted(found, key=period_key)
 
 
 def period_bounds(label: str) -> tuple[dt.date, dt.date] | None:
@@ -287,6 +301,91 @@ class Matrix:
     pages: int
 
 
+CellCount = tuple[int, str, str, int, int, int]  # unit, period, status, count, owners, first id
+AnySelect = Select[*tuple[Any, ...]]
+
+
+def cell_counts_query(
+    dialect: str,
+    st: ColumnElement[str],
+    where: list[ColumnElement[bool]],
+    unit_ids: list[int],
+    status: str | None,
+) -> AnySelect:
+    """The counts of a page's cells: per unit, period and status, the obligations, those of
+    owners and the first obligation id (read by :func:`cell_counts`).
+
+    No plan condition: the units are the plan's, and the (unit, period) index is the narrow one
+    where the plan's index would visit a year of the whole plan.
+
+    On PostgreSQL the cells are counted unit by unit, in a subquery per unit that returns them
+    as one JSON array. The status expression holds a correlated EXISTS (the dependency check),
+    which PostgreSQL runs either per row or as a hashed set of every blocked obligation of the
+    ledger, chosen by the estimated rows of the scan that evaluates it: over a whole page
+    (~6,000 rows) it builds the set, a join of every dependency with every open obligation
+    (~300 ms at national scale, for rows of which a handful have a dependency at all); over one
+    unit (~40 rows) it probes the dependency index per row (~15 ms for the page). SQLite runs
+    the EXISTS per row whatever the shape and keeps the single grouped scan.
+
+    (A LATERAL join would be the plainer SQL, but SQLAlchemy's FROM linter reports a false
+    cartesian product for the EXISTS inside a LATERAL subquery.)
+    """
+    o = ObligationRow
+
+    def grouped(rows: AnySelect, *by: str) -> AnySelect:
+        sub = rows.subquery()
+        query = select(
+            *(sub.c[name] for name in by),
+            sub.c.period_label,
+            sub.c.st,
+            func.count().label("n"),
+            func.sum(case((sub.c.role != "support", 1), else_=0)).label("owners"),
+            func.min(sub.c.id).label("first_id"),
+        )
+        if status:
+            query = query.where(sub.c.st == status)
+        return query.group_by(*(sub.c[name] for name in by), sub.c.period_label, sub.c.st)
+
+    if dialect != "postgresql":
+        return grouped(
+            select(o.id, o.unit_id, o.period_label, o.role, st.label("st")).where(
+                *where, o.unit_id.in_(unit_ids)
+            ),
+            "unit_id",
+        )
+    rows = (
+        select(o.id, o.period_label, o.role, st.label("st"))
+        .where(*where, o.unit_id == UnitRow.id)
+        .correlate(UnitRow)
+    )
+    cells = grouped(rows).subquery()
+    fields = (cells.c.period_label, cells.c.st, cells.c.n, cells.c.owners, cells.c.first_id)
+    per_unit = select(func.json_agg(func.json_build_array(*fields), type_=JSON))
+    return select(UnitRow.id, per_unit.scalar_subquery()).where(UnitRow.id.in_(unit_ids))
+
+
+def cell_counts(
+    session: Session,
+    st: ColumnElement[str],
+    where: list[ColumnElement[bool]],
+    unit_ids: list[int],
+    status: str | None,
+) -> list[CellCount]:
+    """One row per unit, period and status of a page's cells (see :func:`cell_counts_query`)."""
+    dialect = session.get_bind().dialect.name
+    result = session.execute(cell_counts_query(dialect, st, where, unit_ids, status))
+    if dialect != "postgresql":
+        return [
+            (unit_id, period, st_value, int(n), int(owners or 0), first_id)
+            for unit_id, period, st_value, n, owners, first_id in result
+        ]
+    return [
+        (unit_id, period, st_value, int(n), int(owners or 0), first_id)
+        for unit_id, cells in result
+        for period, st_value, n, owners, first_id in cells or ()
+    ]
+
+
 def matrix(
     session: Session,
     plan: PlanInfo,
@@ -328,27 +427,11 @@ def matrix(
     units = [UnitInfo(*r) for r in unit_rows]
     rows = {u.id: MatrixRow(u, {}) for u in units}
     if units and periods:
-        # no plan condition: the units are the plan's, and the (unit, period) index is the
-        # narrow one where the plan's index would visit a year of the whole plan
-        inner = select(o.id, o.unit_id, o.period_label, o.role, st.label("st")).where(
-            *base_where[1:], o.unit_id.in_(list(rows))
-        )
-        sub = inner.subquery()
-        query = select(
-            sub.c.unit_id,
-            sub.c.period_label,
-            sub.c.st,
-            func.count(),
-            func.sum(case((sub.c.role != "support", 1), else_=0)),
-            func.min(sub.c.id),
-        )
-        if status:
-            query = query.where(sub.c.st == status)
-        query = query.group_by(sub.c.unit_id, sub.c.period_label, sub.c.st)
-        for unit_id, period, st_value, count, owners, first_id in session.execute(query).all():
+        cells = cell_counts(session, st, base_where[1:], list(rows), status)
+        for unit_id, period, st_value, count, owners, first_id in cells:
             cell = rows[unit_id].cells.setdefault(period, Cell())
-            cell.counts[st_value] = int(count)
-            cell.owner_counts[st_value] = int(owners or 0)
+            cell.counts[st_value] = count
+            cell.owner_counts[st_value] = owners
             cell.first_id = first_id if cell.first_id is None else min(cell.first_id, first_id)
     return Matrix(plan, periods, list(rows.values()), total, page, pages)
 

@@ -1,15 +1,21 @@
-"""Pure parts of the matrix: period order, the current period, a cell's colour."""
+"""Pure parts of the matrix: period order, the current period, a cell's colour, the shape of
+its counting query on each database."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.sql.compiler import WARN_LINTING
 
+from phancong.adapters.orm import ObligationRow
+from phancong.services.ledger import status_expr
 from phancong.web.queries import (
     Cell,
     MatrixRow,
     UnitInfo,
+    cell_counts_query,
     current_period,
     period_bounds,
     period_key,
@@ -88,3 +94,42 @@ def test_on_time_rate_counts_owners_only() -> None:
     assert row.on_time == 1
     assert row.rate == 0.5
     assert MatrixRow(UnitInfo(2, "x", "X", "other"), {}).rate is None
+
+
+def _cells_sql(url: str, status: str | None = None) -> str:
+    """The cell counts of a page of three units, compiled as ``url``'s engine executes it
+    (with SQLAlchemy's FROM linter, whose warnings the suite turns into errors)."""
+    dialect = create_engine(url).dialect
+    query = cell_counts_query(
+        dialect.name,
+        status_expr(dt.datetime(2026, 5, 4, 3, tzinfo=dt.UTC), "Asia/Ho_Chi_Minh"),
+        [ObligationRow.period_label.in_(["2026-Q1", "2026"]), ObligationRow.state != "cancelled"],
+        [11, 12, 13],
+        status,
+    )
+    compiled = query.compile(
+        dialect=dialect,
+        linting=dialect.compiler_linting | WARN_LINTING,  # as Connection.execute compiles
+        compile_kwargs={"render_postcompile": True},
+    )
+    return " ".join(str(compiled).split())
+
+
+@pytest.mark.parametrize("status", [None, "overdue"])
+def test_postgresql_counts_the_cells_unit_by_unit(status: str | None) -> None:
+    # the status (and its dependency EXISTS) is evaluated in a subquery per unit, so PostgreSQL
+    # probes the dependency index per row instead of hashing every blocked obligation
+    sql = _cells_sql("postgresql+psycopg://", status)
+    assert sql.startswith("SELECT units.id, (SELECT json_agg(json_build_array(")
+    assert "obligations.unit_id = units.id" in sql
+    assert "obligations.unit_id IN" not in sql
+    assert "WHERE units.id IN (" in sql
+    assert "LATERAL" not in sql  # SQLAlchemy's linter sees a cartesian product in one
+    assert (".st = %(st_1)s" in sql) == bool(status)
+
+
+def test_sqlite_counts_the_cells_in_one_grouped_scan() -> None:
+    sql = _cells_sql("sqlite+pysqlite://")
+    assert "obligations.unit_id IN (?, ?, ?)" in sql
+    assert sql.endswith("GROUP BY anon_1.unit_id, anon_1.period_label, anon_1.st")
+    assert "json" not in sql
