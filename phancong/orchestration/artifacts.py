@@ -2,7 +2,8 @@
 
 Keys are stable per plan (``<plan>-overdue``, ``<plan>-summary``, ``<plan>-sweep-progress``) so
 each sweep adds a new version under the same key. Markdown is built here from plain values;
-every piece of user text (agency names, titles) goes through :func:`md` first.
+every piece of user text (agency names, titles) goes through :func:`md` first, and every text
+cell of the overdue table through :func:`cell`.
 """
 
 from __future__ import annotations
@@ -55,9 +56,38 @@ def md(value: object) -> str:
     return "".join(_MD_ESCAPES.get(ch, ch) for ch in text)
 
 
+# Prefect 3.8.8 serves two UIs. The V1 UI renders every text cell of a table artifact as markdown:
+# links (``javascript:`` ones too), images, headings, lists, bare URLs turned into links, raw HTML
+# through DOMPurify. The V2 UI, the default, shows cells as plain text. So a cell gets a backslash
+# (a CommonMark escape, which V1 shows as the bare character) before every character that could
+# start markup, and nothing else: V1 shows the text exactly; V2 shows ordinary text unchanged and
+# a backslash before those few characters.
+_CELL_INLINE = re.compile(r"[\\`*_\[\]<>|#~@]|&(?=#?\w+;)|(?<=[A-Za-z]):(?=//)|(?i:(?<=www))\.")
+# a list item, a thematic break ("---"), an ordered list item ("1986. …")
+_CELL_BLOCK_START = re.compile(r"[-+](?=\s|$)|-(?=-)|\d{1,9}(?=[.)](?:\s|$))")
+
+
+def cell(value: str) -> str:
+    """User text made inert in a table-artifact cell: one line, markup characters escaped."""
+    text = _CELL_INLINE.sub(lambda m: "\\" + m.group(0), " ".join(value.split()))
+    start = _CELL_BLOCK_START.match(text)
+    if start is None:
+        return text
+    if text[0].isdigit():  # "1986. …" is an ordered list: escape the dot
+        return f"{text[: start.end()]}\\{text[start.end() :]}"
+    return f"\\{text}"
+
+
 def overdue_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The service's overdue list, reduced to the columns of the table artifact."""
-    return [{column: row[column] for column in OVERDUE_COLUMNS} for row in rows]
+    """The service's overdue list, reduced to the columns of the table artifact, text cells
+    escaped with :func:`cell` (numbers stay numbers: both UIs show those as text)."""
+    return [
+        {
+            column: cell(row[column]) if isinstance(row[column], str) else row[column]
+            for column in OVERDUE_COLUMNS
+        }
+        for row in rows
+    ]
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:

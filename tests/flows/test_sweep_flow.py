@@ -179,7 +179,8 @@ def test_a_sweep_publishes_overdue_table_summary_progress_and_names_its_run(
     assert consolidated[4] == "16/03/2026"
     assert consolidated[5] == 1
     assert consolidated[6] == "overdue"
-    assert consolidated[7] == "Công an <b>Thành phố</b> | CA & Co, Sở Giáo dục và Đào tạo"
+    # escaped for the V1 UI, which renders cells as markdown (tests/unit/test_artifact_cells.py)
+    assert consolidated[7] == "Công an \\<b\\>Thành phố\\</b\\> \\| CA & Co, Sở Giáo dục và Đào tạo"
 
     summary = _artifact("mini-summary")
     assert summary.type == "markdown"

@@ -1,0 +1,169 @@
+"""Cells of the overdue table artifact stay inert in both of Prefect's UIs.
+
+Prefect 3.8.8 serves two UIs. The V2 UI (the default) shows a table cell as plain text; the V1 UI
+renders every text cell through its markdown renderer (marked): ``[x](javascript:…)`` becomes a
+link, ``![x](url)`` an image that loads, ``# …`` a heading, ``- …`` a list, bare URLs links, and
+raw HTML goes through DOMPurify (which drops ``<script>`` and ``onerror`` but keeps ``<img>``,
+``<a>``, ``<b>``). Seen in Chromium against a real server of that version. So every text cell is
+escaped (:func:`phancong.orchestration.artifacts.cell`): rendered as CommonMark with GFM tables
+and strikethrough it must give one paragraph whose text is the original, whitespace collapsed —
+no element, no link, no image — and no bare URL or address that GFM would turn into a link.
+
+The renderer here is markdown-it-py (installed with Prefect, through rich), a CommonMark
+implementation; marked follows the same specification.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from phancong.adapters.loader import directory, load
+from phancong.orchestration.artifacts import OVERDUE_COLUMNS, cell, overdue_rows
+from tests.helpers import HAIDUONG, HANOI
+
+pytestmark = pytest.mark.unit
+
+MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+GFM_AUTOLINK = re.compile(r"(?i)[a-z]:(?=//)|www\.|(?<!\\)@")  # what GFM would make a link
+
+SCRIPT = "<script>alert(1)</script>"
+HOSTILE = [
+    SCRIPT,
+    f"Tuyên truyền {SCRIPT} trong trường học",
+    '"><img src=x onerror=alert(1)>',
+    "Công an <b>Thành phố</b> | CA & Co",
+    "[bấm vào](javascript:alert(1))",  # marked makes it a link; markdown-it refuses the scheme
+    "[bấm vào](https://evil.example)",
+    "xem ![ảnh](http://127.0.0.1:9/pixel.png)",
+    '<a href="https://evil.example">Báo cáo</a>',
+    "<https://evil.example>",
+    "tải tại https://evil.example, www.evil.example hoặc gửi ai@evil.example",
+    "# Tiêu đề",
+    "- mục",
+    "+ mục",
+    "* mục",
+    "1986. năm",
+    "2) mục",
+    "> trích dẫn",
+    "---",
+    "***",
+    "**đậm** _nghiêng_ ~~gạch~~ `mã`",
+    "a | b\n|---|---|\n| c | d |",  # a table, if newlines and pipes survived
+    "dòng một\ndòng hai\r\nBcc: evil@example.test",
+    "Tiêu đề\n===",
+    "[x]: https://evil.example",
+    "[^1]",
+    "&lt;script&gt; &amp; &#60; &#x3C;",
+    "a\\b, kết thúc bằng \\",
+    "    thụt lề như mã",
+    "<!-- chú thích -->",
+    "~~~\nmã\n~~~",
+]
+
+
+def shown(value: str) -> str:
+    """What a CommonMark renderer shows for a cell, asserting it shows nothing but text."""
+    rendered = MARKDOWN.render(value)
+    paragraph = re.fullmatch(r"<p>(.*)</p>\n", rendered, re.S)
+    assert paragraph is not None, f"{value!r} renders as {rendered!r}"
+    assert "<" not in paragraph.group(1), f"{value!r} renders markup: {rendered!r}"
+    return html.unescape(paragraph.group(1))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_hostile_cell_shows_its_text_and_nothing_else(text: str) -> None:
+    escaped = cell(text)
+    assert "\n" not in escaped and "\r" not in escaped
+    assert shown(escaped) == " ".join(text.split())
+    assert not GFM_AUTOLINK.search(escaped), escaped
+
+
+def test_the_renderer_would_interpret_the_raw_texts() -> None:
+    """The check above has teeth: unescaped, these texts are markup."""
+    interpreted = [t for t in HOSTILE if not re.fullmatch(r"<p>[^<]*</p>\n", MARKDOWN.render(t))]
+    assert len(interpreted) >= 20, [t for t in HOSTILE if t not in interpreted]
+    for text, element in (
+        ("[bấm vào](https://evil.example)", "<a href"),
+        ("xem ![ảnh](http://127.0.0.1:9/pixel.png)", "<img"),
+        (SCRIPT, "<script>"),
+        ("# Tiêu đề", "<h1>"),
+        ("a | b\n|---|---|\n| c | d |", "<table>"),
+    ):
+        assert element in MARKDOWN.render(text)
+    assert GFM_AUTOLINK.search("tải tại https://evil.example")
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"abĐả019 .,:;()/\\`*_[]{}<>|#~!@&=+-\"'\n\t?%^$",
+                "http://",
+                "www.",
+                "&lt;",
+                "&#60;",
+                "<script>",
+                "](",
+                "javascript:",
+                "---",
+                "1. ",
+                "- ",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_any_text_is_shown_as_it_is(text: str) -> None:
+    escaped = cell(text)
+    if text.split():
+        assert shown(escaped) == " ".join(text.split())
+    else:
+        assert escaped == ""
+    assert not GFM_AUTOLINK.search(escaped), escaped
+
+
+def test_plain_texts_of_the_shipped_plans_are_unchanged() -> None:
+    """In the V2 UI, which shows cells as they are, ordinary text carries no backslash."""
+    texts = []
+    for path in (HANOI, HAIDUONG):
+        plan = load(path)
+        texts += [d.title for d in plan.duties] + [d.source for d in plan.duties]
+        texts += [u.name for u in directory(plan).units.values()]
+    assert len(texts) > 200
+    assert [t for t in texts if cell(t) != " ".join(t.split())] == []
+    assert cell("Sở GD&ĐT (qua PC02), 16/03/2026, 2026-Q1, IV.3, bullet 2") == (
+        "Sở GD&ĐT (qua PC02), 16/03/2026, 2026-Q1, IV.3, bullet 2"
+    )
+
+
+def test_overdue_rows_escape_text_and_keep_numbers() -> None:
+    row = {
+        "obligation": 7,
+        "agency": f"Sở {SCRIPT}",
+        "duty": "[x](javascript:alert(1))",
+        "citation": "V.3\n| a |",
+        "period": "2026-Q1",
+        "deadline": "16/03/2026",
+        "days_late": 3,
+        "escalation_level": "overdue",
+        "blocked_by": "- Công an",
+    }
+    (out,) = overdue_rows([row])
+    assert tuple(out) == OVERDUE_COLUMNS  # the obligation id is not published
+    assert out["days_late"] == 3
+    assert out["agency"] == "Sở \\<script\\>alert(1)\\</script\\>"
+    assert out["duty"] == "\\[x\\](javascript:alert(1))"
+    assert out["citation"] == "V.3 \\| a \\|"
+    assert out["blocked_by"] == "\\- Công an"
+    assert (out["period"], out["deadline"], out["escalation_level"]) == (
+        "2026-Q1",
+        "16/03/2026",
+        "overdue",
+    )
