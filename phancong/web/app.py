@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import logging
 import re
@@ -281,7 +282,12 @@ def create_app(
 
 def from_environment() -> FastAPI:
     """uvicorn factory (``phancong.web.app:from_environment``), settings from PHANCONG_*."""
-    return create_app(get_settings())
+    app = create_app(get_settings())
+    # the modules and the app built so far live as long as the process: keep them out of the
+    # cyclic collector's full passes, which otherwise walk them all every few hundred requests
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def route_table(app: FastAPI) -> list[tuple[str, str]]:

@@ -77,3 +77,23 @@ def test_portal_serve_runs_uvicorn_with_it(monkeypatch: pytest.MonkeyPatch, tmp_
     assert result.exit_code == 0, result.output
     assert asked["workers"] == 2
     assert asked["http"] is NoDelayH11Protocol
+
+
+def test_the_served_app_is_kept_out_of_full_collections(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import gc
+
+    from phancong.web.app import from_environment
+
+    monkeypatch.setenv("PHANCONG_DATABASE_URL", f"sqlite+pysqlite:///{tmp_path}/p.db")
+    monkeypatch.setenv("PHANCONG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PHANCONG_ENVIRONMENT", "development")
+    get_settings.cache_clear()
+    gc.unfreeze()
+    try:
+        app = from_environment()
+        assert gc.get_freeze_count() > 10_000  # the modules and the app, frozen before serving
+    finally:
+        gc.unfreeze()
+        get_settings.cache_clear()
