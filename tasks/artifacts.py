@@ -9,7 +9,6 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 
 from phancong.orchestration.artifacts import (
-    OVERDUE_COLUMNS,
     overdue_key,
     overdue_rows,
     summary_for,
@@ -25,8 +24,10 @@ from tasks import IO_RETRIES
 def publish_overdue(plan_id: str, as_of: dt.datetime) -> int:
     with sessions()() as session:
         rows = overdue_rows(overdue_table(session, plan_id, as_of))
-    table = {column: [row[column] for row in rows] for column in OVERDUE_COLUMNS}
-    create_table_artifact(table, key=overdue_key(plan_id),
+    # A list of rows, one dict per obligation with the keys of OVERDUE_COLUMNS in order: the
+    # only form Prefect's V2 UI (the default) reads; V1 reads it too. No overdue obligation
+    # publishes an empty table, which V2 shows as "No results." and V1 as "No data".
+    create_table_artifact(rows, key=overdue_key(plan_id),
                           description=f"Nghĩa vụ quá hạn / overdue obligations — {as_of:%d/%m/%Y}")
     return len(rows)
 

@@ -65,13 +65,10 @@ def hostile_mini(ledger: Ledger) -> None:
 
 
 def table_rows(data: Any) -> list[dict[str, Any]]:
-    """Rows of a table artifact, published as columns or as rows."""
+    """Rows of a table artifact, published as a list of rows (the form Prefect's V2 UI reads)."""
     table = json.loads(data) if isinstance(data, str) else data
-    if isinstance(table, dict):
-        return [
-            dict(zip(table, values, strict=True)) for values in zip(*table.values(), strict=True)
-        ]
-    assert isinstance(table, list)
+    assert isinstance(table, list), table
+    assert all(isinstance(row, dict) for row in table), table
     return table
 
 

@@ -160,19 +160,41 @@ def _artifact(key: str) -> Any:
     return found
 
 
+OVERDUE_COLUMNS = ["agency", "duty", "citation", "period", "deadline", "days_late",
+                   "escalation_level", "blocked_by"]
+
+
+def served_table(key: str) -> list[dict[str, Any]]:
+    """The latest table artifact under ``key`` as Prefect's UI V2 reads it: the ``data`` of
+    ``GET /artifacts/{id}`` parsed as JSON must be a list of row objects (a dict of columns
+    shows "No results." there)."""
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    artifact = _artifact(key)
+    assert artifact.type == "table"
+    response = httpx.get(f"{PREFECT_API_URL.value()}/artifacts/{artifact.id}", timeout=30)
+    response.raise_for_status()
+    data = response.json()["data"]
+    rows = json.loads(data) if isinstance(data, str) else data
+    assert isinstance(rows, list), rows
+    assert all(isinstance(row, dict) for row in rows), rows
+    return rows
+
+
 def test_a_sweep_publishes_overdue_table_summary_progress_and_names_its_run(
         ledger: Ledger) -> None:
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
+    run_sweep("mini", at("2026-03-05"))  # reminders only: nothing is overdue yet
+    assert served_table("mini-overdue") == []  # a table with no rows: "No results." in UI V2
+
     run_sweep("mini", at("2026-03-17"))
 
-    table = _artifact("mini-overdue")
-    assert table.type == "table"
-    data = json.loads(table.data) if isinstance(table.data, str) else table.data
-    assert list(data) == ["agency", "duty", "citation", "period", "deadline", "days_late",
-                          "escalation_level", "blocked_by"]
-    rows = list(zip(*data.values(), strict=True))
+    data = served_table("mini-overdue")
+    assert all(list(row) == OVERDUE_COLUMNS for row in data)  # same columns, same order
+    rows = [tuple(row.values()) for row in data]
     assert len(rows) == 5  # owners late on Q1: d1 sgd & vks, report ca & sgd, consolidated pc02
     consolidated = next(r for r in rows if r[1] == "Báo cáo tổng hợp")
     assert consolidated[2] == "V.3"
