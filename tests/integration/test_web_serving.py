@@ -92,7 +92,7 @@ def test_the_served_app_is_kept_out_of_full_collections(
     get_settings.cache_clear()
     gc.unfreeze()
     try:
-        app = from_environment()
+        from_environment()
         assert gc.get_freeze_count() > 10_000  # the modules and the app, frozen before serving
     finally:
         gc.unfreeze()
