@@ -240,11 +240,10 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
             revision=table.c.revision + 1,
         )
     )
-    submissions = cast(Table, SubmissionRow.__table__)
     return (
         facts,
         mark,
-        insert(submissions).returning(submissions.c.id, sort_by_parameter_order=True),
+        insert(cast(Table, SubmissionRow.__table__)),
         insert(cast(Table, AuditRow.__table__)),
     )
 
@@ -269,21 +268,20 @@ def submit(
     note: str = "",
     indicator_values: dict[str, Any] | None = None,
     evidence_url: str | None = None,
-) -> int:
-    """Mark the obligation done (awaiting review); returns the submission's id."""
+) -> None:
+    """Mark the obligation done (awaiting review)."""
     item = SubmitItem(obligation_id, actor, note, indicator_values, evidence_url)
-    (outcome,) = submit_many(session, [item], at=at)
-    if isinstance(outcome, LedgerError):
-        raise outcome
-    return outcome
+    (refused,) = submit_many(session, [item], at=at)
+    if refused is not None:
+        raise refused
 
 
 def submit_many(
     session: Session, items: Sequence[SubmitItem], *, at: dt.datetime
-) -> list[int | LedgerError]:
+) -> list[LedgerError | None]:
     """Mark several obligations done at instant ``at`` in the caller's transaction.
 
-    Each item gets its submission's id or the reason it was refused (not found, wrong state,
+    Each item gets None (recorded) or the reason it was refused (not found, wrong state,
     period not begun, bad note, indicator or link), and refused items write nothing. Four
     set-based statements whatever the number of items — the facts under a row lock, the state
     change, the submissions, the audit entries — so that a burst of submissions before a
@@ -302,23 +300,22 @@ def submit_many(
             "Nghĩa vụ đang được người khác cập nhật, vui lòng thử lại",
             "The obligation is being changed by someone else; try again",
         ) from exc
-    outcomes: list[int | LedgerError] = []
-    accepted: list[int] = []  # positions in ``items`` that pass every check
+    outcomes: list[LedgerError | None] = []
+    marked: list[int] = []  # the obligations that pass every check
     submissions: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
-    for position, item in enumerate(items):
+    for item in items:
         try:
             submission, audit = _checked_submission(item, facts.get(item.obligation_id), at)
         except LedgerError as refused:
             outcomes.append(refused)
             continue
-        outcomes.append(-1)  # replaced by the submission's id below
-        accepted.append(position)
+        outcomes.append(None)
+        marked.append(item.obligation_id)
         submissions.append(submission)
         audits.append(audit)
-    if not accepted:
+    if not marked:
         return outcomes
-    marked = [ids[position] for position in accepted]
     changed = conn.execute(mark_q, {"obligation_ids": marked, "at": at})
     if changed.rowcount != len(marked):
         raise Conflict(
@@ -329,10 +326,8 @@ def submit_many(
         loaded = session.identity_map.get(Session.identity_key(ObligationRow, obligation_id))
         if loaded is not None:
             session.expire(loaded)
-    new_ids = [row[0] for row in conn.execute(add_submissions, submissions)]
+    conn.execute(add_submissions, submissions)
     conn.execute(add_audit, audits)
-    for position, submission_id in zip(accepted, new_ids, strict=True):
-        outcomes[position] = submission_id
     return outcomes
 
 

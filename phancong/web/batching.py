@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -195,9 +195,9 @@ class SubmitBatcher:
             ]
             recorded = ledger.submit_many(session, items, at=now) if items else []
             done: list[tuple[int, Principal]] = []
-            for (position, principal), result in zip(allowed, recorded, strict=True):
-                if isinstance(result, LedgerError):
-                    outcomes[position] = result
+            for (position, principal), refused in zip(allowed, recorded, strict=True):
+                if refused is not None:
+                    outcomes[position] = refused
                 else:
                     done.append((position, principal))
             views = ledger.get_many(
@@ -207,7 +207,8 @@ class SubmitBatcher:
                 outcomes[position] = (principal, views[group[position].request.obligation_id])
         self.groups += 1  # committed (only this writer thread counts)
         self.recorded += len(done)
-        return [o if o is not None else RuntimeError("no outcome") for o in outcomes]
+        assert all(o is not None for o in outcomes)  # every position was answered above
+        return cast(list[Outcome | BaseException], outcomes)
 
 
 def _error_of(

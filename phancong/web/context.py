@@ -262,7 +262,7 @@ class Bearer:
     def caller(self, session: Session | None = None) -> Caller:
         """The authenticated caller, looked up in ``session`` or a session of its own
         (blocking: call it from a worker thread); 401 otherwise."""
-        if self.token is None or not self.plausible:
+        if self.token is None or not accounts.is_api_token(self.token):
             raise self.unauthorized()
         if session is not None:
             owner = accounts.api_token_owner(session, self.token)
