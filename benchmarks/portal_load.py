@@ -56,6 +56,7 @@ PASSWORD = "bench-mật-khẩu-2026"  # noqa: S105 - a throw-away benchmark acco
 MATRIX_PATH = "/matrix?kind=commune"
 NOTE = "Đã tổ chức tuyên truyền về phòng, chống xâm hại trẻ em (benchmark)"
 MAX_PHASE = 20.0
+UNITS_PER_ROUND = 250  # communes per round of the submit phase (~41 open obligations each)
 TARGET_RATIO = 0.5
 TARGET_P95_MS = 300.0
 PHASES = ("healthz", "submit-401", "submit", "matrix", "matrix-1")
@@ -518,7 +519,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds a phase")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument(
-        "--units", type=int, default=200, help="communes given an agency account and token"
+        "--units",
+        type=int,
+        default=None,
+        help=f"communes given an agency account and token (default: {UNITS_PER_ROUND} a round "
+        "with the submit phase, ~10,000 open obligations: a full phase at ~900 req/s)",
     )
     parser.add_argument(
         "--rounds",
@@ -554,13 +559,20 @@ def main() -> None:
     if built:
         print("  ", built, flush=True)
     now = dt.datetime.now(dt.UTC)
-    prep = prepare(url, args.units, now)
+    units = args.units or (UNITS_PER_ROUND * args.rounds if "submit" in phases else 1)
+    prep = prepare(url, units, now)
     jobs = prep.pop("jobs")
     print(
         f"  {prep['obligations']:,} obligations; {prep['units']} agency accounts, "
         f"{len(jobs):,} open obligations to submit ({prep['reopened']:,} re-opened)",
         flush=True,
     )
+    if prep["units"] < units:
+        print(
+            f"  only {prep['units']} of the {units} communes asked for were left without a "
+            "benchmark account: submit phases may run out (rebuild: run without --reuse)",
+            flush=True,
+        )
     work = Path(tempfile.mkdtemp(prefix="portal-load-"))
     data_dir = (ROOT / "var" / "bench" / "portal-data") if engine_name == "sqlite" else work
     with portal_server(url, data_dir, workers=args.workers) as server:

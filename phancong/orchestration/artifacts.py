@@ -17,6 +17,7 @@ from uuid import UUID
 from sqlalchemy.orm import Session
 
 from phancong.domain.calendar import period_title
+from phancong.domain.citation import fmt_citation
 from phancong.services.ledger import DutyRollup, UnitRollup
 
 _KEY_BAD = re.compile(r"[^a-z0-9-]+")
@@ -80,14 +81,20 @@ def cell(value: str) -> str:
 
 def overdue_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The service's overdue list, reduced to the columns of the table artifact, text cells
-    escaped with :func:`cell` (numbers stay numbers: both UIs show those as text)."""
+    escaped with :func:`cell` (numbers stay numbers: both UIs show those as text); citations
+    in Vietnamese, as the coordinators read them elsewhere."""
     return [
         {
-            column: cell(row[column]) if isinstance(row[column], str) else row[column]
+            column: cell(_shown(column, row[column])) if isinstance(row[column], str)
+            else row[column]
             for column in OVERDUE_COLUMNS
         }
         for row in rows
     ]
+
+
+def _shown(column: str, value: str) -> str:
+    return fmt_citation(value) if column == "citation" else value
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
@@ -126,7 +133,7 @@ def summary_markdown(plan_title: str, as_of: dt.datetime, day: dt.date,
         out += _table(
             ["Kỳ / period", "Nhiệm vụ / duty", "Trích dẫn / citation", "Đã nộp / submitted",
              "Đã duyệt / accepted", "Quá hạn / overdue"],
-            ([md(period_title(d.period_label)), md(d.title), md(d.source),
+            ([md(period_title(d.period_label)), md(d.title), md(fmt_citation(d.source)),
               f"{d.submitted} / {d.total}", d.accepted, d.overdue] for d in duties))
     else:
         out.append("_Không có kỳ báo cáo nào đang diễn ra / no current period._")

@@ -6,7 +6,6 @@ Errors are ``{"detail": "..."}``, in Vietnamese unless ``?lang=en`` or ``Accept-
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Annotated, Any, Literal
 
@@ -402,7 +401,7 @@ async def submit(bearer: BearerDep, obligation_id: ObligationId, body: SubmitIn)
         evidence_url=body.evidence_url,
     )
     try:  # recorded by the portal's writer with the submissions that arrive alongside
-        principal, current = await asyncio.wrap_future(bearer.portal.submits.submit(request))
+        principal, current = await bearer.portal.submits.record(request)
     except Unauthenticated:
         raise bearer.unauthorized() from None
     bearer.portal.ledger_changed()

@@ -12,6 +12,7 @@ of the group is retried in a transaction of its own, so that one cannot fail ano
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import queue
@@ -49,8 +50,18 @@ class SubmitRequest:
 
 @dataclass
 class _Job:
+    """A queued submission and who waits for it: a thread (``future``) or a coroutine
+    (``waiter``, on its event loop)."""
+
     request: SubmitRequest
     future: Future[Outcome] = field(default_factory=Future)
+    waiter: asyncio.Future[Outcome] | None = None
+
+    def claim(self) -> bool:
+        """Whether someone still waits (the client may have gone); taken by the writer."""
+        if self.waiter is not None:
+            return not self.waiter.cancelled()
+        return self.future.set_running_or_notify_cancel()
 
 
 _STOP = object()
@@ -76,7 +87,22 @@ class SubmitBatcher:
         self.recorded = 0
 
     def submit(self, request: SubmitRequest) -> Future[Outcome]:
+        """Queue ``request``; the future is answered after the transaction recording it."""
         job = _Job(request)
+        self._put(job)
+        return job.future
+
+    async def record(self, request: SubmitRequest) -> Outcome:
+        """Queue ``request`` and await its answer, from an event loop.
+
+        The answers of a group reach their loop in one call, so the loop wakes once per
+        transaction rather than once per submission.
+        """
+        waiter: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._put(_Job(request, waiter=waiter))
+        return await waiter
+
+    def _put(self, job: _Job) -> None:
         with self._lock:
             if self._thread is None:  # started on first use (again after close)
                 self._thread = threading.Thread(
@@ -84,7 +110,6 @@ class SubmitBatcher:
                 )
                 self._thread.start()
             self._queue.put(job)
-        return job.future
 
     def close(self, timeout: float = 10.0) -> None:
         """Record what is queued, then stop the writer thread."""
@@ -135,7 +160,7 @@ class SubmitBatcher:
             oid = job.request.obligation_id
             if oid in seen:
                 deferred.append(job)
-            elif job.future.set_running_or_notify_cancel():  # the client may have gone
+            elif job.claim():
                 seen.add(oid)
                 group.append(job)
         return group, stop
@@ -153,11 +178,19 @@ class SubmitBatcher:
                     type(exc).__name__,
                 )
                 outcomes = [_error_of(self._record, [job]) for job in group]
+        wake: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], Any]]] = {}
         for job, outcome in zip(group, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
+            if job.waiter is not None:
+                wake.setdefault(job.waiter.get_loop(), []).append((job.waiter, outcome))
+            elif isinstance(outcome, BaseException):
                 job.future.set_exception(outcome)
             else:
                 job.future.set_result(outcome)
+        for loop, answers in wake.items():
+            try:
+                loop.call_soon_threadsafe(_answer, answers)
+            except RuntimeError:  # the loop has closed: nobody is waiting any more
+                log.warning("%d submission answers had no event loop to go to", len(answers))
 
     def _record(self, group: list[_Job]) -> list[Outcome | BaseException]:
         """One transaction for ``group``; refusals are outcomes, anything else raises."""
@@ -209,6 +242,17 @@ class SubmitBatcher:
         self.recorded += len(done)
         assert all(o is not None for o in outcomes)  # every position was answered above
         return cast(list[Outcome | BaseException], outcomes)
+
+
+def _answer(answers: list[tuple[asyncio.Future[Outcome], Any]]) -> None:
+    """Hand a group's outcomes to the coroutines awaiting them (run on their loop)."""
+    for waiter, outcome in answers:
+        if waiter.done():  # cancelled meanwhile; the submission stands, as for a thread
+            continue
+        if isinstance(outcome, BaseException):
+            waiter.set_exception(outcome)
+        else:
+            waiter.set_result(outcome)
 
 
 def _error_of(

@@ -94,5 +94,5 @@ def test_the_overdue_table_artifact_shows_hostile_plan_texts_as_plain_text(
     plain = {key: " ".join(text.split()) for key, text in AGENCIES.items()}
     assert seen["agency"] == {plain["sgd"], plain["vks"], plain["ca"], plain["pc02"]}
     assert seen["duty"] == {" ".join(title.split()) for title in DUTIES.values()}
-    assert seen["citation"] == {"IV.3, bullet 2", "V.1", "V.3"}
+    assert seen["citation"] == {"Mục IV.3, gạch đầu dòng 2", "Mục V.1", "Mục V.3"}
     assert seen["blocked_by"] == {f"{plain['ca']}, {plain['sgd']}"}

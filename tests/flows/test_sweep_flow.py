@@ -197,7 +197,7 @@ def test_a_sweep_publishes_overdue_table_summary_progress_and_names_its_run(
     rows = [tuple(row.values()) for row in data]
     assert len(rows) == 5  # owners late on Q1: d1 sgd & vks, report ca & sgd, consolidated pc02
     consolidated = next(r for r in rows if r[1] == "Báo cáo tổng hợp")
-    assert consolidated[2] == "V.3"
+    assert consolidated[2] == "Mục V.3"  # citations as Vietnamese readers see them
     assert consolidated[4] == "16/03/2026"
     assert consolidated[5] == 1
     assert consolidated[6] == "overdue"

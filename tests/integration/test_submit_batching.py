@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from phancong.adapters.db import transaction
 from phancong.adapters.orm import AuditRow, ObligationRow, SubmissionRow
 from phancong.services import accounts, ledger
 from phancong.services.errors import Forbidden, NotFound, Refused
+from phancong.web import batching
 from phancong.web.batching import SubmitBatcher, SubmitRequest, Unauthenticated
 from phancong.web.testing import add_user, fast_hasher, seed_ledger
 
@@ -116,6 +118,55 @@ def test_what_queues_during_a_transaction_is_recorded_in_one_with_one_answer_eac
         assert note == "Đã hoàn thành"  # cleaned as the portal and the CLI clean it
         state = session.scalar(select(ObligationRow.state).where(ObligationRow.id == ca[0]))
         assert state == "open"
+    batcher.close()
+
+
+def test_coroutines_get_their_answers_in_one_wake_up_per_group(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tok = tokens(factory)
+    sgd, ca = open_ids(factory, "sgd"), open_ids(factory, "ca")
+    assert len(sgd) >= 2 and len(ca) >= 2
+    batcher = SubmitBatcher(factory, lambda: NOW)
+    wake_ups: list[int] = []
+    real_answer = batching._answer
+
+    def answer(answers: Any) -> None:
+        wake_ups.append(len(answers))
+        real_answer(answers)
+
+    monkeypatch.setattr(batching, "_answer", answer)
+
+    async def scenario() -> tuple[Any, ...]:
+        with db._SQLITE_WRITERS[factory.kw["bind"]]:  # the rest queue behind a first one
+            first = taken(batcher.submit(SubmitRequest(tok[CA], ca[0])))
+            asks = [
+                SubmitRequest(tok[SGD], sgd[0], note="một"),
+                SubmitRequest(tok[CA], ca[1], note="hai"),
+                SubmitRequest(tok[SGD], 999_999),  # no such obligation: refused
+                SubmitRequest("pca_not-a-token", sgd[1]),
+            ]
+            tasks = [asyncio.create_task(batcher.record(ask)) for ask in asks]
+            gone = asyncio.create_task(batcher.record(SubmitRequest(tok[SGD], sgd[1])))
+            await asyncio.sleep(0.05)  # every task has queued its submission
+            gone.cancel()  # the client went away before the writer took it
+            await asyncio.sleep(0)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        return outcome(first), results, gone.cancelled()
+
+    (_, first_view), results, cancelled = asyncio.run(scenario())
+    assert first_view.status == "submitted"
+    own_one, own_two, ghost, bad_token = results
+    assert (own_one[0].email, own_one[1].id, own_one[1].status) == (SGD, sgd[0], "submitted")
+    assert (own_two[0].email, own_two[1].id, own_two[1].status) == (CA, ca[1], "submitted")
+    assert isinstance(ghost, NotFound)
+    assert isinstance(bad_token, Unauthenticated)
+    assert cancelled
+    assert batcher.groups == 2 and batcher.recorded == 3  # the first alone, then the queue
+    assert wake_ups == [4]  # the thread's answer went by its future; four answers, one call
+    with factory() as session:
+        state = session.scalar(select(ObligationRow.state).where(ObligationRow.id == sgd[1]))
+        assert state == "open"  # taken after its client had gone: not recorded
     batcher.close()
 
 

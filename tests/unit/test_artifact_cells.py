@@ -167,3 +167,41 @@ def test_overdue_rows_escape_text_and_keep_numbers() -> None:
         "16/03/2026",
         "overdue",
     )
+
+
+def test_citations_in_the_artifacts_read_in_vietnamese() -> None:
+    import datetime as dt
+
+    from phancong.orchestration.artifacts import summary_markdown
+    from phancong.services.ledger import DutyRollup
+
+    row = {
+        "agency": "Sở Y tế",
+        "duty": "Tuyên truyền",
+        "citation": "IV.3, bullet 2",
+        "period": "2026-Q1",
+        "deadline": "16/03/2026",
+        "days_late": 1,
+        "escalation_level": "overdue",
+        "blocked_by": "",
+    }
+    (out,) = overdue_rows([row])
+    assert out["citation"] == "Mục IV.3, gạch đầu dòng 2"
+    duty = DutyRollup(
+        duty_code="d1",
+        title="Tuyên truyền",
+        source="II.1, item a",
+        period_label="2026-Q1",
+        total=4,
+        submitted=2,
+        accepted=1,
+        on_time=1,
+        overdue=1,
+        not_open=0,
+        deadline=dt.date(2026, 3, 15),
+    )
+    text = summary_markdown(
+        "Kế hoạch", dt.datetime(2026, 3, 20, tzinfo=dt.UTC), dt.date(2026, 3, 20), [], [duty]
+    )
+    assert "| Mục II.1, điểm a |" in text
+    assert "II.1, item a" not in text
