@@ -68,10 +68,19 @@ def rss_mb() -> float:
 
 
 def step_build(url: str) -> dict[str, Any]:
-    from phancong.adapters.db import make_engine, session_factory, transaction, upgrade
+    """Build the national ledger into an empty database (an earlier build is dropped first:
+    the schema is migrated down to nothing and up again)."""
+    from phancong.adapters.db import (
+        downgrade,
+        make_engine,
+        session_factory,
+        transaction,
+        upgrade,
+    )
     from phancong.adapters.loader import directory
     from phancong.services.materialize import materialize, obligation_count
 
+    downgrade(url)  # nothing to do on a new database
     upgrade(url)
     plan = national_plan()
     factory = session_factory(make_engine(url))
