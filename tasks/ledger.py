@@ -11,7 +11,7 @@ from phancong.adapters.loader import directory, load
 from phancong.orchestration.artifacts import progress_key, progress_reporter
 from phancong.orchestration.db import sessions
 from phancong.orchestration.values import MaterializeSummary, SweepSummary
-from phancong.services.materialize import materialize
+from phancong.services.materialize import materialize, refresh_statistics
 from phancong.services.sweep import sweep
 from phancong.settings import get_settings
 from tasks import IO_RETRIES
@@ -22,9 +22,11 @@ def materialize_plan(path: str, through: dt.date, now: dt.datetime) -> Materiali
     plan = load(path)
     progress = progress_reporter(progress_key(plan.id, "materialize"),
                                  f"Cập nhật sổ nghĩa vụ đến {through:%d/%m/%Y}")
-    with transaction(sessions()) as session:
+    factory = sessions()
+    with transaction(factory) as session:
         report = materialize(session, plan, directory(plan), through=through, now=now,
                              source=path, progress=progress)
+    refresh_statistics(factory, report)  # a sweep may follow at once
     return MaterializeSummary.of(report, through)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_OPTION = "phancong_write"
@@ -84,6 +84,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         stack.enter_context(session.begin())
         session.connection(execution_options={WRITE_OPTION: True})
         yield session
+
+
+def analyze(factory: sessionmaker[Session], tables: tuple[str, ...]) -> bool:
+    """Refresh the PostgreSQL planner's statistics of ``tables`` now, rather than when
+    autovacuum next passes (a large insert leaves plans made for the empty table until then).
+    SQLite keeps no statistics unless asked (ANALYZE) and its plans do not rely on them: a
+    no-op there. Returns whether statistics were refreshed."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return False
+    with bind.begin() as conn:
+        conn.execute(text("ANALYZE " + ", ".join(f'"{name}"' for name in tables)))
+    return True
 
 
 def alembic_config(url: str) -> Config:

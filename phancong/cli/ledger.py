@@ -23,6 +23,7 @@ from phancong.domain.calendar import period_title
 from phancong.domain.status import label
 from phancong.services import ledger as ledger_service
 from phancong.services.materialize import materialize as run_materialize
+from phancong.services.materialize import refresh_statistics
 from phancong.settings import get_settings
 
 ledger_app = typer.Typer(help="Sổ nghĩa vụ / the obligation ledger.", no_args_is_help=True)
@@ -52,6 +53,7 @@ def materialize(
             source=str(plan_file),
             progress=progress_printer("materialize"),
         )
+    refresh_statistics(factory, report)
     typer.echo(
         f"plan {report.plan_id} version {report.version}"
         f"{' (new version)' if report.new_version else ''}: "

@@ -132,7 +132,7 @@ def prepare_ledger(settings: Settings, plans: Sequence[Path], progress: Progress
     from phancong.adapters.loader import directory, load
     from phancong.orchestration.db import sessions
     from phancong.orchestration.plans import end_of_next_quarter
-    from phancong.services.materialize import materialize
+    from phancong.services.materialize import materialize, refresh_statistics
 
     url = settings.effective_database_url
     say(f"Ledger: {_redacted(url)}")
@@ -142,9 +142,11 @@ def prepare_ledger(settings: Settings, plans: Sequence[Path], progress: Progress
     for path in plans:
         plan = load(path)
         say(f"  materialising {plan.id} through {through:%d/%m/%Y} …")
-        with transaction(sessions()) as session:
+        factory = sessions()
+        with transaction(factory) as session:
             report = materialize(session, plan, directory(plan), through=through, now=now,
                                  source=str(path.resolve()), progress=progress)
+        refresh_statistics(factory, report)
         say(f"  {plan.id}: {report.obligations_created} new obligations"
             f"{' (new plan version ' + str(report.version) + ')' if report.new_version else ''}")
         ids.append(plan.id)

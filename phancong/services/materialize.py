@@ -17,8 +17,9 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from phancong.adapters.db import analyze
 from phancong.adapters.orm import (
     AuditRow,
     DependencyRow,
@@ -35,6 +36,7 @@ from phancong.domain.units import Directory
 
 Progress = Callable[[int, int, str], None]
 BATCH = 5000
+STATISTICS_AFTER = 10_000  # obligations created in one run that warrant fresh planner statistics
 
 
 @dataclass
@@ -571,3 +573,12 @@ def obligation_count(session: Session, plan_id: str) -> int:
         )
         or 0
     )
+
+
+def refresh_statistics(factory: sessionmaker[Session], report: MaterializeReport) -> bool:
+    """After a committed materialisation that created many obligations, refresh the
+    planner's statistics (PostgreSQL), so that the next sweep is not planned for the ledger
+    as it was before. Returns whether they were refreshed."""
+    if report.obligations_created < STATISTICS_AFTER:
+        return False
+    return analyze(factory, ("obligations", "obligation_dependencies", "units", "duties"))
