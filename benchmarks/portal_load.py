@@ -56,7 +56,7 @@ PASSWORD = "bench-mật-khẩu-2026"  # noqa: S105 - a throw-away benchmark acco
 MATRIX_PATH = "/matrix?kind=commune"
 NOTE = "Đã tổ chức tuyên truyền về phòng, chống xâm hại trẻ em (benchmark)"
 MAX_PHASE = 20.0
-UNITS_PER_ROUND = 250  # communes per round of the submit phase (~41 open obligations each)
+UNITS_PER_ROUND = 300  # communes per round of the submit phase (~41 open obligations each)
 TARGET_RATIO = 0.5
 TARGET_P95_MS = 300.0
 PHASES = ("healthz", "submit-401", "submit", "matrix", "matrix-1")
@@ -523,7 +523,7 @@ def main() -> None:
         type=int,
         default=None,
         help=f"communes given an agency account and token (default: {UNITS_PER_ROUND} a round "
-        "with the submit phase, ~10,000 open obligations: a full phase at ~900 req/s)",
+        "with the submit phase, ~12,000 open obligations: a full phase at ~1,100 req/s)",
     )
     parser.add_argument(
         "--rounds",

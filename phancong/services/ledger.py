@@ -220,9 +220,18 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
             o.on_time,
             PlanRow.timezone,
             DutyRow.indicators,
+            # the rest of the obligation's view, answered once it is recorded
+            DutyRow.code,
+            DutyRow.title,
+            DutyRow.source,
+            UnitRow.code,
+            UnitRow.name,
+            o.role,
+            o.original_deadline,
         )
         .join(PlanRow, PlanRow.id == o.plan_id)
         .join(DutyRow, DutyRow.id == o.duty_id)
+        .join(UnitRow, UnitRow.id == o.unit_id)
         .where(o.id.in_(bindparam("obligation_ids", expanding=True)))
         .with_for_update(of=o)
     )
@@ -281,7 +290,21 @@ def submit_many(
 ) -> list[LedgerError | None]:
     """Mark several obligations done at instant ``at`` in the caller's transaction.
 
-    Each item gets None (recorded) or the reason it was refused (not found, wrong state,
+    Each item gets None (recorded) or the reason it was refused (see :func:`submit_and_view`).
+    """
+    return [
+        outcome if isinstance(outcome, LedgerError) else None
+        for outcome in submit_and_view(session, items, at=at)
+    ]
+
+
+def submit_and_view(
+    session: Session, items: Sequence[SubmitItem], *, at: dt.datetime
+) -> list[LedgerError | ObligationView]:
+    """Mark several obligations done at instant ``at`` in the caller's transaction.
+
+    Each item gets the obligation as it now stands (its view as of ``at``, what
+    :func:`get_many` would read back) or the reason it was refused (not found, wrong state,
     period not begun, bad note, indicator or link), and refused items write nothing. Four
     set-based statements whatever the number of items — the facts under a row lock, the state
     change, the submissions, the audit entries — so that a burst of submissions before a
@@ -300,7 +323,7 @@ def submit_many(
             "Nghĩa vụ đang được người khác cập nhật, vui lòng thử lại",
             "The obligation is being changed by someone else; try again",
         ) from exc
-    outcomes: list[LedgerError | None] = []
+    outcomes: list[LedgerError | ObligationView] = []
     marked: list[int] = []  # the obligations that pass every check
     submissions: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
@@ -310,7 +333,7 @@ def submit_many(
         except LedgerError as refused:
             outcomes.append(refused)
             continue
-        outcomes.append(None)
+        outcomes.append(_submitted_view(facts[item.obligation_id], at))
         marked.append(item.obligation_id)
         submissions.append(submission)
         audits.append(audit)
@@ -340,7 +363,7 @@ def _checked_submission(
             f"Không có nghĩa vụ số {item.obligation_id}", f"No obligation {item.obligation_id}"
         )
     (_, state, plan_id, period_start, period_label, deadline) = row[:6]
-    (submitted_at, accepted_at, was_on_time, tz, indicators) = row[6:]
+    (submitted_at, accepted_at, was_on_time, tz, indicators) = row[6:11]
     if state not in (State.OPEN, State.RETURNED):
         raise _refuse_state(state, "báo cáo hoàn thành", "mark done")
     if local_date(at, tz) < period_start:
@@ -370,6 +393,40 @@ def _checked_submission(
         "reason": item.note[:500] or None,
     }
     return submission, audit
+
+
+def _submitted_view(row: Any, at: dt.datetime) -> ObligationView:
+    """The view of a facts row (see :func:`_submit_statements`) once submitted at ``at``."""
+    (oid, _, plan_id, period_start, period_label, deadline, _, accepted_at, was_on_time) = row[:9]
+    (tz, indicators, duty_code, title, source, unit_code, unit_name, role, original) = row[9:]
+    facts = Facts(
+        state=State.SUBMITTED,
+        period_start=period_start,
+        effective_deadline=deadline,
+        on_time=was_on_time,
+        blocked=False,  # a submitted obligation's status does not depend on its blockers
+        submitted_at=at,
+        accepted_at=accepted_at,
+    )
+    return ObligationView(
+        id=oid,
+        plan_id=plan_id,
+        duty_code=duty_code,
+        duty_title=title,
+        source=source,
+        unit_code=unit_code,
+        unit_name=unit_name,
+        role=role,
+        period_label=period_label,
+        period_start=period_start,
+        deadline=deadline,
+        original_deadline=original,
+        state=State.SUBMITTED.value,
+        status=status_of(facts, at, tz).value,
+        submitted_at=at,
+        days_left=(deadline - local_date(at, tz)).days,
+        indicators=list(indicators or []),
+    )
 
 
 def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:

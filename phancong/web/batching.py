@@ -226,20 +226,18 @@ class SubmitBatcher:
                 )
                 for pos, principal in allowed
             ]
-            recorded = ledger.submit_many(session, items, at=now) if items else []
-            done: list[tuple[int, Principal]] = []
-            for (position, principal), refused in zip(allowed, recorded, strict=True):
-                if refused is not None:
-                    outcomes[position] = refused
+            # each recorded submission comes back as its obligation now stands, from the rows
+            # read under lock (no read-back statement)
+            recorded = ledger.submit_and_view(session, items, at=now) if items else []
+            done = 0
+            for (position, principal), outcome in zip(allowed, recorded, strict=True):
+                if isinstance(outcome, LedgerError):
+                    outcomes[position] = outcome
                 else:
-                    done.append((position, principal))
-            views = ledger.get_many(
-                session, [group[pos].request.obligation_id for pos, _ in done], now
-            )
-            for position, principal in done:
-                outcomes[position] = (principal, views[group[position].request.obligation_id])
+                    outcomes[position] = (principal, outcome)
+                    done += 1
         self.groups += 1  # committed (only this writer thread counts)
-        self.recorded += len(done)
+        self.recorded += done
         assert all(o is not None for o in outcomes)  # every position was answered above
         return cast(list[Outcome | BaseException], outcomes)
 

@@ -206,6 +206,37 @@ def test_on_time_submission_and_waiver(ledger: Ledger) -> None:
         assert units["sgd"].overdue == 2 and units["sgd"].rate == 0.0
 
 
+def test_a_submission_answers_the_view_a_read_back_gives(ledger: Ledger) -> None:
+    """submit_and_view builds each recorded obligation's view from the rows it locked; it must
+    be exactly what get_many reads back: on time, late, returned before, and a refusal."""
+    ledger.materialize(MINI)
+    on_time = find_one(ledger, "report", "ca", "2026-Q1")
+    late = find_one(ledger, "d1", "sgd", "2026-Q1")
+    again = find_one(ledger, "report", "sgd", "2026-Q1")
+    later = find_one(ledger, "report", "ca", "2026-Q3")  # period not begun: refused
+    with transaction(ledger.factory) as s:
+        svc.submit(s, again, actor="sgd", at=at("2026-03-10"), note="lần đầu")
+        svc.return_(s, again, actor="pc02", at=at("2026-03-11"), reason="Thiếu số liệu")
+    items = [
+        svc.SubmitItem(on_time, "ca", "đúng hạn"),
+        svc.SubmitItem(late, "sgd", "trễ", evidence_url="https://example.test/a"),
+        svc.SubmitItem(again, "sgd", "lần hai"),
+        svc.SubmitItem(later, "ca"),
+    ]
+    when = at("2026-03-18T06:30")  # 23:30 UTC the day before: days count in local time
+    with transaction(ledger.factory) as s:
+        outcomes = svc.submit_and_view(s, items, at=when)
+        assert isinstance(outcomes[3], Refused)
+        answered = outcomes[:3]
+        read_back = svc.get_many(s, [on_time, late, again], when)
+    assert answered == [read_back[on_time], read_back[late], read_back[again]]
+    views = [v for v in answered if isinstance(v, svc.ObligationView)]
+    assert len(views) == 3 and {v.status for v in views} == {Status.SUBMITTED}
+    assert min(v.days_left for v in views) < 0  # the late ones count their days late
+    with ledger.factory() as s:  # and as committed
+        assert svc.get_many(s, [on_time, late, again], when) == read_back
+
+
 def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
     """The SQL status expression, the pure rules and the single-obligation view agree on every
     obligation at many instants."""

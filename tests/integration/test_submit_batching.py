@@ -175,14 +175,15 @@ def test_a_failing_group_is_recorded_one_by_one(
 ) -> None:
     tok = tokens(factory)
     batcher = SubmitBatcher(factory, lambda: NOW)
-    real = ledger.get_many
+    real = ledger.submit_and_view
 
-    def fails_for_groups(session: Session, ids: Any, as_of: dt.datetime) -> Any:
-        if len(ids) > 1:
+    def fails_for_groups(session: Session, items: Any, *, at: dt.datetime) -> Any:
+        outcomes = real(session, items, at=at)  # written, then the transaction breaks
+        if len(items) > 1:
             raise RuntimeError("the group's transaction breaks")
-        return real(session, ids, as_of)
+        return outcomes
 
-    monkeypatch.setattr(ledger, "get_many", fails_for_groups)
+    monkeypatch.setattr(ledger, "submit_and_view", fails_for_groups)
     asks = [(SGD, oid) for oid in open_ids(factory, "sgd")] + [(CA, open_ids(factory, "ca")[0])]
     assert len(asks) >= 3
     with db._SQLITE_WRITERS[factory.kw["bind"]]:
