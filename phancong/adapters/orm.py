@@ -134,6 +134,8 @@ class ObligationRow(Base):
         Index("ix_obligations_unit", "unit_id", "period_label"),
         Index("ix_obligations_plan_period", "plan_id", "period_label"),
         Index("ix_obligations_open_deadline", "plan_id", "state", "effective_deadline"),
+        # the matrix's status filters: obligations in a state whose period began by a day
+        Index("ix_obligations_state_start", "plan_id", "state", "period_start"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))

@@ -56,20 +56,20 @@ def status_is(as_of: dt.datetime, tz: str, status: str) -> ColumnElement[bool]:
     """``status_expr(...) == status``, preceded by cheap conditions that status implies.
 
     The status expression stays the single definition; the prefix (states, dates) lets the
-    database use the (plan, state) index and discard rows before it evaluates the dependency
-    subquery of each one. The prefix assumes nothing was submitted after ``as_of`` — true of
-    the portal, which asks as of now (an obligation submitted later counts as open before).
+    database use the (plan, state, …) indexes and discard rows before it evaluates the
+    dependency subquery of each one. The prefix assumes nothing was submitted or accepted after
+    ``as_of`` — true of the portal, which asks as of now (an obligation submitted later counts
+    as open before, one accepted later as submitted).
     """
     o = ObligationRow
     day = local_date(as_of, tz)
-    done = and_(o.state.in_(["submitted", "accepted"]), o.submitted_at <= as_of)
     still_open = o.state == "open"
     implied: dict[str, ColumnElement[bool]] = {
         "overdue": and_(still_open, o.effective_deadline < day, o.period_start <= day),
         "in_progress": and_(still_open, o.effective_deadline >= day, o.period_start <= day),
         "blocked": and_(still_open, o.period_start <= day),
         "not_open": and_(still_open, o.period_start > day),
-        "submitted": done,
+        "submitted": and_(o.state == "submitted", o.submitted_at <= as_of),
         "completed_on_time": o.state == "accepted",
         "completed_late": o.state == "accepted",
         "returned": o.state == "returned",
@@ -180,6 +180,16 @@ def period_bounds(label: str) -> tuple[dt.date, dt.date] | None:
     last_month = first + months - 1
     end = dt.date(year + last_month // 12, last_month % 12 + 1, 1) - dt.timedelta(days=1)
     return dt.date(year, first, 1), end
+
+
+def latest_start(periods: Iterable[str]) -> dt.date | None:
+    """The latest day an obligation of these periods can start on: the last day the latest of
+    them covers (a one-off duty's period runs from the plan's start to its deadline, which the
+    plan's validation keeps inside the plan). None when a label is not one the portal reads."""
+    ends = [period_bounds(label) for label in periods]
+    if not ends or any(bounds is None for bounds in ends):
+        return None
+    return max(bounds[1] for bounds in ends if bounds is not None)
 
 
 def current_period(periods: list[str], today: dt.date) -> str | None:
@@ -403,6 +413,9 @@ def matrix(
     st = ledger.status_expr(as_of, plan.timezone)
     o = ObligationRow
     base_where = [o.plan_id == plan.id, o.period_label.in_(periods)]
+    latest = latest_start(periods)
+    if latest is not None:  # implied by the labels; lets a status filter use a state index
+        base_where.append(o.period_start <= latest)
     if status != Status.CANCELLED.value:
         base_where.append(o.state != "cancelled")
     units_q = _unit_filter(
@@ -413,9 +426,9 @@ def matrix(
         q=q,
         unit=unit,
     )
-    if status:
+    if status:  # the units with such a cell, found once (the count and the page both use them)
         having = select(o.unit_id).where(*base_where, status_is(as_of, plan.timezone, status))
-        units_q = units_q.where(UnitRow.id.in_(having.distinct()))
+        units_q = units_q.where(UnitRow.id.in_(sorted(session.scalars(having.distinct()))))
     total = session.scalar(select(func.count()).select_from(units_q.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)

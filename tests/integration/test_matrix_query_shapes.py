@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
@@ -150,3 +150,40 @@ def test_both_shapes_and_both_databases_count_the_same_cells(
                 ), (as_of, status)
     # the ledger had every status a coordinator filters by (so no comparison was vacuous)
     assert seen >= {s.value for s in Status} - {Status.CANCELLED.value}, seen
+
+
+def test_status_filters_find_what_the_status_expression_finds(database_url: str) -> None:
+    """status_is narrows by states and dates first (so that an index serves it); asked after
+    every recorded action, as the portal asks, it must select exactly the obligations whose
+    status the status expression gives. And no obligation starts after the day
+    latest_start gives for its period, which the matrix adds as a condition (the shipped
+    plans' one-off duties: tests/unit/test_web_queries.py)."""
+    factory = _ledger(database_url)
+    as_of = dt.datetime(2027, 6, 30, 3, 0, tzinfo=dt.UTC)  # after every action of the fixture
+    mini = ObligationRow.plan_id == "mini"
+    with factory() as session:
+        st = ledger.status_expr(as_of, "Asia/Ho_Chi_Minh")
+        found_any = set()
+        for status in Status:
+            expected = set(session.scalars(select(ObligationRow.id).where(mini, st == status)))
+            narrowed = set(
+                session.scalars(
+                    select(ObligationRow.id).where(
+                        mini, queries.status_is(as_of, "Asia/Ho_Chi_Minh", status.value)
+                    )
+                )
+            )
+            assert narrowed == expected, status
+            if expected:
+                found_any.add(status.value)
+        starts = session.execute(
+            select(ObligationRow.period_label, func.max(ObligationRow.period_start))
+            .where(mini)
+            .group_by(ObligationRow.period_label)
+        ).all()
+    factory.kw["bind"].dispose()
+    assert {"submitted", "completed_on_time", "completed_late", "returned", "waived"} <= found_any
+    assert starts
+    for label, latest in starts:
+        bound = queries.latest_start([label])
+        assert bound is not None and latest <= bound, label

@@ -17,6 +17,7 @@ from phancong.web.queries import (
     UnitInfo,
     cell_counts_query,
     current_period,
+    latest_start,
     period_bounds,
     period_key,
     period_year,
@@ -133,3 +134,24 @@ def test_sqlite_counts_the_cells_in_one_grouped_scan() -> None:
     assert "obligations.unit_id IN (?, ?, ?)" in sql
     assert sql.endswith("GROUP BY anon_1.unit_id, anon_1.period_label, anon_1.st")
     assert "json" not in sql
+
+
+def test_latest_start_bounds_every_obligation_of_the_shipped_plans() -> None:
+    from phancong.adapters.loader import load
+    from phancong.domain.calendar import CadenceKind, occurrences
+    from tests.helpers import HAIDUONG, HANOI
+
+    assert latest_start(["2026-Q1", "2026-03"]) == dt.date(2026, 3, 31)
+    assert latest_start(["2026", "2026-H1"]) == dt.date(2026, 12, 31)
+    assert latest_start(["ONCE-2026-06-30"]) == dt.date(2026, 6, 30)
+    assert latest_start(["2026-Q1", "later"]) is None  # a label the portal does not read
+    assert latest_start([]) is None
+    kinds = set()
+    for path in (HANOI, HAIDUONG):
+        plan = load(path)
+        for duty in plan.duties:
+            for due in occurrences(plan, duty.cadence):
+                kinds.add(due.period.kind)
+                bound = latest_start([due.period.label])
+                assert bound is not None and due.period.start <= bound, due.period
+    assert CadenceKind.ONCE in kinds  # one-off periods start with the plan, before their day
