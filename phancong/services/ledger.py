@@ -209,25 +209,12 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
     o = ObligationRow
     facts = (
         select(
-            o.id,
-            o.state,
-            o.plan_id,
-            o.period_start,
-            o.period_label,
-            o.effective_deadline,
+            *view_columns(),  # the obligation's view, answered once it is recorded
             o.submitted_at,
             o.accepted_at,
             o.on_time,
             PlanRow.timezone,
             DutyRow.indicators,
-            # the rest of the obligation's view, answered once it is recorded
-            DutyRow.code,
-            DutyRow.title,
-            DutyRow.source,
-            UnitRow.code,
-            UnitRow.name,
-            o.role,
-            o.original_deadline,
         )
         .join(PlanRow, PlanRow.id == o.plan_id)
         .join(DutyRow, DutyRow.id == o.duty_id)
@@ -362,8 +349,9 @@ def _checked_submission(
         raise NotFound(
             f"Không có nghĩa vụ số {item.obligation_id}", f"No obligation {item.obligation_id}"
         )
-    (_, state, plan_id, period_start, period_label, deadline) = row[:6]
-    (submitted_at, accepted_at, was_on_time, tz, indicators) = row[6:11]
+    plan_id, state = row[1], row[12]  # the view's columns (see view_columns), then the facts
+    period_label, period_start, deadline = row[8], row[9], row[10]
+    (submitted_at, accepted_at, was_on_time, tz, indicators) = row[13:]
     if state not in (State.OPEN, State.RETURNED):
         raise _refuse_state(state, "báo cáo hoàn thành", "mark done")
     if local_date(at, tz) < period_start:
@@ -397,36 +385,18 @@ def _checked_submission(
 
 def _submitted_view(row: Any, at: dt.datetime) -> ObligationView:
     """The view of a facts row (see :func:`_submit_statements`) once submitted at ``at``."""
-    (oid, _, plan_id, period_start, period_label, deadline, _, accepted_at, was_on_time) = row[:9]
-    (tz, indicators, duty_code, title, source, unit_code, unit_name, role, original) = row[9:]
+    _, accepted_at, was_on_time, tz, indicators = row[13:]
     facts = Facts(
         state=State.SUBMITTED,
-        period_start=period_start,
-        effective_deadline=deadline,
+        period_start=row[9],
+        effective_deadline=row[10],
         on_time=was_on_time,
         blocked=False,  # a submitted obligation's status does not depend on its blockers
         submitted_at=at,
         accepted_at=accepted_at,
     )
-    return ObligationView(
-        id=oid,
-        plan_id=plan_id,
-        duty_code=duty_code,
-        duty_title=title,
-        source=source,
-        unit_code=unit_code,
-        unit_name=unit_name,
-        role=role,
-        period_label=period_label,
-        period_start=period_start,
-        deadline=deadline,
-        original_deadline=original,
-        state=State.SUBMITTED.value,
-        status=status_of(facts, at, tz).value,
-        submitted_at=at,
-        days_left=(deadline - local_date(at, tz)).days,
-        indicators=list(indicators or []),
-    )
+    status = status_of(facts, at, tz).value
+    return _to_view((*row[:12], State.SUBMITTED.value, status, at, indicators), local_date(at, tz))
 
 
 def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:
