@@ -28,7 +28,7 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.status import ACTIVE_STATES, local_date
 from phancong.services.errors import NotFound
-from phancong.services.ledger import Blocker, blocked_expr, blockers
+from phancong.services.ledger import Blocker, blocked_among, blockers
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import message_id
 
@@ -114,15 +114,15 @@ def sweep(
 
     levels = list(Level)
     for index, level in enumerate(levels, start=1):
-        due = due_steps_query(plan_id, level, day)
+        due = due_steps_query(plan_id, level, day).cte(f"due_{level.name.lower()}")
         query = select(
-            ObligationRow.id,
+            due.c.id,
             literal(level.value),
             literal(level.rank),
             literal(as_of, type_=EscalationRow.__table__.c.taken_at.type),
             literal(key),
-            blocked_expr(),
-        ).where(ObligationRow.id.in_(due))
+            due.c.id.in_(blocked_among(select(due.c.id))),
+        )
         session.execute(
             insert(EscalationRow).from_select(
                 ["obligation_id", "level", "rank", "taken_at", "sweep_key", "blocked"], query

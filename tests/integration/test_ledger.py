@@ -284,6 +284,33 @@ def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
                 assert svc.get(s, ob.id, at(when)) == views[ob.id], (ob.id, when)
 
 
+def test_blocked_among_a_set_agrees_with_the_blocked_expression(ledger: Ledger) -> None:
+    """The sweep flags blocked steps with blocked_among (a set-based form); it must pick out
+    exactly the obligations blocked_expr calls blocked, before and after upstream work closes."""
+    ledger.materialize(MINI)
+    with ledger.factory() as s:
+        waiting = {r[0] for r in s.execute(select(DependencyRow.obligation_id)).all()}
+        upstream = sorted({r[0] for r in s.execute(select(DependencyRow.upstream_id)).all()})
+    assert waiting and upstream
+
+    def compare() -> set[int]:
+        with ledger.factory() as s:
+            every = select(ObligationRow.id).where(ObligationRow.plan_id == "mini")
+            expected = set(s.scalars(every.where(svc.blocked_expr())))
+            assert set(s.scalars(svc.blocked_among(every))) == expected
+            some = every.where(ObligationRow.id.in_(sorted(waiting)[::2]))  # a subset only
+            assert set(s.scalars(svc.blocked_among(some))) == expected & set(s.scalars(some))
+            return expected
+
+    before = compare()
+    assert before  # open upstream work blocks something
+    with transaction(ledger.factory) as s:  # close half of the upstream obligations
+        for oid in upstream[::2]:
+            svc.waive(s, oid, actor="pc02", at=at("2026-03-20"), reason="Không phát sinh")
+    after = compare()
+    assert after < before
+
+
 def test_actions_refuse_what_does_not_apply(ledger: Ledger) -> None:
     ledger.materialize(MINI)
     oid = find_one(ledger, "report", "ca", "2026-Q3")
