@@ -211,7 +211,7 @@ def _queue(
     rows: list[dict[str, Any]] = []
     no_address: list[str] = []
     for recipient, lines in sorted(routes.items()):
-        kind = max((_kind(line.level) for line in lines), key=KIND_ORDER.index)
+        kind = max((_kind(level) for level in {line.level for line in lines}), key=KIND_ORDER.index)
         emails = list(units[recipient][1] or ()) if recipient in units else []
         if not emails:
             no_address.append(recipient)
@@ -291,13 +291,16 @@ def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
         connection.execute(insert(OUTBOX_ITEMS), items[start : start + 10_000])
 
 
+_KINDS = {
+    Level.REMINDER.value: NoticeKind.REMINDER,
+    Level.OVERDUE.value: NoticeKind.OVERDUE,
+    Level.STANDING_OFFICE.value: NoticeKind.STANDING_OFFICE,
+    Level.STEERING_COMMITTEE.value: NoticeKind.STEERING_COMMITTEE,
+}
+
+
 def _kind(level: str) -> NoticeKind:
-    return {
-        Level.REMINDER.value: NoticeKind.REMINDER,
-        Level.OVERDUE.value: NoticeKind.OVERDUE,
-        Level.STANDING_OFFICE.value: NoticeKind.STANDING_OFFICE,
-        Level.STEERING_COMMITTEE.value: NoticeKind.STEERING_COMMITTEE,
-    }.get(level, NoticeKind.BLOCKER)
+    return _KINDS.get(level, NoticeKind.BLOCKER)
 
 
 def build_notice(session: Session, row: OutboxRow) -> Notice:
