@@ -396,7 +396,8 @@ def _submitted_view(row: Any, at: dt.datetime) -> ObligationView:
         accepted_at=accepted_at,
     )
     status = status_of(facts, at, tz).value
-    return _to_view((*row[:12], State.SUBMITTED.value, status, at, indicators), local_date(at, tz))
+    row = (*row[:12], State.SUBMITTED.value, status, at, indicators)
+    return view_from_row(row, local_date(at, tz))
 
 
 def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:
@@ -582,7 +583,7 @@ class ObligationView:
 
 def view_columns() -> tuple[Any, ...]:
     """The first 13 columns of an :class:`ObligationView` row (id … state), in its order; a
-    view query adds status, submitted_at and the duty's indicators (see :func:`_to_view`)."""
+    view query adds status, submitted_at and the duty's indicators (see :func:`view_from_row`)."""
     o = ObligationRow
     return (
         o.id,
@@ -614,7 +615,9 @@ def _view_query(as_of: dt.datetime, tz: str) -> Any:
     )
 
 
-def _to_view(row: Any, day: dt.date) -> ObligationView:
+def view_from_row(row: Any, day: dt.date) -> ObligationView:
+    """The view of a row of :func:`view_columns` then status, submitted_at and indicators,
+    its days left counted from ``day``."""
     return ObligationView(
         id=row[0],
         plan_id=row[1],
@@ -667,7 +670,7 @@ def find(
     else:
         query = query.order_by(ObligationRow.id)
     rows = session.execute(query.limit(limit).offset(offset)).all()
-    return [_to_view(r, day) for r in rows]
+    return [view_from_row(r, day) for r in rows]
 
 
 @functools.cache
@@ -723,7 +726,7 @@ def get_many(
             accepted_at=row[16],
         )
         status = status_of(facts, as_of, tz).value
-        views[row[0]] = _to_view((*row[:13], status, *row[14:16]), local_date(as_of, tz))
+        views[row[0]] = view_from_row((*row[:13], status, *row[14:16]), local_date(as_of, tz))
     return views
 
 

@@ -720,19 +720,7 @@ def list_obligations(
     day = local_date(as_of, plan.timezone)
     rows = session.execute(
         select(
-            o.id,
-            o.plan_id,
-            DutyRow.code,
-            DutyRow.title,
-            DutyRow.source,
-            UnitRow.code,
-            UnitRow.name,
-            o.role,
-            o.period_label,
-            o.period_start,
-            o.effective_deadline,
-            o.original_deadline,
-            o.state,
+            *ledger.view_columns(),
             ledger.status_expr(as_of, plan.timezone),
             o.submitted_at,
             DutyRow.indicators,
@@ -742,28 +730,7 @@ def list_obligations(
         .join(UnitRow, UnitRow.id == o.unit_id)
         .order_by(page.c.closed, page.c.deadline, o.id)
     ).all()
-    return [
-        ledger.ObligationView(
-            id=r[0],
-            plan_id=r[1],
-            duty_code=r[2],
-            duty_title=r[3],
-            source=r[4],
-            unit_code=r[5],
-            unit_name=r[6],
-            role=r[7],
-            period_label=r[8],
-            period_start=r[9],
-            deadline=r[10],
-            original_deadline=r[11],
-            state=r[12],
-            status=r[13],
-            submitted_at=r[14],
-            days_left=(r[10] - day).days,
-            indicators=list(r[15] or []),
-        )
-        for r in rows
-    ]
+    return [ledger.view_from_row(r, day) for r in rows]
 
 
 def overdue(
