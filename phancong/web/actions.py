@@ -11,7 +11,7 @@ import importlib
 import logging
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,6 +70,16 @@ def review_notifier() -> Callable[..., Any] | None:
     return notify if callable(notify) else None
 
 
+class ActionOptions(TypedDict, total=False):
+    """What an action may take besides who does it to which obligation (see :func:`perform_in`)."""
+
+    note: str | None
+    indicator_values: Mapping[str, Any] | None
+    evidence_url: str | None
+    reason: str | None
+    new_deadline: dt.date | None
+
+
 def perform(
     factory: sessionmaker[Session],
     principal: Principal,
@@ -78,27 +88,13 @@ def perform(
     *,
     now: dt.datetime,
     portal_url: str,
-    note: str | None = None,
-    indicator_values: Mapping[str, Any] | None = None,
-    evidence_url: str | None = None,
-    reason: str | None = None,
-    new_deadline: dt.date | None = None,
+    **options: Unpack[ActionOptions],
 ) -> None:
     """Do ``action`` as ``principal`` in a transaction of its own; raises a LedgerError the
     caller turns into a message."""
     with transaction(factory) as session:
         perform_in(
-            session,
-            principal,
-            obligation_id,
-            action,
-            now=now,
-            portal_url=portal_url,
-            note=note,
-            indicator_values=indicator_values,
-            evidence_url=evidence_url,
-            reason=reason,
-            new_deadline=new_deadline,
+            session, principal, obligation_id, action, now=now, portal_url=portal_url, **options
         )
 
 
@@ -123,15 +119,9 @@ def perform_in(
     actor = principal.email
     if action is Action.SUBMIT:
         item = submission(obligation_id, principal, note, indicator_values, evidence_url)
-        ledger.submit(
-            session,
-            item.obligation_id,
-            actor=item.actor,
-            at=now,
-            note=item.note,
-            indicator_values=item.indicator_values,
-            evidence_url=item.evidence_url,
-        )
+        (refused,) = ledger.submit_many(session, [item], at=now)
+        if refused is not None:
+            raise refused
     elif action is Action.ACCEPT:
         ledger.accept(session, obligation_id, actor=actor, at=now)
     elif action is Action.RETURN:
