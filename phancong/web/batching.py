@@ -50,18 +50,17 @@ class SubmitRequest:
 
 @dataclass
 class _Job:
-    """A queued submission and who waits for it: a thread (``future``) or a coroutine
-    (``waiter``, on its event loop)."""
+    """A queued submission and who waits for it: a thread (a concurrent future) or a
+    coroutine (an asyncio future, answered on its event loop)."""
 
     request: SubmitRequest
-    future: Future[Outcome] = field(default_factory=Future)
-    waiter: asyncio.Future[Outcome] | None = None
+    answer: Future[Outcome] | asyncio.Future[Outcome]
 
     def claim(self) -> bool:
         """Whether someone still waits (the client may have gone); taken by the writer."""
-        if self.waiter is not None:
-            return not self.waiter.cancelled()
-        return self.future.set_running_or_notify_cancel()
+        if isinstance(self.answer, asyncio.Future):
+            return not self.answer.cancelled()
+        return self.answer.set_running_or_notify_cancel()
 
 
 _STOP = object()
@@ -88,9 +87,9 @@ class SubmitBatcher:
 
     def submit(self, request: SubmitRequest) -> Future[Outcome]:
         """Queue ``request``; the future is answered after the transaction recording it."""
-        job = _Job(request)
-        self._put(job)
-        return job.future
+        future: Future[Outcome] = Future()
+        self._put(_Job(request, future))
+        return future
 
     async def record(self, request: SubmitRequest) -> Outcome:
         """Queue ``request`` and await its answer, from an event loop.
@@ -99,7 +98,7 @@ class SubmitBatcher:
         transaction rather than once per submission.
         """
         waiter: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._put(_Job(request, waiter=waiter))
+        self._put(_Job(request, waiter))
         return await waiter
 
     def _put(self, job: _Job) -> None:
@@ -180,12 +179,12 @@ class SubmitBatcher:
                 outcomes = [_error_of(self._record, [job]) for job in group]
         wake: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], Any]]] = {}
         for job, outcome in zip(group, outcomes, strict=True):
-            if job.waiter is not None:
-                wake.setdefault(job.waiter.get_loop(), []).append((job.waiter, outcome))
+            if isinstance(job.answer, asyncio.Future):
+                wake.setdefault(job.answer.get_loop(), []).append((job.answer, outcome))
             elif isinstance(outcome, BaseException):
-                job.future.set_exception(outcome)
+                job.answer.set_exception(outcome)
             else:
-                job.future.set_result(outcome)
+                job.answer.set_result(outcome)
         for loop, answers in wake.items():
             try:
                 loop.call_soon_threadsafe(_answer, answers)
