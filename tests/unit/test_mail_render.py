@@ -22,7 +22,13 @@ from jinja2 import UndefinedError
 from phancong.adapters.orm import OutboxRow
 from phancong.domain.citation import fmt_citation
 from phancong.mail.message import build_message
-from phancong.mail.render import SUBJECT_LIMIT, clean_subject, group_items, render_notice
+from phancong.mail.render import (
+    DETAIL_LIMIT,
+    SUBJECT_LIMIT,
+    clean_subject,
+    group_items,
+    render_notice,
+)
 from phancong.mail.templating import TEMPLATES_DIR, environment, format_date
 from phancong.services.notices import Notice, NoticeItem, NoticeKind, RenderedMail
 
@@ -284,6 +290,34 @@ def test_digest_shows_the_figures_and_what_is_not_listed() -> None:
     assert "- Hoàn thành đúng hạn: 1.024" in mail.text
     assert "Danh sách đầy đủ xem trên cổng theo dõi: 2 nhiệm vụ" in mail.text
     assert "Completed on time: 1,024" in render_notice(sample("digest", "en")).text
+
+
+def test_a_large_escalation_describes_the_first_obligations_and_counts_them_all() -> None:
+    """A Steering Committee mail after a year's backlog: every agency counted, the most urgent
+    DETAIL_LIMIT obligations described, the rest left to the portal (not a 7 MB email)."""
+    units = [(f"xa-{n}", f"UBND xã {n}") for n in range(1, 4)]
+    items = tuple(
+        item(1000 + n, "steering_committee", f"iv-{n % 7}", T_REPORT, "IV.3, bullet 2",
+             units[n % 3], days=30 + n % 5)
+        for n in range(DETAIL_LIMIT + 50)
+    )
+    notice = dataclasses.replace(sample("steering_committee", "vi"), items=items)
+    mail = render_notice(notice)
+    lines = [line.strip() for line in mail.text.splitlines()]
+    counts = sorted(line for line in lines if line.endswith("nhiệm vụ quá hạn"))
+    assert counts == [
+        "- UBND xã 1: 84 nhiệm vụ quá hạn",
+        "- UBND xã 2: 83 nhiệm vụ quá hạn",
+        "- UBND xã 3: 83 nhiệm vụ quá hạn",
+    ]
+    assert f"({DETAIL_LIMIT + 50} nhiệm vụ)" in mail.text  # the level's heading counts them all
+    assert sum(line.startswith("- Xem và cập nhật:") for line in lines) == DETAIL_LIMIT
+    assert mail.html.count(">Xem và cập nhật</a>") == DETAIL_LIMIT
+    assert "(Danh sách đầy đủ xem trên cổng theo dõi: 50 nhiệm vụ)" in mail.text
+    assert "250 nhiệm vụ" in mail.subject
+    assert len(mail.text) + len(mail.html) < 400_000
+    whole = render_notice(dataclasses.replace(notice, items=items[:DETAIL_LIMIT]))
+    assert "Danh sách đầy đủ" not in whole.text  # nothing left out, nothing said
 
 
 def test_unknown_language_falls_back_to_vietnamese() -> None:
