@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # THE main-job command: bash scripts/run.sh [args for `phancong up`...]
-# Creates/reuses the venv at .venv (pip install -e ., skipped when a stamp file is
-# newer than pyproject.toml), then runs `phancong up`.
+# Creates/reuses the venv at .venv (pip install -e . pinned by requirements/lock.txt,
+# skipped when a stamp file is newer than pyproject.toml and the lock), then runs `phancong up`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,13 +15,13 @@ if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import sys' >/dev/n
     rm -rf "$VENV"
     python3 -m venv "$VENV"
 fi
-if [[ -f "$STAMP_RUN" && "$STAMP_RUN" -nt pyproject.toml ]] \
-    || [[ -f "$STAMP_TEST" && "$STAMP_TEST" -nt pyproject.toml ]]; then
+fresh() { [[ -f "$1" && "$1" -nt pyproject.toml && "$1" -nt requirements/lock.txt ]]; }
+if fresh "$STAMP_RUN" || fresh "$STAMP_TEST"; then
     :
 else
-    echo "==> pip install -e ." >&2
+    echo "==> pip install -c requirements/lock.txt -e . (the versions CI tested)" >&2
     "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-        -e . </dev/null >&2
+        -c requirements/lock.txt -e . </dev/null >&2
     touch "$STAMP_RUN"
 fi
 export PATH="$VENV/bin:$PATH"

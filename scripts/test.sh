@@ -2,7 +2,7 @@
 # THE test command: bash scripts/test.sh [pytest args...]
 #
 # On a fresh Debian 12 machine it installs what the suite needs (Debian's
-# PostgreSQL and Chromium, a venv at .venv with the `test` extra), starts a
+# PostgreSQL, Chromium, LibreOffice and poppler-utils, a venv at .venv with the `test` extra), starts a
 # throw-away PostgreSQL cluster, then runs ruff, mypy and pytest, failing on the
 # first failure. A second run does no apt or pip work.
 #
@@ -50,13 +50,19 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
     missing+=(chromium)
 fi
+if ! command -v soffice >/dev/null 2>&1; then
+    missing+=(libreoffice-writer-nogui libreoffice-calc-nogui)  # DOCX/XLSX -> PDF checks
+fi
+if ! command -v pdftoppm >/dev/null 2>&1; then
+    missing+=(poppler-utils)  # PDF -> PNG for looking at reports
+fi
 if ! dpkg -s fonts-dejavu-core >/dev/null 2>&1; then
     missing+=(fonts-dejavu-core)  # readable Vietnamese text in browser screenshots
 fi
 if [[ ${#missing[@]} -gt 0 ]]; then
     apt_install "${missing[@]}"
 else
-    echo "==> Debian packages present (postgresql, chromium)"
+    echo "==> Debian packages present (postgresql, chromium, libreoffice, poppler-utils)"
 fi
 
 # --- virtualenv ---------------------------------------------------------------
@@ -67,12 +73,12 @@ if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import sys' >/dev/n
     rm -rf "$VENV"
     python3 -m venv "$VENV"
 fi
-if [[ -f "$STAMP" && "$STAMP" -nt pyproject.toml ]]; then
-    echo "==> .venv up to date (stamp newer than pyproject.toml)"
+if [[ -f "$STAMP" && "$STAMP" -nt pyproject.toml && "$STAMP" -nt requirements/lock.txt ]]; then
+    echo "==> .venv up to date (stamp newer than pyproject.toml and requirements/lock.txt)"
 else
-    step "pip install -e '.[test]'"
+    step "pip install -c requirements/lock.txt -e '.[test]'"
     "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-        -e '.[test]' </dev/null
+        -c requirements/lock.txt -e '.[test]' </dev/null
     touch "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
