@@ -37,6 +37,14 @@ def run(
         typer.Option(help="Simulate in this database (default: a throw-away SQLite file)."),
     ] = None,
     top: Annotated[int, typer.Option(help="Agencies listed in the per-agency table.")] = 25,
+    sweep_every: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Sweep every N days (1: daily, as scheduled; more replays a scheduler that "
+            "was down for days at a time).",
+        ),
+    ] = 1,
 ) -> None:
     """Replay days with a virtual clock: seeded agency behaviour, the real sweep each morning,
     mail captured to a folder; then print the escalation load per week and per agency."""
@@ -74,6 +82,7 @@ def run(
         deliver=send,
         seed=seed,
         portal_url="http://127.0.0.1:8000",
+        sweep_every=sweep_every,
         progress=progress_printer("simulate"),
     )
     typer.echo(

@@ -31,6 +31,7 @@ LEVEL_ORDER = (
     Level.STANDING_OFFICE.value,
     Level.OVERDUE.value,
     "blocker",
+    "review",
     Level.REMINDER.value,
 )
 # levels whose items belong to many agencies: counted and listed per agency
@@ -150,6 +151,12 @@ def context(notice: Notice) -> dict[str, object]:
         "total": len(items),
         "counts": {g.level: g.count for g in groups},
         "unit_count": len({i.unit_code for i in items}),
+        "level_units": {g.level: len(g.units) for g in every},
+        # found late by the first sweep that took a step of them: nobody was told before
+        "first_counts": {
+            g.level: sum(1 for i in g.items if i.first_notice) for g in every
+        },
+        "past_owner_count": sum(1 for i in items if i.past_owner),
         "deadlines": deadlines,
         "first_deadline": deadlines[0] if deadlines else None,
         "level_deadlines": {g.level: sorted({i.deadline for i in g.items}) for g in every},

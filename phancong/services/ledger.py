@@ -737,6 +737,7 @@ class Blocker:
     unit_code: str
     unit_name: str
     duty_code: str
+    awaiting_review: bool = False  # the upstream is submitted: the reviewer holds it up
 
 
 def blockers(session: Session, obligation_ids: list[int]) -> dict[int, list[Blocker]]:
@@ -748,7 +749,14 @@ def blockers(session: Session, obligation_ids: list[int]) -> dict[int, list[Bloc
     for start in range(0, len(obligation_ids), 5000):
         chunk = obligation_ids[start : start + 5000]
         rows = session.execute(
-            select(DependencyRow.obligation_id, up.id, UnitRow.code, UnitRow.name, DutyRow.code)
+            select(
+                DependencyRow.obligation_id,
+                up.id,
+                UnitRow.code,
+                UnitRow.name,
+                DutyRow.code,
+                up.state == State.SUBMITTED.value,
+            )
             .join(up, up.id == DependencyRow.upstream_id)
             .join(UnitRow, UnitRow.id == up.unit_id)
             .join(DutyRow, DutyRow.id == up.duty_id)
@@ -759,7 +767,7 @@ def blockers(session: Session, obligation_ids: list[int]) -> dict[int, list[Bloc
             .order_by(UnitRow.code)
         ).all()
         for r in rows:
-            out[r[0]].append(Blocker(r[0], r[1], r[2], r[3], r[4]))
+            out[r[0]].append(Blocker(r[0], r[1], r[2], r[3], r[4], bool(r[5])))
     return out
 
 

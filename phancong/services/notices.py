@@ -11,18 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from phancong.domain.ladder import Level
 
-class Level(StrEnum):
-    """Escalation steps in the order they are taken."""
-
-    REMINDER = "reminder"
-    OVERDUE = "overdue"
-    STANDING_OFFICE = "standing_office"
-    STEERING_COMMITTEE = "steering_committee"
-
-    @property
-    def rank(self) -> int:
-        return list(Level).index(self) + 1
+__all__ = ["Level", "Notice", "NoticeItem", "NoticeKind", "RenderedMail", "Renderer"]
 
 
 class NoticeKind(StrEnum):
@@ -38,7 +29,7 @@ class NoticeKind(StrEnum):
 @dataclass(frozen=True)
 class NoticeItem:
     obligation_id: int
-    level: str  # a Level value, or "blocker" for the upstream owner's copy
+    level: str  # a ladder Line value: a Level's, "blocker" or "review" for upstream urges
     duty_code: str
     duty_title: str
     source: str  # citation, e.g. "IV.3, bullet 2"
@@ -52,6 +43,13 @@ class NoticeItem:
     blocked_by: tuple[str, ...] = ()  # names of upstream owners still open
     waiting: tuple[str, ...] = ()  # for a blocker notice: who waits on this obligation
     link: str = ""  # portal page of the obligation (signed when the portal provides it)
+    # found at this level by the first sweep that took any step of it: nobody was reminded or
+    # notified before (a letter must not claim a reminder that never happened)
+    first_notice: bool = False
+    # for a "review" line: the unit whose submitted report awaits the Standing Office
+    awaiting_review_of: str = ""
+    # a Standing Office line sent to the Steering Committee: the owner is the Standing Office
+    past_owner: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -25,6 +24,14 @@ from phancong.adapters.orm import (
     OutboxRow,
     PlanRow,
     UnitRow,
+)
+from phancong.domain.ladder import (
+    Line,
+    Route,
+    Upstream,
+    escalated_past_owner,
+    one_line_each,
+    route_step,
 )
 from phancong.domain.status import ACTIVE_STATES, local_date
 from phancong.services.errors import NotFound
@@ -147,18 +154,9 @@ def sweep(
     return report
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line of one recipient's mail: an obligation at a level; for an upstream owner's
-    line, the obligation that waits and the recipient's own obligation it waits on."""
-
-    obligation_id: int
-    level: str
-    upstream_id: int | None = None
-
-
-def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, list[Line]]:
-    """Who hears of each step just taken: one list of lines per recipient unit."""
+def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, dict[int, Route]]:
+    """Who hears of each step just taken (every step, not only an obligation's highest): per
+    recipient unit, one line per obligation (:func:`phancong.domain.ladder.one_line_each`)."""
     rows = session.execute(
         select(
             EscalationRow.obligation_id, EscalationRow.level, EscalationRow.blocked, UnitRow.code
@@ -168,24 +166,22 @@ def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, list[L
         .where(EscalationRow.id >= first_new)  # this sweep's steps (sweeps are serialised)
         .order_by(EscalationRow.obligation_id, EscalationRow.rank)
     ).all()
-    top = {r[0]: r for r in rows}  # one line per obligation, at the highest level reached
-    upstream = blockers(session, [oid for oid, r in top.items() if r[2]])
-    lines: dict[str, list[Line]] = defaultdict(list)
-    for oid, level_value, _, owner in top.values():
-        level = Level(level_value)
-        if level is Level.STANDING_OFFICE:
-            lines[plan.standing_office].append(Line(oid, level.value))
-        elif level is Level.STEERING_COMMITTEE:
-            lines[plan.steering_committee].append(Line(oid, level.value))
-        elif level is Level.OVERDUE and upstream.get(oid):
-            # late because others are late: urge the upstream owners, not the one who waits
-            for blocker in upstream[oid]:
-                lines[blocker.unit_code].append(
-                    Line(oid, NoticeKind.BLOCKER.value, blocker.upstream_id)
-                )
-        else:
-            lines[owner].append(Line(oid, level.value))
-    return lines
+    waiting = [r[0] for r in rows if r[2] and r[1] == Level.OVERDUE.value]
+    upstream = blockers(session, waiting)
+    routed: list[tuple[int, Route]] = []
+    for oid, level_value, _, owner in rows:
+        blocked_on = [
+            Upstream(b.upstream_id, b.unit_code, b.awaiting_review) for b in upstream.get(oid, [])
+        ]
+        for route in route_step(
+            Level(level_value),
+            owner,
+            blocked_on=blocked_on,
+            standing_office=plan.standing_office,
+            steering_committee=plan.steering_committee,
+        ):
+            routed.append((oid, route))
+    return one_line_each(routed)
 
 
 def _queue(
@@ -211,11 +207,16 @@ def _queue(
     rows: list[dict[str, Any]] = []
     no_address: list[str] = []
     for recipient, lines in sorted(routes.items()):
-        kind = max((_kind(level) for level in {line.level for line in lines}), key=KIND_ORDER.index)
+        kind = max(
+            (_kind(level) for level in {r.line.value for r in lines.values()}),
+            key=KIND_ORDER.index,
+        )
+        if recipient == plan.steering_committee and kind is NoticeKind.STANDING_OFFICE:
+            kind = NoticeKind.STEERING_COMMITTEE  # lines of the Standing Office's own duties
         emails = list(units[recipient][1] or ()) if recipient in units else []
         if not emails:
             no_address.append(recipient)
-        ids = ",".join(str(i) for i in sorted({line.obligation_id for line in lines}))
+        ids = ",".join(str(i) for i in sorted(lines))
         rows.append(
             {
                 "plan_id": plan.id,
@@ -250,12 +251,12 @@ def _queue(
     items = [
         {
             "outbox_id": outbox_ids[row["message_id"]],
-            "obligation_id": line.obligation_id,
-            "level": line.level,
-            "upstream_id": line.upstream_id,
+            "obligation_id": oid,
+            "level": route.line.value,
+            "upstream_id": route.upstream_id,
         }
         for row in rows
-        for line in routes[row["recipient_unit"]]
+        for oid, route in sorted(routes[row["recipient_unit"]].items())
     ]
     _insert_items(session, items)
     if renderer is not None:
@@ -292,10 +293,10 @@ def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
 
 
 _KINDS = {
-    Level.REMINDER.value: NoticeKind.REMINDER,
-    Level.OVERDUE.value: NoticeKind.OVERDUE,
-    Level.STANDING_OFFICE.value: NoticeKind.STANDING_OFFICE,
-    Level.STEERING_COMMITTEE.value: NoticeKind.STEERING_COMMITTEE,
+    Line.REMINDER.value: NoticeKind.REMINDER,
+    Line.OVERDUE.value: NoticeKind.OVERDUE,
+    Line.STANDING_OFFICE.value: NoticeKind.STANDING_OFFICE,
+    Line.STEERING_COMMITTEE.value: NoticeKind.STEERING_COMMITTEE,
 }
 
 
@@ -331,7 +332,10 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
         .where(OutboxItemRow.outbox_id == row.id)
     ).all()
-    waits = blockers(session, [r[0] for r in refs if r[1] != NoticeKind.BLOCKER.value])
+    upstream_lines = (Line.BLOCKER.value, Line.REVIEW.value)
+    waits = blockers(session, [r[0] for r in refs if r[1] not in upstream_lines])
+    earlier = _told_before(session, [r[0] for r in refs], f"{plan.id}:{day.isoformat()}", as_of)
+    reviewed = _owner_names(session, [r[2] for r in refs if r[1] == Line.REVIEW.value and r[2]])
     items = sorted(
         (
             NoticeItem(
@@ -350,6 +354,13 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
                 blocked_by=() if r[2] else _names(waits.get(r[0], [])),
                 waiting=(r[11],) if r[2] else (),
                 link=_link(r[2] or r[0], portal_url),
+                first_notice=r[1] not in upstream_lines and r[0] not in earlier,
+                awaiting_review_of=reviewed.get(r[2] or 0, ""),
+                past_owner=escalated_past_owner(
+                    Line(r[1]), row.recipient_unit or "", plan.standing_office
+                )
+                if r[1] in set(Line)
+                else False,
             )
             for r in refs
         ),
@@ -369,6 +380,40 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
         recipients=tuple(row.recipients),
         items=tuple(items),
         portal_url=portal_url,
+    )
+
+
+def _told_before(
+    session: Session, obligation_ids: list[int], sweep_key: str, as_of: dt.datetime
+) -> set[int]:
+    """The obligations of which an earlier sweep took a step (so someone was told before)."""
+    out: set[int] = set()
+    for start in range(0, len(obligation_ids), 5000):
+        out.update(
+            session.scalars(
+                select(EscalationRow.obligation_id)
+                .where(
+                    EscalationRow.obligation_id.in_(obligation_ids[start : start + 5000]),
+                    EscalationRow.sweep_key != sweep_key,
+                    EscalationRow.taken_at <= as_of,
+                )
+                .distinct()
+            )
+        )
+    return out
+
+
+def _owner_names(session: Session, obligation_ids: list[int]) -> dict[int, str]:
+    if not obligation_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(ObligationRow.id, UnitRow.name)
+            .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+            .where(ObligationRow.id.in_(obligation_ids))
+        )
+        .tuples()
+        .all()
     )
 
 

@@ -19,6 +19,7 @@ from phancong.adapters.orm import (
 from phancong.services.sweep import SweepReport, overdue_table, sweep
 from tests.helpers import MINI, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
+from tests.integration.step_lines import steps_without_line
 
 pytestmark = pytest.mark.integration
 
@@ -89,10 +90,13 @@ def test_a_quarter_of_sweeps(ledger: Ledger) -> None:
     assert ("pc02", "overdue") not in mails  # the one who waits is not the one urged
     # 23/3: Standing Office (5 working days after); requested bodies included
     so = run(ledger, "2026-03-23")
-    assert so.steps["standing_office"] == 5 and so.emails == 1
-    (unit, kind, lines) = outbox(ledger)[-1]
-    assert (unit, kind) == ("pc02", "standing_office")
-    assert any(line.startswith("standing_office vks d1") for line in lines)
+    assert so.steps["standing_office"] == 5 and so.emails == 2
+    mails = {(u, k): lines for u, k, lines in outbox(ledger)[-2:]}
+    assert set(mails) == {("pc02", "standing_office"), ("bcd", "steering_committee")}
+    assert any(line.startswith("standing_office vks d1") for line in mails[("pc02", "standing_office")])
+    # the consolidated report is the Standing Office's own: its step goes one level up
+    assert mails[("bcd", "steering_committee")] == ["standing_office pc02 consolidated 2026-Q1"]
+    assert not any(" pc02 " in line for line in mails[("pc02", "standing_office")])
     # 7/4: Steering Committee (15 working days after) — but not for the requested body (vks)
     sc = run(ledger, "2026-04-07")
     assert sc.steps["steering_committee"] == 4
@@ -153,3 +157,67 @@ def test_outbox_rows_cite_their_obligations(ledger: Ledger) -> None:
     blocked = next(row for row in table if row["citation"] == "V.3")
     assert blocked["blocked_by"] == "Công an Thành phố, Sở Giáo dục và Đào tạo"
     assert {row["escalation_level"] for row in table} == {"standing_office"}
+
+
+def test_steps_taken_together_each_reach_their_recipient(ledger: Ledger) -> None:
+    """A first sweep late in the quarter takes reminder, overdue and Standing Office steps of
+    one obligation at once: the owner hears it is overdue *and* the Standing Office is told."""
+    ledger.materialize(MINI)
+    caught = run(ledger, "2026-03-24")
+    assert caught.steps["standing_office"] == 5
+    with ledger.factory() as s:
+        assert steps_without_line(s, "mini") == []
+    mails = {(u, k): lines for u, k, lines in outbox(ledger)}
+    # vks (requested) reaches the Standing Office level in this sweep: it is told too
+    assert mails[("vks", "overdue")] == ["overdue vks d1 2026-Q1"]
+    assert "standing_office vks d1 2026-Q1" in mails[("pc02", "standing_office")]
+
+
+def test_first_sweep_letters_say_nobody_was_reminded_before(ledger: Ledger) -> None:
+    from phancong.mail.render import render_notice
+
+    ledger.materialize(MINI)
+    with transaction(ledger.factory) as s:
+        sweep(s, "mini", at("2026-03-24"), renderer=render_notice, portal_url="https://c.example")
+    with ledger.factory() as s:
+        texts = {r.recipient_unit: r.body_text for r in s.scalars(select(OutboxRow))}
+    assert "phát hiện ở lần rà soát đầu tiên" in " ".join(texts["vks"].split())
+    office = " ".join(texts["pc02"].split())
+    assert "đã được nhắc, thông báo" not in office
+    assert "được phát hiện quá hạn lần đầu ở lần rà soát này" in office
+    # a later sweep's escalation of an obligation notified before does not say so
+    with transaction(ledger.factory) as s:
+        sweep(s, "mini", at("2026-04-07"), renderer=render_notice, portal_url="https://c.example")
+    with ledger.factory() as s:
+        board = s.scalars(
+            select(OutboxRow).where(OutboxRow.kind == "steering_committee").order_by(OutboxRow.id)
+        ).all()[-1]
+    assert "đã được nhắc, thông báo và đôn đốc" in " ".join(board.body_text.split())
+
+
+def test_a_report_awaiting_review_is_not_a_blocker(ledger: Ledger) -> None:
+    """ca has submitted the report the consolidated report waits on: the reviewer holds it up,
+    so the Standing Office is asked to review, and ca is not urged."""
+    from phancong.services import ledger as svc
+
+    ledger.materialize(MINI)
+    with transaction(ledger.factory) as s:
+        for view in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1"):
+            if view.unit_code == "ca" and view.duty_code == "report":
+                svc.submit(s, view.id, actor="ca", at=at("2026-03-12"), note="xong")
+    run(ledger, "2026-03-17")
+    with ledger.factory() as s:
+        items = s.execute(
+            select(OutboxRow.recipient_unit, OutboxItemRow.level, OutboxItemRow.upstream_id)
+            .join(OutboxRow, OutboxRow.id == OutboxItemRow.outbox_id)
+        ).all()
+        assert steps_without_line(s, "mini") == []
+        ca_report = s.scalar(
+            select(ObligationRow.id)
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+            .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+            .where(DutyRow.code == "report", UnitRow.code == "ca", ObligationRow.period_label == "2026-Q1")
+        )
+    assert not any(unit == "ca" and level == "blocker" for unit, level, _ in items)
+    assert ("pc02", "review", ca_report) in items
+    assert any(unit == "sgd" and level == "blocker" for unit, level, _ in items)  # still open
