@@ -10,7 +10,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "responsibilities" / "hanoi-2026-2030.yaml"
@@ -45,6 +45,23 @@ class Settings(BaseSettings):
     )
     mail_from: str = "Thường trực Ban Chỉ đạo <thuongtruc@phancong.localhost>"
     mail_dir: Path | None = Field(default=None, description="capture mail as .eml files here")
+
+    # schedules of the served deployments (cron, Asia/Ho_Chi_Minh); shorten them to watch the
+    # scheduler at work (the unattended end-to-end test runs sweep and delivery every minute)
+    sweep_cron: str = "0 8 * * *"
+    deliver_cron: str = "*/5 * * * *"
+    materialize_cron: str = "0 1 * * *"
+    digest_cron: str = "0 7 * * 1"
+
+    @field_validator("sweep_cron", "deliver_cron", "materialize_cron", "digest_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != 5 or not all(set(f) <= set("0123456789*/,-") for f in fields):
+            raise ValueError(
+                f"not a five-field cron expression of numbers, *, /, - and , ({value!r})"
+            )
+        return " ".join(fields)
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:

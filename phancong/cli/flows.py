@@ -27,24 +27,38 @@ def run(
     period: Annotated[str | None, typer.Option(
         "--period", help="consolidate only: the period, e.g. 2026-Q1.")] = None,
 ) -> None:
-    """Run one flow now against PREFECT_API_URL (the run appears in the Prefect UI)."""
+    """Run one flow now on the Prefect server of `phancong up` (or PREFECT_API_URL): the run
+    appears in the Prefect UI. Refuses when no server is running."""
+    from phancong.orchestration.instance import find_api_url, healthy
+    from phancong.settings import get_settings
+
+    if name not in FLOW_NAMES:
+        raise typer.BadParameter(f"unknown flow {name!r}; one of {', '.join(FLOW_NAMES)}")
+    api = find_api_url(get_settings().data_dir)
+    if api is None:
+        fail("Không tìm thấy máy chủ Prefect đang chạy: hãy chạy `phancong up` (cùng "
+             "PHANCONG_DATA_DIR), hoặc đặt PREFECT_API_URL trỏ tới máy chủ Prefect.\n"
+             "No running Prefect server: start `phancong up` (same PHANCONG_DATA_DIR), or set "
+             "PREFECT_API_URL to a running server.", 3)
+    if not healthy(api):
+        fail(f"Máy chủ Prefect không phản hồi tại {api} / Prefect server unreachable at {api}.\n"
+             "Start it with `phancong up`, or set PREFECT_API_URL to a running server.", 3)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from flows import ALL
 
-    if name not in ALL:
-        raise typer.BadParameter(f"unknown flow {name!r}; one of {', '.join(FLOW_NAMES)}")
     kwargs: dict[str, Any] = {"plan": plan, "as_of": parse_instant(as_of) if as_of else None}
     if name == "consolidate":
         kwargs["period"] = period
     if name == "deliver":
         kwargs["plan"] = plan or "all"
     try:
-        result = asyncio.run(ALL[name](**kwargs))
+        with temporary_settings(updates={PREFECT_API_URL: api}):
+            result = asyncio.run(ALL[name](**kwargs))
     except (httpx.ConnectError, httpx.ConnectTimeout, RuntimeError) as exc:
         if "Failed to reach API" not in str(exc) and not isinstance(exc, httpx.TransportError):
             raise
-        from prefect.settings import PREFECT_API_URL
-
-        fail(f"Prefect server unreachable at {PREFECT_API_URL.value() or '(ephemeral)'}: {exc}\n"
+        fail(f"Prefect server unreachable at {api}: {exc}\n"
              "Start it with `phancong up`, or set PREFECT_API_URL to a running server.", 3)
     from phancong.orchestration.values import plain
 

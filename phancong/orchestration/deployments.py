@@ -1,7 +1,8 @@
 """The deployments phancong serves, with their schedules in Asia/Ho_Chi_Minh.
 
 Per plan: ``materialize/<plan>`` nightly at 01:00, ``sweep/<plan>`` daily at 08:00,
-``digest/<plan>`` Mondays at 07:00, ``consolidate/<plan>`` at 09:00 the day after each
+``digest/<plan>`` Mondays at 07:00 (the cron of each from the settings,
+``PHANCONG_SWEEP_CRON`` and the like), ``consolidate/<plan>`` at 09:00 the day after each
 reporting deadline of the plan's calendar (an RRule of those dates, holidays applied); and one
 ``deliver/outbox`` every five minutes for the shared outbox. Served by :func:`serve` (no work
 pool, no Docker).
@@ -23,10 +24,6 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 TZ = "Asia/Ho_Chi_Minh"
-MATERIALIZE_CRON = "0 1 * * *"
-SWEEP_CRON = "0 8 * * *"
-DIGEST_CRON = "0 7 * * 1"
-DELIVER_CRON = "*/5 * * * *"
 CONSOLIDATE_HOUR = 9
 DELIVER_NAME = "outbox"
 
@@ -71,14 +68,19 @@ def consolidation_rrule(plan: Plan) -> str | None:
 
 
 def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
+    from phancong.settings import get_settings
+
+    settings = get_settings()
     tags = ("phancong", f"plan:{plan.id}")
     out = [
         Planned("materialize", plan.id, {"plan": str(plan_file)}, (*tags, "flow:materialize"),
-                cron=MATERIALIZE_CRON,
+                cron=settings.materialize_cron,
                 description="Keep the ledger materialised through the end of next quarter."),
-        Planned("sweep", plan.id, {"plan": plan.id}, (*tags, "flow:sweep"), cron=SWEEP_CRON,
+        Planned("sweep", plan.id, {"plan": plan.id}, (*tags, "flow:sweep"),
+                cron=settings.sweep_cron,
                 description="Reminders, overdue notices and escalations due today; emails queued."),
-        Planned("digest", plan.id, {"plan": plan.id}, (*tags, "flow:digest"), cron=DIGEST_CRON,
+        Planned("digest", plan.id, {"plan": plan.id}, (*tags, "flow:digest"),
+                cron=settings.digest_cron,
                 description="Weekly summary for the Standing Office."),
     ]
     rrule = consolidation_rrule(plan)
@@ -95,8 +97,10 @@ def planned(plan_files: Sequence[Path]) -> list[Planned]:
     for path in plan_files:
         plan_file = Path(path).resolve()
         out.extend(plan_deployments(load(plan_file), plan_file))
+    from phancong.settings import get_settings
+
     out.append(Planned("deliver", DELIVER_NAME, {"plan": "all"}, ("phancong", "flow:deliver"),
-                       cron=DELIVER_CRON, description="Send what the outbox holds."))
+                       cron=get_settings().deliver_cron, description="Send what the outbox holds."))
     return out
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from zoneinfo import ZoneInfo
 
-from phancong.orchestration import processes
+from phancong.orchestration import instance, processes
 from phancong.orchestration.processes import Child
 from phancong.settings import DEFAULT_PLAN, Settings, get_settings
 
@@ -231,6 +231,8 @@ def up(options: UpOptions, say: Say = print, progress: Progress | None = None,
             running.coordinator = ensure_coordinator(instant, say)
             start_portal(settings, options, running, say)
             start_runner(settings, plans, plan_ids, running, say)
+            instance.record(settings.data_dir, instance.Instance(
+                running.prefect_api, running.prefect_ui, running.portal_url, os.getpid()))
             _announce(running, settings, say)
             return _wait(running, say)
         except (KeyboardInterrupt, Stop):
@@ -243,6 +245,7 @@ def up(options: UpOptions, say: Say = print, progress: Progress | None = None,
             for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut cleanup
                 signal.signal(sig, signal.SIG_IGN)
             running.stop(say)
+            instance.clear(settings.data_dir, os.getpid())
             say("Stopped.")
 
 

@@ -154,7 +154,7 @@ def test_prefect_server_down_portal_and_ledger_work_flows_fail_clearly_then_catc
     failed = phancong(env, "flows", "run", "sweep", "--plan", str(MINI), "--as-of", "2026-03-17")
     attempt = time.monotonic() - attempt_started
     assert failed.returncode != 0
-    assert f"Failed to reach API at {prefect_server.api}" in failed.stderr, failed.stderr[-2000:]
+    assert f"unreachable at {prefect_server.api}" in failed.stderr, failed.stderr[-2000:]
     assert ledger_snapshot(factory) == after_day1
 
     restart = prefect_server.start()
