@@ -139,14 +139,27 @@ def perform_in(
         )
     elif action is Action.WAIVE:
         ledger.waive(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
-    if action in (Action.ACCEPT, Action.RETURN):
+    reviews = {Action.ACCEPT: "accepted", Action.RETURN: "returned", Action.EXTEND: "extended"}
+    if action in reviews:
         notify = review_notifier()
         if notify is not None:
             notify(
                 session,
                 obligation_id,
-                review="accepted" if action is Action.ACCEPT else "returned",
-                reason=_reason(reason) if action is Action.RETURN else None,
+                review=reviews[action],
+                reason=_reason(reason) if action in (Action.RETURN, Action.EXTEND) else None,
                 now=now,
                 portal_url=portal_url,
             )
+
+
+def withdraw(
+    factory: sessionmaker[Session], principal: Principal, obligation_id: int, *, now: dt.datetime
+) -> None:
+    """Take the principal's unit's submission back before review (audited in the ledger).
+
+    Whoever may report an obligation done may withdraw the report while it awaits review.
+    """
+    with transaction(factory) as session:
+        authorize(session, principal, obligation_id, Action.SUBMIT)
+        ledger.withdraw(session, obligation_id, actor=principal.email, at=now)

@@ -123,7 +123,9 @@ def test_submit_then_accept_shows_completed_on_matrix(app: Any) -> None:
     for ob in (1, 17):
         accepted = post(coordinator, f"/obligations/{ob}/accept", back="/review")
         assert accepted.status_code == 303
-        assert accepted.headers["location"] == "/review"
+        assert accepted.headers["location"] == f"/review?done=accept&ob={ob}"
+        told = coordinator.get(accepted.headers["location"])
+        assert "Đã chấp nhận báo cáo của" in told.text and f"(nhiệm vụ số {ob})" in told.text
     matrix = coordinator.get("/matrix?year=2026&period=2026-Q1")
     cell = re.search(r'<td class="cell[^>]*id="cell-sgd-2026-Q1"[^>]*>', matrix.text)
     assert cell is not None, matrix.text[:500]
