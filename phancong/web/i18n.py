@@ -369,6 +369,43 @@ def status_label(status: str, lang: str = DEFAULT_LANG) -> str:
     return en if lang == "en" else vi
 
 
+# a cell of a matrix shows a symbol and a short word with its colour (colour alone says nothing
+# to a colour-blind reader or on a black-and-white printout)
+STATUS_MARKS: dict[str, str] = {
+    "completed_on_time": "✓",
+    "completed_late": "✓",
+    "in_progress": "○",
+    "overdue": "!",
+    "submitted": "⧗",
+    "returned": "↩",
+    "blocked": "⏸",
+    "not_open": "–",
+    "waived": "∅",
+    "cancelled": "×",
+}
+STATUS_SHORT: dict[str, tuple[str, str]] = {
+    "completed_on_time": ("Đúng hạn", "On time"),
+    "completed_late": ("Trễ hạn", "Late"),
+    "in_progress": ("Đang làm", "Open"),
+    "overdue": ("Quá hạn", "Overdue"),
+    "submitted": ("Chờ duyệt", "Submitted"),
+    "returned": ("Trả lại", "Returned"),
+    "blocked": ("Đang chờ", "Blocked"),
+    "not_open": ("Chưa đến kỳ", "Not open"),
+    "waived": ("Miễn", "Waived"),
+    "cancelled": ("Đã hủy", "Cancelled"),
+}
+
+
+def status_mark(status: str) -> str:
+    return STATUS_MARKS.get(status, "")
+
+
+def status_short(status: str, lang: str = DEFAULT_LANG) -> str:
+    vi, en = STATUS_SHORT.get(status, (status, status))
+    return en if lang == "en" else vi
+
+
 def period_name(label: str, lang: str = DEFAULT_LANG) -> str:
     try:
         return period_title(label, lang)

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import ObligationRow, UnitRow, UserRow
 from phancong.domain.status import Status
-from phancong.services import accounts, ledger
+from phancong.services import accounts, ledger, units
 from phancong.services.errors import Refused
 from phancong.web import i18n, queries
 from phancong.web.actions import perform
@@ -359,6 +359,7 @@ def matrix(
             page.portal.duty_progress(session, info, rollup_period) if rollup_period else ([], now)
         )
         plans = queries.plans_for(session, page.user)
+        placeholder_units = len(units.units_on_placeholder_addresses(session, info.id))
     params = {
         "plan": plan,
         "year": f["year"],
@@ -385,6 +386,7 @@ def matrix(
         rollups_at=rollups_at,
         rollup_period=rollup_period,
         legend=queries.LEGEND,
+        placeholder_units=placeholder_units,
         page_url=_page_url("/matrix", params),
         export_query=export_query,
     )
@@ -563,3 +565,80 @@ def revoke_feed(page: PageDep) -> Response:
     with transaction(page.portal.factory) as session:
         accounts.revoke_feed_token(session, page.user.email, now=page.now(), actor=page.user.email)
     return _account(page, flash=page.t("flash.feed_revoked"))
+
+
+# ----------------------------------------------------------------------------- unit addresses
+
+
+def _coordinator(page: Page) -> None:
+    if not page.user.is_coordinator:
+        raise forbidden()
+
+
+def _units_page(
+    page: Page,
+    plan: str,
+    q: str,
+    placeholder: bool,
+    *,
+    flash: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    with page.portal.factory() as session:
+        info = queries.resolve_plan(session, page.user, plan or None)
+        found = units.list_units(session, info.id, q.strip()[:100] or None)
+        left = len(units.units_on_placeholder_addresses(session, info.id))
+        plans = queries.plans_for(session, page.user)
+    if placeholder:
+        found = [u for u in found if u.placeholder]
+    return page.render(
+        "units.html",
+        status_code=status_code,
+        plan=info,
+        plans=plans,
+        units=found,
+        placeholder_count=left,
+        filters={"q": q.strip(), "placeholder": placeholder},
+        flash=flash,
+        error=error,
+    )
+
+
+@router.get("/units")
+def units_page(
+    page: PageDep, plan: Text = "", q: Text = "", placeholder: Text = ""
+) -> Response:
+    """The Standing Office sets real contact addresses per unit (audited)."""
+    _coordinator(page)
+    return _units_page(page, plan, q, placeholder == "1")
+
+
+@router.post("/units/{code}/contacts")
+async def set_unit_contacts(
+    page: PageDep, request: Request, code: Annotated[str, PathParam(max_length=80)]
+) -> Response:
+    _coordinator(page)
+    form = await request.form()
+
+    def field(name: str) -> str:
+        value = form.get(name)
+        return value[:2000] if isinstance(value, str) else ""
+
+    plan, q, placeholder = field("plan"), field("q"), field("placeholder") == "1"
+
+    def save() -> str:
+        with transaction(page.portal.factory) as session:
+            info = queries.resolve_plan(session, page.user, plan or None)
+            units.set_contacts(
+                session, info.id, code, field("emails"), now=page.now(), actor=page.user.email
+            )
+            return units.find_unit(session, info.id, code).name
+
+    try:
+        name = await run_in_threadpool(save)
+    except Refused as refused:
+        return _units_page(
+            page, plan, q, placeholder, error=refused.message(page.lang), status_code=400
+        )
+    return _units_page(page, plan, q, placeholder, flash=page.t("flash.units_saved", unit=name))
