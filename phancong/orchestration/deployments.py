@@ -70,22 +70,41 @@ def consolidation_rrule(plan: Plan) -> str | None:
     return f"DTSTART:{stamps[0]}\nRDATE:{','.join(stamps)}"
 
 
+# what the Prefect UI shows of a schedule is a cron string or, for an RRule of dates, "+1":
+# each deployment says in words (Vietnamese, the coordinators' language) when it runs
+TZ_WORDS = "giờ Việt Nam (Asia/Ho_Chi_Minh)"
+
+
+def consolidation_words(days: Sequence[dt.date], shown: int = 6) -> str:
+    """'Lúc 09:00 ngày sau mỗi hạn báo cáo (8 ngày): 01/04/2026, …' for a consolidate run."""
+    if not days:
+        return (f"Lúc {CONSOLIDATE_HOUR:02d}:00 ngày 16 các tháng 3, 6, 9, 12 ({TZ_WORDS}).")
+    listed = ", ".join(f"{d:%d/%m/%Y}" for d in days[:shown])
+    more = f" và {len(days) - shown} ngày khác" if len(days) > shown else ""
+    return (f"Lúc {CONSOLIDATE_HOUR:02d}:00 {TZ_WORDS}, ngày sau mỗi hạn báo cáo của kế hoạch "
+            f"({len(days)} ngày): {listed}{more}.")
+
+
 def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
     tags = ("phancong", f"plan:{plan.id}")
     out = [
         Planned("materialize", plan.id, {"plan": str(plan_file)}, (*tags, "flow:materialize"),
                 cron=MATERIALIZE_CRON,
-                description="Keep the ledger materialised through the end of next quarter."),
+                description=f"Chạy hằng đêm lúc 01:00 {TZ_WORDS}. Cập nhật sổ theo dõi: tạo "
+                "các nhiệm vụ của kế hoạch đến hết quý sau."),
         Planned("sweep", plan.id, {"plan": plan.id}, (*tags, "flow:sweep"), cron=SWEEP_CRON,
-                description="Reminders, overdue notices and escalations due today; emails queued."),
+                description=f"Chạy hằng ngày lúc 08:00 {TZ_WORDS}. Nhắc trước hạn, thông báo "
+                "quá hạn, báo cáo Thường trực và Ban Chỉ đạo; xếp email vào hàng đợi."),
         Planned("digest", plan.id, {"plan": plan.id}, (*tags, "flow:digest"), cron=DIGEST_CRON,
-                description="Weekly summary for the Standing Office."),
+                description=f"Chạy sáng thứ Hai hằng tuần lúc 07:00 {TZ_WORDS}. Bản tổng hợp "
+                "tình hình thực hiện gửi Thường trực Ban Chỉ đạo."),
     ]
     rrule = consolidation_rrule(plan)
     out.append(Planned(
         "consolidate", plan.id, {"plan": plan.id}, (*tags, "flow:consolidate"),
         rrule=rrule, cron=None if rrule else "0 9 16 3,6,9,12 *",
-        description="The Standing Office's consolidated report, the day after each deadline."))
+        description=consolidation_words(consolidation_dates(plan) if rrule else [])
+        + " Lập báo cáo tổng hợp của Thường trực (HTML, DOCX) sau mỗi kỳ báo cáo."))
     return out
 
 
@@ -96,7 +115,9 @@ def planned(plan_files: Sequence[Path]) -> list[Planned]:
         plan_file = Path(path).resolve()
         out.extend(plan_deployments(load(plan_file), plan_file))
     out.append(Planned("deliver", DELIVER_NAME, {"plan": "all"}, ("phancong", "flow:deliver"),
-                       cron=DELIVER_CRON, description="Send what the outbox holds."))
+                       cron=DELIVER_CRON,
+                       description="Chạy 5 phút một lần, suốt ngày đêm. Gửi các email đang chờ "
+                       "trong hàng đợi (outbox) qua máy chủ SMTP."))
     return out
 
 
