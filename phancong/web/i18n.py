@@ -64,7 +64,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "col.deadline": ("Hạn", "Deadline"),
     "col.original_deadline": ("Hạn ban đầu", "Original deadline"),
     "col.status": ("Tình trạng", "Status"),
-    "col.days": ("Thời gian", "Time"),
+    "col.days": ("Thời gian còn lại / quá hạn", "Days left / late"),
+    "col.days_late": ("Số ngày quá hạn", "Days late"),
+    "col.total": ("Tổng số nhiệm vụ", "Obligations in total"),
+    "col.code_suffix": (" (mã)", " (code)"),
     "col.submitted": ("Đã nộp", "Submitted"),
     "col.on_time_rate": ("Tỷ lệ đúng hạn", "On-time rate"),
     "col.progress": ("Đã nộp / tổng số", "Submitted / total"),
@@ -395,6 +398,11 @@ STATUS_SHORT: dict[str, tuple[str, str]] = {
     "waived": ("Miễn", "Waived"),
     "cancelled": ("Đã hủy", "Cancelled"),
 }
+
+
+def kind_label(kind: str, lang: str = DEFAULT_LANG) -> str:
+    """A unit kind in words ('commune' → 'Xã, phường'); an unknown kind as stored."""
+    return t(f"kind.{kind}", lang) if f"kind.{kind}" in CATALOG else kind
 
 
 def status_mark(status: str) -> str:
