@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import transaction
 from phancong.services import ledger
 from phancong.services.errors import Refused
-from phancong.web.authz import Action, Principal, authorize
+from phancong.web.authz import Action, Principal, authorize, forbidden
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +158,10 @@ def withdraw(
 ) -> None:
     """Take the principal's unit's submission back before review (audited in the ledger).
 
-    Whoever may report an obligation done may withdraw the report while it awaits review.
+    Only the unit's own accounts withdraw (the Standing Office returns instead).
     """
     with transaction(factory) as session:
         authorize(session, principal, obligation_id, Action.SUBMIT)
+        if not principal.is_agency:
+            raise forbidden()
         ledger.withdraw(session, obligation_id, actor=principal.email, at=now)

@@ -357,7 +357,7 @@ def test_exports(app: Any) -> None:
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Đơn vị (mã)", "Đơn vị", "Loại đơn vị"]
     assert rows[0][6] == "Tổng số nhiệm vụ"
-    assert "Sở, ban, ngành" in {r[2] for r in rows[1:]}  # kinds in words, not 'department' 
+    assert "Sở, ban, ngành" in {r[2] for r in rows[1:]}  # kinds in words, not 'department'
     assert any(r[0] == "sgd" and r[3] == "2026-Q1" for r in rows[1:])
     book = openpyxl.load_workbook(
         io.BytesIO(coordinator.get("/exports/matrix.xlsx?plan=mini").content)
