@@ -91,5 +91,9 @@ def notify_review(session: Session, obligation_id: int, *, review: str, reason: 
     """Queue the accept/return notice; call it right after ``ledger.accept`` / ``return_``."""
     notice, submission_id = review_notice(session, obligation_id, review=review, reason=reason,
                                           now=now, portal_url=portal_url)
-    key = f"review:{submission_id or obligation_id}:{review}:{now.isoformat()}"
+    if review == "extended":  # deadlines only move later: one key per extension
+        deadline = notice.items[0].deadline.isoformat() if notice.items else ""
+        key = f"extend:{obligation_id}:{deadline}:{now.isoformat()}"
+    else:
+        key = f"review:{submission_id or obligation_id}:{review}:{now.isoformat()}"
     return enqueue(session, notice, renderer, key=key, now=now)
