@@ -464,6 +464,7 @@ def review(
                 flash = page.t(f"flash.reviewed_{done}", unit=unit, id=ob)
         info = queries.resolve_plan(session, page.user, plan or None)
         pending = queries.pending_reviews(session, info)
+        people = people_names(session, {r.submitted_by for r in pending if r.submitted_by})
         total = queries.pending_count(session, info)
         late = queries.overdue(session, info, now, limit=50)
         plans = queries.plans_for(session, page.user)
@@ -476,6 +477,7 @@ def review(
         overdue=late,
         flash=flash,
         reviewed=ob if flash else None,
+        person=lambda email: _person(page, people, email),
     )
 
 
