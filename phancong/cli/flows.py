@@ -62,7 +62,35 @@ def run(
              "Start it with `phancong up`, or set PREFECT_API_URL to a running server.", 3)
     from phancong.orchestration.values import plain
 
-    typer.echo(json.dumps(plain(result), ensure_ascii=False, indent=2, default=str))
+    typer.echo(json.dumps(compact(plain(result)), ensure_ascii=False, indent=2, default=str))
+    if name == "deliver" and isinstance(result, dict):
+        typer.echo(deliver_summary(result))
+
+
+ID_LIST_SHOWN = 5
+
+
+def compact(value: Any) -> Any:
+    """A flow's result for a person: a long list of ids becomes its count and first few."""
+    if isinstance(value, dict):
+        return {k: compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if len(value) > ID_LIST_SHOWN and all(isinstance(v, int) for v in value):
+            return {"count": len(value), "first": value[:ID_LIST_SHOWN]}
+        return [compact(v) for v in value]
+    return value
+
+
+def deliver_summary(result: dict[str, Any]) -> str:
+    """'đã gửi 120, thử lại 2, thất bại 1, chưa thử 0 (120 đến hạn)' from a deliver result."""
+
+    def count(key: str) -> int:
+        value = result.get(key)
+        return len(value) if isinstance(value, list) else int(value or 0)
+
+    text = (f"đã gửi {count('sent')}, thử lại {count('retrying')}, thất bại {count('failed')}, "
+            f"chưa thử {count('released')} ({int(result.get('claimed') or 0)} đến hạn)")
+    return f"{text}; dừng: {result['error']}" if result.get("error") else text
 
 
 @flows_app.command("deployments")

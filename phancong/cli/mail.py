@@ -87,24 +87,44 @@ def outbox(
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many, newest first."),
 ) -> None:
     """List queued, sent and failed messages (failed ones show the server's reply)."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
-    from phancong.adapters.orm import OutboxRow
+    from phancong.adapters.orm import OutboxItemRow, OutboxRow
 
     query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
     if status is not None:
         query = query.where(OutboxRow.status == status.value)
     with sessions()() as session:
         rows = list(session.scalars(query))
+        pending = [r.id for r in rows if not r.subject]
+        counts = dict(session.execute(
+            select(OutboxItemRow.outbox_id, func.count())
+            .where(OutboxItemRow.outbox_id.in_(pending))
+            .group_by(OutboxItemRow.outbox_id)).tuples().all()) if pending else {}
     if not rows:
         typer.echo("outbox is empty" if status is None else f"no {status.value} messages")
         return
     typer.echo(f"{'id':>6}  {'status':<7} {'kind':<18} {'att':>3}  {'recipients':<32} subject")
     for row in rows:
+        # a sweep email is written when it is sent: until then say what it will be about
+        subject = row.subject or (f"({KIND_WORDS.get(row.kind, row.kind)}, "
+                                  f"{counts.get(row.id, 0)} nhiệm vụ – soạn khi gửi)")
         typer.echo(f"{row.id:>6}  {row.status:<7} {row.kind:<18} {row.attempts:>3}  "
-                   f"{_cut(', '.join(row.recipients), 32):<32} {_cut(row.subject, 70)}")
+                   f"{_cut(', '.join(row.recipients), 32):<32} {_cut(subject, 70)}")
         if row.last_error:
             typer.echo(f"{'':>8}↳ {_cut(row.last_error, 110)}")
+
+
+KIND_WORDS = {
+    "reminder": "nhắc hạn",
+    "overdue": "thông báo quá hạn",
+    "blocker": "đôn đốc đơn vị được chờ",
+    "standing_office": "báo cáo Thường trực",
+    "steering_committee": "báo cáo Ban Chỉ đạo",
+    "digest": "tổng hợp tuần",
+    "review": "kết quả duyệt",
+    "login_link": "liên kết đăng nhập",
+}
 
 
 @mail_app.command("deliver")

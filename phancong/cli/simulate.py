@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from phancong.adapters.db import make_engine, session_factory, transaction, upgrade
 from phancong.adapters.loader import directory
 from phancong.cli._common import load_plan, parse_date, progress_printer
 from phancong.cli.plan import table
+from phancong.domain.plan import Plan
 from phancong.services.materialize import materialize
 from phancong.services.simulate import outbox_counts, simulate
 
@@ -47,19 +50,63 @@ def run(
     ] = 1,
 ) -> None:
     """Replay days with a virtual clock: seeded agency behaviour, the real sweep each morning,
-    mail captured to a folder; then print the escalation load per week and per agency."""
-    from phancong.mail.deliver import deliver
-    from phancong.mail.transport import FileTransport
+    mail captured to a folder; then print the escalation load per week and per agency.
 
+    Without --database-url the ledger is a throw-away SQLite file, removed at the end (with the
+    mail, unless --mail-dir keeps it)."""
     plan = load_plan(plan_file)
     first, last = parse_date(start), parse_date(end)
     if last < first:
         raise typer.BadParameter("--to is before --from")
     work = Path(tempfile.mkdtemp(prefix="phancong-sim-"))
+    try:
+        _simulate(plan_file, plan, first, last, seed, mail_dir, database_url, top, work,
+                  sweep_every)
+    finally:  # the throw-away database (and, without --mail-dir, the mail) goes with it
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _simulate(
+    plan_file: Path,
+    plan: Plan,
+    first: dt.date,
+    last: dt.date,
+    seed: int,
+    mail_dir: Path | None,
+    database_url: str | None,
+    top: int,
+    work: Path,
+    sweep_every: int = 1,
+) -> None:
     url = database_url or f"sqlite+pysqlite:///{work / 'simulation.db'}"
-    mails = mail_dir or work / "mail"
     upgrade(url)
-    factory = session_factory(make_engine(url))
+    engine = make_engine(url)
+    try:
+        _replay(plan_file, plan, first, last, seed, mail_dir or work / "mail", top, engine,
+                kept=mail_dir is not None, ledger=url if database_url else "throw-away, removed",
+                sweep_every=sweep_every)
+    finally:
+        engine.dispose()
+
+
+def _replay(
+    plan_file: Path,
+    plan: Plan,
+    first: dt.date,
+    last: dt.date,
+    seed: int,
+    mails: Path,
+    top: int,
+    engine: Engine,
+    *,
+    kept: bool,
+    ledger: str,
+    sweep_every: int = 1,
+) -> None:
+    from phancong.mail.deliver import deliver
+    from phancong.mail.transport import FileTransport
+
+    factory = session_factory(engine)
     with transaction(factory) as session:
         materialize(
             session,
@@ -88,7 +135,9 @@ def run(
     typer.echo(
         f"\n{plan.plan.title}\n{first:%d/%m/%Y}–{last:%d/%m/%Y}, seed {seed}: "
         f"{report.submissions} submissions, {report.accepted} accepted, {report.emails} emails "
-        f"queued, {report.delivered} delivered to {mails}\n"
+        f"queued, {report.delivered} delivered"
+        + (f" to {mails}" if kept else " (not kept: --mail-dir keeps them)")
+        + "\n"
     )
     weeks = sorted(report.steps_by_week)
     typer.echo("Tải leo thang theo tuần / escalation load per week:")
@@ -122,7 +171,7 @@ def run(
         )
     )
     with factory() as session:
-        typer.echo(f"\noutbox: {dict(outbox_counts(session, plan.id))}; ledger: {url}")
+        typer.echo(f"\noutbox: {dict(outbox_counts(session, plan.id))}; ledger: {ledger}")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ import typer
 from phancong.adapters.db import transaction
 from phancong.cli._common import fail, parse_date, parse_instant, sessions, user_errors
 from phancong.services import accounts
+from phancong.services.units import find_unit
 from phancong.settings import get_settings
 from phancong.web.actions import perform
 from phancong.web.authz import Action, Principal
@@ -51,7 +52,12 @@ def add(
         str | None, typer.Option("--plan", help="plan id (required for agency accounts)")
     ] = None,
     unit: Annotated[
-        str | None, typer.Option("--unit", help="unit code, e.g. ward-00004 (agency accounts)")
+        str | None,
+        typer.Option(
+            "--unit",
+            help="unit code (ward-00004) or name ('Phường Ba Đình'), for agency accounts; "
+            "see phancong units list",
+        ),
     ] = None,
     language: Annotated[str, typer.Option("--language", help="vi | en")] = "vi",
     password_stdin: Annotated[
@@ -68,6 +74,8 @@ def add(
     if generate:
         password = accounts.generate_password()
     with user_errors(), transaction(sessions()) as session:
+        if unit and plan:  # a unit may be named rather than coded
+            unit = find_unit(session, plan, unit).code
         user = accounts.add_user(
             session,
             email=email,
@@ -132,6 +140,8 @@ def list_(
     """List accounts."""
     with sessions()() as session:
         rows = accounts.list_users(session, plan)
+        if rows:
+            typer.echo("email\trole\tplan\tunit\tstate\tlogin\tname")
         for u in rows:
             state = "active" if u.active else "disabled"
             login = "password" if u.password_hash else "link"

@@ -109,3 +109,18 @@ class Directory:
 
 
 COMMUNE = AgencyKind.COMMUNE.value
+
+
+PLACEHOLDER_DOMAIN = "example"  # the plans ship addresses under *.example (RFC 2606)
+
+
+def is_placeholder(email: str) -> bool:
+    """Whether an address is one of the plan files' placeholders (``…@….example``)."""
+    domain = email.rpartition("@")[2].strip().lower().rstrip(".")
+    return domain == PLACEHOLDER_DOMAIN or domain.endswith("." + PLACEHOLDER_DOMAIN)
+
+
+def on_placeholder(emails: Sequence[str]) -> bool:
+    """A unit whose mail reaches no one: no address, or placeholders only."""
+    return not any(not is_placeholder(e) for e in emails)
+

@@ -1,4 +1,9 @@
-"""Tell an agency that its submission was accepted or returned (queued in the same transaction)."""
+"""Tell an agency that its submission was accepted or returned, or that its deadline was
+extended (queued in the same transaction).
+
+The notice goes to the unit's contact addresses and to the active portal accounts of that unit,
+so the clerk who submitted hears of it even while the plan still carries a placeholder address.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,39 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from phancong.adapters.orm import DutyRow, ObligationRow, OutboxRow, PlanRow, SubmissionRow, UnitRow
+from phancong.adapters.orm import (
+    DutyRow,
+    ObligationRow,
+    OutboxRow,
+    PlanRow,
+    SubmissionRow,
+    UnitRow,
+    UserRow,
+)
 from phancong.domain.status import local_date
 from phancong.mail.render import obligation_link, render_notice
 from phancong.services.errors import NotFound
 from phancong.services.notices import Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import enqueue
 
-REVIEWS = ("accepted", "returned")
+REVIEWS = ("accepted", "returned", "extended")
+
+
+def unit_recipients(session: Session, unit: UnitRow) -> tuple[str, ...]:
+    """The unit's contact addresses, then the emails of its active accounts (no duplicates)."""
+    accounts = session.scalars(
+        select(UserRow.email)
+        .where(
+            UserRow.plan_id == unit.plan_id,
+            UserRow.unit_code == unit.code,
+            UserRow.active.is_(True),
+        )
+        .order_by(UserRow.id)
+    ).all()
+    seen: dict[str, None] = {}
+    for email in [*(str(e) for e in unit.emails), *accounts]:
+        seen.setdefault(email.strip().lower(), None)
+    return tuple(e for e in seen if e)
 
 
 def review_notice(session: Session, obligation_id: int, *, review: str, reason: str | None,
@@ -49,7 +79,7 @@ def review_notice(session: Session, obligation_id: int, *, review: str, reason: 
     notice = Notice(
         kind=NoticeKind.REVIEW, plan_id=plan.id, plan_title=plan.title, as_of=now,
         language=unit.language or "vi", recipient_code=unit.code, recipient_name=unit.name,
-        recipients=tuple(str(e) for e in unit.emails), items=(item,), portal_url=portal_url,
+        recipients=unit_recipients(session, unit), items=(item,), portal_url=portal_url,
         review=review, reason=(reason or "").strip() or None, summary=summary,
     )
     return notice, submission.id if submission is not None else None
@@ -61,5 +91,9 @@ def notify_review(session: Session, obligation_id: int, *, review: str, reason: 
     """Queue the accept/return notice; call it right after ``ledger.accept`` / ``return_``."""
     notice, submission_id = review_notice(session, obligation_id, review=review, reason=reason,
                                           now=now, portal_url=portal_url)
-    key = f"review:{submission_id or obligation_id}:{review}:{now.isoformat()}"
+    if review == "extended":  # deadlines only move later: one key per extension
+        deadline = notice.items[0].deadline.isoformat() if notice.items else ""
+        key = f"extend:{obligation_id}:{deadline}:{now.isoformat()}"
+    else:
+        key = f"review:{submission_id or obligation_id}:{review}:{now.isoformat()}"
     return enqueue(session, notice, renderer, key=key, now=now)

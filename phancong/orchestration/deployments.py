@@ -67,6 +67,26 @@ def consolidation_rrule(plan: Plan) -> str | None:
     return f"DTSTART:{stamps[0]}\nRDATE:{','.join(stamps)}"
 
 
+# what the Prefect UI shows of a schedule is a cron string or, for an RRule of dates, "+1":
+# each deployment says in words (Vietnamese, the coordinators' language) when it runs
+TZ_WORDS = "giờ Việt Nam (Asia/Ho_Chi_Minh)"
+
+
+def consolidation_words(days: Sequence[dt.date], shown: int = 6) -> str:
+    """'Lúc 09:00 ngày sau mỗi hạn báo cáo (8 ngày): 01/04/2026, …' for a consolidate run."""
+    if not days:
+        return (f"Lúc {CONSOLIDATE_HOUR:02d}:00 ngày 16 các tháng 3, 6, 9, 12 ({TZ_WORDS}).")
+    listed = ", ".join(f"{d:%d/%m/%Y}" for d in days[:shown])
+    more = f" và {len(days) - shown} ngày khác" if len(days) > shown else ""
+    return (f"Lúc {CONSOLIDATE_HOUR:02d}:00 {TZ_WORDS}, ngày sau mỗi hạn báo cáo của kế hoạch "
+            f"({len(days)} ngày): {listed}{more}.")
+
+
+def _when(cron: str, default: str, words: str) -> str:
+    """The schedule in words, or the cron itself when the settings changed it."""
+    return words if cron == default else f"Lịch: cron {cron} ({TZ_WORDS})."
+
+
 def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
     from phancong.settings import get_settings
 
@@ -75,19 +95,27 @@ def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
     out = [
         Planned("materialize", plan.id, {"plan": str(plan_file)}, (*tags, "flow:materialize"),
                 cron=settings.materialize_cron,
-                description="Keep the ledger materialised through the end of next quarter."),
+                description=_when(settings.materialize_cron, "0 1 * * *",
+                                  f"Chạy hằng đêm lúc 01:00 {TZ_WORDS}.")
+                + " Cập nhật sổ theo dõi: tạo các nhiệm vụ của kế hoạch đến hết quý sau."),
         Planned("sweep", plan.id, {"plan": plan.id}, (*tags, "flow:sweep"),
                 cron=settings.sweep_cron,
-                description="Reminders, overdue notices and escalations due today; emails queued."),
+                description=_when(settings.sweep_cron, "0 8 * * *",
+                                  f"Chạy hằng ngày lúc 08:00 {TZ_WORDS}.")
+                + " Nhắc trước hạn, thông báo quá hạn, báo cáo Thường trực và Ban Chỉ đạo; xếp "
+                "email vào hàng đợi."),
         Planned("digest", plan.id, {"plan": plan.id}, (*tags, "flow:digest"),
                 cron=settings.digest_cron,
-                description="Weekly summary for the Standing Office."),
+                description=_when(settings.digest_cron, "0 7 * * 1",
+                                  f"Chạy sáng thứ Hai hằng tuần lúc 07:00 {TZ_WORDS}.")
+                + " Bản tổng hợp tình hình thực hiện gửi Thường trực Ban Chỉ đạo."),
     ]
     rrule = consolidation_rrule(plan)
     out.append(Planned(
         "consolidate", plan.id, {"plan": plan.id}, (*tags, "flow:consolidate"),
         rrule=rrule, cron=None if rrule else "0 9 16 3,6,9,12 *",
-        description="The Standing Office's consolidated report, the day after each deadline."))
+        description=consolidation_words(consolidation_dates(plan) if rrule else [])
+        + " Lập báo cáo tổng hợp của Thường trực (HTML, DOCX) sau mỗi kỳ báo cáo."))
     return out
 
 
@@ -100,7 +128,10 @@ def planned(plan_files: Sequence[Path]) -> list[Planned]:
     from phancong.settings import get_settings
 
     out.append(Planned("deliver", DELIVER_NAME, {"plan": "all"}, ("phancong", "flow:deliver"),
-                       cron=get_settings().deliver_cron, description="Send what the outbox holds."))
+                       cron=get_settings().deliver_cron,
+                       description=_when(get_settings().deliver_cron, "*/5 * * * *",
+                                         "Chạy 5 phút một lần, suốt ngày đêm.")
+                       + " Gửi các email đang chờ trong hàng đợi (outbox) qua máy chủ SMTP."))
     return out
 
 

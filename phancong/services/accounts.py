@@ -241,6 +241,56 @@ def set_password(
     return user
 
 
+def change_password(
+    session: Session,
+    email: str,
+    *,
+    current: str | None,
+    new: str,
+    again: str,
+    now: dt.datetime,
+) -> UserRow:
+    """The account holder changes their own password, then their other sessions are ended.
+
+    ``current`` is required when the account has a password; None skips the check (a session
+    opened by a one-time login link within the hour, see the portal). Raises Refused with a
+    message for the person: wrong current password, the two new ones differ, too weak.
+    """
+    user = get_user(session, email)
+    if current is not None and user.password_hash is not None:
+        try:
+            hasher().verify(user.password_hash, current)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            raise Refused("Mật khẩu hiện tại không đúng", "The current password is wrong") from None
+    if new != again:
+        raise Refused(
+            "Hai lần nhập mật khẩu mới không khớp nhau", "The two new passwords differ"
+        )
+    check_password(new, user.email)
+    if current is not None and new == current:
+        raise Refused(
+            "Mật khẩu mới phải khác mật khẩu hiện tại",
+            "The new password must differ from the current one",
+        )
+    user.password_hash = hasher().hash(new)
+    _audit(session, user, user.email, "user.password_changed", now)
+    end_other_sessions(session, user, now=now, actor=user.email)
+    return user
+
+
+def end_other_sessions(
+    session: Session, user: UserRow, *, now: dt.datetime, actor: str
+) -> None:
+    """End every session of ``user`` except the caller's own (which re-signs itself).
+
+    Portal sessions carry :func:`password_version`, so a session opened before the password
+    changed no longer authenticates: after a password change this is what ends the others.
+    Recorded in the audit log. A server-side session store, when there is one, revokes its
+    rows here.
+    """
+    _audit(session, user, actor, "user.sessions_ended", now)
+
+
 def set_active(
     session: Session, email: str, active: bool, *, now: dt.datetime, actor: str = "system"
 ) -> UserRow:

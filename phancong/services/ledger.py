@@ -444,6 +444,29 @@ def return_(
     return sub
 
 
+def withdraw(
+    session: Session, obligation_id: int, *, actor: str, at: dt.datetime
+) -> SubmissionRow:
+    """Take a submission back before it is reviewed: the obligation is open again (or returned,
+    when an earlier report was returned) and the submission is kept, marked ``withdrawn``."""
+    ob = lock(session, obligation_id)
+    if ob.state != State.SUBMITTED:
+        raise _refuse_state(ob, "rút lại báo cáo", "withdraw")
+    sub = _pending(session, ob)
+    returned_before = session.scalar(
+        select(func.count())
+        .select_from(SubmissionRow)
+        .where(SubmissionRow.obligation_id == ob.id, SubmissionRow.review == "returned")
+    )
+    before = _snapshot(ob)
+    sub.review, sub.reviewed_by, sub.reviewed_at = "withdrawn", actor, at
+    ob.state = State.RETURNED.value if returned_before else State.OPEN.value
+    ob.submitted_at, ob.updated_at = None, at
+    _flush(session)
+    _audit(session, ob, actor, "obligation.withdrawn", at, before)
+    return sub
+
+
 def extend(
     session: Session,
     obligation_id: int,

@@ -32,7 +32,7 @@ from phancong.adapters.orm import (
 from phancong.domain.calendar import Due, occurrences, shift_days
 from phancong.domain.plan import DayCount, Duty, Ladder, Plan, Role
 from phancong.domain.status import ACTIVE_STATES, State
-from phancong.domain.units import Directory
+from phancong.domain.units import Directory, on_placeholder
 
 Progress = Callable[[int, int, str], None]
 BATCH = 5000
@@ -208,6 +208,10 @@ def _sync_units(
         if row is None:
             fresh.append({"plan_id": plan.id, "code": unit.id, **values})
         else:
+            # real addresses the Standing Office set (phancong units import-contacts, the
+            # portal) are not put back to the plan file's placeholders
+            if on_placeholder(unit.emails) and not on_placeholder(row.emails):
+                values["emails"] = list(row.emails)
             for key, value in values.items():
                 if getattr(row, key) != value:
                     setattr(row, key, value)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import transaction
 from phancong.services import ledger
 from phancong.services.errors import Refused
-from phancong.web.authz import Action, Principal, authorize
+from phancong.web.authz import Action, Principal, authorize, forbidden
 
 log = logging.getLogger(__name__)
 
@@ -139,14 +139,29 @@ def perform_in(
         )
     elif action is Action.WAIVE:
         ledger.waive(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
-    if action in (Action.ACCEPT, Action.RETURN):
+    reviews = {Action.ACCEPT: "accepted", Action.RETURN: "returned", Action.EXTEND: "extended"}
+    if action in reviews:
         notify = review_notifier()
         if notify is not None:
             notify(
                 session,
                 obligation_id,
-                review="accepted" if action is Action.ACCEPT else "returned",
-                reason=_reason(reason) if action is Action.RETURN else None,
+                review=reviews[action],
+                reason=_reason(reason) if action in (Action.RETURN, Action.EXTEND) else None,
                 now=now,
                 portal_url=portal_url,
             )
+
+
+def withdraw(
+    factory: sessionmaker[Session], principal: Principal, obligation_id: int, *, now: dt.datetime
+) -> None:
+    """Take the principal's unit's submission back before review (audited in the ledger).
+
+    Only the unit's own accounts withdraw (the Standing Office returns instead).
+    """
+    with transaction(factory) as session:
+        authorize(session, principal, obligation_id, Action.SUBMIT)
+        if not principal.is_agency:
+            raise forbidden()
+        ledger.withdraw(session, obligation_id, actor=principal.email, at=now)

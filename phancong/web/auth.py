@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -101,7 +102,25 @@ def link_login(page: PageDep, token: TokenParam) -> Response:
         user = accounts.consume_login_nonce(session, nonce, now=page.now())
         found = (user.id, accounts.password_version(user))
     start_session(page.request, *found)
+    # a new password may be set without the old one for an hour (the "forgotten password" path)
+    page.request.session["link_at"] = int(time.time())
     return _redirect(target)
+
+
+@router.get("/login/forgot")
+def forgot_form(page: PageDep) -> Response:
+    return page.render("forgot.html", sent=False)
+
+
+@router.post("/login/forgot")
+def forgot(page: PageDep, email: Annotated[str, Form(max_length=254)] = "") -> Response:
+    """Email a one-time login link (one hour) to an active account; the answer is the same
+    whether or not the address has an account."""
+    from phancong.mail.login_mail import queue_login_link
+
+    with transaction(page.portal.factory) as session:
+        queue_login_link(session, page.portal.settings, email, now=page.now())
+    return page.render("forgot.html", sent=True)
 
 
 @router.post("/logout")

@@ -186,6 +186,8 @@ class Page:
             "flash": None,
             "_": lambda key, **kw: i18n.t(key, lang, **kw),
             "status_label": lambda s: i18n.status_label(s, lang),
+            "status_mark": i18n.status_mark,
+            "status_short": lambda s: i18n.status_short(s, lang),
             "period_name": lambda p: i18n.period_name(p, lang),
             "days_text": lambda n: i18n.days_text(n, lang),
             "fmt_dt": lambda v: i18n.fmt_datetime(v, tz),

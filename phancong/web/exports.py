@@ -13,6 +13,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from icalendar import Calendar, Event
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from starlette.responses import Response
 
 from phancong.services import accounts, ledger
@@ -40,11 +43,18 @@ def _safe(value: Any) -> Any:
     return value
 
 
+def _text(value: Any) -> Any:
+    """A CSV cell: dates as dd/mm/yyyy (the XLSX keeps them as real dates)."""
+    if isinstance(value, dt.date):
+        return i18n.fmt_date(value)
+    return _safe(value)
+
+
 def _csv(name: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows([[_safe(v) for v in row] for row in rows])
+    writer.writerows([[_text(v) for v in row] for row in rows])
     body = buffer.getvalue().encode("utf-8-sig")
     return Response(
         body,
@@ -53,12 +63,45 @@ def _csv(name: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Res
     )
 
 
+WIDTH_SAMPLE = 2000  # rows read to fit the column widths
+WIDTH_MAX = 60
+
+
+def _width(value: Any) -> int:
+    if isinstance(value, dt.date):
+        return 10
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
 def _xlsx(name: str, sheet: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Response:
+    """A sheet with a frozen, bold header row, columns fitted to their contents (from the first
+    rows) and dates stored as dates (shown dd/mm/yyyy)."""
     book = Workbook(write_only=True)
     ws = book.create_sheet(title=sheet[:31])
-    ws.append(list(header))
+    widths = [_width(h) for h in header]
+    for row in rows[:WIDTH_SAMPLE]:
+        for i, value in enumerate(row[: len(widths)]):
+            widths[i] = max(widths[i], _width(value))
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = min(WIDTH_MAX, width + 2)
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def head(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.font = bold
+        return cell
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, dt.date):
+            dated = WriteOnlyCell(ws, value=value)
+            dated.number_format = "DD/MM/YYYY"
+            return dated
+        return _safe(value)
+
+    ws.append([head(h) for h in header])
     for row in rows:
-        ws.append([_safe(v) for v in row])
+        ws.append([cell(v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return Response(
@@ -89,14 +132,15 @@ def _matrix_table(
             per_page=MATRIX_UNITS,
         )
     counted = [s for s in STATUSES if s != "cancelled"]
+    code = i18n.t("col.code_suffix", lang)
     header = [
-        i18n.t("col.unit", lang) + " (code)",
+        i18n.t("col.unit", lang) + code,
         i18n.t("col.unit", lang),
         i18n.t("filter.kind", lang),
-        i18n.t("col.period", lang) + " (code)",
+        i18n.t("col.period", lang) + code,
         i18n.t("col.period", lang),
         i18n.t("col.status", lang),
-        "total",
+        i18n.t("col.total", lang),
         *[i18n.status_label(s, lang) for s in counted],
         i18n.t("col.on_time_rate", lang),
     ]
@@ -111,7 +155,7 @@ def _matrix_table(
                 [
                     row.unit.code,
                     row.unit.name,
-                    row.unit.kind,
+                    i18n.kind_label(row.unit.kind, lang),
                     p,
                     i18n.period_name(p, lang),
                     i18n.status_label(cell.status, lang),
@@ -163,19 +207,20 @@ def _overdue_table(page: Page, plan: str) -> tuple[str, list[str], list[list[Any
             unit=user.unit_code if user.is_agency else None,
             limit=EXPORT_LIMIT,
         )
+    code = i18n.t("col.code_suffix", lang)
     header = [
         i18n.t("col.id", lang),
         i18n.t("col.plan", lang),
-        i18n.t("col.duty", lang) + " (code)",
+        i18n.t("col.duty", lang) + code,
         i18n.t("col.duty", lang),
         i18n.t("col.citation", lang),
-        i18n.t("col.unit", lang) + " (code)",
+        i18n.t("col.unit", lang) + code,
         i18n.t("col.unit", lang),
         i18n.t("col.role", lang),
         i18n.t("col.period", lang),
         i18n.t("col.deadline", lang),
         i18n.t("col.original_deadline", lang),
-        i18n.t("col.days", lang),
+        i18n.t("col.days_late", lang),
         "URL",
     ]
     rows = [
@@ -189,8 +234,8 @@ def _overdue_table(page: Page, plan: str) -> tuple[str, list[str], list[list[Any
             v.unit_name,
             i18n.t(f"orole.{v.role}", lang) if f"orole.{v.role}" in i18n.CATALOG else v.role,
             i18n.period_name(v.period_label, lang),
-            i18n.fmt_date(v.deadline),
-            i18n.fmt_date(v.original_deadline),
+            v.deadline,
+            v.original_deadline,
             -v.days_left,
             obligation_url(settings, v.id),
         ]

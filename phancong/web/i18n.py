@@ -64,7 +64,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "col.deadline": ("Hạn", "Deadline"),
     "col.original_deadline": ("Hạn ban đầu", "Original deadline"),
     "col.status": ("Tình trạng", "Status"),
-    "col.days": ("Thời gian", "Time"),
+    "col.days": ("Thời gian còn lại / quá hạn", "Days left / late"),
+    "col.days_late": ("Số ngày quá hạn", "Days late"),
+    "col.total": ("Tổng số nhiệm vụ", "Obligations in total"),
+    "col.code_suffix": (" (mã)", " (code)"),
     "col.submitted": ("Đã nộp", "Submitted"),
     "col.on_time_rate": ("Tỷ lệ đúng hạn", "On-time rate"),
     "col.progress": ("Đã nộp / tổng số", "Submitted / total"),
@@ -209,6 +212,121 @@ CATALOG: dict[str, tuple[str, str]] = {
     "kind.district": ("Cấp huyện", "Districts"),
     "kind.committee": ("Ban Chỉ đạo, Hội đồng", "Committees"),
     "kind.other": ("Khác", "Other"),
+    # audit trail and email states (codes the ledger and the outbox record)
+    "audit.obligation.submitted": ("Gửi báo cáo hoàn thành", "Report submitted"),
+    "audit.obligation.accepted": ("Chấp nhận báo cáo", "Report accepted"),
+    "audit.obligation.returned": ("Trả lại báo cáo", "Report returned"),
+    "audit.obligation.extended": ("Gia hạn", "Deadline extended"),
+    "audit.obligation.waived": ("Miễn thực hiện", "Waived"),
+    "audit.obligation.withdrawn": ("Rút lại báo cáo trước khi duyệt", "Report withdrawn"),
+    "audit.obligation.cancelled": ("Hủy (kế hoạch thay đổi)", "Cancelled (plan changed)"),
+    "audit.obligation.rescheduled": ("Đổi hạn (kế hoạch thay đổi)", "Rescheduled (plan changed)"),
+    "audit.unit.contacts_set": ("Cập nhật email liên hệ", "Contact addresses set"),
+    "audit.detail_note": ("Ghi chú", "Note"),
+    "audit.detail_reason": ("Lý do", "Reason"),
+    "col.detail": ("Nội dung", "Details"),
+    "mail.queued": ("đang chờ gửi", "queued"),
+    "mail.sending": ("đang gửi", "sending"),
+    "mail.sent": ("đã gửi", "sent"),
+    "mail.failed": ("gửi không thành công", "failed"),
+    "person.system": ("Hệ thống", "System"),
+    "review.withdrawn": ("đã rút lại", "withdrawn"),
+    # a returned report, confirmation and withdrawal
+    "ob.returned_title": ("Báo cáo bị trả lại", "The report was returned"),
+    "ob.returned_by": ("{who}, {when}", "{who}, {when}"),
+    "ob.returned_fix": (
+        "Nội dung lần báo cáo trước đã được điền sẵn bên dưới để đơn vị sửa và gửi lại.",
+        "The previous report is filled in below: correct it and submit again.",
+    ),
+    "ob.confirm_title": ("Xác nhận gửi báo cáo", "Confirm the report"),
+    "ob.confirm_text": (
+        "Gửi báo cáo hoàn thành nhiệm vụ này cho Thường trực? Báo cáo có thể rút lại "
+        "cho đến khi được duyệt.",
+        "Send this report to the Standing Office? It can be withdrawn until it is reviewed.",
+    ),
+    "ob.confirm_yes": ("Xác nhận gửi", "Yes, submit"),
+    "ob.confirm_no": ("Quay lại sửa", "Back to the form"),
+    "ob.withdraw": ("Rút lại báo cáo", "Withdraw the report"),
+    "ob.withdraw_help": (
+        "Báo cáo đang chờ Thường trực duyệt. Đơn vị có thể rút lại để sửa rồi gửi lại.",
+        "The report awaits review. You may withdraw it, correct it and submit again.",
+    ),
+    "flash.withdraw": ("Đã rút lại báo cáo; đơn vị có thể sửa và gửi lại.", "Withdrawn."),
+    "flash.reviewed_accept": (
+        "Đã chấp nhận báo cáo của {unit} (nhiệm vụ số {id}).",
+        "Accepted the report of {unit} (obligation {id}).",
+    ),
+    "flash.reviewed_return": (
+        "Đã trả lại báo cáo của {unit} (nhiệm vụ số {id}); đơn vị đã được thông báo.",
+        "Returned the report of {unit} (obligation {id}); the unit was told.",
+    ),
+    # password change and forgotten password
+    "account.password": ("Đổi mật khẩu", "Change password"),
+    "account.password_current": ("Mật khẩu hiện tại", "Current password"),
+    "account.password_new": ("Mật khẩu mới", "New password"),
+    "account.password_again": ("Nhập lại mật khẩu mới", "New password again"),
+    "account.password_help": (
+        "Tối thiểu 10 ký tự, không dùng mật khẩu phổ biến hay địa chỉ email. Sau khi đổi, "
+        "các phiên đăng nhập khác của tài khoản sẽ bị đăng xuất.",
+        "At least 10 characters, not a common password nor your email. Changing it logs out "
+        "the account's other sessions.",
+    ),
+    "account.password_submit": ("Đổi mật khẩu", "Change password"),
+    "account.password_wrong": ("Mật khẩu hiện tại không đúng", "The current password is wrong"),
+    "account.password_mismatch": (
+        "Hai lần nhập mật khẩu mới không khớp nhau",
+        "The two new passwords differ",
+    ),
+    "flash.password": (
+        "Đã đổi mật khẩu; các phiên đăng nhập khác đã bị đăng xuất.",
+        "Password changed; other sessions were logged out.",
+    ),
+    "login.forgot": ("Quên mật khẩu?", "Forgot your password?"),
+    "forgot.title": ("Quên mật khẩu", "Forgotten password"),
+    "forgot.help": (
+        "Nhập email của tài khoản. Hệ thống sẽ gửi một liên kết đăng nhập dùng một lần "
+        "(hiệu lực 1 giờ); sau khi đăng nhập, hãy đặt mật khẩu mới ở trang Tài khoản.",
+        "Enter your account's email. We will send a one-time login link (valid for one hour); "
+        "once logged in, set a new password on the Account page.",
+    ),
+    "forgot.submit": ("Gửi liên kết đăng nhập", "Send a login link"),
+    "forgot.sent": (
+        "Nếu email này có tài khoản đang hoạt động, một liên kết đăng nhập đã được gửi tới. "
+        "Hãy kiểm tra hộp thư.",
+        "If this email has an active account, a login link has been sent to it. Check your inbox.",
+    ),
+    "forgot.subject": ("Liên kết đăng nhập cổng theo dõi", "Your login link"),
+    # units and contact addresses
+    "nav.units": ("Đơn vị, email", "Units"),
+    "units.title": ("Email liên hệ của các đơn vị", "Contact addresses of the units"),
+    "units.help": (
+        "Nhiều địa chỉ cách nhau bởi dấu phẩy. Thay đổi được ghi vào nhật ký.",
+        "Several addresses separated by commas. Changes are recorded in the audit log.",
+    ),
+    "units.placeholder_only": ("Chỉ đơn vị còn địa chỉ tạm", "Only placeholder addresses"),
+    "units.save": ("Lưu", "Save"),
+    "units.code": ("Mã", "Code"),
+    "units.emails": ("Email liên hệ", "Contact emails"),
+    "units.kind": ("Loại", "Kind"),
+    "flash.units_saved": ("Đã lưu email liên hệ của {unit}.", "Saved the addresses of {unit}."),
+    "units.placeholder_warning": (
+        "{n} đơn vị còn dùng địa chỉ email tạm (*.example): thư nhắc, đôn đốc gửi tới đó sẽ "
+        "không đến được ai.",
+        "{n} units still have placeholder addresses (*.example): reminders sent there reach "
+        "no one.",
+    ),
+    "units.placeholder_fix": ("Cập nhật email", "Set the addresses"),
+    "units.none": ("Không có đơn vị nào phù hợp.", "No unit matches."),
+    # counts
+    "matrix.cell_hint": (
+        "Ô: số nhiệm vụ đã hoàn thành (được chấp nhận) / tổng số nhiệm vụ của đơn vị trong kỳ.",
+        "Cell: obligations completed (accepted) / all obligations of the unit in the period.",
+    ),
+    "fanout.count_hint": (
+        "Đầu cột: số xã, phường đã nộp báo cáo (kể cả chờ duyệt) / tổng số xã, phường được giao.",
+        "Column head: wards that submitted (including those awaiting review) / wards owing it.",
+    ),
+    "fanout.duty_full": ("Nội dung đầy đủ", "Full text"),
     # errors
     "error.title": ("Có lỗi", "Error"),
     "error.404": ("Không tìm thấy trang hoặc nhiệm vụ", "Not found"),
@@ -251,6 +369,48 @@ def pick_lang(*candidates: str | None) -> str:
 
 def status_label(status: str, lang: str = DEFAULT_LANG) -> str:
     vi, en = LABELS[Status(status)]
+    return en if lang == "en" else vi
+
+
+# a cell of a matrix shows a symbol and a short word with its colour (colour alone says nothing
+# to a colour-blind reader or on a black-and-white printout)
+STATUS_MARKS: dict[str, str] = {
+    "completed_on_time": "✓",
+    "completed_late": "✓",
+    "in_progress": "○",
+    "overdue": "!",
+    "submitted": "⧗",
+    "returned": "↩",
+    "blocked": "⏸",
+    "not_open": "–",
+    "waived": "∅",
+    "cancelled": "×",
+}
+STATUS_SHORT: dict[str, tuple[str, str]] = {
+    "completed_on_time": ("Đúng hạn", "On time"),
+    "completed_late": ("Trễ hạn", "Late"),
+    "in_progress": ("Đang làm", "Open"),
+    "overdue": ("Quá hạn", "Overdue"),
+    "submitted": ("Chờ duyệt", "Submitted"),
+    "returned": ("Trả lại", "Returned"),
+    "blocked": ("Đang chờ", "Blocked"),
+    "not_open": ("Chưa đến kỳ", "Not open"),
+    "waived": ("Miễn", "Waived"),
+    "cancelled": ("Đã hủy", "Cancelled"),
+}
+
+
+def kind_label(kind: str, lang: str = DEFAULT_LANG) -> str:
+    """A unit kind in words ('commune' → 'Xã, phường'); an unknown kind as stored."""
+    return t(f"kind.{kind}", lang) if f"kind.{kind}" in CATALOG else kind
+
+
+def status_mark(status: str) -> str:
+    return STATUS_MARKS.get(status, "")
+
+
+def status_short(status: str, lang: str = DEFAULT_LANG) -> str:
+    vi, en = STATUS_SHORT.get(status, (status, status))
     return en if lang == "en" else vi
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,14 +16,15 @@ from starlette.responses import RedirectResponse, Response
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import ObligationRow, UnitRow, UserRow
 from phancong.domain.status import Status
-from phancong.services import accounts, ledger
+from phancong.services import accounts, ledger, units
 from phancong.services.errors import Refused
 from phancong.web import i18n, queries
 from phancong.web.actions import perform
+from phancong.web.actions import withdraw as withdraw_submission
 from phancong.web.authz import MAX_ID, Action, authorize, forbidden
 from phancong.web.context import Page, page_user
 from phancong.web.links import base_url
-from phancong.web.security import csrf_protect
+from phancong.web.security import csrf_protect, start_session
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -32,7 +34,7 @@ Text = Annotated[str, Query(max_length=100)]
 PageNo = Annotated[int, Query(ge=1, le=100_000, alias="page")]
 PER_PAGE = 50
 STATUSES = [s.value for s in Status]
-FLASH = {"submit", "accept", "return", "extend", "waive"}
+FLASH = {"submit", "accept", "return", "extend", "waive", "withdraw"}
 
 
 def _clean(value: str, allowed: list[str] | None = None) -> str:
@@ -60,6 +62,32 @@ def _unit_name(page: Page, plan_id: str | None, code: str | None) -> str:
             select(UnitRow.name).where(UnitRow.plan_id == plan_id, UnitRow.code == code)
         )
     return name or code
+
+
+def people_names(session: Any, emails: set[str]) -> dict[str, str]:
+    """Account names by email, for showing people by name rather than by address."""
+    if not emails:
+        return {}
+    rows = session.execute(select(UserRow.email, UserRow.name).where(UserRow.email.in_(emails)))
+    return {email: name for email, name in rows if name}
+
+
+def _actors(history: ledger.History) -> set[str]:
+    found = {a.actor for a in history.audit}
+    for sub in history.submissions:
+        found.add(sub.submitted_by)
+        if sub.reviewed_by:
+            found.add(sub.reviewed_by)
+    found.update(e.approved_by for e in history.extensions)
+    return {e for e in found if e}
+
+
+def _person(page: Page, people: dict[str, str], email: str | None) -> str:
+    if not email:
+        return ""
+    if email == "system":
+        return page.t("person.system")
+    return people.get(email, email)
 
 
 @router.get("/")
@@ -141,17 +169,35 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
         closed_reason = session.scalar(
             select(ObligationRow.closed_reason).where(ObligationRow.id == obligation_id)
         )
+        people = people_names(session, _actors(history))
     view = history.view
     state = view.state
     indicators = [i for i in view.indicators if isinstance(i, dict) and "id" in i]
+    can_submit = (
+        user.may(Action.SUBMIT) and state in ("open", "returned") and view.status != "not_open"
+    )
+    subs = history.submissions
+    # a returned report: its reason at the top; the last report (returned or withdrawn) prefills
+    # the form for correction
+    returned = next((x for x in reversed(subs) if x.review == "returned"), None)
+    returned = returned if state == "returned" else None
+    previous = subs[-1] if can_submit and subs and subs[-1].review != "pending" else None
     return page.render(
         "obligation.html",
         h=history,
         closed_reason=closed_reason,
         flash=page.t(f"flash.{msg}") if msg in FLASH else None,
-        can_submit=user.may(Action.SUBMIT)
-        and state in ("open", "returned")
-        and view.status != "not_open",
+        returned=returned,
+        previous=previous,
+        person=lambda email: _person(page, people, email),
+        audit_label=lambda action: (
+            page.t(f"audit.{action}") if f"audit.{action}" in i18n.CATALOG else action
+        ),
+        mail_state=lambda status: (
+            page.t(f"mail.{status}") if f"mail.{status}" in i18n.CATALOG else status
+        ),
+        can_submit=can_submit,
+        can_withdraw=user.is_agency and user.may(Action.SUBMIT) and state == "submitted",
         can_review=user.may(Action.ACCEPT) and state == "submitted",
         can_extend=user.may(Action.EXTEND) and state in ("open", "returned", "submitted"),
         can_waive=user.may(Action.WAIVE) and state not in ("accepted", "waived", "cancelled"),
@@ -199,13 +245,26 @@ async def _act(page: Page, request: Request, obligation_id: int, action: Action)
     )
     page.portal.ledger_changed()
     back = field("back")
-    target = back if back == "/review" else f"/obligations/{obligation_id}?msg={action.value}"
+    target = (
+        f"/review?done={action.value}&ob={obligation_id}"
+        if back == "/review"
+        else f"/obligations/{obligation_id}?msg={action.value}"
+    )
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/obligations/{obligation_id}/submit")
 async def submit(page: PageDep, request: Request, obligation_id: ObligationId) -> Response:
     return await _act(page, request, obligation_id, Action.SUBMIT)
+
+
+@router.post("/obligations/{obligation_id}/withdraw")
+async def withdraw(page: PageDep, obligation_id: ObligationId) -> Response:
+    """The unit takes its report back before the Standing Office reviews it (audited)."""
+    await run_in_threadpool(withdraw_submission, page.portal.factory, page.user, obligation_id,
+                            now=page.now())
+    page.portal.ledger_changed()
+    return RedirectResponse(f"/obligations/{obligation_id}?msg=withdraw", status_code=303)
 
 
 @router.post("/obligations/{obligation_id}/accept")
@@ -300,6 +359,7 @@ def matrix(
             page.portal.duty_progress(session, info, rollup_period) if rollup_period else ([], now)
         )
         plans = queries.plans_for(session, page.user)
+        placeholder_units = len(units.units_on_placeholder_addresses(session, info.id))
     params = {
         "plan": plan,
         "year": f["year"],
@@ -326,6 +386,7 @@ def matrix(
         rollups_at=rollups_at,
         rollup_period=rollup_period,
         legend=queries.LEGEND,
+        placeholder_units=placeholder_units,
         page_url=_page_url("/matrix", params),
         export_query=export_query,
     )
@@ -381,33 +442,109 @@ def communes(
 
 
 @router.get("/review")
-def review(page: PageDep, plan: Text = "") -> Response:
+def review(
+    page: PageDep,
+    plan: Text = "",
+    done: Text = "",
+    ob: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> Response:
     if not page.user.is_coordinator:
         raise forbidden()
     now = page.now()
+    flash = None
     with page.portal.factory() as session:
+        if done in ("accept", "return") and ob is not None:
+            authorize(session, page.user, ob, Action.VIEW)
+            unit = session.scalar(
+                select(UnitRow.name)
+                .join(ObligationRow, ObligationRow.unit_id == UnitRow.id)
+                .where(ObligationRow.id == ob)
+            )
+            if unit is not None:
+                flash = page.t(f"flash.reviewed_{done}", unit=unit, id=ob)
         info = queries.resolve_plan(session, page.user, plan or None)
         pending = queries.pending_reviews(session, info)
+        people = people_names(session, {r.submitted_by for r in pending if r.submitted_by})
         total = queries.pending_count(session, info)
         late = queries.overdue(session, info, now, limit=50)
         plans = queries.plans_for(session, page.user)
     return page.render(
-        "review.html", plan=info, plans=plans, pending=pending, pending_total=total, overdue=late
+        "review.html",
+        plan=info,
+        plans=plans,
+        pending=pending,
+        pending_total=total,
+        overdue=late,
+        flash=flash,
+        reviewed=ob if flash else None,
+        person=lambda email: _person(page, people, email),
     )
 
 
-def _account(page: Page, feed_url: str | None = None, flash: str | None = None) -> Response:
+LINK_SESSION_GRACE = 3600  # seconds after a login link during which no current password is asked
+
+
+def link_session(page: Page) -> bool:
+    """Whether this session was opened by a one-time login link within the hour (the
+    "forgotten password" path): the new password is then set without the current one."""
+    started = page.request.session.get("link_at")
+    return isinstance(started, int) and 0 <= time.time() - started <= LINK_SESSION_GRACE
+
+
+def _account(
+    page: Page,
+    feed_url: str | None = None,
+    flash: str | None = None,
+    password_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     user = page.user
     with page.portal.factory() as session:
         row = session.get(UserRow, user.id)
         has_feed = bool(row and row.feed_token_hash)
+        has_password = bool(row and row.password_hash)
     return page.render(
         "account.html",
+        status_code=status_code,
         feed_url=feed_url,
         has_feed=has_feed,
         flash=flash,
+        password_error=password_error,
+        ask_current=has_password and not link_session(page),
         unit_name=_unit_name(page, user.plan_id, user.unit_code),
     )
+
+
+@router.post("/account/password")
+async def change_password(page: PageDep, request: Request) -> Response:
+    """Current password (unless just logged in by a link), the new one twice; the account's
+    other sessions end, this one continues under the new password."""
+    form = await request.form()
+
+    def field(name: str) -> str:
+        value = form.get(name)
+        return value[: accounts.MAX_PASSWORD + 1] if isinstance(value, str) else ""
+
+    current = None if link_session(page) else field("current_password")
+
+    def change() -> tuple[int, str]:
+        with transaction(page.portal.factory) as session:
+            user = accounts.change_password(
+                session,
+                page.user.email,
+                current=current,
+                new=field("new_password"),
+                again=field("new_password_again"),
+                now=page.now(),
+            )
+            return user.id, accounts.password_version(user)
+
+    try:
+        found = await run_in_threadpool(change)
+    except Refused as refused:
+        return _account(page, password_error=refused.message(page.lang), status_code=400)
+    start_session(request, *found)
+    return _account(page, flash=page.t("flash.password"))
 
 
 @router.get("/account")
@@ -430,3 +567,80 @@ def revoke_feed(page: PageDep) -> Response:
     with transaction(page.portal.factory) as session:
         accounts.revoke_feed_token(session, page.user.email, now=page.now(), actor=page.user.email)
     return _account(page, flash=page.t("flash.feed_revoked"))
+
+
+# ----------------------------------------------------------------------------- unit addresses
+
+
+def _coordinator(page: Page) -> None:
+    if not page.user.is_coordinator:
+        raise forbidden()
+
+
+def _units_page(
+    page: Page,
+    plan: str,
+    q: str,
+    placeholder: bool,
+    *,
+    flash: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    with page.portal.factory() as session:
+        info = queries.resolve_plan(session, page.user, plan or None)
+        found = units.list_units(session, info.id, q.strip()[:100] or None)
+        left = len(units.units_on_placeholder_addresses(session, info.id))
+        plans = queries.plans_for(session, page.user)
+    if placeholder:
+        found = [u for u in found if u.placeholder]
+    return page.render(
+        "units.html",
+        status_code=status_code,
+        plan=info,
+        plans=plans,
+        units=found,
+        placeholder_count=left,
+        filters={"q": q.strip(), "placeholder": placeholder},
+        flash=flash,
+        error=error,
+    )
+
+
+@router.get("/units")
+def units_page(
+    page: PageDep, plan: Text = "", q: Text = "", placeholder: Text = ""
+) -> Response:
+    """The Standing Office sets real contact addresses per unit (audited)."""
+    _coordinator(page)
+    return _units_page(page, plan, q, placeholder == "1")
+
+
+@router.post("/units/{code}/contacts")
+async def set_unit_contacts(
+    page: PageDep, request: Request, code: Annotated[str, PathParam(max_length=80)]
+) -> Response:
+    _coordinator(page)
+    form = await request.form()
+
+    def field(name: str) -> str:
+        value = form.get(name)
+        return value[:2000] if isinstance(value, str) else ""
+
+    plan, q, placeholder = field("plan"), field("q"), field("placeholder") == "1"
+
+    def save() -> str:
+        with transaction(page.portal.factory) as session:
+            info = queries.resolve_plan(session, page.user, plan or None)
+            units.set_contacts(
+                session, info.id, code, field("emails"), now=page.now(), actor=page.user.email
+            )
+            return units.find_unit(session, info.id, code).name
+
+    try:
+        name = await run_in_threadpool(save)
+    except Refused as refused:
+        return _units_page(
+            page, plan, q, placeholder, error=refused.message(page.lang), status_code=400
+        )
+    return _units_page(page, plan, q, placeholder, flash=page.t("flash.units_saved", unit=name))

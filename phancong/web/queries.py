@@ -115,27 +115,20 @@ def resolve_plan(session: Session, principal: Principal, requested: str | None) 
 
 
 def period_key(label: str) -> tuple[int, int, int, str]:
-    """Chronological order of period labels: start month, then shorter spans first."""
-    m = _PERIOD.match(label)
-    if m is None:
-        return (9999, 99, 99, label)
-    if m.group(1):
-        return (int(m.group(1)), int(m.group(2)), 0, label)
-    year = int(m.group(4))
-    kind, number = m.group(5), m.group(6)
-    if number is None:
-        return (year, 1, 4, label)
-    n = int(number)
-    if kind == "Q":
-        return (year, 3 * n - 2, 2, label)
-    if kind == "H":
-        return (year, 6 * n - 5, 3, label)
-    return (year, n, 1, label)
+    """Chronological order of period labels, as reports fall due: by the day a period ends
+    (a one-off deadline "ends" on its day), then shorter spans first — Q1, the 31/03 deadline…,
+    Q2, H1, Q3, Q4, H2, the year. Unknown labels last."""
+    bounds = period_bounds(label)
+    if bounds is None:
+        return (99_999_999, 0, 0, label)
+    first, last = bounds
+    return (last.toordinal(), (last - first).days, 0, label)
 
 
 def period_year(label: str) -> int | None:
-    key = period_key(label)
-    return key[0] if key[0] != 9999 else None
+    """The calendar year a period belongs to (the year it starts in)."""
+    bounds = period_bounds(label)
+    return bounds[0].year if bounds is not None else None
 
 
 def plan_periods(session: Session, plan_id: str) -> list[str]:
@@ -458,6 +451,7 @@ class DutyInfo:
     code: str
     title: str
     source: str
+    text: str = ""
 
 
 @dataclass
@@ -481,15 +475,19 @@ def fanout(
     status: str | None = None,
     page: int = 1,
     per_page: int = 150,
+    kind: str = "commune",
 ) -> Fanout:
-    """Duties owed by many units (e.g. every commune) × those units, for one period."""
+    """Duties owed by many units of one kind (the communes and wards) × those units, for one
+    period; units of other kinds owing the same duty (departments) are left out."""
     o = ObligationRow
     st = ledger.status_expr(as_of, plan.timezone)
+    of_kind = select(UnitRow.id).where(UnitRow.plan_id == plan.id, UnitRow.kind == kind)
     owed = [
         o.plan_id == plan.id,
         o.period_label == period,
         o.role != "support",
         o.state != "cancelled",
+        o.unit_id.in_(of_kind),
     ]
     counted = session.execute(
         select(o.duty_id, func.count(), func.sum(case((submitted_by(as_of), 1), else_=0)))
@@ -504,13 +502,13 @@ def fanout(
     duties = [
         DutyInfo(*r)
         for r in session.execute(
-            select(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source)
+            select(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source, DutyRow.text)
             .where(DutyRow.id.in_(duty_ids))
             .order_by(DutyRow.id)
         )
     ]
     where = [o.period_label == period, o.duty_id.in_(duty_ids), o.state != "cancelled"]
-    unit_ids = select(o.unit_id).where(o.plan_id == plan.id, *where)
+    unit_ids = select(o.unit_id).where(o.plan_id == plan.id, o.unit_id.in_(of_kind), *where)
     if status:
         unit_ids = unit_ids.where(status_is(as_of, plan.timezone, status))
     units_q = _unit_filter(

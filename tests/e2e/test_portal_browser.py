@@ -271,6 +271,7 @@ def test_agency_submits_coordinator_accepts_and_the_matrix_cell_turns_completed(
     agency.shoot("obligation-open")
     page.fill("#submit-note", NOTE)
     page.click("#submit-button")
+    page.click("#submit-confirm-button")  # the confirmation
     expect(page.get_by_test_id("flash")).to_be_visible()
     expect(page.get_by_test_id("obligation-status")).to_have_attribute("data-status", "submitted")
     expect(page.get_by_test_id("submission-note")).to_have_text(NOTE)
@@ -375,6 +376,7 @@ def test_a_script_in_a_note_is_shown_as_text_and_never_runs(tab: Any, prepared: 
     agency.goto(f"/obligations/{ob}")
     page.fill("#submit-note", SCRIPT_NOTE)
     page.click("#submit-button")
+    page.click("#submit-confirm-button")  # the confirmation
     expect(page.get_by_test_id("obligation-status")).to_have_attribute("data-status", "submitted")
     expect(page.get_by_test_id("submission-note")).to_have_text(SCRIPT_NOTE)
     assert page.evaluate("typeof window.__x") == "undefined"

@@ -148,6 +148,12 @@ TABLE: dict[tuple[str, str], tuple[Call, dict[str, Any]]] = {
         Call("POST", "/obligations/{ids[accept]}/accept", form={}),
         COORD_ACTION,
     ),
+    # after accept: the unit's own account withdraws its pending report; the coordinator (who
+    # accepted it just before) may not withdraw a unit's report
+    ("POST", "/obligations/{obligation_id}/withdraw"): (
+        Call("POST", "/obligations/{ids[accept]}/withdraw", form={}),
+        expect(LOGIN, 303, 404, 403, 403),
+    ),
     ("POST", "/obligations/{obligation_id}/return"): (
         Call("POST", "/obligations/{ids[return]}/return", form={"reason": "Thiếu số liệu"}),
         COORD_ACTION,
@@ -168,6 +174,22 @@ TABLE: dict[tuple[str, str], tuple[Call, dict[str, Any]]] = {
     ("GET", "/matrix/communes"): (Call("GET", "/matrix/communes"), OVERVIEW),
     ("GET", "/review"): (Call("GET", "/review"), expect(LOGIN, 403, 403, 403, 200)),
     ("GET", "/account"): (Call("GET", "/account"), PAGE_ALL),
+    ("POST", "/account/password"): (
+        Call("POST", "/account/password", form={"current_password": "sai",
+                                                "new_password": "mật khẩu mới 2026",
+                                                "new_password_again": "khác hẳn"}),
+        expect(LOGIN, 400, 400, 400, 400),
+    ),
+    ("GET", "/login/forgot"): (Call("GET", "/login/forgot"), PUBLIC),
+    ("POST", "/login/forgot"): (
+        Call("POST", "/login/forgot", form={"email": "khong-co@example.test"}),
+        PUBLIC,
+    ),
+    ("GET", "/units"): (Call("GET", "/units"), expect(LOGIN, 403, 403, 403, 200)),
+    ("POST", "/units/{code}/contacts"): (
+        Call("POST", "/units/sgd/contacts", form={"plan": "mini", "emails": "vp@sgd.example.vn"}),
+        expect(LOGIN, 403, 403, 403, 200),
+    ),
     ("POST", "/account/feed"): (Call("POST", "/account/feed", form={}), PAGE_ALL),
     ("POST", "/account/feed/revoke"): (Call("POST", "/account/feed/revoke", form={}), PAGE_ALL),
     ("GET", "/exports/matrix.csv"): (Call("GET", "/exports/matrix.csv"), OVERVIEW),

@@ -123,7 +123,9 @@ def test_submit_then_accept_shows_completed_on_matrix(app: Any) -> None:
     for ob in (1, 17):
         accepted = post(coordinator, f"/obligations/{ob}/accept", back="/review")
         assert accepted.status_code == 303
-        assert accepted.headers["location"] == "/review"
+        assert accepted.headers["location"] == f"/review?done=accept&ob={ob}"
+        told = coordinator.get(accepted.headers["location"])
+        assert "Đã chấp nhận báo cáo của" in told.text and f"(nhiệm vụ số {ob})" in told.text
     matrix = coordinator.get("/matrix?year=2026&period=2026-Q1")
     cell = re.search(r'<td class="cell[^>]*id="cell-sgd-2026-Q1"[^>]*>', matrix.text)
     assert cell is not None, matrix.text[:500]
@@ -353,7 +355,9 @@ def test_exports(app: Any) -> None:
     assert response.content.startswith(b"\xef\xbb\xbf")
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["Đơn vị (code)", "Đơn vị", "Loại đơn vị"]
+    assert rows[0][:3] == ["Đơn vị (mã)", "Đơn vị", "Loại đơn vị"]
+    assert rows[0][6] == "Tổng số nhiệm vụ"
+    assert "Sở, ban, ngành" in {r[2] for r in rows[1:]}  # kinds in words, not 'department'
     assert any(r[0] == "sgd" and r[3] == "2026-Q1" for r in rows[1:])
     book = openpyxl.load_workbook(
         io.BytesIO(coordinator.get("/exports/matrix.xlsx?plan=mini").content)
@@ -384,6 +388,12 @@ def test_overdue_exports_are_scoped(tmp_path: Path, factory: sessionmaker[Sessio
     sheet = openpyxl.load_workbook(io.BytesIO(everyone.content)).active
     assert sheet is not None
     assert [c.value for c in sheet[1]][4] == "Căn cứ"
+    assert [c.value for c in sheet[1]][11] == "Số ngày quá hạn"
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.b
+    deadline = sheet.cell(row=2, column=10)
+    assert isinstance(deadline.value, dt.datetime) and deadline.number_format == "DD/MM/YYYY"
+    widths = [sheet.column_dimensions[c].width for c in "ABCDEFG"]
+    assert widths[3] > widths[0] and len(set(widths)) > 2, widths  # fitted, not one width
     units = {row[5] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert {"sgd", "ca", "vks"} <= units
     assert "pc02" not in units

@@ -37,15 +37,21 @@ def test_period_order() -> None:
         "2027-Q1",
         "2026-H2",
     ]
+    # as reports fall due: by the day a period ends, shorter first ("Năm 2026" after the
+    # quarters and halves of 2026, the 31/03 deadline with the first quarter)
     assert sorted(labels, key=period_key) == [
-        "2026-Q1",
-        "2026-H1",
-        "2026",
         "2026-02",
         "ONCE-2026-03-31",
+        "2026-Q1",
+        "2026-H1",
         "2026-Q3",
         "2026-H2",
+        "2026",
         "2027-Q1",
+    ]
+    assert sorted(["2026", "2026-Q4", "2026-Q3", "2026-H2", "2026-Q2", "2026-H1", "2026-Q1"],
+                  key=period_key) == [
+        "2026-Q1", "2026-Q2", "2026-H1", "2026-Q3", "2026-Q4", "2026-H2", "2026"
     ]
     assert period_year("ONCE-2030-12-31") == 2030
     assert period_year("weird") is None
