@@ -13,7 +13,9 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "responsibilities" / "hanoi-2026-2030.yaml"
+from phancong.resources import plans_dir
+
+DEFAULT_PLAN = plans_dir() / "hanoi-2026-2030.yaml"
 
 
 class Settings(BaseSettings):

@@ -10,7 +10,6 @@ import datetime as dt
 import re
 import textwrap
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,12 +17,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-import phancong
 from phancong.domain.calendar import period_title
 from phancong.domain.citation import fmt_citation
 from phancong.domain.status import LABELS, Status
+from phancong.resources import templates_dir
 
-TEMPLATES_DIR = Path(phancong.__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = templates_dir()
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
 DISPLAY_TZ = "Asia/Ho_Chi_Minh"

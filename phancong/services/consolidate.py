@@ -26,10 +26,11 @@ from phancong.adapters.orm import DutyRow, ObligationRow, PlanRow, SubmissionRow
 from phancong.domain.calendar import period_title
 from phancong.domain.citation import fmt_citation
 from phancong.domain.status import State, local_date, on_time
+from phancong.resources import templates_dir
 from phancong.services.errors import NotFound
 from phancong.services.ledger import rollup_by_duty, submit
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
+TEMPLATES = templates_dir() / "report"
 ACTOR = "system:consolidate"
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 REPORTED_STATES = (State.SUBMITTED.value, State.ACCEPTED.value)

@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from phancong.adapters.orm import UserRow
 from phancong.domain.status import local_date
+from phancong.resources import templates_dir
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web import i18n, queries
@@ -33,7 +34,7 @@ from phancong.web.security import LoginLimiter, LoginRequired, csrf_token, sessi
 
 T = TypeVar("T")
 _ACTION = re.compile(r"^/obligations/\d+/[a-z]+$")
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "portal"
+TEMPLATES_DIR = templates_dir() / "portal"
 
 
 @dataclass
