@@ -66,7 +66,7 @@ def test_a_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
         status = 0
         while time.monotonic() < deadline and portal.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login",  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login",
                                             timeout=5) as response:
                     status = int(response.status)
                     page = response.read().decode()
