@@ -43,7 +43,10 @@ def table(rows: list[list[str]], header: list[str]) -> str:
 
 
 @plan_app.command("validate")
-def validate(files: Annotated[list[Path], typer.Argument(help="Plan files to check.")]) -> None:
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Plan files to check.")],
+    lang: Annotated[str, typer.Option("--lang", help="vi (default) or en.")] = "vi",
+) -> None:
     """Check plan files; print every problem as FILE:LINE: message and exit non-zero."""
     failed = False
     for path in files:
@@ -51,7 +54,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Plan files to che
             plan = load(path)
         except PlanError as exc:
             failed = True
-            typer.secho(str(exc), fg=typer.colors.RED, err=True)
+            typer.secho(exc.text(lang), fg=typer.colors.RED, err=True)
             continue
         units = len(directory(plan).all_units())
         typer.echo(

@@ -11,7 +11,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from phancong.domain.citation import parse_citation
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
 
@@ -204,9 +206,9 @@ class Duty(Frozen):
     id: Identifier
     title: str = Field(min_length=3, max_length=200)
     text: str = Field(min_length=3)
-    source: str = Field(
-        pattern=r"^[IVX]+(\.\d+)*(, (bullet|item|paragraph) [0-9a-zđ]+)?$",
-        description="citation of the source paragraph, e.g. 'IV.3, bullet 2'",
+    source: Annotated[str, AfterValidator(parse_citation)] = Field(
+        description="citation of the source paragraph in any usual style, e.g. 'IV.3, bullet 2',"
+        " 'Mục IV.3, gạch đầu dòng 2', 'Điều 5, khoản 2, điểm a'; stored in the English form",
     )
     lead: tuple[Identifier, ...] = Field(min_length=1)
     supporting: tuple[Identifier, ...] = ()

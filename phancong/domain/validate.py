@@ -12,25 +12,37 @@ from phancong.domain.units import Directory, GroupCycle, UnknownReference, WardS
 
 Path = tuple[str | int, ...]
 
+WHAT_VI = {
+    "agency/group": "cơ quan/nhóm",
+    "duty": "nhiệm vụ",
+    "reporting calendar": "lịch báo cáo",
+    "indicator": "chỉ tiêu",
+}
+OFFICE_VI = {"standing_office": "Cơ quan thường trực", "steering_committee": "Ban Chỉ đạo"}
+
 
 @dataclass(frozen=True)
 class Problem:
     path: Path
-    message: str
+    message: str  # English
+    vi: str | None = None  # Vietnamese (what people read by default); English when missing
+
+    def text(self, lang: str = "vi") -> str:
+        return self.vi if lang == "vi" and self.vi else self.message
 
 
 def check(plan: Plan, wards: WardSource) -> list[Problem]:
     problems: list[Problem] = []
 
-    def add(path: Path, message: str) -> None:
-        problems.append(Problem(path, message))
+    def add(path: Path, message: str, vi: str | None = None) -> None:
+        problems.append(Problem(path, message, vi))
 
     def duplicates(items: Sequence[tuple[Path, str]], what: str) -> None:
         seen: Counter[str] = Counter()
         for path, ident in items:
             seen[ident] += 1
             if seen[ident] == 2:
-                add(path, f"duplicate {what} id '{ident}'")
+                add(path, f"duplicate {what} id '{ident}'", f"trùng mã {WHAT_VI[what]} '{ident}'")
 
     ids: list[tuple[Path, str]] = [
         (("agencies", i, "id"), a.id) for i, a in enumerate(plan.agencies)
@@ -58,21 +70,26 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
     directory = Directory(plan, wards)
     for i, agency in enumerate(plan.agencies):
         if agency.parent is not None and agency.parent not in agency_ids:
-            add(("agencies", i, "parent"), f"unknown parent agency '{agency.parent}'")
+            add(("agencies", i, "parent"), f"unknown parent agency '{agency.parent}'",
+                f"không có cơ quan cấp trên '{agency.parent}' trong danh sách cơ quan")
     for key in ("standing_office", "steering_committee"):
         ref = getattr(plan.plan, key)
         if ref not in agency_ids:
-            add(("plan", key), f"{key.replace('_', ' ')} '{ref}' is not a declared agency")
+            add(("plan", key), f"{key.replace('_', ' ')} '{ref}' is not a declared agency",
+                f"{OFFICE_VI.get(key, key)} '{ref}' không có trong danh sách cơ quan (agencies)")
 
     for i, group in enumerate(plan.groups):
         for j, member in enumerate(group.members):
             if member not in agency_ids and member not in directory.groups:
-                add(("groups", i, "members", j), f"unknown agency or group '{member}'")
+                add(("groups", i, "members", j), f"unknown agency or group '{member}'",
+                    f"không có cơ quan hoặc nhóm '{member}'")
         try:
             if not directory.expand(group.id):
-                add(("groups", i), f"group '{group.id}' expands to no unit")
+                add(("groups", i), f"group '{group.id}' expands to no unit",
+                    f"nhóm '{group.id}' không gồm đơn vị nào")
         except GroupCycle as cycle:
-            add(("groups", i), f"groups contain each other: {cycle}")
+            add(("groups", i), f"groups contain each other: {cycle}",
+                f"các nhóm chứa lẫn nhau: {cycle}")
         except UnknownReference:
             pass  # reported above, member by member
 
@@ -81,12 +98,15 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
         for field in ("lead", "supporting", "requested"):
             for j, ref in enumerate(getattr(duty, field)):
                 if ref not in agency_ids and ref not in directory.groups:
-                    add(("duties", i, field, j), f"unknown agency or group '{ref}'")
+                    add(("duties", i, field, j), f"unknown agency or group '{ref}'",
+                    f"không có cơ quan hoặc nhóm '{ref}'")
         for j, dep in enumerate(duty.depends_on):
             if dep not in duty_ids:
-                add(("duties", i, "depends_on", j), f"unknown duty '{dep}' in depends_on")
+                add(("duties", i, "depends_on", j), f"unknown duty '{dep}' in depends_on",
+                    f"depends_on nêu nhiệm vụ '{dep}' không có trong kế hoạch")
             elif dep == duty.id:
-                add(("duties", i, "depends_on", j), f"duty '{duty.id}' depends on itself")
+                add(("duties", i, "depends_on", j), f"duty '{duty.id}' depends on itself",
+                    f"nhiệm vụ '{duty.id}' phụ thuộc chính nó")
         problems.extend(_deadline_problems(plan, i))
 
     problems.extend(_dependency_cycles(plan))
@@ -99,7 +119,9 @@ def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
     where: Path = ("duties", index, "cadence")
     if duty.cadence.kind is CadenceKind.PERIODIC and not plan.reporting_calendar:
         return [
-            Problem(where, "a periodic duty needs the plan's reporting_calendar, which is empty")
+            Problem(where, "a periodic duty needs the plan's reporting_calendar, which is empty",
+                    "nhiệm vụ định kỳ cần lịch báo cáo (reporting_calendar) của kế hoạch, "
+                    "nhưng lịch đang trống")
         ]
     if duty.cadence.kind is CadenceKind.ONCE:
         assert duty.cadence.due is not None
@@ -109,11 +131,14 @@ def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
                     (*where, "due"),
                     f"deadline {duty.cadence.due:%d/%m/%Y} is outside the plan period "
                     f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
+                    f"hạn {duty.cadence.due:%d/%m/%Y} nằm ngoài thời gian của kế hoạch "
+                    f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
                 )
             ]
     dues = occurrences(plan, duty.cadence)
     if not dues:
-        return [Problem(where, "this cadence yields no period inside the plan period")]
+        return [Problem(where, "this cadence yields no period inside the plan period",
+                        "tần suất này không cho kỳ báo cáo nào trong thời gian của kế hoạch")]
     for due in dues:
         if not period.start <= due.effective <= period.end:
             return [
@@ -121,6 +146,8 @@ def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
                     where,
                     f"the {due.period.label} deadline {due.effective:%d/%m/%Y} is outside the plan"
                     f" period {period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
+                    f"hạn {due.effective:%d/%m/%Y} của kỳ {due.period.label} nằm ngoài thời gian "
+                    f"của kế hoạch {period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
                 )
             ]
     return []
@@ -143,6 +170,7 @@ def _dependency_cycles(plan: Plan) -> list[Problem]:
                     Problem(
                         ("duties", index[nxt], "depends_on"),
                         "dependency cycle: " + " → ".join(cycle),
+                        "phụ thuộc vòng tròn: " + " → ".join(cycle),
                     )
                 )
             elif nxt not in state:

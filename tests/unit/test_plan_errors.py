@@ -142,8 +142,11 @@ def test_cli_validate_reports_without_traceback(tmp_path: Path) -> None:
     path = _broken(tmp_path, "lead: [sgd]", "lead: [nobody]")
     result = CliRunner().invoke(app, ["plan", "validate", str(path)])
     assert result.exit_code == 2
-    assert f"{path}:" in result.output and "unknown agency or group 'nobody'" in result.output
+    assert f"{path}:" in result.output and "không có cơ quan hoặc nhóm 'nobody'" in result.output
     assert "Traceback" not in result.output
+    english = CliRunner().invoke(app, ["plan", "validate", str(path), "--lang", "en"])
+    assert english.exit_code == 2
+    assert f"{path}:" in english.output and "unknown agency or group 'nobody'" in english.output
 
 
 def test_a_broken_plan_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,11 +161,11 @@ def test_a_broken_plan_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     get_settings.cache_clear()
     assert result.exit_code == 2
-    assert "unknown duty 'ghost'" in result.output
+    assert "nhiệm vụ 'ghost' không có trong kế hoạch" in result.output
     assert not (tmp_path / "data" / "phancong.db").exists()
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plan", "validate", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
-    assert "file not found" in result.output
+    assert "không tìm thấy tệp" in result.output
