@@ -242,6 +242,18 @@ class PlanPeriod(Frozen):
         return self
 
 
+class LevelNames(Frozen):
+    """What letters call the two escalation levels above the owner (a plan without a steering
+    committee escalates to, say, the provincial People's Committee)."""
+
+    standing_office: str = Field(default="Thường trực Ban Chỉ đạo", min_length=2, max_length=120)
+    steering_committee: str = Field(default="Ban Chỉ đạo", min_length=2, max_length=120)
+    standing_office_en: str = Field(
+        default="Standing Office of the Steering Committee", min_length=2, max_length=120
+    )
+    steering_committee_en: str = Field(default="Steering Committee", min_length=2, max_length=120)
+
+
 class PlanHeader(Frozen):
     id: Identifier
     number: str | None = None
@@ -261,6 +273,7 @@ class PlanHeader(Frozen):
     )
     default_deadlines: dict[CadenceKind, DeadlineRule] = Field(default_factory=dict)
     portal_email_domain: str | None = None
+    level_names: LevelNames = LevelNames()
 
     @field_validator("timezone")
     @classmethod

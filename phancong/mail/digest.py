@@ -14,6 +14,7 @@ from phancong.services import ledger
 from phancong.services.errors import NotFound
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import enqueue, message_id
+from phancong.services.plan_names import in_language, level_names
 
 ITEM_LIMIT = 1000  # obligations listed in one digest; the figures count them all
 
@@ -51,9 +52,11 @@ def build_digest(session: Session, plan_id: str, as_of: dt.datetime, portal_url:
         )
         for v in views
     )
+    lang = office.language if office is not None else "vi"
+    office_name, board_name = in_language(level_names(session, plan_id), lang)
     return Notice(
         kind=NoticeKind.DIGEST, plan_id=plan_id, plan_title=plan.title, as_of=as_of,
-        language=office.language if office is not None else "vi",
+        language=lang, office=office_name, board=board_name,
         recipient_code=plan.standing_office,
         recipient_name=office.name if office is not None else plan.standing_office,
         recipients=tuple(str(e) for e in office.emails) if office is not None else (),

@@ -170,6 +170,8 @@ def context(notice: Notice) -> dict[str, object]:
             - shown,
             0,
         ),
+        "level_office": notice.office,
+        "level_board": notice.board,
         "tag": f"[{SUBJECT_TAG} · {notice.plan_id}]" if notice.plan_id else f"[{SUBJECT_TAG}]",
     }
 

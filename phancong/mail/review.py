@@ -26,6 +26,7 @@ from phancong.mail.render import obligation_link, render_notice
 from phancong.services.errors import NotFound
 from phancong.services.notices import Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import enqueue
+from phancong.services.plan_names import in_language, level_names
 
 REVIEWS = ("accepted", "returned", "extended")
 
@@ -76,9 +77,11 @@ def review_notice(session: Session, obligation_id: int, *, review: str, reason: 
     summary = {}
     if review == "accepted" and ob.on_time is not None:
         summary["on_time"] = int(ob.on_time)
+    office, board = in_language(level_names(session, plan.id), unit.language or "vi")
     notice = Notice(
         kind=NoticeKind.REVIEW, plan_id=plan.id, plan_title=plan.title, as_of=now,
-        language=unit.language or "vi", recipient_code=unit.code, recipient_name=unit.name,
+        office=office, board=board, language=unit.language or "vi", recipient_code=unit.code,
+        recipient_name=unit.name,
         recipients=unit_recipients(session, unit), items=(item,), portal_url=portal_url,
         review=review, reason=(reason or "").strip() or None, summary=summary,
     )

@@ -68,6 +68,9 @@ class Notice:
     review: str | None = None
     reason: str | None = None
     summary: dict[str, int] = field(default_factory=dict)
+    # the plan's names of its escalation levels in the notice's language ("" = the usual ones)
+    office: str = ""
+    board: str = ""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from phancong.services.errors import NotFound
 from phancong.services.ledger import Blocker, blocked_among, blockers
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import message_id
+from phancong.services.plan_names import in_language, level_names
 
 LEVEL_COLUMN = {
     Level.REMINDER: ObligationRow.remind_on,
@@ -369,6 +370,7 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
     unit = session.execute(
         select(UnitRow.name).where(UnitRow.plan_id == plan.id, UnitRow.code == row.recipient_unit)
     ).scalar()
+    office, board = in_language(level_names(session, plan.id), row.language)
     return Notice(
         kind=NoticeKind(row.kind),
         plan_id=plan.id,
@@ -380,6 +382,8 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
         recipients=tuple(row.recipients),
         items=tuple(items),
         portal_url=portal_url,
+        office=office,
+        board=board,
     )
 
 

@@ -221,3 +221,30 @@ def test_a_report_awaiting_review_is_not_a_blocker(ledger: Ledger) -> None:
     assert not any(unit == "ca" and level == "blocker" for unit, level, _ in items)
     assert ("pc02", "review", ca_report) in items
     assert any(unit == "sgd" and level == "blocker" for unit, level, _ in items)  # still open
+
+
+def test_letters_name_the_levels_as_the_plan_does(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A directive without a steering committee escalates to the provincial People's
+    Committee: no letter speaks of a 'Ban Chỉ đạo' it does not have."""
+    from phancong.mail.render import render_notice
+
+    text = MINI.read_text(encoding="utf-8").replace(
+        "  standing_office: pc02\n",
+        "  standing_office: pc02\n  level_names:\n    standing_office: Sở Lao động – Thương binh"
+        " và Xã hội\n    steering_committee: UBND tỉnh\n",
+    ).replace("{id: bcd, name: Ban Chỉ đạo Thành phố", "{id: bcd, name: Ủy ban nhân dân tỉnh")
+    assert "level_names" in text
+    plan = tmp_path / "directive.yaml"
+    plan.write_text(text, encoding="utf-8")
+    ledger.materialize(plan)
+    for day in ("2026-03-24", "2026-04-07"):
+        with transaction(ledger.factory) as s:
+            sweep(s, "mini", at(day), renderer=render_notice, portal_url="https://c.example")
+    with ledger.factory() as s:
+        mails = {(r.kind, r.recipient_unit): r for r in s.scalars(select(OutboxRow))}
+    board = mails[("steering_committee", "bcd")]
+    office = mails[("standing_office", "pc02")]
+    for mail in (board, office):
+        assert "Ban Chỉ đạo" not in mail.subject + mail.body_text + mail.body_html
+    assert "kính đề nghị UBND tỉnh xem xét" in " ".join(board.body_text.split())
+    assert office.subject.split("] ", 1)[1].startswith("Báo cáo Sở Lao động – Thương binh và Xã hội")
