@@ -227,3 +227,41 @@ def assumptions(files: Annotated[list[Path], typer.Argument(help="Plan files.")]
 
 def register(app: typer.Typer) -> None:
     app.add_typer(plan_app, name="plan")
+
+
+# ---- authoring: the plan as a workbook, and a first draft from the plan's text
+
+
+@plan_app.command("export")
+def export(
+    file: PlanFile,
+    xlsx: Annotated[Path, typer.Option("--xlsx", help="Workbook to write (.xlsx).")],
+) -> None:
+    """Write the plan as a workbook (Phân công nhiệm vụ, agencies, groups, calendar, ladder)."""
+    from phancong.authoring.workbook_export import export_workbook
+
+    plan = load_plan(file)
+    export_workbook(plan, xlsx)
+    typer.echo(f"{xlsx}: {len(plan.duties)} nhiệm vụ, {len(plan.agencies)} cơ quan, "
+               f"{len(plan.groups)} nhóm")
+
+
+@plan_app.command("import")
+def import_(
+    book: Annotated[Path, typer.Argument(help="Plan workbook (.xlsx) to read.")],
+    out: Annotated[Path, typer.Option("--out", help="Plan file (YAML) to write.")],
+    lang: Annotated[str, typer.Option(help="Language of the messages: vi or en.")] = "vi",
+) -> None:
+    """Read a plan workbook back into a plan file; written only when the whole workbook is valid."""
+    from phancong.authoring.plan_yaml import plan_to_yaml, write_atomically
+    from phancong.authoring.problems import WorkbookError
+    from phancong.authoring.workbook_import import read_workbook
+
+    try:
+        plan = read_workbook(book)
+    except WorkbookError as exc:
+        head = "Không nhập được; chưa ghi gì." if lang == "vi" else "Not imported; nothing written."
+        fail(f"{head}\n{exc.report(lang)}", 2)
+    write_atomically(out, plan_to_yaml(plan, f"Imported from {book.name}"))
+    done = "nhiệm vụ" if lang == "vi" else "duties"
+    typer.echo(f"{out}: {len(plan.duties)} {done}")
