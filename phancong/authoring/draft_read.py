@@ -44,6 +44,7 @@ def _strip_decoration(line: str) -> str:
         line = re.sub(r"^(\*\s*)?\\\*\s*\*?", "", line).rstrip("*").strip()
         return "* " + " ".join(line.replace("\\*", "*").replace("**", "").split())
     line = line.replace("\\*", "*").replace("**", "")
+    line = line.replace("(*", "(").replace("*)", ")")
     line = re.sub(r"(?<!\S)\*(?=\S)([^*]+?)(?<=\S)\*(?!\S)", r"\1", line)  # *italic*
     line = re.sub(r"^\*\s*\*\s*", "* ", line)
     return " ".join(line.split()).strip()
