@@ -85,7 +85,7 @@ _TABLE: list[tuple[str, Body]] = [
     (r"(?:Phòng\s+|lực lượng\s+)?Cảnh sát hình sự(?:\s+Công an" + _LEVEL + ")?",
      Body("pc02", POLICE_CODES["PC02"], K.POLICE, short="PC02")),
     (r"\bCATP\b|Công an\s+(?:Thành phố|thành phố|tỉnh|TP)(?:\s+[A-ZĐ][^\s,;.()]*){0,2}"
-     r"|(?<=lực lượng )Công an(?!\s+(?:xã|cấp|các))(?:\s+nhân dân)?", POLICE),
+     r"|(?:(?<=lực lượng )|(?<=Lực lượng ))Công an(?!\s+(?:xã|cấp|các))(?:\s+nhân dân)?", POLICE),
     (r"[Vv]iện\s+[Kk]iểm\s+sát(?:\s+nhân dân)?" + _LEVEL, VKS),
     (r"[Tt]òa án(?:\s+nhân dân)?" + _LEVEL, TAND),
     (r"(?:Ủy ban|Uỷ ban|UB)\s*M[ặa]t trận Tổ quốc(?:\s+Việt Nam)?" + _LEVEL,

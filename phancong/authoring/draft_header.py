@@ -121,7 +121,9 @@ def standing_office(paragraphs: list[str]) -> tuple[B.Body, B.Body | None, str] 
             after = [m for m in mentions if hit.end() <= m.start <= hit.end() + 80
                      and text[hit.end():m.start].rstrip().endswith("(qua")]
             before = [m for m in mentions if m.end <= hit.start() and hit.start() - m.end <= 40]
-            words = text[max(0, hit.start() - 60): hit.end() + 60].strip()
+            left = text.rfind(" ", 0, max(0, hit.start() - 60)) + 1
+            right = text.find(" ", hit.end() + 60)
+            words = text[left: right if right > 0 else len(text)].strip()
             if after:
                 parent = before[-1].body if before else None
                 return after[0].body, parent, words
