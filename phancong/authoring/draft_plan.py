@@ -228,3 +228,15 @@ def _segments(text: str) -> list[str]:
 
 def draft(paragraphs: list[str]) -> Draft:
     return Drafter(paragraphs).run()
+
+
+def draft_yaml(result: Draft, source_name: str) -> str:
+    """The draft as a plan file, its plan-wide guesses and what is to be filled in as comments."""
+    from phancong.authoring.plan_yaml import dump
+
+    lines = [f"Bản nháp kế hoạch đọc từ {source_name} — cần người soát lại trước khi dùng.",
+             "Draft read from the plan's text; every guess is in a duty's 'assumption'.", ""]
+    lines += ["Plan-wide assumptions:"] + [f"- {note}" for note in result.notes]
+    if result.to_fill:
+        lines += ["", "Cần điền / to fill in:"] + [f"- {item}" for item in result.to_fill]
+    return dump(result.data, "\n".join(lines))

@@ -29,11 +29,11 @@ class Registry:
                     self.groups[body.key] = {"id": body.key, "name": name,
                                              "wards_of": {"province_code": self.header.province_code}}
                 else:
-                    self._fill_group(body, name, "the plan's province was not found in vietnam-provinces")
+                    self._fill_group(body, name, "không tìm thấy tỉnh, thành phố của kế hoạch trong vietnam-provinces")
             return body.key
         if body.group == "fill":
             if body.key not in self.groups:
-                self._fill_group(body, name, "the text does not list them")
+                self._fill_group(body, name, "văn bản không liệt kê")
             return body.key
         if body.group in ("departments", "reporting"):
             self.groups.setdefault(body.key, {"id": body.key, "name": name, "members": []})
@@ -111,6 +111,10 @@ class Registry:
             "reporting_calendar": drafter.calendar,
             "duties": duties,
         }
+        silent = [a["id"] for a in self.agencies.values() if not a["id"].endswith("-can-dien")]
+        if silent:
+            self.to_fill.append(f"Thư điện tử của {len(silent)} cơ quan (trang «Cơ quan», cột «Thư điện tử»):"
+                                " văn bản không có; cần điền trước khi gửi thư nhắc việc.")
         return Draft(data, notes, self.to_fill)
 
     def _duty(self, ident: str, duty: DutyDraft, index: int, ids: list[str]) -> dict[str, Any]:
@@ -150,7 +154,7 @@ class Registry:
                 why = "every body that leads or supports a duty, but the Standing Office"
             if not members:
                 self._fill_group(B.Body(group_id, group["name"], AgencyKind.OTHER), group["name"],
-                                 "the text names none")
+                                 "văn bản không nêu đơn vị nào")
                 continue
             group["members"] = members
             notes.append(f"Group «{group['name']}» ({group_id}) is taken as {why}.")

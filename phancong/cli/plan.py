@@ -265,3 +265,52 @@ def import_(
     write_atomically(out, plan_to_yaml(plan, f"Imported from {book.name}"))
     done = "nhiệm vụ" if lang == "vi" else "duties"
     typer.echo(f"{out}: {len(plan.duties)} {done}")
+
+
+@plan_app.command("draft")
+def draft_(
+    document: Annotated[Path, typer.Argument(help="The plan's text: .docx or UTF-8 plain text.")],
+    out: Annotated[Path, typer.Option("--out", help="Draft plan file (YAML) to write.")],
+) -> None:
+    """Write a first draft of a plan from its own text; list what the clerk must still fill in."""
+    from phancong.adapters.loader import parse
+    from phancong.authoring.draft_plan import draft, draft_yaml
+    from phancong.authoring.draft_read import read_document
+    from phancong.authoring.plan_yaml import write_atomically
+
+    try:
+        paragraphs = read_document(document)
+    except FileNotFoundError:
+        fail(f"{document}: không tìm thấy tệp", 2)
+    except UnicodeDecodeError:
+        fail(f"{document}: không phải văn bản UTF-8 hay tệp .docx", 2)
+    except Exception as exc:  # python-docx raises several kinds on a broken file
+        fail(f"{document}: không đọc được ({exc})", 2)
+    result = draft(paragraphs)
+    text = draft_yaml(result, document.name)
+    write_atomically(out, text)
+    duties = result.data["duties"]
+    guessed = sum(1 for d in duties if d.get("assumption"))
+    typer.echo(f"{out}: {len(duties)} nhiệm vụ, {len(result.data['agencies'])} cơ quan, "
+               f"{len(result.data['groups'])} nhóm; {guessed} nhiệm vụ có giả định cần soát lại")
+    if result.to_fill:
+        typer.echo("Cần điền:")
+        for item in result.to_fill:
+            typer.echo(f"  - {item}")
+    try:
+        parse(text, str(out))
+    except PlanError as exc:
+        fail(f"Bản nháp chưa hợp lệ; cần sửa:\n{exc}", 1)
+    typer.echo("Bản nháp hợp lệ (phancong plan validate).")
+
+
+@plan_app.command("score")
+def score_(
+    draft_file: Annotated[Path, typer.Argument(help="Draft plan file (YAML).")],
+    against: Annotated[Path, typer.Option(help="Plan file written by hand to compare with.")],
+) -> None:
+    """Share of the reference's duties the draft found with the right citation, roles, cadence."""
+    from phancong.authoring.score import score
+
+    result = score(load_plan(draft_file), load_plan(against))
+    typer.echo(result.table())
