@@ -50,9 +50,13 @@ def read_header(paragraphs: list[str]) -> Header:
     h = Header()
     head = paragraphs[:15]
     for text in head:
-        if h.number is None and (m := re.match(r"^Số\s*:\s*(\d+)\s*/\s*([A-ZĐa-z0-9][\w\-/]*)", text)):
+        if h.number is None and (
+            m := re.match(r"^Số\s*:\s*(\d+)\s*/\s*([A-ZĐa-z0-9][\w\-/]*)", text)
+        ):
             h.number = f"{m[1]}/{m[2]}"
-        if h.issued is None and (m := re.search(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", text)):
+        if h.issued is None and (
+            m := re.search(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", text)
+        ):
             h.issued = dt.date(int(m[3]), int(m[2]), int(m[1]))
     title_at = next((i for i, t in enumerate(head) if re.fullmatch(r"KẾ HOẠCH", t.strip())), None)
     if title_at is not None and title_at + 1 < len(paragraphs):
@@ -62,18 +66,25 @@ def read_header(paragraphs: list[str]) -> Header:
             title += " " + follow
         h.title = "Kế hoạch " + title[0].lower() + title[1:]
     else:
-        h.notes.append("No line 'KẾ HOẠCH' followed by the title was found: the title is to be filled in.")
+        h.notes.append(
+            "No line 'KẾ HOẠCH' followed by the title was found: the title is to be filled in."
+        )
     opening = []
     for text in paragraphs[:40]:
         if re.match(r"^[IVX]+\.\s", text):
             break
         opening.append(text)
     body = "\n".join(opening)
-    found = list(re.finditer(r"((?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân|Công an|Sở|Bộ|Ban Chỉ đạo)"
-                             r"[^,.;:\n]{0,40}?)\s+(?:đã\s+)?(?:ban hành|xây dựng)\s+(?:Kế hoạch|kế hoạch)"
-                             r"(?P<rest>[^\n]{0,60})", body))
+    found = list(
+        re.finditer(
+            r"((?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân|Công an|Sở|Bộ|Ban Chỉ đạo)"
+            r"[^,.;:\n]{0,40}?)\s+(?:đã\s+)?(?:ban hành|xây dựng)\s+(?:Kế hoạch|kế hoạch)"
+            r"(?P<rest>[^\n]{0,60})",
+            body,
+        )
+    )
     own = [f for f in found if "như sau" in f["rest"]]
-    m = (own or found or [None])[-1]
+    m = (own or found)[-1] if (own or found) else None
     province = find_province(h.title) or find_province(body)
     if province is not None:
         h.province_code, h.province_name = province
@@ -83,7 +94,9 @@ def read_header(paragraphs: list[str]) -> Header:
         h.issuer = " ".join(m[1].split())
         if re.search(r"(?:Thành phố|tỉnh)$", h.issuer) and province is not None:
             place = re.sub(r"^(?:Thành phố|Tỉnh)\s+", "", province[1])
-            h.notes.append(f"Issuer '{h.issuer}' is read as '{h.issuer} {place}' (the plan's province).")
+            h.notes.append(
+                f"Issuer '{h.issuer}' is read as '{h.issuer} {place}' (the plan's province)."
+            )
             h.issuer = f"{h.issuer} {place}"
         if re.search(r"\bThành phố\b", h.issuer):
             h.level = "Thành phố"
@@ -96,7 +109,8 @@ def read_header(paragraphs: list[str]) -> Header:
 def _period(h: Header, paragraphs: list[str]) -> None:
     text = h.title + "\n" + "\n".join(paragraphs)
     m = re.search(r"[Gg]iai đoạn\s*(\d{4})\s*[-–]\s*(\d{4})", text) or re.search(
-        r"từ năm\s+(\d{4})\s+đến(?:\s+hết)?\s+năm\s+(\d{4})", text)
+        r"từ năm\s+(\d{4})\s+đến(?:\s+hết)?\s+năm\s+(\d{4})", text
+    )
     if m is None:
         year = h.issued.year if h.issued else h.start.year
         h.start, h.end = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -106,24 +120,30 @@ def _period(h: Header, paragraphs: list[str]) -> None:
     h.start, h.end = dt.date(first, 1, 1), dt.date(last, 12, 31)
     if h.issued is not None and h.issued.year == first and h.issued > h.start:
         h.start = h.issued
-        h.notes.append(f"The period 'giai đoạn {first}-{last}' is taken from the issue date "
-                       f"{h.issued:%d/%m/%Y} to 31/12/{last}.")
+        h.notes.append(
+            f"The period 'giai đoạn {first}-{last}' is taken from the issue date "
+            f"{h.issued:%d/%m/%Y} to 31/12/{last}."
+        )
 
 
 # ---- the Standing Office
 
 
 def standing_office(paragraphs: list[str]) -> tuple[B.Body, B.Body | None, str] | None:
-    """(office, the body it belongs to, the words) from 'Cơ quan Thường trực … (qua X)' and alike."""
+    """(office, the body it belongs to, the words) from 'Cơ quan Thường trực … (qua X)'."""
     for text in paragraphs:
         for hit in re.finditer(r"(?:[Cc]ơ quan|[Đđ]ơn vị)\s+[Tt]hường trực", text):
             mentions = B.find(text)
-            after = [m for m in mentions if hit.end() <= m.start <= hit.end() + 80
-                     and text[hit.end():m.start].rstrip().endswith("(qua")]
+            after = [
+                m
+                for m in mentions
+                if hit.end() <= m.start <= hit.end() + 80
+                and text[hit.end() : m.start].rstrip().endswith("(qua")
+            ]
             before = [m for m in mentions if m.end <= hit.start() and hit.start() - m.end <= 40]
             left = text.rfind(" ", 0, max(0, hit.start() - 60)) + 1
             right = text.find(" ", hit.end() + 60)
-            words = text[left: right if right > 0 else len(text)].strip()
+            words = text[left : right if right > 0 else len(text)].strip()
             if after:
                 parent = before[-1].body if before else None
                 return after[0].body, parent, words
@@ -137,13 +157,19 @@ def standing_office(paragraphs: list[str]) -> tuple[B.Body, B.Body | None, str] 
 
 def cadence_of(text: str, start: dt.date, end: dt.date) -> tuple[dict[str, Any], str] | None:
     """The cadence a duty's words give, with the words; None when they give none."""
-    if m := re.search(r"(?:trước|chậm nhất)\s+ngày\s+(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})", text):
+    if m := re.search(
+        r"(?:trước|chậm nhất)\s+ngày\s+(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})", text
+    ):
         return {"kind": "once", "due": dt.date(int(m[3]), int(m[2]), int(m[1]))}, m[0]
     if m := re.search(r"(?:trước|chậm nhất)\s+ngày\s+(\d{1,2})\s*/\s*(\d{1,2})\s+" + _YEARLY, text):
         rule = {"day": int(m[1]), "anchor": "last_month"}
         return {"kind": "monthly", "only": [int(m[2])], "deadline": rule}, m[0]
     if m := re.search(r"tháng\s+(\d{1,2})\s+" + _YEARLY, text):
-        return {"kind": "monthly", "only": [int(m[1])], "deadline": {"day": 31, "anchor": "last_month"}}, m[0]
+        return {
+            "kind": "monthly",
+            "only": [int(m[1])],
+            "deadline": {"day": 31, "anchor": "last_month"},
+        }, m[0]
     if m := re.search(r"(?:hằng|hàng)\s+quý", text):
         return {"kind": "quarterly"}, m[0]
     if m := re.search(r"(?:định kỳ\s+)?0?6\s+tháng(?!\s+(?:đầu|cuối))", text):
@@ -172,21 +198,31 @@ _CAL_WORDS = [
 
 
 def reporting_calendar(paragraphs: list[str]) -> tuple[list[dict[str, Any]], str, str]:
-    """The plan's reporting calendar from its reporting clause: (entries, source words, assumption)."""
+    """The reporting calendar from the plan's reporting clause: (entries, words, assumption)."""
     best: tuple[int, dict[str, dict[str, Any] | None], str] | None = None
     for text in paragraphs:
-        if not re.search(r"báo cáo", text) or not re.search(r"định kỳ|(?:hằng|hàng)\s+quý|0?6\s+tháng", text):
+        if not re.search(r"báo cáo", text) or not re.search(
+            r"định kỳ|(?:hằng|hàng)\s+quý|0?6\s+tháng", text
+        ):
             continue
         found: dict[str, dict[str, Any] | None] = {}
         for kind, pattern in _CAL_WORDS:
-            m = re.search(rf"({pattern})\s*\(?\s*(?:trước\s+(?:ngày\s+)?(\d{{1,2}})\s*/\s*(\d{{1,2}}))?", text)
+            m = re.search(
+                rf"({pattern})\s*\(?\s*(?:trước\s+(?:ngày\s+)?(\d{{1,2}})\s*/\s*(\d{{1,2}}))?", text
+            )
             if m is None:
                 continue
             rule = None
             if m[2]:
                 length = {"quarterly": 3, "semiannual": 6, "yearly": 12}[kind]
                 month = int(m[3])
-                anchor = "last_month" if month % length == 0 else "next_month" if month % length == 1 else None
+                anchor = (
+                    "last_month"
+                    if month % length == 0
+                    else "next_month"
+                    if month % length == 1
+                    else None
+                )
                 rule = {"day": int(m[2]), "anchor": anchor} if anchor else None
             found[kind] = rule
         score = len(found) + 2 * sum(rule is not None for rule in found.values())
@@ -195,25 +231,44 @@ def reporting_calendar(paragraphs: list[str]) -> tuple[list[dict[str, Any]], str
     if best is not None:
         _, found, text = best
         dated = all(rule is not None for rule in found.values())
-        return _entries(found), text[:200], "" if dated else (
-            "The reporting clause gives no dates: reports are assumed due on the 15th of the"
-            " period's last month (15/3, 15/6, 15/9, 15/12).")
+        return (
+            _entries(found),
+            text[:200],
+            ""
+            if dated
+            else (
+                "The reporting clause gives no dates: reports are assumed due on the 15th of the"
+                " period's last month (15/3, 15/6, 15/9, 15/12)."
+            ),
+        )
     found = {"quarterly": None, "semiannual": None, "yearly": None}
-    return _entries(found), "", ("The plan sets no reporting calendar: quarterly, 6-monthly and yearly"
-                                 " reports are assumed due on the 15th of the period's last month.")
+    return (
+        _entries(found),
+        "",
+        (
+            "The plan sets no reporting calendar: quarterly, 6-monthly and yearly"
+            " reports are assumed due on the 15th of the period's last month."
+        ),
+    )
 
 
 def _entries(found: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
     default = {"day": 15, "anchor": "last_month"}
-    labels = {"quarterly": ("quy", "Báo cáo quý"), "semiannual": ("sau-thang", "Báo cáo 6 tháng"),
-              "yearly": ("nam", "Báo cáo năm")}
+    labels = {
+        "quarterly": ("quy", "Báo cáo quý"),
+        "semiannual": ("sau-thang", "Báo cáo 6 tháng"),
+        "yearly": ("nam", "Báo cáo năm"),
+    }
     entries = []
     for kind, rule in found.items():
         cadence: dict[str, Any] = {"kind": kind, "deadline": rule or default}
         # a quarter whose report is the 6-monthly or yearly one is not reported twice
         if kind == "quarterly":
-            cadence["only"] = [q for q in (1, 2, 3, 4)
-                               if not (q == 2 and "semiannual" in found) and not (q == 4 and "yearly" in found)]
+            cadence["only"] = [
+                q
+                for q in (1, 2, 3, 4)
+                if not (q == 2 and "semiannual" in found) and not (q == 4 and "yearly" in found)
+            ]
         if kind == "semiannual" and "yearly" in found:
             cadence["only"] = [1]
         ident, label = labels[kind]

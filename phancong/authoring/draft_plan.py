@@ -15,13 +15,22 @@ from typing import Any
 from phancong.authoring import draft_bodies as B
 from phancong.authoring import draft_header as H
 from phancong.authoring.draft_read import Node, outline
-from phancong.authoring.draft_roles import Context, Roles, assignment, heading_owners, partners, subject
+from phancong.authoring.draft_roles import (
+    Context,
+    Roles,
+    assignment,
+    heading_owners,
+    partners,
+    subject,
+)
 from phancong.domain.plan import AgencyKind
 
 _SKIP_SECTION = re.compile(r"MỤC TIÊU|MỤC ĐÍCH|CHỈ TIÊU|THỜI GIAN|KINH PHÍ|TÌNH HÌNH|KẾT QUẢ", re.I)
 _CADENCE_START = re.compile(r"^(?:[Đđ]ịnh kỳ|[Hh][ằà]ng\s+(?:năm|quý|tháng))\b")
 _PLAN_TO_WRITE = re.compile(r"xây dựng\s+[Kk]ế hoạch\s+(?:triển khai|thực hiện|hoặc)")
-REPORTING = B.Body("don-vi-bao-cao", "Các đơn vị thực hiện Kế hoạch", AgencyKind.OTHER, group="reporting")
+REPORTING = B.Body(
+    "don-vi-bao-cao", "Các đơn vị thực hiện Kế hoạch", AgencyKind.OTHER, group="reporting"
+)
 PLACEHOLDER_LEAD = B.Body("can-dien-chu-tri", "(Cần điền) cơ quan chủ trì", AgencyKind.OTHER)
 
 
@@ -64,11 +73,19 @@ class Drafter:
         self.paragraphs = paragraphs
         self.header = H.read_header(paragraphs)
         place = re.search(r"(?:Thành phố|tỉnh)\s+(.+)$", self.header.issuer)
-        self.level = self.header.level + (f" {place[1]}" if place and self.header.level == "tỉnh" else "")
+        self.level = self.header.level + (
+            f" {place[1]}" if place and self.header.level == "tỉnh" else ""
+        )
         office = H.standing_office(paragraphs)
-        issuer_kind = AgencyKind.POLICE if self.header.issuer.startswith("Công an") else AgencyKind.COMMITTEE
-        self.ctx = Context(issuer_kind, "cong-an" if issuer_kind is AgencyKind.POLICE else "ubnd",
-                           office[0] if office else None, office[1] if office else None)
+        issuer_kind = (
+            AgencyKind.POLICE if self.header.issuer.startswith("Công an") else AgencyKind.COMMITTEE
+        )
+        self.ctx = Context(
+            issuer_kind,
+            "cong-an" if issuer_kind is AgencyKind.POLICE else "ubnd",
+            office[0] if office else None,
+            office[1] if office else None,
+        )
         self.office_words = office[2] if office else ""
         self.calendar, self.calendar_words, self.calendar_note = H.reporting_calendar(paragraphs)
         self.duties: list[DutyDraft] = []
@@ -94,7 +111,9 @@ class Drafter:
             if found is not None:
                 self._paragraph(child, *found)
             elif re.match(r"^[Cc]ác đơn vị\b", child.text) and "báo cáo" in child.text:
-                roles = Roles(lead=[REPORTING], notes=["'Các đơn vị' is read as every unit of the plan."])
+                roles = Roles(
+                    lead=[REPORTING], notes=["'Các đơn vị' is read as every unit of the plan."]
+                )
                 self._paragraph(child, roles, len("Các đơn vị"))
             self._visit(child)
 
@@ -120,8 +139,11 @@ class Drafter:
             self._emit(part.citation, part.text, roles)
 
     def _items(self, node: Node) -> None:
-        lines = [c.text for c in node.children
-                 if c.kind == "star" or (c.kind == "para" and re.match(r"^(?:Giao|Đề nghị)\b", c.text))]
+        lines = [
+            c.text
+            for c in node.children
+            if c.kind == "star" or (c.kind == "para" and re.match(r"^(?:Giao|Đề nghị)\b", c.text))
+        ]
         base = assignment(lines, self.ctx)
         if not base.lead and base.requested:
             base.lead, base.requested, base.requested_owner = base.requested, [], True
@@ -129,23 +151,42 @@ class Drafter:
             base.lead = [PLACEHOLDER_LEAD]
             base.notes.append("No line assigns these items: the lead is to be filled in.")
         elif lines:
-            base.notes.insert(0, "roles from the lines closing the group: " +
-                              " / ".join(f"'{line[:70]}…'" for line in lines))
+            base.notes.insert(
+                0,
+                "roles from the lines closing the group: "
+                + " / ".join(f"'{line[:70]}…'" for line in lines),
+            )
         for item in node.kids("item"):
-            roles = Roles(list(base.lead), list(base.supporting), list(base.requested),
-                          base.requested_owner, list(base.notes))
+            roles = Roles(
+                list(base.lead),
+                list(base.supporting),
+                list(base.requested),
+                base.requested_owner,
+                list(base.notes),
+            )
             partners(item.text, roles, self.ctx)
             self._emit(item.citation, item.text, roles)
 
     def _paragraph(self, node: Node, roles: Roles, end: int) -> None:
         text = node.text
-        more = [c for c in node.children if c.kind == "para" and not re.match(r"^(?:Giao|Đề nghị)\b", c.text)]
-        source = f"{node.citation}, paragraph 1" if more and not node.kids("bullet") else node.citation
+        more = [
+            c
+            for c in node.children
+            if c.kind == "para" and not re.match(r"^(?:Giao|Đề nghị)\b", c.text)
+        ]
+        source = (
+            f"{node.citation}, paragraph 1" if more and not node.kids("bullet") else node.citation
+        )
         roles.notes.insert(0, f"owners from the words '{text[:end].strip()}'")
         segments = _segments(text)
         first = segments[0]
-        lead_in = Roles(list(roles.lead), list(roles.supporting), list(roles.requested), roles.requested_owner,
-                        list(roles.notes))
+        lead_in = Roles(
+            list(roles.lead),
+            list(roles.supporting),
+            list(roles.requested),
+            roles.requested_owner,
+            list(roles.notes),
+        )
         partners(first[end:] if len(first) > end else "", lead_in, self.ctx)
         self._emit(source, first if len(segments) > 1 else text, lead_in, report=first)
         for segment in segments[1:]:
@@ -153,8 +194,13 @@ class Drafter:
             partners(segment, part, self.ctx)
             self._emit(source, segment, part, report=segment)
         for bullet in node.kids("bullet"):
-            part = Roles(list(roles.lead), [], [], roles.requested_owner,
-                         [f"lead from the paragraph above: '{text[:end].strip()}'"])
+            part = Roles(
+                list(roles.lead),
+                [],
+                [],
+                roles.requested_owner,
+                [f"lead from the paragraph above: '{text[:end].strip()}'"],
+            )
             partners(bullet.text, part, self.ctx)
             self._emit(bullet.citation, bullet.text, part)
 
@@ -165,8 +211,10 @@ class Drafter:
         h = self.header
         hits = sum(bool(re.search(p, report or "")) for _, p in H._CAL_WORDS)
         if report is not None and "báo cáo" in report and hits >= 2:
-            duty.notes.append("reported with the plan's reporting calendar (periodic), from the words "
-                              f"'{report[:80]}…'")
+            duty.notes.append(
+                "reported with the plan's reporting calendar (periodic), from the words "
+                f"'{report[:80]}…'"
+            )
         elif found := H.cadence_of(text, h.start, h.end):
             duty.cadence = found[0]
             duty.notes.append(f"cadence '{found[0]['kind']}' from the words '{found[1]}'")
@@ -176,10 +224,14 @@ class Drafter:
             month = (month - 1) % 12 + 1
             due = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
             duty.cadence = {"kind": "once", "due": due}
-            duty.notes.append(f"a plan to write ('{m[0]}') with no date: assumed due {due:%d/%m/%Y}")
+            duty.notes.append(
+                f"a plan to write ('{m[0]}') with no date: assumed due {due:%d/%m/%Y}"
+            )
         else:
-            duty.notes.append("no date or period in the text: a continuous duty reported with the"
-                              " plan's reporting calendar (periodic)")
+            duty.notes.append(
+                "no date or period in the text: a continuous duty reported with the"
+                " plan's reporting calendar (periodic)"
+            )
         self.duties.append(duty)
         if report is not None and "tổng hợp" in report and "báo cáo" in report:
             self._consolidation(duty, report)
@@ -192,13 +244,18 @@ class Drafter:
         if not named:
             return
         body = named[0].body
-        if self.ctx.standing is not None and body.key == getattr(self.ctx.standing_parent, "key", None):
+        if self.ctx.standing is not None and body.key == getattr(
+            self.ctx.standing_parent, "key", None
+        ):
             body = self.ctx.standing
         if body.key in {b.key for b in report.roles.lead}:
             return
         roles = Roles(lead=[body])
-        notes = [f"consolidation by {named[0].text} from the words '{text[start - 6 if start else 0:][:90]}…'"
-                 " (it waits on the units' reports)"]
+        notes = [
+            f"consolidation by {named[0].text} from the words"
+            f" '{text[start - 6 if start else 0 :][:90]}…'"
+            " (it waits on the units' reports)"
+        ]
         duty = DutyDraft(report.source, "Tổng hợp kết quả, báo cáo: " + text, roles, notes)
         self.duties.append(duty)
         duty.depends_on = [f"@{len(self.duties) - 2}"]
@@ -213,7 +270,7 @@ class Drafter:
 
 
 def _segments(text: str) -> list[str]:
-    """A paragraph cut where a sentence or clause opens with its own period ('định kỳ', 'hằng năm')."""
+    """A paragraph cut where a sentence or clause opens with its own period ('định kỳ', …)."""
     pieces = re.split(r"(?<=[.;])\s+", text)
     segments: list[str] = []
     for piece in pieces:
@@ -234,8 +291,11 @@ def draft_yaml(result: Draft, source_name: str) -> str:
     """The draft as a plan file, its plan-wide guesses and what is to be filled in as comments."""
     from phancong.authoring.plan_yaml import dump
 
-    lines = [f"Bản nháp kế hoạch đọc từ {source_name} — cần người soát lại trước khi dùng.",
-             "Draft read from the plan's text; every guess is in a duty's 'assumption'.", ""]
+    lines = [
+        f"Bản nháp kế hoạch đọc từ {source_name} — cần người soát lại trước khi dùng.",
+        "Draft read from the plan's text; every guess is in a duty's 'assumption'.",
+        "",
+    ]
     lines += ["Plan-wide assumptions:"] + [f"- {note}" for note in result.notes]
     if result.to_fill:
         lines += ["", "Cần điền / to fill in:"] + [f"- {item}" for item in result.to_fill]

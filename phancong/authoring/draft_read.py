@@ -67,9 +67,7 @@ def clean(lines: list[str]) -> list[str]:
             and not _LETTER.match(line)
             and not re.search(r"[.;:!?]$", paragraphs[-1])
         )
-        if continues:
-            paragraphs[-1] += " " + line
-        elif paragraphs and not blank_before and _joins_title(paragraphs[-1], line):
+        if continues or (paragraphs and not blank_before and _joins_title(paragraphs[-1], line)):
             paragraphs[-1] += " " + line
         else:
             paragraphs.append(line)
@@ -121,10 +119,14 @@ def outline(paragraphs: list[str]) -> list[Node]:
             continue
         owner = stack[-1] if stack else section
         if m := _LETTER.match(text):
-            owner.children.append(Node("item", m["num"], m["text"], f"{owner.citation}, item {m['num']}", index))
+            owner.children.append(
+                Node("item", m["num"], m["text"], f"{owner.citation}, item {m['num']}", index)
+            )
         elif m := _BULLET.match(text):
             count = len(owner.kids("bullet")) + 1
-            owner.children.append(Node("bullet", str(count), m["text"], f"{owner.citation}, bullet {count}", index))
+            owner.children.append(
+                Node("bullet", str(count), m["text"], f"{owner.citation}, bullet {count}", index)
+            )
         elif m := _STAR.match(text):
             owner.children.append(Node("star", "", m["text"], owner.citation, index))
         else:

@@ -26,10 +26,17 @@ class Registry:
         if body.group == "wards":
             if body.key not in self.groups:
                 if self.header.province_code is not None:
-                    self.groups[body.key] = {"id": body.key, "name": name,
-                                             "wards_of": {"province_code": self.header.province_code}}
+                    self.groups[body.key] = {
+                        "id": body.key,
+                        "name": name,
+                        "wards_of": {"province_code": self.header.province_code},
+                    }
                 else:
-                    self._fill_group(body, name, "không tìm thấy tỉnh, thành phố của kế hoạch trong vietnam-provinces")
+                    self._fill_group(
+                        body,
+                        name,
+                        "không tìm thấy tỉnh, thành phố của kế hoạch trong vietnam-provinces",
+                    )
             return body.key
         if body.group == "fill":
             if body.key not in self.groups:
@@ -48,11 +55,15 @@ class Registry:
 
     def _fill_group(self, body: B.Body, name: str, why: str) -> None:
         member = f"{body.key}-can-dien"
-        self.agencies[member] = {"id": member, "name": f"(Cần điền) các đơn vị của nhóm «{name}»",
-                                 "kind": body.kind.value}
+        self.agencies[member] = {
+            "id": member,
+            "name": f"(Cần điền) các đơn vị của nhóm «{name}»",
+            "kind": body.kind.value,
+        }
         self.groups[body.key] = {"id": body.key, "name": name, "members": [member]}
         self.to_fill.append(
-            f"Nhóm «{name}» ({body.key}): liệt kê các đơn vị thành viên thay cho '{member}' ({why})."
+            f"Nhóm «{name}» ({body.key}): liệt kê các đơn vị thành viên"
+            f" thay cho '{member}' ({why})."
         )
 
     def _refs(self, bodies: list[B.Body]) -> list[str]:
@@ -65,12 +76,20 @@ class Registry:
         standing = drafter.ctx.standing
         notes = list(h.notes)
         if standing is None:
-            standing = B.Body("co-quan-thuong-truc", "(Cần điền) Cơ quan Thường trực", AgencyKind.OTHER)
-            self.to_fill.append("Cơ quan Thường trực (co-quan-thuong-truc): văn bản không nêu; cần điền.")
+            standing = B.Body(
+                "co-quan-thuong-truc", "(Cần điền) Cơ quan Thường trực", AgencyKind.OTHER
+            )
+            self.to_fill.append(
+                "Cơ quan Thường trực (co-quan-thuong-truc): văn bản không nêu; cần điền."
+            )
         else:
-            notes.append(f"Standing Office {standing.name} from the words '{drafter.office_words}'.")
+            notes.append(
+                f"Standing Office {standing.name} from the words '{drafter.office_words}'."
+            )
         standing_id = self.ref(standing)
-        steering = next((m.body for p in drafter.paragraphs for m in B.find(p) if m.body.key == "bcd"), None)
+        steering = next(
+            (m.body for p in drafter.paragraphs for m in B.find(p) if m.body.key == "bcd"), None
+        )
         if steering is None:
             steering = B.Body("co-quan-ban-hanh", h.issuer, AgencyKind.COMMITTEE)
             notes.append(f"No Steering Committee named: escalation goes to the issuer, {h.issuer}.")
@@ -80,8 +99,11 @@ class Registry:
         ids: list[str] = []
         duties = []
         for index, duty in enumerate(drafter.duties):
-            ident = slug(duty.source.replace(", bullet ", "-b").replace(", item ", "-")
-                         .replace(", paragraph ", "-p"))
+            ident = slug(
+                duty.source.replace(", bullet ", "-b")
+                .replace(", item ", "-")
+                .replace(", paragraph ", "-p")
+            )
             base, n = ident, 2
             while ident in ids:
                 ident, n = f"{base}-{n}", n + 1
@@ -96,13 +118,20 @@ class Registry:
             notes.append(drafter.calendar_note)
         elif drafter.calendar_words:
             notes.append(f"Reporting calendar from the words '{drafter.calendar_words[:120]}…'.")
-        plan_id = slug(h.number or "") if h.number else slug(
-            f"{h.province_name or h.issuer} {h.start.year}-{h.end.year}")
+        plan_id = (
+            slug(h.number or "")
+            if h.number
+            else slug(f"{h.province_name or h.issuer} {h.start.year}-{h.end.year}")
+        )
         header: dict[str, Any] = {
-            "id": plan_id, "number": h.number, "title": h.title, "issuer": h.issuer,
+            "id": plan_id,
+            "number": h.number,
+            "title": h.title,
+            "issuer": h.issuer,
             "issued": h.issued.isoformat() if h.issued else None,
             "period": {"start": h.start.isoformat(), "end": h.end.isoformat()},
-            "standing_office": standing_id, "steering_committee": steering_id,
+            "standing_office": standing_id,
+            "steering_committee": steering_id,
         }
         data = {
             "plan": {k: v for k, v in header.items() if v is not None},
@@ -113,8 +142,10 @@ class Registry:
         }
         silent = [a["id"] for a in self.agencies.values() if not a["id"].endswith("-can-dien")]
         if silent:
-            self.to_fill.append(f"Thư điện tử của {len(silent)} cơ quan (trang «Cơ quan», cột «Thư điện tử»):"
-                                " văn bản không có; cần điền trước khi gửi thư nhắc việc.")
+            self.to_fill.append(
+                f"Thư điện tử của {len(silent)} cơ quan (trang «Cơ quan», cột «Thư điện tử»):"
+                " văn bản không có; cần điền trước khi gửi thư nhắc việc."
+            )
         return Draft(data, notes, self.to_fill)
 
     def _duty(self, ident: str, duty: DutyDraft, index: int, ids: list[str]) -> dict[str, Any]:
@@ -123,14 +154,22 @@ class Registry:
         roles = duty.roles
         lead = self._refs(roles.lead)
         supporting = [r for r in self._refs(roles.supporting) if r not in lead]
-        requested = [r for r in self._refs(roles.requested) if r not in lead and r not in supporting]
+        requested = [
+            r for r in self._refs(roles.requested) if r not in lead and r not in supporting
+        ]
         cadence = dict(duty.cadence)
         if "due" in cadence:
             cadence["due"] = cadence["due"].isoformat()
         data: dict[str, Any] = {
-            "id": ident, "title": _title(duty.text), "text": duty.text, "source": duty.source,
-            "lead": lead, "supporting": supporting, "requested": requested,
-            "cadence": cadence, "depends_on": list(duty.depends_on),
+            "id": ident,
+            "title": _title(duty.text),
+            "text": duty.text,
+            "source": duty.source,
+            "lead": lead,
+            "supporting": supporting,
+            "requested": requested,
+            "cadence": cadence,
+            "depends_on": list(duty.depends_on),
             "assumption": "; ".join(dict.fromkeys(duty.notes)) + ".",
         }
         if roles.requested_owner:
@@ -148,15 +187,21 @@ class Registry:
                 seen: dict[str, None] = {}
                 for duty in duties:
                     for ref in (*duty["lead"], *duty["supporting"]):
-                        if ref not in apart and ref not in self.pending and not ref.endswith("-can-dien"):
+                        if (
+                            ref not in apart
+                            and ref not in self.pending
+                            and not ref.endswith("-can-dien")
+                        ):
                             seen.setdefault(ref, None)
                 members = list(seen)
                 why = "every body that leads or supports a duty, but the Standing Office"
             if not members:
-                self._fill_group(B.Body(group_id, group["name"], AgencyKind.OTHER), group["name"],
-                                 "văn bản không nêu đơn vị nào")
+                self._fill_group(
+                    B.Body(group_id, group["name"], AgencyKind.OTHER),
+                    group["name"],
+                    "văn bản không nêu đơn vị nào",
+                )
                 continue
             group["members"] = members
             notes.append(f"Group «{group['name']}» ({group_id}) is taken as {why}.")
         return notes
-

@@ -21,7 +21,8 @@ from phancong.domain.plan import AgencyKind
 _SEPARATOR = re.compile(r"^[\s,;()]*(?:(?:và|cùng|gồm:?)[\s,;()]*)*$")
 _STANDING = re.compile(r"^\s*,\s*(?:Cơ quan\s+)?[Tt]hường trực\s+$")
 _LEAD_IN = re.compile(
-    r"^(?:(?:Giao|Đề nghị|Yêu cầu)\s+)?(?:các\s+cơ quan,\s*đơn vị(?:\s+có)?\s+liên quan\s*\(gồm:?\s*)?"
+    r"^(?:(?:Giao|Đề nghị|Yêu cầu)\s+)?"
+    r"(?:các\s+cơ quan,\s*đơn vị(?:\s+có)?\s+liên quan\s*\(gồm:?\s*)?"
     r"(?:[Cc]ác\s+|[Ll]ực lượng\s+)?$"
 )
 _PARTNER_END = re.compile(r"[;.:]|\s(?:để|nhằm|tham mưu|báo cáo|gửi)\s")
@@ -104,12 +105,18 @@ def subject(text: str, ctx: Context) -> tuple[Roles, int] | None:
     roles.requested_owner = text.startswith("Đề nghị")
     for m in chosen:
         body = m.body
-        if standing and ctx.standing is not None and body.key == (ctx.standing_parent or ctx.standing).key:
+        if (
+            standing
+            and ctx.standing is not None
+            and body.key == (ctx.standing_parent or ctx.standing).key
+        ):
             roles.notes.append(f"'{m.text}, Thường trực …' is read as the Standing Office.")
             body = ctx.standing
         role = "lead"
-        if ctx.outside(body) and not roles.requested_owner and any(
-            not ctx.outside(o.body) for o in chosen
+        if (
+            ctx.outside(body)
+            and not roles.requested_owner
+            and any(not ctx.outside(o.body) for o in chosen)
         ):
             role = "requested"  # e.g. the procuracy and court among 'cơ quan tiến hành tố tụng'
         roles.add(role, body)
@@ -135,8 +142,10 @@ def partners(text: str, roles: Roles, ctx: Context) -> None:
                 continue
             if m.body.group == "departments":
                 continue  # "phối hợp với các sở, ngành …": an open set as a partner
-            if "tố tụng" in m.text and m.body.kind is AgencyKind.POLICE and any(
-                b.kind is AgencyKind.POLICE for b in roles.lead
+            if (
+                "tố tụng" in m.text
+                and m.body.kind is AgencyKind.POLICE
+                and any(b.kind is AgencyKind.POLICE for b in roles.lead)
             ):
                 continue  # the police lead is itself one of the procedural bodies
             asked = hit[0].lower().startswith("đề nghị") or ctx.outside(m.body)
@@ -170,19 +179,24 @@ def assignment(lines: list[str], ctx: Context) -> Roles:
         first = named[0].body if named else None
         if line.startswith("Giao") and first is not None and not first.group:
             roles.add("lead", first)
-            roles.notes.append(f"'{line[:60]}…' names no 'chủ trì': {named[0].text}, named first, is"
-                               " taken as lead.")
+            roles.notes.append(
+                f"'{line[:60]}…' names no 'chủ trì': {named[0].text}, named first, is"
+                " taken as lead."
+            )
         elif ctx.standing is not None:
             roles.add("lead", ctx.standing)
-            roles.notes.append(f"'{line[:60]}…' names no 'chủ trì': the Standing Office is taken as"
-                               " lead, the bodies named support.")
+            roles.notes.append(
+                f"'{line[:60]}…' names no 'chủ trì': the Standing Office is taken as"
+                " lead, the bodies named support."
+            )
         for m in named:
             roles.add("requested" if ctx.outside(m.body) else "supporting", m.body)
     return roles
 
 
 def _named_before_verb(line: str, mentions: list[B.Mention]) -> list[B.Mention]:
-    verb = re.search(r"\s(?:chỉ đạo|phối hợp|tham mưu|thực hiện|triển khai|căn cứ)\b",
-                     line[mentions[0].end :])
+    verb = re.search(
+        r"\s(?:chỉ đạo|phối hợp|tham mưu|thực hiện|triển khai|căn cứ)\b", line[mentions[0].end :]
+    )
     limit = mentions[0].end + verb.start() if verb else len(line)
     return [m for m in mentions if m.start < limit]

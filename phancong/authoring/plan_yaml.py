@@ -30,7 +30,12 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
 
 def dump(data: dict[str, Any], header_comment: str = "") -> str:
     text = yaml.dump(
-        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False
+        data,
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=100,
+        default_flow_style=False,
     )
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header_comment.splitlines())
     return comment + text

@@ -30,7 +30,10 @@ class Score:
         return self.hits[measure] / self.total if self.total else 0.0
 
     def table(self) -> str:
-        rows = [f"{m:<11} {self.hits[m]:>3}/{self.total:<3} {100 * self.share(m):5.1f}%" for m in MEASURES]
+        rows = [
+            f"{m:<11} {self.hits[m]:>3}/{self.total:<3} {100 * self.share(m):5.1f}%"
+            for m in MEASURES
+        ]
         return "\n".join(rows)
 
 
@@ -52,7 +55,9 @@ def pair_bodies(draft: Plan, reference: Plan) -> dict[str, str]:
     place = _words(reference.plan.issuer) - _words("Công an UBND Ủy ban nhân dân")
     pairs: dict[str, str] = {}
     for ident, (short, name) in mine.items():
-        by_short = [t for t, (s, _) in theirs.items() if short and s and s.casefold() == short.casefold()]
+        by_short = [
+            t for t, (s, _) in theirs.items() if short and s and s.casefold() == short.casefold()
+        ]
         if by_short:
             pairs[ident] = by_short[0]
             continue

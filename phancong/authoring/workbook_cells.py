@@ -50,16 +50,21 @@ class Reader:
             column = by_title.get(_norm(str(cell.value)))
             letter = S.column_letter(cell.column)
             if column is None:
-                self.add((sheet.title, 1, letter, str(cell.value)),
-                         f"cột không được biết «{cell.value}»",
-                         f"unknown column '{cell.value}'")
+                self.add(
+                    (sheet.title, 1, letter, str(cell.value)),
+                    f"cột không được biết «{cell.value}»",
+                    f"unknown column '{cell.value}'",
+                )
                 continue
             letters[column.key] = letter
             titles[column.key] = column.title
         for column in columns:
             if column.required and column.key not in letters:
-                self.add((sheet.title, 1, "", ""), f"thiếu cột «{column.title}»",
-                         f"missing column '{column.title}'")
+                self.add(
+                    (sheet.title, 1, "", ""),
+                    f"thiếu cột «{column.title}»",
+                    f"missing column '{column.title}'",
+                )
         if any(c.required and c.key not in letters for c in columns):
             return
         index = {key: _letter_index(letter) for key, letter in letters.items()}
@@ -70,9 +75,11 @@ class Reader:
                 cell = values[i - 1] if i - 1 < len(values) else None
                 value = None if cell is None else cell.value
                 if cell is not None and cell.data_type == "f":
-                    self.add((sheet.title, number, letters[key], titles[key]),
-                             "ô chứa công thức; hãy ghi giá trị",
-                             "the cell holds a formula; write the value")
+                    self.add(
+                        (sheet.title, number, letters[key], titles[key]),
+                        "ô chứa công thức; hãy ghi giá trị",
+                        "the cell holds a formula; write the value",
+                    )
                     value = None
                 if isinstance(value, str):
                     value = unicodedata.normalize("NFC", value).strip() or None
@@ -113,7 +120,9 @@ class Reader:
             return int(value)
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
             return int(value)
-        self.add(row.where(key), f"'{value}' không phải số nguyên", f"'{value}' is not a whole number")
+        self.add(
+            row.where(key), f"'{value}' không phải số nguyên", f"'{value}' is not a whole number"
+        )
         return None
 
     def number(self, row: Row, key: str) -> float | None:
@@ -144,28 +153,44 @@ class Reader:
                 return dt.datetime.strptime(text, pattern).date()
             except ValueError:
                 continue
-        self.add(row.where(key), f"'{text}' không phải ngày hợp lệ (ngày/tháng/năm, ví dụ 15/03/2026)",
-                 f"'{text}' is not a valid date (day/month/year, e.g. 15/03/2026)")
+        self.add(
+            row.where(key),
+            f"'{text}' không phải ngày hợp lệ (ngày/tháng/năm, ví dụ 15/03/2026)",
+            f"'{text}' is not a valid date (day/month/year, e.g. 15/03/2026)",
+        )
         return None
 
-    def word(self, row: Row, key: str, words: dict[str, str], what_vi: str, what_en: str,
-             required: bool = False) -> str | None:
+    def word(
+        self,
+        row: Row,
+        key: str,
+        words: dict[str, str],
+        what_vi: str,
+        what_en: str,
+        required: bool = False,
+    ) -> str | None:
         text = self.text(row, key, required)
         if text is None:
             return None
         code = S.word_to_code(words, text)
         if code is None:
             choices = ", ".join(words.values())
-            self.add(row.where(key), f"'{text}' không phải {what_vi} ({choices})",
-                     f"'{text}' is not a {what_en} ({', '.join(map(str, words))})")
+            self.add(
+                row.where(key),
+                f"'{text}' không phải {what_vi} ({choices})",
+                f"'{text}' is not a {what_en} ({', '.join(map(str, words))})",
+            )
         return code
 
     def numbers(self, row: Row, key: str) -> list[int]:
         text = self.text(row, key) or ""
         parts = [p for p in re.split(r"[,;\s]+", text) if p]
         if not all(p.isdigit() for p in parts):
-            self.add(row.where(key), f"'{text}' phải là các số kỳ, ví dụ '1, 3'",
-                     f"'{text}' must be period numbers, e.g. '1, 3'")
+            self.add(
+                row.where(key),
+                f"'{text}' phải là các số kỳ, ví dụ '1, 3'",
+                f"'{text}' must be period numbers, e.g. '1, 3'",
+            )
             return []
         return [int(p) for p in parts]
 
@@ -175,9 +200,11 @@ class Reader:
             return None
         rule = S.parse_rule(text)
         if rule is None:
-            self.add(row.where(key),
-                     f"'{text}' không đọc được; viết dạng 'ngày 15, tháng cuối kỳ'",
-                     f"'{text}' cannot be read; write e.g. 'ngày 15, tháng cuối kỳ' or '15, last_month'")
+            self.add(
+                row.where(key),
+                f"'{text}' không đọc được; viết dạng 'ngày 15, tháng cuối kỳ'",
+                f"'{text}' cannot be read; write e.g. 'ngày 15, tháng cuối kỳ' or '15, last_month'",
+            )
             return None
         return rule.model_dump(mode="json", exclude_none=True)
 

@@ -83,13 +83,23 @@ def _duties(sheet: Worksheet, plan: Plan) -> None:
     _table(sheet, S.DUTY_COLUMNS, rows)
     count = max(len(rows), 1) + 200  # room for rows the clerk adds
     cols = {c.key: S.column_letter(i) for i, c in enumerate(S.DUTY_COLUMNS, 1)}
-    _dropdown(sheet, f"='{S.LISTS}'!$A$2:$A${len(plan.agencies) + len(plan.groups) + 1}",
-              [f"{cols['lead']}2:{cols['lead']}{count}"], strict=False,
-              prompt="Chọn mã cơ quan hoặc nhóm; nhiều cơ quan cách nhau bằng dấu ;")
-    _dropdown(sheet, _list_range("B", len(S.ROLE_WORDS)),
-              [f"{cols['owner_role']}2:{cols['owner_role']}{count}"])
-    _dropdown(sheet, _list_range("C", len(S.CADENCE_WORDS)),
-              [f"{cols['cadence']}2:{cols['cadence']}{count}"])
+    _dropdown(
+        sheet,
+        f"='{S.LISTS}'!$A$2:$A${len(plan.agencies) + len(plan.groups) + 1}",
+        [f"{cols['lead']}2:{cols['lead']}{count}"],
+        strict=False,
+        prompt="Chọn mã cơ quan hoặc nhóm; nhiều cơ quan cách nhau bằng dấu ;",
+    )
+    _dropdown(
+        sheet,
+        _list_range("B", len(S.ROLE_WORDS)),
+        [f"{cols['owner_role']}2:{cols['owner_role']}{count}"],
+    )
+    _dropdown(
+        sheet,
+        _list_range("C", len(S.CADENCE_WORDS)),
+        [f"{cols['cadence']}2:{cols['cadence']}{count}"],
+    )
 
 
 def _agencies(sheet: Worksheet, plan: Plan) -> None:

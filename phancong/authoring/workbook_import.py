@@ -17,7 +17,12 @@ from pydantic import ValidationError
 
 from phancong.adapters.wards import UnknownProvince, wards_of
 from phancong.authoring import sheets as S
-from phancong.authoring.problems import CellProblem, WorkbookError, translate_check, translate_pydantic
+from phancong.authoring.problems import (
+    CellProblem,
+    WorkbookError,
+    translate_check,
+    translate_pydantic,
+)
 from phancong.authoring.workbook_cells import Reader, Row, name_key
 from phancong.domain.plan import Plan
 from phancong.domain.validate import check
@@ -32,18 +37,26 @@ def read_workbook(path: str | Path) -> Plan:
     try:
         book = load_workbook(str(path))
     except FileNotFoundError:
-        raise WorkbookError([_whole(f"không tìm thấy tệp {path}", f"file not found: {path}")]) from None
+        raise WorkbookError(
+            [_whole(f"không tìm thấy tệp {path}", f"file not found: {path}")]
+        ) from None
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise WorkbookError(
-            [_whole(f"{path} không phải tệp Excel (.xlsx) đọc được ({exc})",
-                    f"{path} is not a readable Excel workbook (.xlsx): {exc}")]
+            [
+                _whole(
+                    f"{path} không phải tệp Excel (.xlsx) đọc được ({exc})",
+                    f"{path} is not a readable Excel workbook (.xlsx): {exc}",
+                )
+            ]
         ) from None
     reader = Reader()
     for name in book.sheetnames:
         if name not in S.SHEET_ORDER:
-            reader.add((name, 0, "", ""),
-                       f"trang thừa; một kế hoạch chỉ có các trang {', '.join(S.SHEET_ORDER[:-1])}",
-                       f"unexpected sheet; a plan has only the sheets {', '.join(S.SHEET_ORDER[:-1])}")
+            reader.add(
+                (name, 0, "", ""),
+                f"trang thừa; một kế hoạch chỉ có các trang {', '.join(S.SHEET_ORDER[:-1])}",
+                f"unexpected sheet; a plan has only the sheets {', '.join(S.SHEET_ORDER[:-1])}",
+            )
     for name in REQUIRED_SHEETS:
         if name not in book.sheetnames:
             reader.add((name, 0, "", ""), "thiếu trang này", "this sheet is missing")
@@ -52,13 +65,18 @@ def read_workbook(path: str | Path) -> Plan:
             continue
         for merged in book[name].merged_cells.ranges:
             letter = S.column_letter(merged.min_col)
-            reader.add((name, merged.min_row, letter, str(book[name].cell(1, merged.min_col).value or "")),
-                       f"ô gộp {merged.coord}: hãy bỏ gộp ô, mỗi ô một giá trị",
-                       f"merged cells {merged.coord}: unmerge them, one value per cell")
+            reader.add(
+                (name, merged.min_row, letter, str(book[name].cell(1, merged.min_col).value or "")),
+                f"ô gộp {merged.coord}: hãy bỏ gộp ô, mỗi ô một giá trị",
+                f"merged cells {merged.coord}: unmerge them, one value per cell",
+            )
     if reader.problems:
         raise WorkbookError(reader.problems)
-    rows = {name: list(reader.rows(book[name], S.COLUMNS[name]))
-            for name in S.COLUMNS if name in book.sheetnames}
+    rows = {
+        name: list(reader.rows(book[name], S.COLUMNS[name]))
+        for name in S.COLUMNS
+        if name in book.sheetnames
+    }
     data, where = _assemble(reader, rows)
     if reader.problems:
         raise WorkbookError(reader.problems)
@@ -89,7 +107,9 @@ def _names(rows: dict[str, list[Row]], reader: Reader) -> dict[str, str]:
     return names
 
 
-def _assemble(r: Reader, rows: dict[str, list[Row]]) -> tuple[dict[str, Any], dict[ModelPath, Where]]:
+def _assemble(
+    r: Reader, rows: dict[str, list[Row]]
+) -> tuple[dict[str, Any], dict[ModelPath, Where]]:
     where: dict[ModelPath, Where] = {}
     names = _names(rows, r)
 
@@ -100,12 +120,20 @@ def _assemble(r: Reader, rows: dict[str, list[Row]]) -> tuple[dict[str, Any], di
     agencies = []
     for i, row in enumerate(rows.get(S.AGENCIES, [])):
         agency = {
-            "id": r.text(row, "id", True), "name": r.text(row, "name", True),
-            "short": r.text(row, "short"), "name_en": r.text(row, "name_en"),
-            "kind": r.word(row, "kind", {k.value: v for k, v in S.KIND_WORDS.items()},
-                           "loại cơ quan", "kind of agency") or "other",
+            "id": r.text(row, "id", True),
+            "name": r.text(row, "name", True),
+            "short": r.text(row, "short"),
+            "name_en": r.text(row, "name_en"),
+            "kind": r.word(
+                row,
+                "kind",
+                {k.value: v for k, v in S.KIND_WORDS.items()},
+                "loại cơ quan",
+                "kind of agency",
+            )
+            or "other",
             "emails": S.split_list(r.text(row, "emails") or ""),
-            "parent": (r.refs(row, "parent", names) or [None])[0],
+            "parent": _first(r.refs(row, "parent", names)),
             "language": r.text(row, "language") or "vi",
         }
         agencies.append(agency)
@@ -114,12 +142,18 @@ def _assemble(r: Reader, rows: dict[str, list[Row]]) -> tuple[dict[str, Any], di
             at(("agencies", i, key), row, key)
     groups = []
     for i, row in enumerate(rows.get(S.GROUPS, [])):
-        group: dict[str, Any] = {"id": r.text(row, "id", True), "name": r.text(row, "name", True),
-                                 "name_en": r.text(row, "name_en"),
-                                 "members": r.refs(row, "members", names)}
+        group: dict[str, Any] = {
+            "id": r.text(row, "id", True),
+            "name": r.text(row, "name", True),
+            "name_en": r.text(row, "name_en"),
+            "members": r.refs(row, "members", names),
+        }
         code = r.integer(row, "province_code")
         if code is not None or row.cells.get("email_pattern") is not None:
-            group["wards_of"] = {"province_code": code, "email_pattern": r.text(row, "email_pattern")}
+            group["wards_of"] = {
+                "province_code": code,
+                "email_pattern": r.text(row, "email_pattern"),
+            }
         groups.append(group)
         at(("groups", i), row, "id")
         for key in ("id", "name", "name_en", "members"):
@@ -128,27 +162,52 @@ def _assemble(r: Reader, rows: dict[str, list[Row]]) -> tuple[dict[str, Any], di
         at(("groups", i, "wards_of", "email_pattern"), row, "email_pattern")
     calendar = []
     for i, row in enumerate(rows.get(S.CALENDAR, [])):
-        calendar.append({"id": r.text(row, "id", True), "label": r.text(row, "label", True),
-                         "cadence": _cadence(r, row, with_due=False), "source": r.text(row, "source")})
+        calendar.append(
+            {
+                "id": r.text(row, "id", True),
+                "label": r.text(row, "label", True),
+                "cadence": _cadence(r, row, with_due=False),
+                "source": r.text(row, "source"),
+            }
+        )
         for key in ("id", "label", "source", "cadence"):
             at(("reporting_calendar", i, key), row, key)
         _cadence_paths(("reporting_calendar", i, "cadence"), row, where)
     indicators: dict[str, list[tuple[Row, dict[str, Any]]]] = defaultdict(list)
     for row in rows.get(S.INDICATORS, []):
-        duty_id = r.text(row, "duty", True) or ""
-        indicators[duty_id].append((row, {
-            "id": r.text(row, "id", True), "name": r.text(row, "name", True),
-            "unit": r.text(row, "unit"), "target": r.number(row, "target"),
-            "target_text": r.text(row, "target_text"),
-        }))
+        indicator_duty = r.text(row, "duty", True) or ""
+        indicators[indicator_duty].append(
+            (
+                row,
+                {
+                    "id": r.text(row, "id", True),
+                    "name": r.text(row, "name", True),
+                    "unit": r.text(row, "unit"),
+                    "target": r.number(row, "target"),
+                    "target_text": r.text(row, "target_text"),
+                },
+            )
+        )
     ladders: dict[str, tuple[Row, dict[str, Any]]] = {}
     plan_ladder: dict[str, Any] | None = None
     for row in rows.get(S.LADDER, []):
         scope = r.text(row, "scope", True) or ""
-        ladder = {"day_count": r.word(row, "day_count", {k.value: v for k, v in S.DAY_COUNT_WORDS.items()},
-                                      "cách tính ngày", "day count") or "working"}
-        for key in ("reminder_before", "overdue_notice_after", "standing_office_after",
-                    "steering_committee_after"):
+        ladder: dict[str, Any] = {
+            "day_count": r.word(
+                row,
+                "day_count",
+                {k.value: v for k, v in S.DAY_COUNT_WORDS.items()},
+                "cách tính ngày",
+                "day count",
+            )
+            or "working"
+        }
+        for key in (
+            "reminder_before",
+            "overdue_notice_after",
+            "standing_office_after",
+            "steering_committee_after",
+        ):
             ladder[key] = r.integer(row, key, True)
         if scope.casefold() == S.PLAN_SCOPE:
             plan_ladder = ladder
@@ -159,15 +218,19 @@ def _assemble(r: Reader, rows: dict[str, list[Row]]) -> tuple[dict[str, Any], di
             ladders[scope] = (row, ladder)
     duties = []
     for i, row in enumerate(rows.get(S.DUTIES, [])):
-        duty_id = r.text(row, "id", True)
+        duty_id = r.text(row, "id", True) or ""
         duty: dict[str, Any] = {
-            "id": duty_id, "title": r.text(row, "title", True), "text": r.text(row, "text", True),
+            "id": duty_id,
+            "title": r.text(row, "title", True),
+            "text": r.text(row, "text", True),
             "source": r.text(row, "source", True),
             "lead": r.refs(row, "lead", names, True),
             "supporting": r.refs(row, "supporting", names),
             "requested": r.refs(row, "requested", names),
-            "owner_role": r.word(row, "owner_role", {k.value: v for k, v in S.ROLE_WORDS.items()},
-                                 "vai trò", "role") or "lead",
+            "owner_role": r.word(
+                row, "owner_role", {k.value: v for k, v in S.ROLE_WORDS.items()}, "vai trò", "role"
+            )
+            or "lead",
             "cadence": _cadence(r, row, with_due=True),
             "depends_on": S.split_list(r.text(row, "depends_on") or ""),
             "assumption": r.text(row, "assumption"),
@@ -190,24 +253,37 @@ def _assemble(r: Reader, rows: dict[str, list[Row]]) -> tuple[dict[str, Any], di
         duties.append(duty)
     for duty_id, found in indicators.items():
         for row, _ in found:
-            r.add(row.where("duty"), f"không có nhiệm vụ mã '{duty_id}'", f"no duty with id '{duty_id}'")
+            r.add(
+                row.where("duty"),
+                f"không có nhiệm vụ mã '{duty_id}'",
+                f"no duty with id '{duty_id}'",
+            )
     for scope, (row, _) in ladders.items():
-        r.add(row.where("scope"), f"'{scope}' không phải «{S.PLAN_SCOPE}» hay mã một nhiệm vụ",
-              f"'{scope}' is neither '{S.PLAN_SCOPE}' nor a duty id")
+        r.add(
+            row.where("scope"),
+            f"'{scope}' không phải «{S.PLAN_SCOPE}» hay mã một nhiệm vụ",
+            f"'{scope}' is neither '{S.PLAN_SCOPE}' nor a duty id",
+        )
     if not duties and S.DUTIES in rows:
         r.add((S.DUTIES, 2, "", ""), "chưa có nhiệm vụ nào", "no duty in the plan")
-    data: dict[str, Any] = {"plan": header, "agencies": agencies, "groups": groups,
-                            "reporting_calendar": calendar, "duties": duties}
+    data: dict[str, Any] = {
+        "plan": header,
+        "agencies": agencies,
+        "groups": groups,
+        "reporting_calendar": calendar,
+        "duties": duties,
+    }
     if plan_ladder is not None:
         data["ladder"] = plan_ladder
-    for key, row in header_rows.items():
+    for path, row in header_rows.items():
         where.setdefault(("plan",), row.where("value"))
-        where[("plan", *key)] = row.where("value")
+        where[("plan", *path)] = row.where("value")
     return _drop_none(data), where
 
 
-def _header(r: Reader, rows: list[Row], names: dict[str, str],
-            where: dict[ModelPath, Where]) -> tuple[dict[str, Any], dict[tuple[str, ...], Row]]:
+def _header(
+    r: Reader, rows: list[Row], names: dict[str, str], where: dict[ModelPath, Where]
+) -> tuple[dict[str, Any], dict[tuple[str, ...], Row]]:
     fields = dict(S.HEADER_FIELDS)
     found: dict[str, Row] = {}
     defaults: dict[str, Any] = {}
@@ -215,10 +291,16 @@ def _header(r: Reader, rows: list[Row], names: dict[str, str],
     for row in rows:
         key = (r.text(row, "key", True) or "").strip()
         if key.casefold().startswith(S.DEFAULT_DEADLINE_PREFIX.strip()):
-            kind = S.word_to_code({k.value: v for k, v in S.CADENCE_WORDS.items()},
-                                  key[len(S.DEFAULT_DEADLINE_PREFIX):])
+            kind = S.word_to_code(
+                {k.value: v for k, v in S.CADENCE_WORDS.items()},
+                key[len(S.DEFAULT_DEADLINE_PREFIX) :],
+            )
             if kind is None:
-                r.add(row.where("key"), f"chu kỳ không được biết trong '{key}'", f"unknown cadence in '{key}'")
+                r.add(
+                    row.where("key"),
+                    f"chu kỳ không được biết trong '{key}'",
+                    f"unknown cadence in '{key}'",
+                )
                 continue
             defaults[kind] = r.rule(row, "value")
             paths[("default_deadlines", kind)] = row
@@ -233,7 +315,7 @@ def _header(r: Reader, rows: list[Row], names: dict[str, str],
             header[key] = r.text(found[key], "value", key in ("id", "title", "issuer"))
     for key in ("standing_office", "steering_committee"):
         if key in found:
-            header[key] = (r.refs(found[key], "value", names, True) or [None])[0]
+            header[key] = _first(r.refs(found[key], "value", names, True))
     if "issued" in found:
         header["issued"] = r.date(found["issued"], "value")
     header["period"] = {
@@ -241,26 +323,41 @@ def _header(r: Reader, rows: list[Row], names: dict[str, str],
         "end": r.date(found["period_end"], "value", True) if "period_end" in found else None,
     }
     if "holiday_policy" in found:
-        header["holiday_policy"] = r.word(found["holiday_policy"], "value",
-                                          {k.value: v for k, v in S.HOLIDAY_WORDS.items()},
-                                          "cách xử lý ngày nghỉ", "holiday policy")
+        header["holiday_policy"] = r.word(
+            found["holiday_policy"],
+            "value",
+            {k.value: v for k, v in S.HOLIDAY_WORDS.items()},
+            "cách xử lý ngày nghỉ",
+            "holiday policy",
+        )
     if "support_lead_days" in found:
         header["support_lead_days"] = r.integer(found["support_lead_days"], "value")
     header["default_deadlines"] = defaults
     for key, row in found.items():
-        paths[("period", key.removeprefix("period_")) if key.startswith("period_") else (key,)] = row
+        paths[("period", key.removeprefix("period_")) if key.startswith("period_") else (key,)] = (
+            row
+        )
     if "period_start" in found:
         paths[("period",)] = found["period_start"]
     return header, paths
 
 
 def _cadence(r: Reader, row: Row, with_due: bool) -> dict[str, Any] | None:
-    kind = r.word(row, "cadence", {k.value: v for k, v in S.CADENCE_WORDS.items()},
-                  "chu kỳ", "cadence", required=True)
+    kind = r.word(
+        row,
+        "cadence",
+        {k.value: v for k, v in S.CADENCE_WORDS.items()},
+        "chu kỳ",
+        "cadence",
+        required=True,
+    )
     if kind is None:
         return None
-    cadence: dict[str, Any] = {"kind": kind, "only": r.numbers(row, "only"),
-                               "deadline": r.rule(row, "deadline")}
+    cadence: dict[str, Any] = {
+        "kind": kind,
+        "only": r.numbers(row, "only"),
+        "deadline": r.rule(row, "deadline"),
+    }
     if with_due:
         cadence["due"] = r.date(row, "due")
     return cadence
@@ -269,6 +366,10 @@ def _cadence(r: Reader, row: Row, with_due: bool) -> dict[str, Any] | None:
 def _cadence_paths(base: ModelPath, row: Row, where: dict[ModelPath, Where]) -> None:
     for key in ("due", "only", "deadline"):
         where[(*base, key)] = row.where(key)
+
+
+def _first(items: list[str]) -> str | None:
+    return items[0] if items else None
 
 
 def _drop_none(value: Any) -> Any:
@@ -299,9 +400,14 @@ def _validate(data: dict[str, Any], where: dict[ModelPath, Where]) -> Plan:
     try:
         found = check(plan, wards_of)
     except UnknownProvince as exc:
-        raise WorkbookError([CellProblem(*_locate(where, ("groups",)), vi=translate_check(str(exc)),
-                                         en=str(exc))]) from None
+        raise WorkbookError(
+            [CellProblem(*_locate(where, ("groups",)), vi=translate_check(str(exc)), en=str(exc))]
+        ) from None
     if found:
-        raise WorkbookError([CellProblem(*_locate(where, p.path), vi=translate_check(p.message),
-                                         en=p.message) for p in found])
+        raise WorkbookError(
+            [
+                CellProblem(*_locate(where, p.path), vi=translate_check(p.message), en=p.message)
+                for p in found
+            ]
+        )
     return plan

@@ -16,11 +16,25 @@ from tests.helpers import HANOI
 pytestmark = pytest.mark.e2e
 
 
-def _soffice(tmp_path: Path, target: str, source: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
+def _soffice(
+    tmp_path: Path, target: str, source: Path, outdir: Path
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
-         "--convert-to", target, "--outdir", str(outdir), str(source)],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(outdir),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -44,15 +44,27 @@ def test_workbook_has_the_appendix_shape_dropdowns_and_frozen_headers(tmp_path: 
     assert set(book.sheetnames) == set(S.SHEET_ORDER)
     duties = book[S.DUTIES]
     titles = [c.value for c in duties[1]]
-    for wanted in ("STT", "Trích dẫn", "Nhiệm vụ", "Nội dung đầy đủ", "Cơ quan chủ trì",
-                   "Cơ quan phối hợp", "Cơ quan được đề nghị", "Chu kỳ", "Quy tắc hạn",
-                   "Phụ thuộc", "Chỉ tiêu"):
+    for wanted in (
+        "STT",
+        "Trích dẫn",
+        "Nhiệm vụ",
+        "Nội dung đầy đủ",
+        "Cơ quan chủ trì",
+        "Cơ quan phối hợp",
+        "Cơ quan được đề nghị",
+        "Chu kỳ",
+        "Quy tắc hạn",
+        "Phụ thuộc",
+        "Chỉ tiêu",
+    ):
         assert wanted in titles
     assert duties.max_row == len(plan.duties) + 1
     assert duties["B2"].value == plan.duties[0].source
     for name in (S.DUTIES, S.AGENCIES, S.GROUPS, S.CALENDAR, S.LADDER):
         assert book[name].freeze_panes in ("A2", "B2")
-    validated = {str(r.sqref).split(":")[0][:-1]: r.formula1 for r in duties.data_validations.dataValidation}
+    validated = {
+        str(r.sqref).split(":")[0][:-1]: r.formula1 for r in duties.data_validations.dataValidation
+    }
     column = {c.key: S.column_letter(i) for i, c in enumerate(S.DUTY_COLUMNS, 1)}
     assert "Danh mục" in validated[column["lead"]]
     assert "Danh mục" in validated[column["owner_role"]]
@@ -67,7 +79,9 @@ def test_workbook_has_the_appendix_shape_dropdowns_and_frozen_headers(tmp_path: 
     row = next(r for r in range(2, groups.max_row + 1) if groups.cell(r, 1).value == "xa-phuong")
     assert groups.cell(row, 5).value == 1 and "(126 đơn vị)" in groups.cell(row, 7).value
     # fitted widths: the full-text column is wide, the STT column narrow
-    assert duties.column_dimensions["A"].width <= 10 < duties.column_dimensions[column["text"]].width
+    assert (
+        duties.column_dimensions["A"].width <= 10 < duties.column_dimensions[column["text"]].width
+    )
 
 
 # ---- errors
@@ -138,7 +152,10 @@ def test_dependency_cycle(tmp_path: Path) -> None:
 
     text = _problems(_edited(tmp_path, edit))
     assert "phụ thuộc vòng tròn" in text
-    assert f"Trang «Phân công nhiệm vụ», dòng " in text and f"cột {_col('depends_on')} (Phụ thuộc)" in text
+    assert (
+        "Trang «Phân công nhiệm vụ», dòng " in text
+        and f"cột {_col('depends_on')} (Phụ thuộc)" in text
+    )
     assert "dependency cycle" in _problems(_edited(tmp_path, edit), "en")
 
 
@@ -147,7 +164,10 @@ def test_merged_cells(tmp_path: Path) -> None:
         book[S.DUTIES].merge_cells(f"{_col('supporting')}2:{_col('requested')}2")
 
     text = _problems(_edited(tmp_path, edit))
-    assert f"Trang «Phân công nhiệm vụ», dòng 2, cột {_col('supporting')} (Cơ quan phối hợp): ô gộp" in text
+    assert (
+        f"Trang «Phân công nhiệm vụ», dòng 2, cột {_col('supporting')} (Cơ quan phối hợp): ô gộp"
+        in text
+    )
 
 
 def test_empty_required_cell(tmp_path: Path) -> None:
@@ -172,7 +192,9 @@ def test_bad_agency_sheet_value_and_header_date(tmp_path: Path) -> None:
     def edit(book: Workbook) -> None:
         book[S.AGENCIES]["E3"] = "không biết"
         header = book[S.HEADER]
-        row = next(r for r in range(2, header.max_row + 1) if header.cell(r, 1).value == "period_end")
+        row = next(
+            r for r in range(2, header.max_row + 1) if header.cell(r, 1).value == "period_end"
+        )
         header.cell(row, 3).value = "hôm qua"
 
     text = _problems(_edited(tmp_path, edit))
@@ -191,7 +213,9 @@ def test_import_writes_nothing_when_the_workbook_is_invalid(tmp_path: Path) -> N
     assert "Không nhập được; chưa ghi gì." in result.output
     assert "dòng 2" in result.output and "'khong-co'" in result.output
     assert not out.exists() and list(tmp_path.iterdir()) == [path]
-    result = CliRunner().invoke(app, ["plan", "import", str(path), "--out", str(out), "--lang", "en"])
+    result = CliRunner().invoke(
+        app, ["plan", "import", str(path), "--out", str(out), "--lang", "en"]
+    )
     assert "Not imported; nothing written." in result.output and "row 2" in result.output
 
 
