@@ -251,9 +251,10 @@ class Drafter:
         if body.key in {b.key for b in report.roles.lead}:
             return
         roles = Roles(lead=[body])
+        hit = via or to
+        assert hit is not None
         notes = [
-            f"consolidation by {named[0].text} from the words"
-            f" '{text[start - 6 if start else 0 :][:90]}…'"
+            f"consolidation by {named[0].text} from the words '{text[hit.start() :][:90]}…'"
             " (it waits on the units' reports)"
         ]
         duty = DutyDraft(report.source, "Tổng hợp kết quả, báo cáo: " + text, roles, notes)

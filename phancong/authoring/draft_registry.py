@@ -170,7 +170,7 @@ class Registry:
             "requested": requested,
             "cadence": cadence,
             "depends_on": list(duty.depends_on),
-            "assumption": "; ".join(dict.fromkeys(duty.notes)) + ".",
+            "assumption": "; ".join(dict.fromkeys(n.rstrip(". ") for n in duty.notes)) + ".",
         }
         if roles.requested_owner:
             data["owner_role"] = "requested"
