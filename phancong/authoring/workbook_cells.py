@@ -15,6 +15,10 @@ from phancong.authoring import sheets as S
 from phancong.authoring.problems import CellProblem
 
 
+# free text is kept as written (a plan's text may end with a newline); codes and names are trimmed
+FREE_TEXT = frozenset({"title", "text", "assumption", "label", "target_text"})
+
+
 @dataclass
 class Row:
     sheet: str
@@ -82,7 +86,11 @@ class Reader:
                     )
                     value = None
                 if isinstance(value, str):
-                    value = unicodedata.normalize("NFC", value).strip() or None
+                    value = unicodedata.normalize("NFC", value)
+                    if not value.strip():
+                        value = None
+                    elif key not in FREE_TEXT:
+                        value = value.strip()
                 cells[key] = value
             if all(v is None for k, v in cells.items() if k not in derived):
                 continue

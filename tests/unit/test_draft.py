@@ -70,7 +70,9 @@ def test_duties_roles_and_cadences() -> None:
     wards = _duty(result, "III.4, bullet 2")
     assert wards["lead"] == ["xa-phuong"] and wards["cadence"]["due"] == "2026-06-30"
     report, consolidated = [d for d in result.data["duties"] if d["source"] == "IV.1"]
-    assert report["lead"] == ["so-ban-nganh", "xa-phuong"] and report["cadence"]["kind"] == "periodic"
+    assert (
+        report["lead"] == ["so-ban-nganh", "xa-phuong"] and report["cadence"]["kind"] == "periodic"
+    )
     assert consolidated["lead"] == ["so-y-te"] and consolidated["depends_on"] == [report["id"]]
     assert all(d["assumption"] for d in result.data["duties"])
     group = next(g for g in result.data["groups"] if g["id"] == "xa-phuong")
@@ -138,7 +140,9 @@ def test_draft_command(tmp_path: Path) -> None:
     assert "12 nhiệm vụ" in result.output and "Cần điền:" in result.output
     assert "II.2, item a" in result.output and "Bản nháp hợp lệ" in result.output
     assert load(out).plan.number == "45/KH-UBND"
-    missing = CliRunner().invoke(app, ["plan", "draft", str(tmp_path / "nope.txt"), "--out", str(out)])
+    missing = CliRunner().invoke(
+        app, ["plan", "draft", str(tmp_path / "nope.txt"), "--out", str(out)]
+    )
     assert missing.exit_code == 2 and "không tìm thấy" in missing.output
 
 
@@ -149,11 +153,15 @@ def test_score_of_a_plan_against_itself_and_a_changed_copy() -> None:
     duties = list(plan.duties)
     duties[0] = duties[0].model_copy(update={"lead": ("pv01",), "source": "II.9, item z"})
     changed = score(Plan.model_validate({**plan.model_dump(), "duties": duties}), plan)
-    assert changed.hits["citation"] == changed.total - 1 and changed.hits["lead"] == changed.total - 1
+    assert (
+        changed.hits["citation"] == changed.total - 1 and changed.hits["lead"] == changed.total - 1
+    )
 
 
 @pytest.mark.parametrize(
-    ("seed", "reference"), [(HANOI_SEED, HANOI), (HAIDUONG_SEED, HAIDUONG)], ids=["hanoi", "haiduong"]
+    ("seed", "reference"),
+    [(HANOI_SEED, HANOI), (HAIDUONG_SEED, HAIDUONG)],
+    ids=["hanoi", "haiduong"],
 )
 def test_drafts_of_the_seeds_meet_the_targets(seed: Path, reference: Path) -> None:
     if not seed.exists():

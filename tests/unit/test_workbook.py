@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from typer.testing import CliRunner
 
-from phancong.adapters.loader import load
+from phancong.adapters.loader import load, parse
 from phancong.authoring import sheets as S
 from phancong.authoring.problems import WorkbookError
 from phancong.authoring.workbook_export import export_workbook
@@ -233,3 +234,41 @@ def test_a_clerks_edit_is_read(tmp_path: Path) -> None:
     duty = read_workbook(path).duties[0]
     assert duty.cadence.kind.value == "once" and duty.cadence.due == dt.date(2026, 9, 30)
     assert duty.text == "=không phải công thức"
+
+
+def test_every_field_of_the_model_round_trips(tmp_path: Path) -> None:
+    """A plan using what the shipped plans do not: per-duty ladder, indicators, default deadlines,
+    holiday policies, English names, parents, one-off and restricted cadences, odd text."""
+    data = load(MINI).model_dump(mode="json")
+    data["plan"].update(
+        number="12/KH-UBND", issued="2025-12-20", holiday_policy="keep", support_lead_days=3,
+        portal_email_domain="example.test",
+        default_deadlines={"quarterly": {"day": 10, "anchor": "next_month"},
+                           "yearly": {"day": 31, "anchor": "last_month", "holiday_policy": "keep"}},
+    )  # fmt: skip
+    data["ladder"] = {"day_count": "calendar", "reminder_before": 7, "overdue_notice_after": 2,
+                      "standing_office_after": 9, "steering_committee_after": 30}  # fmt: skip
+    data["agencies"][1].update(name_en="Criminal Police", short="PC02", language="en")
+    data["groups"].append({"id": "xa", "name": "UBND các xã, phường", "name_en": "Communes",
+                           "members": ["vks"],
+                           "wards_of": {"province_code": 48, "email_pattern": "{codename}@x.test"}})  # fmt: skip
+    data["duties"][0].update(
+        text="= không phải công thức\n  thụt đầu dòng, dòng cuối trống\n",
+        title="Tuyên truyền; «trong» trường học",
+        cadence={"kind": "quarterly", "only": [2, 4],
+                 "deadline": {"day": 31, "anchor": "first_month", "holiday_policy": "next_working_day"}},
+        ladder={"day_count": "working", "reminder_before": 1, "overdue_notice_after": 1,
+                "standing_office_after": 2, "steering_committee_after": 3},
+        indicators=[{"id": "ty-le", "name": "Tỷ lệ trường", "unit": "%", "target": 95.5},
+                    {"id": "muc", "name": "Mức", "target_text": "Hằng năm"}],
+        assumption="Giả định: thử.", owner_role="requested", lead=["xa", "sgd"],
+    )  # fmt: skip
+    data["duties"].append({"id": "once", "title": "Một lần", "text": "Nộp kế hoạch.",
+                           "source": "III.5.1, paragraph 1", "lead": ["pc02"],
+                           "cadence": {"kind": "once", "due": "2026-02-28"},
+                           "depends_on": ["d1", "report"]})  # fmt: skip
+    data["reporting_calendar"][0]["source"] = "V.1"
+    plan = parse(yaml.safe_dump(data, allow_unicode=True), "rich.yaml")
+    book = tmp_path / "rich.xlsx"
+    export_workbook(plan, book)
+    assert read_workbook(book) == plan
