@@ -140,6 +140,12 @@ class Registry:
             "reporting_calendar": drafter.calendar,
             "duties": duties,
         }
+        if not duties:
+            self.to_fill.append(
+                "Không tìm thấy nhiệm vụ nào: văn bản không có mục phân công dạng"
+                " «1. <cơ quan>» với gạch đầu dòng, «a)» với dòng «Giao … chủ trì»,"
+                " hay đoạn mở đầu bằng tên cơ quan."
+            )
         silent = [a["id"] for a in self.agencies.values() if not a["id"].endswith("-can-dien")]
         if silent:
             self.to_fill.append(

@@ -28,7 +28,7 @@ from phancong.authoring.workbook_sheets import cadence as _cadence
 from phancong.authoring.workbook_sheets import cadence_paths as _cadence_paths
 from phancong.authoring.workbook_sheets import first as _first
 from phancong.authoring.workbook_sheets import header as _header
-from phancong.domain.plan import Plan
+from phancong.domain.plan import Plan, ProvinceWards
 from phancong.domain.validate import check
 
 Where = tuple[str, int, str, str]
@@ -153,6 +153,12 @@ def _assemble(
             "members": r.refs(row, "members", names),
         }
         code = r.integer(row, "province_code")
+        if code is not None and not _is_province(code):
+            r.add(
+                row.where("province_code"),
+                f"không có tỉnh, thành phố nào mã {code}",
+                f"no province with code {code}",
+            )
         if code is not None or row.cells.get("email_pattern") is not None:
             group["wards_of"] = {
                 "province_code": code,
@@ -283,6 +289,14 @@ def _assemble(
         where.setdefault(("plan",), row.where("value"))
         where[("plan", *path)] = row.where("value")
     return _drop_none(data), where
+
+
+def _is_province(code: int) -> bool:
+    try:
+        wards_of(ProvinceWards(province_code=code))
+    except (UnknownProvince, ValidationError):
+        return False
+    return True
 
 
 def _drop_none(value: Any) -> Any:

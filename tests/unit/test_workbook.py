@@ -272,3 +272,13 @@ def test_every_field_of_the_model_round_trips(tmp_path: Path) -> None:
     book = tmp_path / "rich.xlsx"
     export_workbook(plan, book)
     assert read_workbook(book) == plan
+
+
+def test_unknown_province_code(tmp_path: Path) -> None:
+    def edit(book: Workbook) -> None:
+        book[S.GROUPS]["E2"] = 3  # no province has code 3 since 2025
+
+    assert (
+        "Trang «Nhóm», dòng 2, cột E (Mọi xã, phường của tỉnh (mã)): không có tỉnh, thành phố nào mã 3"
+        in (_problems(_edited(tmp_path, edit)))
+    )
