@@ -153,8 +153,8 @@ _TABLE: list[tuple[str, Body]] = [
         Body("doan-thanh-nien", "", K.MASS_ORGANISATION),
     ),
     (
-        r"Bộ Tư lệnh Thủ đô(?:\s+Hà Nội)?",
-        Body("bo-tu-lenh-thu-do", "Bộ Tư lệnh Thủ đô", K.MILITARY),
+        r"Bộ Tư lệnh(?:\s+[A-ZĐ][^\s,;.()]*)+",  # a city's military command ("Bộ Tư lệnh <city>")
+        Body("bo-tu-lenh", "", K.MILITARY),
     ),
     (r"Bộ Chỉ huy [Qq]uân sự" + _LEVEL, Body("bchqs", "Bộ Chỉ huy Quân sự {level}", K.MILITARY)),
     (
@@ -255,7 +255,7 @@ def _expand(body: Body, words: str, text: str, start: int) -> list[Body]:
         return [Body(code.lower(), POLICE_CODES.get(code, code), K.POLICE, short=code)]
     if body.key == "so":
         return [_department(words)]
-    if body.key == "doan-thanh-nien":
+    if body.key in ("doan-thanh-nien", "bo-tu-lenh"):
         return [Body(body.key, words, body.kind)]
     if body.key == "to-tung":
         return [POLICE, VKS, TAND]

@@ -214,6 +214,10 @@ def test_import_writes_nothing_when_the_workbook_is_invalid(tmp_path: Path) -> N
     assert "Không nhập được; chưa ghi gì." in result.output
     assert "dòng 2" in result.output and "'khong-co'" in result.output
     assert not out.exists() and list(tmp_path.iterdir()) == [path]
+    out.write_text("previous plan\n", encoding="utf-8")  # an earlier import stays as it was
+    CliRunner().invoke(app, ["plan", "import", str(path), "--out", str(out)])
+    assert out.read_text(encoding="utf-8") == "previous plan\n"
+    assert sorted(tmp_path.iterdir()) == sorted([path, out])
     result = CliRunner().invoke(
         app, ["plan", "import", str(path), "--out", str(out), "--lang", "en"]
     )
