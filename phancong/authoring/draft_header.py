@@ -155,12 +155,22 @@ def standing_office(paragraphs: list[str]) -> tuple[B.Body, B.Body | None, str] 
 # ---- cadences
 
 
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
 def cadence_of(text: str, start: dt.date, end: dt.date) -> tuple[dict[str, Any], str] | None:
     """The cadence a duty's words give, with the words; None when they give none."""
     if m := re.search(
         r"(?:trước|chậm nhất)\s+ngày\s+(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})", text
     ):
         return {"kind": "once", "due": dt.date(int(m[3]), int(m[2]), int(m[1]))}, m[0]
+    if m := re.search(r"[Qq]uý\s+(IV|I{1,3}|[1-4])\s*(?:/|năm)\s*(\d{4})", text):
+        quarter = {"I": 1, "II": 2, "III": 3, "IV": 4}.get(m[1]) or int(m[1])
+        return {"kind": "once", "due": _month_end(int(m[2]), quarter * 3)}, m[0]
+    m = re.search(r"[Tt]háng\s+(\d{1,2})\s*(?:/|năm)\s*(\d{4})", text)
+    if m is not None and 1 <= int(m[1]) <= 12:
+        return {"kind": "once", "due": _month_end(int(m[2]), int(m[1]))}, m[0]
     if m := re.search(r"(?:trước|chậm nhất)\s+ngày\s+(\d{1,2})\s*/\s*(\d{1,2})\s+" + _YEARLY, text):
         rule = {"day": int(m[1]), "anchor": "last_month"}
         return {"kind": "monthly", "only": [int(m[2])], "deadline": rule}, m[0]

@@ -19,6 +19,7 @@ from phancong.authoring.draft_roles import (
     Context,
     Roles,
     assignment,
+    explicit,
     heading_owners,
     partners,
     subject,
@@ -107,14 +108,21 @@ class Drafter:
             if own:
                 self._under_heading(child, own)
                 continue
-            found = subject(child.text, self.ctx)
-            if found is not None:
+            fields = explicit(child.text, self.ctx)
+            found = subject(child.text, self.ctx) if fields is None else None
+            if fields is not None:
+                self._emit(child.citation, child.text, fields)
+            elif found is not None:
                 self._paragraph(child, *found)
             elif re.match(r"^[Cc]ác đơn vị\b", child.text) and "báo cáo" in child.text:
                 roles = Roles(
                     lead=[REPORTING], notes=["'Các đơn vị' is read as every unit of the plan."]
                 )
                 self._paragraph(child, roles, len("Các đơn vị"))
+            if found is None:
+                for bullet in child.kids("bullet"):
+                    if (own_fields := explicit(bullet.text, self.ctx)) is not None:
+                        self._emit(bullet.citation, bullet.text, own_fields)
             self._visit(child)
 
     def _under_heading(self, node: Node, owners: list[B.Mention]) -> None:
@@ -157,6 +165,9 @@ class Drafter:
                 + " / ".join(f"'{line[:70]}…'" for line in lines),
             )
         for item in node.kids("item"):
+            if (fields := explicit(item.text, self.ctx)) is not None:
+                self._emit(item.citation, item.text, fields)
+                continue
             roles = Roles(
                 list(base.lead),
                 list(base.supporting),

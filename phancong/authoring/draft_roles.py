@@ -200,3 +200,39 @@ def _named_before_verb(line: str, mentions: list[B.Mention]) -> list[B.Mention]:
     )
     limit = mentions[0].end + verb.start() if verb else len(line)
     return [m for m in mentions if m.start < limit]
+
+
+_EXPLICIT_LEAD = re.compile(r"(?:[Cc]ơ quan|[Đđ]ơn vị)\s+chủ\s+trì\s*:\s*")
+_EXPLICIT_SUPPORT = re.compile(r"(?:[Cc]ơ quan|[Đđ]ơn vị)\s+phối\s+hợp\s*:\s*")
+_FIELD_END = re.compile(
+    r";|\n|\.(?:\s|$)|\)|(?:[Cc]ơ quan|[Đđ]ơn vị)\s+(?:phối\s+hợp|chủ\s+trì)"
+    r"|[Tt]hời\s+gian|[Ss]ản\s+phẩm"
+)
+
+
+def _field(text: str, start: int) -> str:
+    stop = _FIELD_END.search(text, start)
+    return text[start : stop.start() if stop else len(text)]
+
+
+def explicit(text: str, ctx: Context) -> Roles | None:
+    """Roles written out as fields: '(Cơ quan chủ trì: X; cơ quan phối hợp: Y, Z; thời gian: …)'."""
+    lead_at = _EXPLICIT_LEAD.search(text)
+    if lead_at is None:
+        return None
+    roles = Roles()
+    words = _field(text, lead_at.end())
+    for m in B.find(words):
+        if not m.open_set:
+            roles.add("requested" if ctx.outside(m.body) else "lead", m.body)
+    if not roles.lead and roles.requested:
+        roles.lead, roles.requested, roles.requested_owner = roles.requested, [], True
+    if not roles.lead:
+        return None
+    roles.notes.append(f"lead from the words '{lead_at[0]}{words.strip()}'")
+    support_at = _EXPLICIT_SUPPORT.search(text)
+    if support_at is not None:
+        for m in B.find(_field(text, support_at.end())):
+            if not m.open_set and m.body.key != ctx.issuer_key:
+                roles.add("requested" if ctx.outside(m.body) else "supporting", m.body)
+    return roles

@@ -174,3 +174,34 @@ def test_drafts_of_the_seeds_meet_the_targets(seed: Path, reference: Path) -> No
     assert result.share("requested") >= 0.70, result.table()
     assert drafted.plan.period.start.year == load(reference).plan.period.start.year
     assert isinstance(drafted.plan.period.end, dt.date)
+
+
+def test_roles_written_as_fields_and_quarter_or_month_deadlines(tmp_path: Path) -> None:
+    path = tmp_path / "plan.txt"
+    path.write_text(
+        "Số: 08/KH-UBND\n\nCần Thơ, ngày 05 tháng 02 năm 2026\n\nKẾ HOẠCH\n\nChuyển đổi số năm 2026\n\n"
+        "UBND Thành phố Cần Thơ ban hành Kế hoạch như sau:\n\nI. NHIỆM VỤ VÀ GIẢI PHÁP\n\n"
+        "1. Rà soát thủ tục hành chính trực tuyến (Cơ quan chủ trì: Sở Nội vụ; cơ quan phối hợp:"
+        " Sở Tư pháp, Công an Thành phố; thời gian hoàn thành: Quý II/2026).\n\n2. Hạ tầng số\n\n"
+        "- Nâng cấp trung tâm dữ liệu. Đơn vị chủ trì: Sở Khoa học và Công nghệ; đơn vị phối hợp:"
+        " Sở Tài chính; thời gian: tháng 9/2026.\n\n- Đào tạo kỹ năng số cho cán bộ cấp xã."
+        " Cơ quan chủ trì: UBND các xã, phường; thời gian: hằng quý.\n",
+        encoding="utf-8",
+    )
+    result = _draft(path)
+    first = _duty(result, "I.1")
+    assert first["lead"] == ["so-noi-vu"] and first["supporting"] == ["so-tu-phap", "cong-an"]
+    assert first["cadence"] == {"kind": "once", "due": "2026-06-30"}
+    assert "Cơ quan chủ trì: Sở Nội vụ" in first["assumption"]
+    data = _duty(result, "I.2, bullet 1")
+    assert data["lead"] == ["so-khcn"] and data["cadence"]["due"] == "2026-09-30"
+    wards = _duty(result, "I.2, bullet 2")
+    assert wards["lead"] == ["xa-phuong"] and wards["cadence"] == {"kind": "quarterly"}
+    plan = parse(draft_yaml(result, path.name), "draft.yaml")
+    # no "giai đoạn": the year of issue is assumed, and said so
+    assert (plan.plan.period.start, plan.plan.period.end) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 12, 31),
+    )
+    assert any("assumed to cover 2026" in note for note in result.notes)
+    assert next(g for g in plan.groups if g.id == "xa-phuong").wards_of is not None  # Cần Thơ
