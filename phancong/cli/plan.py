@@ -230,3 +230,90 @@ def assumptions(files: Annotated[list[Path], typer.Argument(help="Plan files.")]
 
 def register(app: typer.Typer) -> None:
     app.add_typer(plan_app, name="plan")
+
+
+# ---- authoring: the plan as a workbook, and a first draft from the plan's text
+
+
+@plan_app.command("export")
+def export(
+    file: PlanFile,
+    xlsx: Annotated[Path, typer.Option("--xlsx", help="Workbook to write (.xlsx).")],
+) -> None:
+    """Write the plan as a workbook (Phân công nhiệm vụ, agencies, groups, calendar, ladder)."""
+    from phancong.authoring.workbook_export import export_workbook
+
+    plan = load_plan(file)
+    export_workbook(plan, xlsx)
+    typer.echo(f"{xlsx}: {len(plan.duties)} nhiệm vụ, {len(plan.agencies)} cơ quan, "
+               f"{len(plan.groups)} nhóm")
+
+
+@plan_app.command("import")
+def import_(
+    book: Annotated[Path, typer.Argument(help="Plan workbook (.xlsx) to read.")],
+    out: Annotated[Path, typer.Option("--out", help="Plan file (YAML) to write.")],
+    lang: Annotated[str, typer.Option(help="Language of the messages: vi or en.")] = "vi",
+) -> None:
+    """Read a plan workbook back into a plan file; written only when the whole workbook is valid."""
+    from phancong.authoring.plan_yaml import plan_to_yaml, write_atomically
+    from phancong.authoring.problems import WorkbookError
+    from phancong.authoring.workbook_import import read_workbook
+
+    try:
+        plan = read_workbook(book)
+    except WorkbookError as exc:
+        head = "Không nhập được; chưa ghi gì." if lang == "vi" else "Not imported; nothing written."
+        fail(f"{head}\n{exc.report(lang)}", 2)
+    write_atomically(out, plan_to_yaml(plan, f"Imported from {book.name}"))
+    done = "nhiệm vụ" if lang == "vi" else "duties"
+    typer.echo(f"{out}: {len(plan.duties)} {done}")
+
+
+@plan_app.command("draft")
+def draft_(
+    document: Annotated[Path, typer.Argument(help="The plan's text: .docx or UTF-8 plain text.")],
+    out: Annotated[Path, typer.Option("--out", help="Draft plan file (YAML) to write.")],
+) -> None:
+    """Write a first draft of a plan from its own text; list what the clerk must still fill in."""
+    from phancong.adapters.loader import parse
+    from phancong.authoring.draft_plan import draft, draft_yaml
+    from phancong.authoring.draft_read import read_document
+    from phancong.authoring.plan_yaml import write_atomically
+
+    try:
+        paragraphs = read_document(document)
+    except FileNotFoundError:
+        fail(f"{document}: không tìm thấy tệp", 2)
+    except UnicodeDecodeError:
+        fail(f"{document}: không phải văn bản UTF-8 hay tệp .docx", 2)
+    except Exception as exc:  # python-docx raises several kinds on a broken file
+        fail(f"{document}: không đọc được ({exc})", 2)
+    result = draft(paragraphs)
+    text = draft_yaml(result, document.name)
+    write_atomically(out, text)
+    duties = result.data["duties"]
+    guessed = sum(1 for d in duties if d.get("assumption"))
+    typer.echo(f"{out}: {len(duties)} nhiệm vụ, {len(result.data['agencies'])} cơ quan, "
+               f"{len(result.data['groups'])} nhóm; {guessed} nhiệm vụ có giả định cần soát lại")
+    if result.to_fill:
+        typer.echo("Cần điền:")
+        for item in result.to_fill:
+            typer.echo(f"  - {item}")
+    try:
+        parse(text, str(out))
+    except PlanError as exc:
+        fail(f"Bản nháp chưa hợp lệ; cần sửa:\n{exc}", 1)
+    typer.echo("Bản nháp hợp lệ (phancong plan validate).")
+
+
+@plan_app.command("score")
+def score_(
+    draft_file: Annotated[Path, typer.Argument(help="Draft plan file (YAML).")],
+    against: Annotated[Path, typer.Option(help="Plan file written by hand to compare with.")],
+) -> None:
+    """Share of the reference's duties the draft found with the right citation, roles, cadence."""
+    from phancong.authoring.score import score
+
+    result = score(load_plan(draft_file), load_plan(against))
+    typer.echo(result.table())

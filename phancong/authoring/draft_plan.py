@@ -1,0 +1,314 @@
+"""A first draft of a plan from its own text: one duty per assignment bullet or lettered item.
+
+Every guess the reader must check is written in the duty's ``assumption`` with the words it was
+read from; groups and owners the text cannot name are placeholders listed in ``to_fill``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from phancong.authoring import draft_bodies as B
+from phancong.authoring import draft_header as H
+from phancong.authoring.draft_read import Node, outline
+from phancong.authoring.draft_roles import (
+    Context,
+    Roles,
+    assignment,
+    explicit,
+    heading_owners,
+    partners,
+    subject,
+)
+from phancong.domain.plan import AgencyKind
+
+_SKIP_SECTION = re.compile(r"MỤC TIÊU|MỤC ĐÍCH|CHỈ TIÊU|THỜI GIAN|KINH PHÍ|TÌNH HÌNH|KẾT QUẢ", re.I)
+_CADENCE_START = re.compile(r"^(?:[Đđ]ịnh kỳ|[Hh][ằà]ng\s+(?:năm|quý|tháng))\b")
+_PLAN_TO_WRITE = re.compile(r"xây dựng\s+[Kk]ế hoạch\s+(?:triển khai|thực hiện|hoặc)")
+REPORTING = B.Body(
+    "don-vi-bao-cao", "Các đơn vị thực hiện Kế hoạch", AgencyKind.OTHER, group="reporting"
+)
+PLACEHOLDER_LEAD = B.Body("can-dien-chu-tri", "(Cần điền) cơ quan chủ trì", AgencyKind.OTHER)
+
+
+@dataclass
+class DutyDraft:
+    source: str
+    text: str
+    roles: Roles
+    notes: list[str] = field(default_factory=list)
+    cadence: dict[str, Any] = field(default_factory=lambda: {"kind": "periodic"})
+    depends_on: list[str] = field(default_factory=list)
+    id: str = ""
+
+
+@dataclass
+class Draft:
+    data: dict[str, Any]
+    notes: list[str]
+    to_fill: list[str]
+
+
+def _ascii(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in plain if not unicodedata.combining(ch))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", _ascii(text).casefold()).strip("-")[:60] or "x"
+
+
+def _title(text: str) -> str:
+    first = re.split(r"(?<=[.;:])\s", text.split("\n")[0])[0].rstrip(".;: ")
+    if len(first) > 110:
+        first = first[:110].rsplit(" ", 1)[0] + "…"
+    return first if len(first) >= 3 else text[:110]
+
+
+class Drafter:
+    def __init__(self, paragraphs: list[str]) -> None:
+        self.paragraphs = paragraphs
+        self.header = H.read_header(paragraphs)
+        place = re.search(r"(?:Thành phố|tỉnh)\s+(.+)$", self.header.issuer)
+        self.level = self.header.level + (
+            f" {place[1]}" if place and self.header.level == "tỉnh" else ""
+        )
+        office = H.standing_office(paragraphs)
+        issuer_kind = (
+            AgencyKind.POLICE if self.header.issuer.startswith("Công an") else AgencyKind.COMMITTEE
+        )
+        self.ctx = Context(
+            issuer_kind,
+            "cong-an" if issuer_kind is AgencyKind.POLICE else "ubnd",
+            office[0] if office else None,
+            office[1] if office else None,
+        )
+        self.office_words = office[2] if office else ""
+        self.calendar, self.calendar_words, self.calendar_note = H.reporting_calendar(paragraphs)
+        self.duties: list[DutyDraft] = []
+        self.bodies: dict[str, B.Body] = {}
+
+    # ---- walking the outline
+
+    def run(self) -> Draft:
+        for section in outline(self.paragraphs):
+            if not _SKIP_SECTION.search(section.text):
+                self._visit(section)
+        return self._assemble()
+
+    def _visit(self, node: Node) -> None:
+        if node.kids("item"):
+            self._items(node)
+        for child in node.kids("numbered"):
+            own = heading_owners(child.text) if child.children else None
+            if own:
+                self._under_heading(child, own)
+                continue
+            fields = explicit(child.text, self.ctx)
+            found = subject(child.text, self.ctx) if fields is None else None
+            if fields is not None:
+                self._emit(child.citation, child.text, fields)
+            elif found is not None:
+                self._paragraph(child, *found)
+            elif re.match(r"^[Cc]ác đơn vị\b", child.text) and "báo cáo" in child.text:
+                roles = Roles(
+                    lead=[REPORTING], notes=["'Các đơn vị' is read as every unit of the plan."]
+                )
+                self._paragraph(child, roles, len("Các đơn vị"))
+            if found is None:
+                for bullet in child.kids("bullet"):
+                    if (own_fields := explicit(bullet.text, self.ctx)) is not None:
+                        self._emit(bullet.citation, bullet.text, own_fields)
+            self._visit(child)
+
+    def _under_heading(self, node: Node, owners: list[B.Mention]) -> None:
+        base = Roles(requested_owner=node.text.startswith("Đề nghị"))
+        for m in owners:
+            base.add("lead", m.body)
+        if all(self.ctx.outside(b) for b in base.lead):
+            base.requested_owner = True
+        words = f"lead from the heading '{node.number}. {node.text}'"
+        parts = node.kids("bullet") + node.kids("item")
+        if not parts:
+            text = "\n".join(c.text for c in node.children if c.kind == "para")
+            parts = [replace(node, text=text, kind="para")] if text else []
+        for part in parts:
+            roles = Roles(list(base.lead), [], [], base.requested_owner, [words])
+            lead_to = re.match(r"^Chỉ đạo\s+", part.text)
+            named = B.find(part.text[:80]) if lead_to else []
+            if named and named[0].start == lead_to.end():  # type: ignore[union-attr]
+                roles.lead = [named[0].body]
+                roles.notes = [f"'Chỉ đạo {named[0].text}' is read as a duty of {named[0].text}."]
+            partners(part.text, roles, self.ctx)
+            self._emit(part.citation, part.text, roles)
+
+    def _items(self, node: Node) -> None:
+        lines = [
+            c.text
+            for c in node.children
+            if c.kind == "star" or (c.kind == "para" and re.match(r"^(?:Giao|Đề nghị)\b", c.text))
+        ]
+        base = assignment(lines, self.ctx)
+        if not base.lead and base.requested:
+            base.lead, base.requested, base.requested_owner = base.requested, [], True
+        if not base.lead:
+            base.lead = [PLACEHOLDER_LEAD]
+            base.notes.append("No line assigns these items: the lead is to be filled in.")
+        elif lines:
+            base.notes.insert(
+                0,
+                "roles from the lines closing the group: "
+                + " / ".join(f"'{line[:70]}…'" for line in lines),
+            )
+        for item in node.kids("item"):
+            if (fields := explicit(item.text, self.ctx)) is not None:
+                self._emit(item.citation, item.text, fields)
+                continue
+            roles = Roles(
+                list(base.lead),
+                list(base.supporting),
+                list(base.requested),
+                base.requested_owner,
+                list(base.notes),
+            )
+            partners(item.text, roles, self.ctx)
+            self._emit(item.citation, item.text, roles)
+
+    def _paragraph(self, node: Node, roles: Roles, end: int) -> None:
+        text = node.text
+        more = [
+            c
+            for c in node.children
+            if c.kind == "para" and not re.match(r"^(?:Giao|Đề nghị)\b", c.text)
+        ]
+        source = (
+            f"{node.citation}, paragraph 1" if more and not node.kids("bullet") else node.citation
+        )
+        roles.notes.insert(0, f"owners from the words '{text[:end].strip()}'")
+        segments = _segments(text)
+        first = segments[0]
+        lead_in = Roles(
+            list(roles.lead),
+            list(roles.supporting),
+            list(roles.requested),
+            roles.requested_owner,
+            list(roles.notes),
+        )
+        partners(first[end:] if len(first) > end else "", lead_in, self.ctx)
+        self._emit(source, first if len(segments) > 1 else text, lead_in, report=first)
+        for segment in segments[1:]:
+            part = Roles(list(roles.lead), [], [], roles.requested_owner, list(roles.notes))
+            partners(segment, part, self.ctx)
+            self._emit(source, segment, part, report=segment)
+        for bullet in node.kids("bullet"):
+            part = Roles(
+                list(roles.lead),
+                [],
+                [],
+                roles.requested_owner,
+                [f"lead from the paragraph above: '{text[:end].strip()}'"],
+            )
+            partners(bullet.text, part, self.ctx)
+            self._emit(bullet.citation, bullet.text, part)
+
+    # ---- one duty
+
+    def _emit(self, source: str, text: str, roles: Roles, report: str | None = None) -> None:
+        duty = DutyDraft(source, text.strip(), roles, list(roles.notes))
+        h = self.header
+        hits = sum(bool(re.search(p, report or "")) for _, p in H._CAL_WORDS)
+        if report is not None and "báo cáo" in report and hits >= 2:
+            duty.notes.append(
+                "reported with the plan's reporting calendar (periodic), from the words "
+                f"'{report[:80]}…'"
+            )
+        elif found := H.cadence_of(text, h.start, h.end):
+            duty.cadence = found[0]
+            duty.notes.append(f"cadence '{found[0]['kind']}' from the words '{found[1]}'")
+        elif m := _PLAN_TO_WRITE.search(text):
+            month = h.start.month + 2
+            year = h.start.year + (month - 1) // 12
+            month = (month - 1) % 12 + 1
+            due = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+            duty.cadence = {"kind": "once", "due": due}
+            duty.notes.append(
+                f"a plan to write ('{m[0]}') with no date: assumed due {due:%d/%m/%Y}"
+            )
+        else:
+            duty.notes.append(
+                "no date or period in the text: a continuous duty reported with the"
+                " plan's reporting calendar (periodic)"
+            )
+        self.duties.append(duty)
+        if report is not None and "tổng hợp" in report and "báo cáo" in report:
+            self._consolidation(duty, report)
+
+    def _consolidation(self, report: DutyDraft, text: str) -> None:
+        via = re.search(r"\(qua\s+", text)
+        to = re.search(r"(?:gửi\s+)?về\s+", text)
+        start = via.end() if via else to.end() if to else None
+        named = [m for m in B.find(text[start:])] if start is not None else []
+        if not named:
+            return
+        body = named[0].body
+        if self.ctx.standing is not None and body.key == getattr(
+            self.ctx.standing_parent, "key", None
+        ):
+            body = self.ctx.standing
+        if body.key in {b.key for b in report.roles.lead}:
+            return
+        roles = Roles(lead=[body])
+        hit = via or to
+        assert hit is not None
+        notes = [
+            f"consolidation by {named[0].text} from the words '{text[hit.start() :][:90]}…'"
+            " (it waits on the units' reports)"
+        ]
+        duty = DutyDraft(report.source, "Tổng hợp kết quả, báo cáo: " + text, roles, notes)
+        self.duties.append(duty)
+        duty.depends_on = [f"@{len(self.duties) - 2}"]
+
+    # ---- the plan
+
+    def _assemble(self) -> Draft:
+        from phancong.authoring.draft_registry import Registry
+
+        registry = Registry(self.header, self.level)
+        return registry.plan(self)
+
+
+def _segments(text: str) -> list[str]:
+    """A paragraph cut where a sentence or clause opens with its own period ('định kỳ', …)."""
+    pieces = re.split(r"(?<=[.;])\s+", text)
+    segments: list[str] = []
+    for piece in pieces:
+        if segments and _CADENCE_START.match(piece):
+            segments.append(piece)
+        elif segments:
+            segments[-1] += " " + piece
+        else:
+            segments.append(piece)
+    return segments
+
+
+def draft(paragraphs: list[str]) -> Draft:
+    return Drafter(paragraphs).run()
+
+
+def draft_yaml(result: Draft, source_name: str) -> str:
+    """The draft as a plan file, its plan-wide guesses and what is to be filled in as comments."""
+    from phancong.authoring.plan_yaml import dump
+
+    lines = [
+        f"Bản nháp kế hoạch đọc từ {source_name} — cần người soát lại trước khi dùng.",
+        "Draft read from the plan's text; every guess is in a duty's 'assumption'.",
+        "",
+    ]
+    lines += ["Plan-wide assumptions:"] + [f"- {note}" for note in result.notes]
+    if result.to_fill:
+        lines += ["", "Cần điền / to fill in:"] + [f"- {item}" for item in result.to_fill]
+    return dump(result.data, "\n".join(lines))

@@ -1,0 +1,299 @@
+"""Writes a plan as a workbook a Standing Office clerk can read and edit (openpyxl).
+
+The "Phân công nhiệm vụ" sheet has the shape of a plan's appendix table, one row per duty;
+agencies, groups, the reporting calendar, the escalation ladder, indicators and the plan's
+header have their own sheets. Agency, role and cadence cells carry dropdowns whose lists live
+on the "Danh mục" sheet; header rows are frozen and columns sized to their content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from phancong.adapters.loader import directory
+from phancong.authoring import sheets as S
+from phancong.domain.plan import Cadence, Duty, Group, Plan
+
+_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+_DERIVED_FILL = PatternFill("solid", fgColor="F2F2F2")
+_DATE_FORMAT = "DD/MM/YYYY"
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_MAX_WIDTH = 80
+
+
+def export_workbook(plan: Plan, out: str | Path) -> None:
+    """Write ``plan`` to ``out`` (.xlsx)."""
+    build_workbook(plan).save(str(out))
+
+
+def build_workbook(plan: Plan) -> Workbook:
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for name in S.SHEET_ORDER:
+        book.create_sheet(name)
+    refs = [a.id for a in plan.agencies] + [g.id for g in plan.groups]
+    _lists(book[S.LISTS], plan, refs)
+    _duties(book[S.DUTIES], plan)
+    _agencies(book[S.AGENCIES], plan)
+    _groups(book[S.GROUPS], plan)
+    _calendar(book[S.CALENDAR], plan)
+    _ladder(book[S.LADDER], plan)
+    _indicators(book[S.INDICATORS], plan)
+    _header(book[S.HEADER], plan)
+    return book
+
+
+def _cadence_cells(cadence: Cadence) -> dict[str, Any]:
+    return {
+        "cadence": S.CADENCE_WORDS[cadence.kind],
+        "due": cadence.due,
+        "only": ", ".join(str(n) for n in cadence.only),
+        "deadline": S.fmt_rule(cadence.deadline) if cadence.deadline else None,
+    }
+
+
+def _duty_row(index: int, duty: Duty) -> dict[str, Any]:
+    return {
+        "stt": index,
+        "source": duty.source,
+        "id": duty.id,
+        "title": duty.title,
+        "text": duty.text,
+        "lead": S.join_list(duty.lead),
+        "owner_role": S.ROLE_WORDS[duty.owner_role],
+        "supporting": S.join_list(duty.supporting),
+        "requested": S.join_list(duty.requested),
+        **_cadence_cells(duty.cadence),
+        "depends_on": S.join_list(duty.depends_on),
+        "indicators": "\n".join(i.name for i in duty.indicators),
+        "assumption": duty.assumption,
+    }
+
+
+def _duties(sheet: Worksheet, plan: Plan) -> None:
+    rows = [_duty_row(i, d) for i, d in enumerate(plan.duties, 1)]
+    _table(sheet, S.DUTY_COLUMNS, rows)
+    count = max(len(rows), 1) + 200  # room for rows the clerk adds
+    cols = {c.key: S.column_letter(i) for i, c in enumerate(S.DUTY_COLUMNS, 1)}
+    _dropdown(
+        sheet,
+        f"='{S.LISTS}'!$A$2:$A${len(plan.agencies) + len(plan.groups) + 1}",
+        [f"{cols['lead']}2:{cols['lead']}{count}"],
+        strict=False,
+        prompt="Chọn mã cơ quan hoặc nhóm; nhiều cơ quan cách nhau bằng dấu ;",
+    )
+    _dropdown(
+        sheet,
+        _list_range("B", len(S.ROLE_WORDS)),
+        [f"{cols['owner_role']}2:{cols['owner_role']}{count}"],
+    )
+    _dropdown(
+        sheet,
+        _list_range("C", len(S.CADENCE_WORDS)),
+        [f"{cols['cadence']}2:{cols['cadence']}{count}"],
+    )
+
+
+def _agencies(sheet: Worksheet, plan: Plan) -> None:
+    rows = [
+        {
+            "id": a.id,
+            "name": a.name,
+            "short": a.short,
+            "name_en": a.name_en,
+            "kind": S.KIND_WORDS[a.kind],
+            "emails": S.join_list(a.emails),
+            "parent": a.parent,
+            "language": a.language,
+        }
+        for a in plan.agencies
+    ]
+    _table(sheet, S.AGENCY_COLUMNS, rows)
+    count = len(rows) + 200
+    _dropdown(sheet, _list_range("D", len(S.KIND_WORDS)), [f"E2:E{count}"])
+    _dropdown(sheet, f"='{S.LISTS}'!$E$2:$E${len(plan.agencies) + 1}", [f"G2:G{count}"])
+
+
+def _group_rule(group: Group, size: int) -> str:
+    parts = []
+    if group.wards_of is not None:
+        parts.append(f"mọi xã, phường của tỉnh/thành phố mã {group.wards_of.province_code}")
+    if group.members:
+        parts.append("các thành viên liệt kê")
+    return " và ".join(parts) + f" ({size} đơn vị)"
+
+
+def _groups(sheet: Worksheet, plan: Plan) -> None:
+    d = directory(plan)
+    rows = []
+    for g in plan.groups:
+        size = len(d.expand(g.id))
+        rows.append(
+            {
+                "id": g.id,
+                "name": g.name,
+                "name_en": g.name_en,
+                "members": S.join_list(g.members),
+                "province_code": g.wards_of.province_code if g.wards_of else None,
+                "email_pattern": g.wards_of.email_pattern if g.wards_of else None,
+                "rule": _group_rule(g, size),
+                "size": size,
+            }
+        )
+    _table(sheet, S.GROUP_COLUMNS, rows)
+
+
+def _calendar(sheet: Worksheet, plan: Plan) -> None:
+    rows = []
+    for entry in plan.reporting_calendar:
+        cells = _cadence_cells(entry.cadence)
+        cells.pop("due")
+        rows.append({"id": entry.id, "label": entry.label, **cells, "source": entry.source})
+    _table(sheet, S.CALENDAR_COLUMNS, rows)
+    _dropdown(sheet, _list_range("C", len(S.CADENCE_WORDS)), [f"C2:C{len(rows) + 50}"])
+
+
+def _ladder(sheet: Worksheet, plan: Plan) -> None:
+    scoped = [(S.PLAN_SCOPE, plan.ladder)]
+    scoped += [(d.id, d.ladder) for d in plan.duties if d.ladder is not None]
+    rows = [
+        {
+            "scope": scope,
+            "day_count": S.DAY_COUNT_WORDS[ladder.day_count],
+            "reminder_before": ladder.reminder_before,
+            "overdue_notice_after": ladder.overdue_notice_after,
+            "standing_office_after": ladder.standing_office_after,
+            "steering_committee_after": ladder.steering_committee_after,
+        }
+        for scope, ladder in scoped
+        if ladder is not None
+    ]
+    _table(sheet, S.LADDER_COLUMNS, rows)
+
+
+def _indicators(sheet: Worksheet, plan: Plan) -> None:
+    rows = [
+        {
+            "duty": d.id,
+            "id": i.id,
+            "name": i.name,
+            "unit": i.unit,
+            "target": i.target,
+            "target_text": i.target_text,
+        }
+        for d in plan.duties
+        for i in d.indicators
+    ]
+    _table(sheet, S.INDICATOR_COLUMNS, rows)
+
+
+def _header(sheet: Worksheet, plan: Plan) -> None:
+    h = plan.plan
+    values: dict[str, Any] = {
+        "id": h.id,
+        "number": h.number,
+        "title": h.title,
+        "issuer": h.issuer,
+        "issued": h.issued,
+        "period_start": h.period.start,
+        "period_end": h.period.end,
+        "timezone": h.timezone,
+        "standing_office": h.standing_office,
+        "steering_committee": h.steering_committee,
+        "holiday_policy": S.HOLIDAY_WORDS[h.holiday_policy],
+        "support_lead_days": h.support_lead_days,
+        "portal_email_domain": h.portal_email_domain,
+    }
+    rows = [{"key": k, "label": label, "value": values[k]} for k, label in S.HEADER_FIELDS]
+    for kind, rule in h.default_deadlines.items():
+        rows.append(
+            {
+                "key": S.DEFAULT_DEADLINE_PREFIX + S.CADENCE_WORDS[kind],
+                "label": "Quy tắc hạn mặc định của chu kỳ này",
+                "value": S.fmt_rule(rule),
+            }
+        )
+    _table(sheet, S.HEADER_COLUMNS, rows)
+
+
+def _lists(sheet: Worksheet, plan: Plan, refs: Sequence[str]) -> None:
+    columns: list[tuple[str, Iterable[str]]] = [
+        ("Cơ quan, nhóm", refs),
+        ("Vai trò", S.ROLE_WORDS.values()),
+        ("Chu kỳ", S.CADENCE_WORDS.values()),
+        ("Loại cơ quan", S.KIND_WORDS.values()),
+        ("Cơ quan", [a.id for a in plan.agencies]),
+    ]
+    for col, (title, values) in enumerate(columns, 1):
+        sheet.cell(row=1, column=col, value=title).font = Font(bold=True)
+        for row, value in enumerate(values, 2):
+            _put(sheet, row, col, value)
+        sheet.column_dimensions[S.column_letter(col)].width = 24
+    sheet.freeze_panes = "A2"
+    sheet.sheet_state = "hidden"
+
+
+def _list_range(col: str, count: int) -> str:
+    return f"='{S.LISTS}'!${col}$2:${col}${count + 1}"
+
+
+def _dropdown(
+    sheet: Worksheet, formula: str, ranges: list[str], strict: bool = True, prompt: str = ""
+) -> None:
+    rule = DataValidation(type="list", formula1=formula, allow_blank=True)
+    rule.showDropDown = False  # (sic) False shows the in-cell arrow
+    rule.showErrorMessage = True
+    rule.errorStyle = "stop" if strict else "warning"
+    rule.errorTitle = "Giá trị không có trong danh mục"
+    rule.error = "Chọn một giá trị trong danh sách (trang «Danh mục»)."
+    if prompt:
+        rule.showInputMessage = True
+        rule.prompt = prompt
+    for cell_range in ranges:
+        rule.add(cell_range)
+    sheet.add_data_validation(rule)
+
+
+def _put(sheet: Worksheet, row: int, col: int, value: Any) -> None:
+    cell = sheet.cell(row=row, column=col)
+    if value is None or value == "":
+        return
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # text that starts with '=' stays text, never a formula
+    elif isinstance(value, dt.date):
+        cell.number_format = _DATE_FORMAT
+
+
+def _table(sheet: Worksheet, columns: Sequence[S.Column], rows: list[dict[str, Any]]) -> None:
+    widths = [len(c.title) for c in columns]
+    for col, column in enumerate(columns, 1):
+        cell = sheet.cell(row=1, column=col, value=column.title)
+        cell.font = Font(bold=True)
+        cell.fill = _HEAD_FILL
+        cell.alignment = _WRAP
+    for r, row in enumerate(rows, 2):
+        for col, column in enumerate(columns, 1):
+            value = row.get(column.key)
+            _put(sheet, r, col, value)
+            cell = sheet.cell(row=r, column=col)
+            cell.alignment = _WRAP
+            if column.derived:
+                cell.fill = _DERIVED_FILL
+            text = value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else str(value or "")
+            longest = max((len(line) for line in text.splitlines()), default=0)
+            widths[col - 1] = max(widths[col - 1], longest)
+    for col, column in enumerate(columns, 1):
+        # fitted to the longest line, capped at the column's width (longer text wraps)
+        fitted = max(8, min(widths[col - 1] + 2, column.width, _MAX_WIDTH))
+        sheet.column_dimensions[S.column_letter(col)].width = fitted
+    sheet.freeze_panes = "B2" if columns is S.DUTY_COLUMNS else "A2"
+    sheet.auto_filter.ref = f"A1:{S.column_letter(len(columns))}{max(len(rows) + 1, 2)}"
