@@ -13,7 +13,7 @@ from phancong.adapters.loader import PlanError, directory, load
 from phancong.adapters.seed import coverage as seed_coverage
 from phancong.adapters.seed import read as read_seed
 from phancong.cli._common import default_plan, fail, load_plan
-from phancong.domain.calendar import holiday_name, occurrences, period_title
+from phancong.domain.calendar import duty_occurrences, holiday_name, period_title
 from phancong.domain.plan import Plan, Role
 
 plan_app = typer.Typer(
@@ -152,7 +152,7 @@ def calendar(
     plan = load_plan(file)
     rows = []
     for duty in plan.duties:
-        for due in occurrences(plan, duty.cadence):
+        for due in duty_occurrences(plan, duty):
             if due.effective.year != year:
                 continue
             moved = ""

@@ -8,6 +8,7 @@ pure and frozen; expanding groups into real units and checking cross references 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -44,6 +45,8 @@ class Role(StrEnum):
 class HolidayPolicy(StrEnum):
     KEEP = "keep"
     NEXT_WORKING_DAY = "next_working_day"
+    # "trước ngày 15/3": a deadline that may not pass a date moves back, never forward
+    PREVIOUS_WORKING_DAY = "previous_working_day"
 
 
 class DayCount(StrEnum):
@@ -105,6 +108,7 @@ class Group(Frozen):
     name_en: str | None = None
     members: tuple[Identifier, ...] = ()
     wards_of: ProvinceWards | None = None
+    assumption: str | None = None  # why these members: listed by `phancong plan assumptions`
 
     @model_validator(mode="after")
     def _has_a_source(self) -> Group:
@@ -114,11 +118,19 @@ class Group(Frozen):
 
 
 class DeadlineRule(Frozen):
-    """Day ``day`` of the anchor month; a day past the month's end means its last day."""
+    """Day ``day`` of the anchor month; a day past the month's end means its last day.
+
+    ``before``: the text says "trước ngày 15/3" — the deadline is the day *before* that date
+    (with ``holiday_policy: previous_working_day``, the last working day before it).
+    ``month``: for a yearly cadence, the deadline's month of the period's year (e.g. 11 for a
+    budget proposal due in November), instead of the anchor.
+    """
 
     day: int = Field(ge=1, le=31)
     anchor: Anchor = Anchor.LAST_MONTH
     holiday_policy: HolidayPolicy | None = None  # None: the plan's default
+    before: bool = False
+    month: int | None = Field(default=None, ge=1, le=12)
 
 
 class Cadence(Frozen):
@@ -128,6 +140,10 @@ class Cadence(Frozen):
         default=(), description="restrict to these period numbers (quarter 1-4, half 1-2, month)"
     )
     deadline: DeadlineRule | None = None  # None: the plan's default for that kind
+    entries: tuple[Identifier, ...] = Field(
+        default=(),
+        description="periodic only: report with these reporting-calendar entries, not all",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Cadence:
@@ -150,6 +166,14 @@ class Cadence(Frozen):
                 raise ValueError(f"'only: {number}' does not fit a {self.kind} cadence")
         if self.kind is CadenceKind.PERIODIC and self.deadline is not None:
             raise ValueError("a periodic duty follows the reporting calendar: no own 'deadline'")
+        if self.entries and self.kind is not CadenceKind.PERIODIC:
+            raise ValueError("'entries' (of the reporting calendar) is only for periodic duties")
+        if (
+            self.deadline is not None
+            and self.deadline.month is not None
+            and self.kind is not CadenceKind.YEARLY
+        ):
+            raise ValueError("a deadline 'month' is only for yearly cadences")
         return self
 
 
@@ -160,6 +184,7 @@ class ReportingEntry(Frozen):
     label: str
     cadence: Cadence
     source: str | None = None
+    assumption: str | None = None
 
     @field_validator("cadence")
     @classmethod
@@ -217,6 +242,19 @@ class Duty(Frozen):
     )
     cadence: Cadence
     depends_on: tuple[Identifier, ...] = ()
+    due_after_inputs: int | None = Field(
+        default=None,
+        ge=1,
+        le=30,
+        description="a consolidation: due this many working days after the latest deadline of"
+        " its inputs (depends_on) for the same period, instead of the cadence's own date",
+    )
+    also_cites: tuple[str, ...] = Field(
+        default=(), description="other paragraphs of the text that ask the same work"
+    )
+    recipients: tuple[Identifier, ...] = Field(
+        default=(), description="bodies the report is addressed to (not owners)"
+    )
     indicators: tuple[Indicator, ...] = ()
     ladder: Ladder | None = None  # per-duty override of the plan's ladder
     assumption: str | None = None
@@ -227,6 +265,27 @@ class Duty(Frozen):
         if value is Role.SUPPORT:
             raise ValueError("owners are 'lead' or 'requested'")
         return value
+
+    @field_validator("also_cites")
+    @classmethod
+    def _citations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        pattern = re.compile(r"^[IVX]+(\.\d+)*(, (bullet|item|paragraph) [0-9a-zđ]+)?$")
+        for citation in value:
+            if not pattern.match(citation):
+                raise ValueError(f"'{citation}' is not a citation such as 'IV.3, bullet 2'")
+        return value
+
+    @model_validator(mode="after")
+    def _consolidation(self) -> Duty:
+        if self.due_after_inputs is not None:
+            if not self.depends_on:
+                raise ValueError("'due_after_inputs' needs the inputs in 'depends_on'")
+            if self.cadence.kind is CadenceKind.ONCE or self.cadence.deadline is not None:
+                raise ValueError(
+                    "a duty due after its inputs takes its dates from them: no 'due' or"
+                    " 'deadline' in its cadence"
+                )
+        return self
 
 
 class PlanPeriod(Frozen):

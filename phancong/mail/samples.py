@@ -9,7 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from phancong.adapters.loader import directory
-from phancong.domain.calendar import occurrences, shift_days
+from phancong.domain.calendar import duty_occurrences, shift_days
 from phancong.domain.plan import AgencyKind, DayCount, Duty, Plan
 from phancong.domain.units import Directory, Unit
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind
@@ -22,7 +22,7 @@ def _owned(plan: Plan, units: Directory, unit_id: str) -> list[Duty]:
     out = []
     for duty in plan.duties:
         refs = (*duty.lead, *duty.requested)
-        if any(unit_id in units.expand(ref) for ref in refs) and occurrences(plan, duty.cadence):
+        if any(unit_id in units.expand(ref) for ref in refs) and duty_occurrences(plan, duty):
             out.append(duty)
     return out
 
@@ -56,7 +56,7 @@ class _Builder:
 
     def item(self, duty: Duty, unit: Unit, level: str, day: dt.date, *,
              waiting: tuple[str, ...] = (), blocked_by: tuple[str, ...] = ()) -> NoticeItem:
-        due = occurrences(self.plan, duty.cadence)[0]
+        due = duty_occurrences(self.plan, duty)[0]
         self.next_id += 1
         return NoticeItem(
             obligation_id=self.next_id, level=level, duty_code=duty.id, duty_title=duty.title,
@@ -90,7 +90,7 @@ def sample_notice(kind: NoticeKind | str, plan: Plan, *, lang: str = "vi",
     agencies = _agencies(plan, b.units)
     owner = agencies[0]
     owned = _owned(plan, b.units, owner.id)
-    first = occurrences(plan, owned[0].cadence)[0].effective
+    first = duty_occurrences(plan, owned[0])[0].effective
     tz = ZoneInfo(plan.plan.timezone)
     offsets = {
         NoticeKind.REMINDER: -plan.ladder.reminder_before,

@@ -1,8 +1,9 @@
 """The deployments phancong serves, with their schedules in Asia/Ho_Chi_Minh.
 
 Per plan: ``materialize/<plan>`` nightly at 01:00, ``sweep/<plan>`` daily at 08:00,
-``digest/<plan>`` Mondays at 07:00, ``consolidate/<plan>`` at 09:00 the day after each
-reporting deadline of the plan's calendar (an RRule of those dates, holidays applied); and one
+``digest/<plan>`` Mondays at 07:00, ``consolidate/<plan>`` at 09:00 the day after the units'
+reports of each period fall due — before the Standing Office's consolidated report itself is
+due, which is a declared number of working days later (an RRule of those dates); and one
 ``deliver/outbox`` every five minutes for the shared outbox. Served by :func:`serve` (no work
 pool, no Docker).
 """
@@ -16,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from phancong.adapters.loader import load
-from phancong.domain.calendar import occurrences
-from phancong.domain.plan import Plan
+from phancong.domain.calendar import duty_occurrences, inputs_deadline, occurrences
+from phancong.domain.plan import Duty, Plan
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -52,11 +53,46 @@ class Planned:
         if self.cron:
             return f"cron {self.cron} ({TZ})"
         count = (self.rrule or "").count(",") + 1
-        return f"the day after each reporting deadline, {CONSOLIDATE_HOUR:02d}:00 ({count} dates)"
+        return (f"the day after each period's reports fall due, {CONSOLIDATE_HOUR:02d}:00"
+                f" ({count} dates)")
+
+
+def consolidations(plan: Plan) -> list[Duty]:
+    """The Standing Office's consolidations: its duties due a number of days after inputs."""
+    office = plan.plan.standing_office
+    return [d for d in plan.duties if d.due_after_inputs is not None and office in d.lead]
+
+
+@dataclass(frozen=True)
+class ConsolidationRun:
+    """When the consolidate flow runs for one period, and what it must be on time for."""
+
+    period_label: str
+    inputs_due: dt.date  # the latest deadline of the units' reports
+    run_on: dt.date  # the flow runs at CONSOLIDATE_HOUR this day
+    due: dt.date  # the consolidated report's own deadline
+
+
+def consolidation_runs(plan: Plan) -> list[ConsolidationRun]:
+    """One run per period of each consolidation, the day after its inputs fall due."""
+    runs: dict[str, ConsolidationRun] = {}
+    for duty in consolidations(plan):
+        for due in duty_occurrences(plan, duty):
+            last = inputs_deadline(plan, duty, due.period.label)
+            if last is None:
+                continue
+            run = ConsolidationRun(due.period.label, last, last + dt.timedelta(days=1),
+                                   due.effective)
+            runs.setdefault(due.period.label, run)
+    return sorted(runs.values(), key=lambda r: (r.run_on, r.period_label))
 
 
 def consolidation_dates(plan: Plan) -> list[dt.date]:
-    """The day after each effective deadline of the plan's reporting calendar."""
+    """The days the consolidate flow runs: the day after the inputs of each consolidation fall
+    due; a plan without a declared consolidation uses its reporting calendar's deadlines."""
+    runs = consolidation_runs(plan)
+    if runs:
+        return sorted({r.run_on for r in runs})
     days = {due.effective + dt.timedelta(days=1)
             for entry in plan.reporting_calendar for due in occurrences(plan, entry.cadence)}
     return sorted(days)
@@ -85,7 +121,8 @@ def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
     out.append(Planned(
         "consolidate", plan.id, {"plan": plan.id}, (*tags, "flow:consolidate"),
         rrule=rrule, cron=None if rrule else "0 9 16 3,6,9,12 *",
-        description="The Standing Office's consolidated report, the day after each deadline."))
+        description="The Standing Office's consolidated report, the day after the units'"
+        " reports fall due."))
     return out
 
 
