@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from phancong.domain.calendar import duty_occurrences, inputs_deadline, occurrences
+from phancong.domain.calendar import duty_occurrences, inputs_deadline
 from phancong.domain.plan import CadenceKind, Plan
 from phancong.domain.units import Directory, GroupCycle, UnknownReference, WardSource
 
@@ -99,7 +99,7 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
     cycles = _dependency_cycles(plan)
     problems.extend(cycles)
     if not cycles and not any(p.path[2:3] == ("depends_on",) for p in problems):
-        for i, duty in enumerate(plan.duties):
+        for i in range(len(plan.duties)):
             problems.extend(_consolidation_problems(plan, i))
     return problems
 

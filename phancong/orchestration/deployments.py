@@ -1,9 +1,9 @@
 """The deployments phancong serves, with their schedules in Asia/Ho_Chi_Minh.
 
 Per plan: ``materialize/<plan>`` nightly at 01:00, ``sweep/<plan>`` daily at 08:00,
-``digest/<plan>`` Mondays at 07:00, ``consolidate/<plan>`` at 09:00 the day after the units'
-reports of each period fall due — before the Standing Office's consolidated report itself is
-due, which is a declared number of working days later (an RRule of those dates); and one
+``digest/<plan>`` Mondays at 07:00, ``consolidate/<plan>`` at 09:00 the first working day after
+the units' reports of each period fall due — before the Standing Office's consolidated report
+itself is due, a declared number of working days later (an RRule of those dates); and one
 ``deliver/outbox`` every five minutes for the shared outbox. Served by :func:`serve` (no work
 pool, no Docker).
 """
@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from phancong.adapters.loader import load
-from phancong.domain.calendar import duty_occurrences, inputs_deadline, occurrences
+from phancong.domain.calendar import (
+    duty_occurrences,
+    inputs_deadline,
+    next_working_day,
+    occurrences,
+)
 from phancong.domain.plan import Duty, Plan
 
 if TYPE_CHECKING:
@@ -53,7 +58,7 @@ class Planned:
         if self.cron:
             return f"cron {self.cron} ({TZ})"
         count = (self.rrule or "").count(",") + 1
-        return (f"the day after each period's reports fall due, {CONSOLIDATE_HOUR:02d}:00"
+        return (f"the working day after each period's reports fall due, {CONSOLIDATE_HOUR:02d}:00"
                 f" ({count} dates)")
 
 
@@ -74,22 +79,24 @@ class ConsolidationRun:
 
 
 def consolidation_runs(plan: Plan) -> list[ConsolidationRun]:
-    """One run per period of each consolidation, the day after its inputs fall due."""
+    """One run per period of each consolidation: the first working day after its inputs fall
+    due (so a report sent on the deadline day counts), before the consolidation is due."""
     runs: dict[str, ConsolidationRun] = {}
     for duty in consolidations(plan):
         for due in duty_occurrences(plan, duty):
             last = inputs_deadline(plan, duty, due.period.label)
             if last is None:
                 continue
-            run = ConsolidationRun(due.period.label, last, last + dt.timedelta(days=1),
-                                   due.effective)
+            run_on = next_working_day(last + dt.timedelta(days=1))
+            run = ConsolidationRun(due.period.label, last, run_on, due.effective)
             runs.setdefault(due.period.label, run)
     return sorted(runs.values(), key=lambda r: (r.run_on, r.period_label))
 
 
 def consolidation_dates(plan: Plan) -> list[dt.date]:
-    """The days the consolidate flow runs: the day after the inputs of each consolidation fall
-    due; a plan without a declared consolidation uses its reporting calendar's deadlines."""
+    """The days the consolidate flow runs: the first working day after the inputs of each
+    consolidation fall due; a plan without a declared consolidation runs the day after each
+    deadline of its reporting calendar."""
     runs = consolidation_runs(plan)
     if runs:
         return sorted({r.run_on for r in runs})
@@ -121,7 +128,7 @@ def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
     out.append(Planned(
         "consolidate", plan.id, {"plan": plan.id}, (*tags, "flow:consolidate"),
         rrule=rrule, cron=None if rrule else "0 9 16 3,6,9,12 *",
-        description="The Standing Office's consolidated report, the day after the units'"
+        description="The Standing Office's consolidated report, the working day after the units'"
         " reports fall due."))
     return out
 

@@ -144,15 +144,17 @@ def consolidating_duty(session: Session, plan_id: str,
     office = _standing_office_unit(session, plan)
     if office is None:
         return None
-    query = (
-        select(DutyRow)
-        .join(ObligationRow, ObligationRow.duty_id == DutyRow.id)
-        .where(DutyRow.plan_id == plan_id, DutyRow.active.is_(True),
-               ObligationRow.unit_id == office.id, ObligationRow.role != "support")
+    # DISTINCT over the ids only: PostgreSQL has no equality for the duty's JSON columns
+    owed = (
+        select(ObligationRow.duty_id)
+        .where(ObligationRow.plan_id == plan_id, ObligationRow.unit_id == office.id,
+               ObligationRow.role != "support")
         .distinct()
     )
     if period_label is not None:
-        query = query.where(ObligationRow.period_label == period_label)
+        owed = owed.where(ObligationRow.period_label == period_label)
+    query = select(DutyRow).where(DutyRow.plan_id == plan_id, DutyRow.active.is_(True),
+                                  DutyRow.id.in_(owed))
     candidates = [d for d in session.scalars(query) if d.depends_on]
     candidates.sort(key=lambda d: (d.cadence != "periodic", d.id))
     return candidates[0] if candidates else None

@@ -188,7 +188,7 @@ def test_yearly_review_is_iv_1_bullet_2_owned_by_the_city_police() -> None:
     assert review.cadence.kind is CadenceKind.YEARLY and review.depends_on == ("v-1-bao-cao",)
     assert "v-3-so-tong-ket" not in {d.id for d in plan.duties}
     dues = duty_occurrences(plan, review)
-    assert [d.effective for d in dues][0] == dt.date(2026, 12, 21)
+    assert dues[0].effective == dt.date(2026, 12, 21)
 
 
 def test_capital_command_procuracy_and_court_are_partners_of_the_police() -> None:
