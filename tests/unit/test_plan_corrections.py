@@ -401,3 +401,19 @@ def test_every_duty_text_is_verbatim_from_its_seed(plan_path, seed) -> None:  # 
     for duty in load(plan_path).duties:
         for part in duty.text.split("\n\n"):
             assert _flat(part) in text, duty.id
+
+
+def test_event_triggered_reports_are_declared_with_a_cadence_the_model_holds() -> None:
+    plan = hanoi()
+    v4 = seed_paragraphs("hanoi")["V.4"]
+    assert "kịp thời báo cáo về UBND Thành phố (qua Công an Thành phố" in v4
+    (difficulties,) = cited(plan, "V.4")
+    assert difficulties.lead == (plan.plan.standing_office,)
+    assert difficulties.recipients == ("ubnd-tp",) and difficulties.due_after_inputs
+    assert difficulties.depends_on == ("v-1-bao-cao",)  # units raise them in their reports
+    assert "Not modelled" in (difficulties.assumption or "")
+    incidents = plan.duty("iv-12-b8")
+    assert "kịp thời" in seed_paragraphs("hanoi")["IV.12, bullet 8"]
+    assert "Not modelled" in (incidents.assumption or "")
+    assert "đột xuất" in seed_paragraphs("haiduong")["III.4"]
+    assert "đột xuất" in (haiduong().duty("iii-4-bao-cao").assumption or "")
