@@ -184,7 +184,9 @@ def occurrences(plan: Plan, cadence: Cadence) -> list[Due]:
                 found.setdefault(due.period.label, due)
         return sorted(found.values(), key=lambda d: (d.effective, d.period.label))
     rule = plan.deadline_rule(cadence)
-    policy = rule.holiday_policy or header.holiday_policy
+    # "trước ngày …" never moves forward: the last working day before the date by default
+    default = HolidayPolicy.PREVIOUS_WORKING_DAY if rule.before else header.holiday_policy
+    policy = rule.holiday_policy or default
     result = []
     for number, period in periods_of(cadence.kind, start.year, end.year):
         if period.end < start or period.start > end:

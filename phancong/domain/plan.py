@@ -132,6 +132,15 @@ class DeadlineRule(Frozen):
     before: bool = False
     month: int | None = Field(default=None, ge=1, le=12)
 
+    @model_validator(mode="after")
+    def _before_moves_back(self) -> DeadlineRule:
+        if self.before and self.holiday_policy is HolidayPolicy.NEXT_WORKING_DAY:
+            raise ValueError(
+                "a deadline 'before' a date cannot move to the next working day: use"
+                " previous_working_day (the default for 'before') or keep"
+            )
+        return self
+
 
 class Cadence(Frozen):
     kind: CadenceKind

@@ -87,6 +87,21 @@ def test_deadline_before_date_moves_to_previous_working_day() -> None:
     assert apply_policy(nominal, HolidayPolicy.KEEP) == nominal
 
 
+def test_deadline_before_date_defaults_to_previous_working_day_and_never_moves_forward() -> None:
+    from pydantic import ValidationError
+
+    plan = hanoi()
+    data = plan.model_dump(mode="python")
+    for entry in data["reporting_calendar"]:  # 'before' alone, the plan's policy moving forward
+        entry["cadence"]["deadline"]["holiday_policy"] = None
+    assert data["plan"]["holiday_policy"] == HolidayPolicy.NEXT_WORKING_DAY
+    again = Plan.model_validate(data)
+    dues = duty_occurrences(again, again.duty("v-1-bao-cao"))
+    assert dues[0].effective == dt.date(2026, 3, 13)
+    with pytest.raises(ValidationError, match="cannot move to the next working day"):
+        DeadlineRule(day=15, before=True, holiday_policy=HolidayPolicy.NEXT_WORKING_DAY)
+
+
 def test_previous_working_day_skips_tet_and_public_holidays() -> None:
     assert previous_working_day(dt.date(2026, 2, 20)) == dt.date(2026, 2, 13)  # Tết Bính Ngọ
     assert previous_working_day(dt.date(2027, 2, 10)) == dt.date(2027, 2, 3)  # Tết 2027
