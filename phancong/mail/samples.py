@@ -103,11 +103,17 @@ def sample_notice(kind: NoticeKind | str, plan: Plan, *, lang: str = "vi",
     }
     count = plan.ladder.day_count if kind is not NoticeKind.REVIEW else DayCount.CALENDAR
     day = shift_days(first, offsets[kind], count)
-    as_of = dt.datetime.combine(day, dt.time(8, 0), tz).astimezone(dt.UTC)
     recipient = owner
     items: list[NoticeItem] = []
     summary: dict[str, int] = {}
     waited_on = next((d for d in plan.duties if b.dependents(d) and d in owned), None)
+    if kind is NoticeKind.BLOCKER and waited_on is not None:
+        # the duty that waits is late only after its own deadline (a consolidation is due some
+        # working days after its inputs): the sweep urges the upstream owner from then on
+        waiting_due = min(duty_occurrences(plan, other)[0].effective
+                          for other, _ in b.dependents(waited_on))
+        day = max(day, shift_days(waiting_due, plan.ladder.overdue_notice_after, count))
+    as_of = dt.datetime.combine(day, dt.time(8, 0), tz).astimezone(dt.UTC)
 
     if kind is NoticeKind.REMINDER:
         items = [b.item(d, owner, Level.REMINDER.value, day) for d in owned[:3]]

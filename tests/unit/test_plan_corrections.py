@@ -432,3 +432,15 @@ def test_event_triggered_reports_are_declared_with_a_cadence_the_model_holds() -
     assert "Not modelled" in (incidents.assumption or "")
     assert "đột xuất" in seed_paragraphs("haiduong")["III.4"]
     assert "đột xuất" in (haiduong().duty("iii-4-bao-cao").assumption or "")
+
+
+def test_blocker_sample_urges_once_the_consolidation_is_late() -> None:
+    """`mail preview blocker`: the consolidation is due 5 working days after the reports, so the
+    sample is dated after that deadline and lists the late consolidations waiting on the unit."""
+    from phancong.mail.samples import sample_notice
+
+    notice = sample_notice("blocker", hanoi())
+    assert notice.items, "the blocker sample lists nothing"
+    assert {i.duty_code for i in notice.items} >= {"v-3-tong-hop"}
+    for item in notice.items:
+        assert item.days_late > 0 and item.deadline == dt.date(2026, 3, 20)
