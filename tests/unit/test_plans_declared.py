@@ -125,3 +125,16 @@ def test_assumptions_are_listed_in_the_readme() -> None:
         for duty in load(plan_path).duties:
             if duty.assumption:
                 assert duty.id in readme, f"assumption of {duty.id} is not listed in README.md"
+
+
+def test_declared_duty_counts() -> None:
+    """Hà Nội: the 49 Section IV duties and IV.1 bullet 2's yearly review; 6 of Section V (V.1 ×2,
+    V.3 ×3, V.4); 14 of Section III (III.1.2 ×4, III.1.5, III.1.6, III.2.3 ×2, III.2.4, III.3.2,
+    III.3.2 bullet 1, III.3.4, III.5.3 ×2 — III.3.2 bullet 2 and III.5.1 are tracked in IV.1
+    bullets 8 and 5); the I.2 yearly review. Hải Dương: 27 Section II items, II.2c's two yearly
+    events, 7 Section III duties."""
+    hanoi, haiduong = load(HANOI), load(HAIDUONG)
+    assert len(hanoi.duties) == 71
+    assert sum(d.source.startswith("IV.") for d in hanoi.duties) == 49 + 1  # + the yearly review
+    assert len(haiduong.duties) == 36
+    assert sum(d.source.startswith("II.") for d in haiduong.duties) == 27 + 2
