@@ -13,7 +13,7 @@ from phancong.adapters.loader import PlanError, directory, load
 from phancong.adapters.seed import coverage as seed_coverage
 from phancong.adapters.seed import read as read_seed
 from phancong.cli._common import default_plan, fail, load_plan
-from phancong.domain.calendar import holiday_name, occurrences, period_title
+from phancong.domain.calendar import duty_occurrences, holiday_name, period_title
 from phancong.domain.plan import Plan, Role
 
 plan_app = typer.Typer(
@@ -155,7 +155,7 @@ def calendar(
     plan = load_plan(file)
     rows = []
     for duty in plan.duties:
-        for due in occurrences(plan, duty.cadence):
+        for due in duty_occurrences(plan, duty):
             if due.effective.year != year:
                 continue
             moved = ""
@@ -199,10 +199,13 @@ def coverage(
     plan = load_plan(file)
     if not seed.exists():
         fail(f"{seed}: file not found", 2)
-    result = seed_coverage(read_seed(seed), {d.source for d in plan.duties})
+    result = seed_coverage(
+        read_seed(seed), {c for d in plan.duties for c in (d.source, *d.also_cites)}
+    )
     cited: dict[str, list[str]] = {}
     for duty in plan.duties:
-        cited.setdefault(duty.source, []).append(duty.id)
+        for citation in (duty.source, *duty.also_cites):
+            cited.setdefault(citation, []).append(duty.id)
     typer.echo(f"Declared ({len(result.declared)}):")
     for p in result.declared:
         typer.echo(f"  ✓ {p.citation:<22} {', '.join(cited.get(p.citation, ['(via its item)']))}")
@@ -215,13 +218,31 @@ def coverage(
 
 @plan_app.command("assumptions")
 def assumptions(files: Annotated[list[Path], typer.Argument(help="Plan files.")]) -> None:
-    """List, as Markdown, every choice a plan file made where its source text is vague."""
+    """List, as Markdown, every choice a plan file made where its source text is vague:
+    group memberships, the reporting calendar and each duty's assumption."""
     for path in files:
         plan = load_plan(path)
+        units = directory(plan)
         typer.echo(
             f"#### {plan.plan.title[:90]}{'…' if len(plan.plan.title) > 90 else ''} "
             f"(`{path.name}`)\n"
         )
+        if plan.groups:
+            typer.echo("Groups and their members:\n")
+        for group in plan.groups:
+            size = len(units.expand(group.id))
+            members = ", ".join(f"`{m}`" for m in group.members)
+            if group.wards_of is not None:
+                source = f"every commune and ward of province {group.wards_of.province_code}"
+                members = f"{source}, {members}" if members else source
+            note = f" {group.assumption}" if group.assumption else ""
+            typer.echo(f"- `{group.id}` ({size} units: {members}):{note}")
+        calendar_notes = [e for e in plan.reporting_calendar if e.assumption]
+        if calendar_notes:
+            typer.echo("\nReporting calendar:\n")
+        for entry in calendar_notes:
+            typer.echo(f"- `{entry.id}` ({entry.source or 'no citation'}): {entry.assumption}")
+        typer.echo("\nDuties:\n")
         for duty in plan.duties:
             if duty.assumption:
                 typer.echo(f"- `{duty.id}` ({duty.source}): {duty.assumption}")

@@ -16,6 +16,7 @@ from phancong.domain.plan import (
     CadenceKind,
     DayCount,
     DeadlineRule,
+    Duty,
     HolidayPolicy,
     Plan,
 )
@@ -89,12 +90,17 @@ def periods_of(kind: CadenceKind, first_year: int, last_year: int) -> Iterator[t
 
 
 def nominal_deadline(period: Period, rule: DeadlineRule) -> dt.date:
-    if rule.anchor is Anchor.FIRST_MONTH:
-        return _clamped(period.start.year, period.start.month, rule.day)
-    if rule.anchor is Anchor.LAST_MONTH:
-        return _clamped(period.end.year, period.end.month, rule.day)
-    following = period.end + dt.timedelta(days=1)
-    return _clamped(following.year, following.month, rule.day)
+    """The date a rule names for a period; with ``before`` ("trước ngày 15/3"), the day before."""
+    if rule.month is not None:
+        day = _clamped(period.start.year, rule.month, rule.day)
+    elif rule.anchor is Anchor.FIRST_MONTH:
+        day = _clamped(period.start.year, period.start.month, rule.day)
+    elif rule.anchor is Anchor.LAST_MONTH:
+        day = _clamped(period.end.year, period.end.month, rule.day)
+    else:
+        following = period.end + dt.timedelta(days=1)
+        day = _clamped(following.year, following.month, rule.day)
+    return day - dt.timedelta(days=1) if rule.before else day
 
 
 @lru_cache(maxsize=64)
@@ -121,8 +127,18 @@ def next_working_day(day: dt.date) -> dt.date:
     return day
 
 
+def previous_working_day(day: dt.date) -> dt.date:
+    while not is_working_day(day):
+        day -= dt.timedelta(days=1)
+    return day
+
+
 def apply_policy(day: dt.date, policy: HolidayPolicy) -> dt.date:
-    return next_working_day(day) if policy is HolidayPolicy.NEXT_WORKING_DAY else day
+    if policy is HolidayPolicy.NEXT_WORKING_DAY:
+        return next_working_day(day)
+    if policy is HolidayPolicy.PREVIOUS_WORKING_DAY:
+        return previous_working_day(day)
+    return day
 
 
 def shift_days(day: dt.date, days: int, count: DayCount) -> dt.date:
@@ -162,11 +178,15 @@ def occurrences(plan: Plan, cadence: Cadence) -> list[Due]:
     if cadence.kind is CadenceKind.PERIODIC:
         found: dict[str, Due] = {}
         for entry in plan.reporting_calendar:
+            if cadence.entries and entry.id not in cadence.entries:
+                continue
             for due in occurrences(plan, entry.cadence):
                 found.setdefault(due.period.label, due)
         return sorted(found.values(), key=lambda d: (d.effective, d.period.label))
     rule = plan.deadline_rule(cadence)
-    policy = rule.holiday_policy or header.holiday_policy
+    # "trước ngày …" never moves forward: the last working day before the date by default
+    default = HolidayPolicy.PREVIOUS_WORKING_DAY if rule.before else header.holiday_policy
+    policy = rule.holiday_policy or default
     result = []
     for number, period in periods_of(cadence.kind, start.year, end.year):
         if period.end < start or period.start > end:
@@ -176,3 +196,46 @@ def occurrences(plan: Plan, cadence: Cadence) -> list[Due]:
         nominal = nominal_deadline(period, rule)
         result.append(Due(period, nominal, apply_policy(nominal, policy)))
     return result
+
+
+def duty_occurrences(plan: Plan, duty: Duty, _trail: tuple[str, ...] = ()) -> list[Due]:
+    """All dated occurrences of a duty.
+
+    A consolidation (``due_after_inputs``) keeps its cadence's periods, but each is due that
+    many working days after the latest deadline of its inputs (``depends_on``) for the same
+    period: the Standing Office cannot consolidate on the day the units report. A period no
+    input has keeps the cadence's date (:mod:`phancong.domain.validate` reports it).
+    """
+    dues = occurrences(plan, duty.cadence)
+    if duty.due_after_inputs is None or duty.id in _trail:
+        return dues
+    inputs: dict[str, dt.date] = {}
+    for dependency in duty.depends_on:
+        try:
+            upstream = plan.duty(dependency)
+        except KeyError:
+            continue
+        for due in duty_occurrences(plan, upstream, (*_trail, duty.id)):
+            label = due.period.label
+            inputs[label] = max(inputs.get(label, due.effective), due.effective)
+    out = []
+    for due in dues:
+        last_input = inputs.get(due.period.label)
+        if last_input is None:
+            out.append(due)
+            continue
+        day = shift_days(last_input, duty.due_after_inputs, DayCount.WORKING)
+        out.append(Due(due.period, day, day))
+    return out
+
+
+def inputs_deadline(plan: Plan, duty: Duty, label: str) -> dt.date | None:
+    """The latest deadline, for period ``label``, of the duties ``duty`` depends on."""
+    days = [
+        due.effective
+        for dependency in duty.depends_on
+        if dependency in {d.id for d in plan.duties}
+        for due in duty_occurrences(plan, plan.duty(dependency))
+        if due.period.label == label
+    ]
+    return max(days) if days else None

@@ -46,6 +46,8 @@ class Role(StrEnum):
 class HolidayPolicy(StrEnum):
     KEEP = "keep"
     NEXT_WORKING_DAY = "next_working_day"
+    # "trước ngày 15/3": a deadline that may not pass a date moves back, never forward
+    PREVIOUS_WORKING_DAY = "previous_working_day"
 
 
 class DayCount(StrEnum):
@@ -86,7 +88,9 @@ class Agency(Frozen):
         for address in value:
             local, at, domain = address.partition("@")
             if not (local and at and "." in domain) or " " in address:
-                raise ValueError(f"'{address}' is not an email address")
+                raise ValueError(
+                    f"'{address}' không phải địa chỉ email / '{address}' is not an email address"
+                )
         return value
 
 
@@ -107,20 +111,41 @@ class Group(Frozen):
     name_en: str | None = None
     members: tuple[Identifier, ...] = ()
     wards_of: ProvinceWards | None = None
+    assumption: str | None = None  # why these members: listed by `phancong plan assumptions`
 
     @model_validator(mode="after")
     def _has_a_source(self) -> Group:
         if not self.members and self.wards_of is None:
-            raise ValueError(f"group '{self.id}' is empty: give 'members' or 'wards_of'")
+            raise ValueError(f"nhóm '{self.id}' trống: ghi 'members' hoặc 'wards_of' / "
+                             f"group '{self.id}' is empty: give 'members' or 'wards_of'")
         return self
 
 
 class DeadlineRule(Frozen):
-    """Day ``day`` of the anchor month; a day past the month's end means its last day."""
+    """Day ``day`` of the anchor month; a day past the month's end means its last day.
+
+    ``before``: the text says "trước ngày 15/3" — the deadline is the day *before* that date
+    (with ``holiday_policy: previous_working_day``, the last working day before it).
+    ``month``: for a yearly cadence, the deadline's month of the period's year (e.g. 11 for a
+    budget proposal due in November), instead of the anchor.
+    """
 
     day: int = Field(ge=1, le=31)
     anchor: Anchor = Anchor.LAST_MONTH
     holiday_policy: HolidayPolicy | None = None  # None: the plan's default
+    before: bool = False
+    month: int | None = Field(default=None, ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _before_moves_back(self) -> DeadlineRule:
+        if self.before and self.holiday_policy is HolidayPolicy.NEXT_WORKING_DAY:
+            raise ValueError(
+                "hạn 'trước ngày' không thể lùi sang ngày làm việc tiếp theo: dùng "
+                "previous_working_day (mặc định) hoặc keep / "
+                "a deadline 'before' a date cannot move to the next working day: use"
+                " previous_working_day (the default for 'before') or keep"
+            )
+        return self
 
 
 class Cadence(Frozen):
@@ -130,16 +155,23 @@ class Cadence(Frozen):
         default=(), description="restrict to these period numbers (quarter 1-4, half 1-2, month)"
     )
     deadline: DeadlineRule | None = None  # None: the plan's default for that kind
+    entries: tuple[Identifier, ...] = Field(
+        default=(),
+        description="periodic only: report with these reporting-calendar entries, not all",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Cadence:
         if self.kind is CadenceKind.ONCE:
             if self.due is None:
-                raise ValueError("a one-off cadence needs 'due'")
+                raise ValueError("nhiệm vụ một lần cần hạn 'due' / a one-off cadence needs 'due'")
             if self.deadline is not None or self.only:
-                raise ValueError("a one-off cadence takes only 'due'")
+                raise ValueError(
+                    "nhiệm vụ một lần chỉ ghi 'due' / a one-off cadence takes only 'due'"
+                )
         elif self.due is not None:
-            raise ValueError(f"'due' is only for one-off duties, not '{self.kind}'")
+            raise ValueError(f"'due' chỉ dùng cho nhiệm vụ một lần, không cho '{self.kind}' / "
+                             f"'due' is only for one-off duties, not '{self.kind}'")
         limits = {
             CadenceKind.MONTHLY: 12,
             CadenceKind.QUARTERLY: 4,
@@ -149,9 +181,21 @@ class Cadence(Frozen):
         top = limits.get(self.kind)
         for number in self.only:
             if top is None or not 1 <= number <= top:
-                raise ValueError(f"'only: {number}' does not fit a {self.kind} cadence")
+                raise ValueError(f"'only: {number}' không hợp với tần suất {self.kind} / "
+                                 f"'only: {number}' does not fit a {self.kind} cadence")
         if self.kind is CadenceKind.PERIODIC and self.deadline is not None:
-            raise ValueError("a periodic duty follows the reporting calendar: no own 'deadline'")
+            raise ValueError("nhiệm vụ định kỳ theo lịch báo cáo: không ghi 'deadline' riêng / "
+                             "a periodic duty follows the reporting calendar: no own 'deadline'")
+        if self.entries and self.kind is not CadenceKind.PERIODIC:
+            raise ValueError("'entries' (kỳ của lịch báo cáo) chỉ dùng cho nhiệm vụ định kỳ / "
+                             "'entries' (of the reporting calendar) is only for periodic duties")
+        if (
+            self.deadline is not None
+            and self.deadline.month is not None
+            and self.kind is not CadenceKind.YEARLY
+        ):
+            raise ValueError("'month' của hạn chỉ dùng cho tần suất hằng năm / "
+                             "a deadline 'month' is only for yearly cadences")
         return self
 
 
@@ -162,12 +206,14 @@ class ReportingEntry(Frozen):
     label: str
     cadence: Cadence
     source: str | None = None
+    assumption: str | None = None
 
     @field_validator("cadence")
     @classmethod
     def _not_periodic(cls, value: Cadence) -> Cadence:
         if value.kind in (CadenceKind.PERIODIC, CadenceKind.ONCE):
             raise ValueError(
+                "kỳ của lịch báo cáo phải là hằng tháng/quý/6 tháng/năm / "
                 "a reporting calendar entry must be monthly/quarterly/6-monthly/yearly"
             )
         return value
@@ -188,6 +234,8 @@ class Ladder(Frozen):
             self.overdue_notice_after < self.standing_office_after < self.steering_committee_after
         ):
             raise ValueError(
+                "các bậc đôn đốc phải tăng dần: overdue_notice_after < standing_office_after"
+                " < steering_committee_after / "
                 "the ladder must climb: overdue_notice_after < standing_office_after"
                 " < steering_committee_after"
             )
@@ -219,6 +267,19 @@ class Duty(Frozen):
     )
     cadence: Cadence
     depends_on: tuple[Identifier, ...] = ()
+    due_after_inputs: int | None = Field(
+        default=None,
+        ge=1,
+        le=30,
+        description="a consolidation: due this many working days after the latest deadline of"
+        " its inputs (depends_on) for the same period, instead of the cadence's own date",
+    )
+    also_cites: tuple[str, ...] = Field(
+        default=(), description="other paragraphs of the text that ask the same work"
+    )
+    recipients: tuple[Identifier, ...] = Field(
+        default=(), description="bodies the report is addressed to (not owners)"
+    )
     indicators: tuple[Indicator, ...] = ()
     ladder: Ladder | None = None  # per-duty override of the plan's ladder
     assumption: str | None = None
@@ -227,8 +288,28 @@ class Duty(Frozen):
     @classmethod
     def _owner_role(cls, value: Role) -> Role:
         if value is Role.SUPPORT:
-            raise ValueError("owners are 'lead' or 'requested'")
+            raise ValueError("đơn vị thực hiện là 'lead' hoặc 'requested' / "
+                             "owners are 'lead' or 'requested'")
         return value
+
+    @field_validator("also_cites")
+    @classmethod
+    def _citations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(parse_citation(citation) for citation in value)
+
+    @model_validator(mode="after")
+    def _consolidation(self) -> Duty:
+        if self.due_after_inputs is not None:
+            if not self.depends_on:
+                raise ValueError("'due_after_inputs' cần các nhiệm vụ đầu vào trong 'depends_on' / "
+                                 "'due_after_inputs' needs the inputs in 'depends_on'")
+            if self.cadence.kind is CadenceKind.ONCE or self.cadence.deadline is not None:
+                raise ValueError(
+                    "nhiệm vụ tổng hợp lấy hạn theo các nhiệm vụ đầu vào: không ghi 'due' hay"
+                    " 'deadline' / a duty due after its inputs takes its dates from them: no"
+                    " 'due' or 'deadline' in its cadence"
+                )
+        return self
 
 
 class PlanPeriod(Frozen):
@@ -238,7 +319,8 @@ class PlanPeriod(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> PlanPeriod:
         if self.end <= self.start:
-            raise ValueError("the plan period must end after it starts")
+            raise ValueError("thời gian kế hoạch phải kết thúc sau khi bắt đầu / "
+                             "the plan period must end after it starts")
         return self
 
 
@@ -283,7 +365,9 @@ class PlanHeader(Frozen):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}'") from None
+            raise ValueError(
+                f"không biết múi giờ '{value}' / unknown time zone '{value}'"
+            ) from None
         return value
 
 

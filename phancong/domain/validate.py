@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from phancong.domain.calendar import occurrences
+from phancong.domain.calendar import duty_occurrences, inputs_deadline
 from phancong.domain.plan import CadenceKind, Plan
 from phancong.domain.units import Directory, GroupCycle, UnknownReference, WardSource
 
@@ -99,7 +99,16 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
             for j, ref in enumerate(getattr(duty, field)):
                 if ref not in agency_ids and ref not in directory.groups:
                     add(("duties", i, field, j), f"unknown agency or group '{ref}'",
-                    f"không có cơ quan hoặc nhóm '{ref}'")
+                        f"không có cơ quan hoặc nhóm '{ref}'")
+        for j, ref in enumerate(duty.recipients):
+            if ref not in agency_ids and ref not in directory.groups:
+                add(("duties", i, "recipients", j), f"unknown agency or group '{ref}'",
+                    f"không có cơ quan hoặc nhóm '{ref}' (nơi nhận báo cáo)")
+        entries = {e.id for e in plan.reporting_calendar}
+        for j, entry in enumerate(duty.cadence.entries):
+            if entry not in entries:
+                add(("duties", i, "cadence", "entries", j), f"unknown reporting entry '{entry}'",
+                    f"lịch báo cáo không có kỳ '{entry}'")
         for j, dep in enumerate(duty.depends_on):
             if dep not in duty_ids:
                 add(("duties", i, "depends_on", j), f"unknown duty '{dep}' in depends_on",
@@ -109,8 +118,35 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
                     f"nhiệm vụ '{duty.id}' phụ thuộc chính nó")
         problems.extend(_deadline_problems(plan, i))
 
-    problems.extend(_dependency_cycles(plan))
+    cycles = _dependency_cycles(plan)
+    problems.extend(cycles)
+    if not cycles and not any(p.path[2:3] == ("depends_on",) for p in problems):
+        for i in range(len(plan.duties)):
+            problems.extend(_consolidation_problems(plan, i))
     return problems
+
+
+def _consolidation_problems(plan: Plan, index: int) -> list[Problem]:
+    """A consolidation has an input in each of its periods, and falls due after it."""
+    duty = plan.duties[index]
+    if duty.due_after_inputs is None:
+        return []
+    for due in duty_occurrences(plan, duty):
+        last = inputs_deadline(plan, duty, due.period.label)
+        if last is None:
+            return [
+                Problem(
+                    ("duties", index, "depends_on"),
+                    f"no input of '{duty.id}' falls in period {due.period.label}: a duty due"
+                    " after its inputs needs them in each of its periods",
+                    f"kỳ {due.period.label} của '{duty.id}' không có nhiệm vụ đầu vào nào: nhiệm vụ"
+                    " tổng hợp cần đầu vào trong mỗi kỳ của nó",
+                )
+            ]
+        if due.effective <= last:  # pragma: no cover - shift_days always moves forward
+            return [Problem(("duties", index, "due_after_inputs"), "due before its inputs",
+                            "đến hạn trước các nhiệm vụ đầu vào")]
+    return []
 
 
 def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
@@ -135,7 +171,7 @@ def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
                     f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
                 )
             ]
-    dues = occurrences(plan, duty.cadence)
+    dues = duty_occurrences(plan, duty)
     if not dues:
         return [Problem(where, "this cadence yields no period inside the plan period",
                         "tần suất này không cho kỳ báo cáo nào trong thời gian của kế hoạch")]

@@ -9,7 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from phancong.adapters.loader import directory
-from phancong.domain.calendar import occurrences, shift_days
+from phancong.domain.calendar import duty_occurrences, shift_days
 from phancong.domain.plan import AgencyKind, DayCount, Duty, Plan
 from phancong.domain.units import Directory, Unit
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind
@@ -22,7 +22,7 @@ def _owned(plan: Plan, units: Directory, unit_id: str) -> list[Duty]:
     out = []
     for duty in plan.duties:
         refs = (*duty.lead, *duty.requested)
-        if any(unit_id in units.expand(ref) for ref in refs) and occurrences(plan, duty.cadence):
+        if any(unit_id in units.expand(ref) for ref in refs) and duty_occurrences(plan, duty):
             out.append(duty)
     return out
 
@@ -56,7 +56,7 @@ class _Builder:
 
     def item(self, duty: Duty, unit: Unit, level: str, day: dt.date, *,
              waiting: tuple[str, ...] = (), blocked_by: tuple[str, ...] = ()) -> NoticeItem:
-        due = occurrences(self.plan, duty.cadence)[0]
+        due = duty_occurrences(self.plan, duty)[0]
         self.next_id += 1
         return NoticeItem(
             obligation_id=self.next_id, level=level, duty_code=duty.id, duty_title=duty.title,
@@ -90,7 +90,7 @@ def sample_notice(kind: NoticeKind | str, plan: Plan, *, lang: str = "vi",
     agencies = _agencies(plan, b.units)
     owner = agencies[0]
     owned = _owned(plan, b.units, owner.id)
-    first = occurrences(plan, owned[0].cadence)[0].effective
+    first = duty_occurrences(plan, owned[0])[0].effective
     tz = ZoneInfo(plan.plan.timezone)
     offsets = {
         NoticeKind.REMINDER: -plan.ladder.reminder_before,
@@ -103,11 +103,17 @@ def sample_notice(kind: NoticeKind | str, plan: Plan, *, lang: str = "vi",
     }
     count = plan.ladder.day_count if kind is not NoticeKind.REVIEW else DayCount.CALENDAR
     day = shift_days(first, offsets[kind], count)
-    as_of = dt.datetime.combine(day, dt.time(8, 0), tz).astimezone(dt.UTC)
     recipient = owner
     items: list[NoticeItem] = []
     summary: dict[str, int] = {}
     waited_on = next((d for d in plan.duties if b.dependents(d) and d in owned), None)
+    if kind is NoticeKind.BLOCKER and waited_on is not None:
+        # the duty that waits is late only after its own deadline (a consolidation is due some
+        # working days after its inputs): the sweep urges the upstream owner from then on
+        waiting_due = min(duty_occurrences(plan, other)[0].effective
+                          for other, _ in b.dependents(waited_on))
+        day = max(day, shift_days(waiting_due, plan.ladder.overdue_notice_after, count))
+    as_of = dt.datetime.combine(day, dt.time(8, 0), tz).astimezone(dt.UTC)
 
     if kind is NoticeKind.REMINDER:
         items = [b.item(d, owner, Level.REMINDER.value, day) for d in owned[:3]]

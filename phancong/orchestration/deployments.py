@@ -2,8 +2,9 @@
 
 Per plan: ``materialize/<plan>`` nightly at 01:00, ``sweep/<plan>`` daily at 08:00,
 ``digest/<plan>`` Mondays at 07:00 (the cron of each from the settings,
-``PHANCONG_SWEEP_CRON`` and the like), ``consolidate/<plan>`` at 09:00 the day after each
-reporting deadline of the plan's calendar (an RRule of those dates, holidays applied); and one
+``PHANCONG_SWEEP_CRON`` and the like), ``consolidate/<plan>`` at 09:00 the first working day
+after the units' reports of each period fall due — before the Standing Office's consolidated
+report itself is due, a declared number of working days later (an RRule of those dates); and one
 ``deliver/outbox`` every five minutes for the shared outbox. Served by :func:`serve` (no work
 pool, no Docker).
 """
@@ -17,8 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from phancong.adapters.loader import load
-from phancong.domain.calendar import occurrences
-from phancong.domain.plan import Plan
+from phancong.domain.calendar import (
+    duty_occurrences,
+    inputs_deadline,
+    next_working_day,
+    occurrences,
+)
+from phancong.domain.plan import Duty, Plan
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -49,11 +55,48 @@ class Planned:
         if self.cron:
             return f"cron {self.cron} ({TZ})"
         count = (self.rrule or "").count(",") + 1
-        return f"the day after each reporting deadline, {CONSOLIDATE_HOUR:02d}:00 ({count} dates)"
+        return (f"the working day after each period's reports fall due, {CONSOLIDATE_HOUR:02d}:00"
+                f" ({count} dates)")
+
+
+def consolidations(plan: Plan) -> list[Duty]:
+    """The Standing Office's consolidations: its duties due a number of days after inputs."""
+    office = plan.plan.standing_office
+    return [d for d in plan.duties if d.due_after_inputs is not None and office in d.lead]
+
+
+@dataclass(frozen=True)
+class ConsolidationRun:
+    """When the consolidate flow runs for one period, and what it must be on time for."""
+
+    period_label: str
+    inputs_due: dt.date  # the latest deadline of the units' reports
+    run_on: dt.date  # the flow runs at CONSOLIDATE_HOUR this day
+    due: dt.date  # the consolidated report's own deadline
+
+
+def consolidation_runs(plan: Plan) -> list[ConsolidationRun]:
+    """One run per period of each consolidation: the first working day after its inputs fall
+    due (so a report sent on the deadline day counts), before the consolidation is due."""
+    runs: dict[str, ConsolidationRun] = {}
+    for duty in consolidations(plan):
+        for due in duty_occurrences(plan, duty):
+            last = inputs_deadline(plan, duty, due.period.label)
+            if last is None:
+                continue
+            run_on = next_working_day(last + dt.timedelta(days=1))
+            run = ConsolidationRun(due.period.label, last, run_on, due.effective)
+            runs.setdefault(due.period.label, run)
+    return sorted(runs.values(), key=lambda r: (r.run_on, r.period_label))
 
 
 def consolidation_dates(plan: Plan) -> list[dt.date]:
-    """The day after each effective deadline of the plan's reporting calendar."""
+    """The days the consolidate flow runs: the first working day after the inputs of each
+    consolidation fall due; a plan without a declared consolidation runs the day after each
+    deadline of its reporting calendar."""
+    runs = consolidation_runs(plan)
+    if runs:
+        return sorted({r.run_on for r in runs})
     days = {due.effective + dt.timedelta(days=1)
             for entry in plan.reporting_calendar for due in occurrences(plan, entry.cadence)}
     return sorted(days)
@@ -73,12 +116,13 @@ TZ_WORDS = "giờ Việt Nam (Asia/Ho_Chi_Minh)"
 
 
 def consolidation_words(days: Sequence[dt.date], shown: int = 6) -> str:
-    """'Lúc 09:00 ngày sau mỗi hạn báo cáo (8 ngày): 01/04/2026, …' for a consolidate run."""
+    """'Lúc 09:00 …, ngày làm việc đầu tiên sau hạn báo cáo … (8 ngày): 16/03/2026, …'."""
     if not days:
         return (f"Lúc {CONSOLIDATE_HOUR:02d}:00 ngày 16 các tháng 3, 6, 9, 12 ({TZ_WORDS}).")
     listed = ", ".join(f"{d:%d/%m/%Y}" for d in days[:shown])
     more = f" và {len(days) - shown} ngày khác" if len(days) > shown else ""
-    return (f"Lúc {CONSOLIDATE_HOUR:02d}:00 {TZ_WORDS}, ngày sau mỗi hạn báo cáo của kế hoạch "
+    return (f"Lúc {CONSOLIDATE_HOUR:02d}:00 {TZ_WORDS}, ngày làm việc đầu tiên sau hạn báo cáo "
+            "của các đơn vị "
             f"({len(days)} ngày): {listed}{more}.")
 
 
@@ -115,7 +159,8 @@ def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
         "consolidate", plan.id, {"plan": plan.id}, (*tags, "flow:consolidate"),
         rrule=rrule, cron=None if rrule else "0 9 16 3,6,9,12 *",
         description=consolidation_words(consolidation_dates(plan) if rrule else [])
-        + " Lập báo cáo tổng hợp của Thường trực (HTML, DOCX) sau mỗi kỳ báo cáo."))
+        + " Lập báo cáo tổng hợp của Thường trực (HTML, DOCX) sau khi các đơn vị đến hạn báo cáo,"
+        " trước hạn của chính báo cáo tổng hợp."))
     return out
 
 

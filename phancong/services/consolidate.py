@@ -22,7 +22,14 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from phancong.adapters.orm import DutyRow, ObligationRow, PlanRow, SubmissionRow, UnitRow
+from phancong.adapters.orm import (
+    DutyRow,
+    ObligationRow,
+    PlanRow,
+    PlanVersionRow,
+    SubmissionRow,
+    UnitRow,
+)
 from phancong.domain.calendar import period_title
 from phancong.domain.citation import fmt_citation
 from phancong.domain.status import State, local_date, on_time
@@ -100,6 +107,7 @@ class ConsolidatedReport(Frozen):
     excused: list[UnitReport]
     indicators: list[IndicatorTotal]
     duties: list[DutyProgress]
+    recipients: list[str] = []  # "Kính gửi": the bodies the consolidated report is addressed to
 
     @property
     def expected(self) -> int:
@@ -137,15 +145,17 @@ def consolidating_duty(session: Session, plan_id: str,
     office = _standing_office_unit(session, plan)
     if office is None:
         return None
-    query = (
-        select(DutyRow)
-        .join(ObligationRow, ObligationRow.duty_id == DutyRow.id)
-        .where(DutyRow.plan_id == plan_id, DutyRow.active.is_(True),
-               ObligationRow.unit_id == office.id, ObligationRow.role != "support")
+    # DISTINCT over the ids only: PostgreSQL has no equality for the duty's JSON columns
+    owed = (
+        select(ObligationRow.duty_id)
+        .where(ObligationRow.plan_id == plan_id, ObligationRow.unit_id == office.id,
+               ObligationRow.role != "support")
         .distinct()
     )
     if period_label is not None:
-        query = query.where(ObligationRow.period_label == period_label)
+        owed = owed.where(ObligationRow.period_label == period_label)
+    query = select(DutyRow).where(DutyRow.plan_id == plan_id, DutyRow.active.is_(True),
+                                  DutyRow.id.in_(owed))
     candidates = [d for d in session.scalars(query) if d.depends_on]
     candidates.sort(key=lambda d: (d.cadence != "periodic", d.id))
     return candidates[0] if candidates else None
@@ -253,7 +263,25 @@ def compile_report(session: Session, plan_id: str, period_label: str,
         duties=[DutyProgress(code=r.duty_code, title=r.title, source=r.source, total=r.total,
                              submitted=r.submitted, accepted=r.accepted, on_time=r.on_time,
                              overdue=r.overdue) for r in rollups],
+        recipients=recipients_of(session, plan, consolidating.code) if consolidating else [],
     )
+
+
+def recipients_of(session: Session, plan: PlanRow, duty_code: str) -> list[str]:
+    """Names of the bodies a duty's report is addressed to, as the current plan declares them
+    (``recipients``); agencies by name, groups by their name."""
+    document = session.scalars(
+        select(PlanVersionRow.document).where(PlanVersionRow.plan_id == plan.id,
+                                              PlanVersionRow.version == plan.current_version)
+    ).first()
+    if not document:
+        return []
+    duty = next((d for d in document.get("duties", []) if d.get("id") == duty_code), None)
+    if duty is None:
+        return []
+    names = {a["id"]: a["name"] for a in document.get("agencies", [])}
+    names.update({g["id"]: g["name"] for g in document.get("groups", [])})
+    return [str(names.get(ref, ref)) for ref in duty.get("recipients", [])]
 
 
 def _ref(duty: DutyRow) -> DutyRef:
@@ -337,6 +365,8 @@ def render_docx(report: ConsolidatedReport) -> bytes:
     document.core_properties.title = f"Báo cáo tổng hợp {report.period_title}"
     document.add_heading(report.issuer, level=2)
     document.add_heading(f"Báo cáo tổng hợp kết quả thực hiện — {report.period_title}", level=1)
+    if report.recipients:
+        document.add_paragraph(f"Kính gửi: {'; '.join(report.recipients)}.")
     document.add_paragraph(report.plan_title)
     document.add_paragraph(
         f"Cơ quan tổng hợp: {report.standing_office_name}. "

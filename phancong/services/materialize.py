@@ -29,7 +29,7 @@ from phancong.adapters.orm import (
     PlanVersionRow,
     UnitRow,
 )
-from phancong.domain.calendar import Due, occurrences, shift_days
+from phancong.domain.calendar import Due, duty_occurrences, shift_days
 from phancong.domain.plan import DayCount, Duty, Ladder, Plan, Role
 from phancong.domain.status import ACTIVE_STATES, State
 from phancong.domain.units import Directory, on_placeholder
@@ -418,7 +418,7 @@ def _materialize_duty(
     actor: str,
     report: MaterializeReport,
 ) -> None:
-    dues = [d for d in occurrences(plan, duty.cadence) if d.period.start <= through]
+    dues = [d for d in duty_occurrences(plan, duty) if d.period.start <= through]
     ladder_json = plan.ladder_for(duty).model_dump_json()
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
     for unit_pk, role in owners:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from phancong.adapters.loader import load
+from phancong.domain.calendar import duty_occurrences
 from phancong.orchestration.artifacts import key, md
 from phancong.orchestration.deployments import consolidation_dates, planned, to_runner
 from phancong.orchestration.plans import end_of_next_quarter
@@ -27,18 +28,25 @@ def test_hanoi_deployments_and_their_schedules() -> None:
     assert items["deliver/outbox"].cron == "*/5 * * * *"
     rrule = items["consolidate/hanoi-2026-2030"].rrule
     assert rrule is not None
-    assert rrule.startswith("DTSTART:20260317T090000\nRDATE:20260317T090000,20260616T090000,")
+    # the first working day after the units' reports (Fri 13/3, Fri 12/6/2026) fall due
+    assert rrule.startswith("DTSTART:20260316T090000\nRDATE:20260316T090000,20260615T090000,")
     runner = to_runner(items["sweep/hanoi-2026-2030"])
     assert runner.entrypoint == "flows.sweep.sweep_flow"
     assert {"plan:hanoi-2026-2030", "flow:sweep"} <= set(runner.tags)
 
 
-def test_consolidation_follows_the_deadlines_after_holidays() -> None:
-    days = consolidation_dates(load(DEFAULT_PLAN))
-    # 15/3/2026 is a Sunday (deadline Monday 16/3); 15/6, 15/9 and 15/12/2026 are working days
-    assert days[:4] == [dt.date(2026, 3, 17), dt.date(2026, 6, 16), dt.date(2026, 9, 16),
-                        dt.date(2026, 12, 16)]
+def test_consolidation_runs_after_the_reports_and_before_the_consolidation_is_due() -> None:
+    plan = load(DEFAULT_PLAN)
+    days = consolidation_dates(plan)
+    # reports are due before the 15th (13/3, 12/6, 14/9, 14/12/2026); the flow runs the next
+    # working day, before the consolidated report's own deadline 5 working days after them
+    assert days[:4] == [dt.date(2026, 3, 16), dt.date(2026, 6, 15), dt.date(2026, 9, 15),
+                        dt.date(2026, 12, 15)]
     assert len(days) == 20
+    consolidated = {d.period.label: d.effective
+                    for d in duty_occurrences(plan, plan.duty("v-3-tong-hop"))}
+    assert consolidated["2026-Q1"] == dt.date(2026, 3, 20)
+    assert all(day < due for day, due in zip(days, sorted(consolidated.values()), strict=True))
 
 
 def test_end_of_next_quarter() -> None:

@@ -52,7 +52,7 @@ def test_materialise_hanoi_twice_is_idempotent(ledger: Ledger) -> None:
     second = ledger.materialize(HANOI)
     assert counts(ledger) == after_first
     assert not second.changed_anything
-    assert after_first["units"] == 145  # 19 agencies + 126 communes and wards
+    assert after_first["units"] == 146  # 20 agencies (with the recipient BCĐ Bộ Công an) + 126 communes and wards
     with ledger.factory() as s:
         communes = s.scalar(
             select(func.count(func.distinct(ObligationRow.unit_id)))
@@ -78,7 +78,29 @@ def test_materialise_hanoi_twice_is_idempotent(ledger: Ledger) -> None:
             )
         )
         assert waits == reporters == 137
+
     assert first.obligations_created == after_first["obligations"]
+
+
+def test_hanoi_consolidation_is_due_after_the_reports_and_addressed_to_its_recipients(
+    ledger: Ledger,
+) -> None:
+    """Issue 15: the consolidated report has its own deadline after the units' reports, and the
+    compiled report names the bodies V.1/V.3 address it to."""
+    from phancong.services.consolidate import compile_report, render_html
+
+    ledger.materialize(HANOI)
+    consolidated = find_one(ledger, "v-3-tong-hop", "catp-pc02", "2026-Q1")
+    report = find_one(ledger, "v-1-bao-cao", "so-y-te", "2026-Q1")
+    with ledger.factory() as s:
+        assert s.get(ObligationRow, report).original_deadline == dt.date(2026, 3, 13)
+        assert s.get(ObligationRow, consolidated).original_deadline == dt.date(2026, 3, 20)
+        compiled = compile_report(s, "hanoi-2026-2030", "2026-Q1", at("2026-03-16T09:00"))
+    assert compiled.consolidating is not None and compiled.consolidating.code == "v-3-tong-hop"
+    assert compiled.recipients == ["Ban Chỉ đạo Thành phố", "Ủy ban nhân dân Thành phố Hà Nội",
+                                   "Ban Chỉ đạo Bộ Công an"]
+    assert "Kính gửi: Ban Chỉ đạo Thành phố; Ủy ban nhân dân Thành phố Hà Nội; Ban Chỉ đạo Bộ" \
+        " Công an." in render_html(compiled)
 
 
 def _edit(tmp_path: Path) -> Path:

@@ -33,7 +33,7 @@ def test_tet_and_weekends_are_not_working_days() -> None:
     assert not is_working_day(dt.date(2026, 9, 2))  # National Day
 
 
-def test_hanoi_2026_deadlines_follow_the_holiday_policy() -> None:
+def test_hanoi_2026_reports_are_due_before_the_15th() -> None:
     plan = load(HANOI)
     report = plan.duty("v-1-bao-cao")
     dues = {
@@ -41,11 +41,12 @@ def test_hanoi_2026_deadlines_follow_the_holiday_policy() -> None:
         for d in occurrences(plan, report.cadence)
         if d.period.start.year == 2026
     }
+    # "trước ngày 15/3": the 14th is the last day allowed, moved back to a working day
     assert dues == {
-        "2026-Q1": (dt.date(2026, 3, 15), dt.date(2026, 3, 16)),  # Sunday → Monday
-        "2026-H1": (dt.date(2026, 6, 15), dt.date(2026, 6, 15)),
-        "2026-Q3": (dt.date(2026, 9, 15), dt.date(2026, 9, 15)),
-        "2026": (dt.date(2026, 12, 15), dt.date(2026, 12, 15)),
+        "2026-Q1": (dt.date(2026, 3, 14), dt.date(2026, 3, 13)),  # Saturday → Friday
+        "2026-H1": (dt.date(2026, 6, 14), dt.date(2026, 6, 12)),  # Sunday → Friday
+        "2026-Q3": (dt.date(2026, 9, 14), dt.date(2026, 9, 14)),
+        "2026": (dt.date(2026, 12, 14), dt.date(2026, 12, 14)),
     }
 
 
@@ -97,8 +98,11 @@ def test_computed_deadlines_respect_the_policy(
     effective_policy = rule_policy or policy
     dues = occurrences(plan, plan.duties[0].cadence)
     for due in dues:
-        assert due.effective >= due.nominal  # never before the nominal date
         if effective_policy is HolidayPolicy.NEXT_WORKING_DAY:
+            assert due.effective >= due.nominal  # never before the nominal date
+            assert is_working_day(due.effective)
+        elif effective_policy is HolidayPolicy.PREVIOUS_WORKING_DAY:
+            assert due.effective <= due.nominal  # never after the last day allowed
             assert is_working_day(due.effective)
         else:
             assert due.effective == due.nominal

@@ -33,10 +33,13 @@ def test_show_prints_the_twelve_owners_of_section_iv() -> None:
 
 def test_calendar_2026_applies_the_holiday_policy() -> None:
     out = invoke("plan", "calendar", str(HANOI), "--year", "2026")
-    assert "16/03/2026" in out and "dời từ 15/03 (Chủ nhật)" in out
-    assert "15/06/2026" in out and "15/09/2026" in out and "15/12/2026" in out
+    # V.1 "trước ngày 15/3": the last working day before the 15th (14/3/2026 is a Saturday)
+    assert "13/03/2026" in out and "dời từ 14/03 (thứ Bảy)" in out
+    assert "12/06/2026" in out and "dời từ 14/06 (Chủ nhật)" in out
+    assert "14/09/2026" in out and "14/12/2026" in out
+    assert "16/03/2026" not in out and "15/03/2026" not in out
     assert "02/02/2026" in out and "dời từ 31/01 (thứ Bảy)" in out  # the yearly plan
-    assert "15/03/2026" not in out.split("dời từ")[0]
+    assert "20/03/2026" in out  # the consolidated report, 5 working days after the reports
 
 
 def test_calendar_outside_the_plan_is_a_clear_error() -> None:

@@ -73,7 +73,8 @@ def test_hanoi_owners_and_fan_out() -> None:
     d = directory(plan)
     assert len(d.expand("xa-phuong")) == 126
     owners_iv = {ref for duty in plan.duties if duty.source.startswith("IV.") for ref in duty.lead}
-    # 12 numbered owners; IV.10 is two bodies and IV.11's last bullets belong to two unions
+    # 12 numbered owners; IV.10 is two bodies. IV.11's last bullets ask the Front to direct the
+    # Youth and Women's Unions: the Front owns them, the unions are requested (issue 15, item 5)
     assert {
         "catp",
         "so-tu-phap",
@@ -88,13 +89,13 @@ def test_hanoi_owners_and_fan_out() -> None:
         "tand-tp",
         "mttq-tp",
         "xa-phuong",
-        "thanh-doan",
-        "hoi-phu-nu-tp",
     } == owners_iv
     requested = {
         ref for duty in plan.duties if duty.owner_role is Role.REQUESTED for ref in duty.lead
     }
-    assert {"vks-tp", "tand-tp", "mttq-tp", "thanh-doan", "hoi-phu-nu-tp"} <= requested
+    assert {"vks-tp", "tand-tp", "mttq-tp"} <= requested
+    unions = {ref for duty in plan.duties for ref in duty.requested}
+    assert {"thanh-doan", "hoi-phu-nu-tp"} <= unions
     consolidated = plan.duty("v-3-tong-hop")
     assert consolidated.lead == ("catp-pc02",) and "v-1-bao-cao" in consolidated.depends_on
     assert plan.plan.standing_office == "catp-pc02"
@@ -124,3 +125,16 @@ def test_assumptions_are_listed_in_the_readme() -> None:
         for duty in load(plan_path).duties:
             if duty.assumption:
                 assert duty.id in readme, f"assumption of {duty.id} is not listed in README.md"
+
+
+def test_declared_duty_counts() -> None:
+    """Hà Nội: the 49 Section IV duties and IV.1 bullet 2's yearly review; 6 of Section V (V.1 ×2,
+    V.3 ×3, V.4); 14 of Section III (III.1.2 ×4, III.1.5, III.1.6, III.2.3 ×2, III.2.4, III.3.2,
+    III.3.2 bullet 1, III.3.4, III.5.3 ×2 — III.3.2 bullet 2 and III.5.1 are tracked in IV.1
+    bullets 8 and 5); the I.2 yearly review. Hải Dương: 27 Section II items, II.2c's two yearly
+    events, 7 Section III duties."""
+    hanoi, haiduong = load(HANOI), load(HAIDUONG)
+    assert len(hanoi.duties) == 71
+    assert sum(d.source.startswith("IV.") for d in hanoi.duties) == 49 + 1  # + the yearly review
+    assert len(haiduong.duties) == 36
+    assert sum(d.source.startswith("II.") for d in haiduong.duties) == 27 + 2
