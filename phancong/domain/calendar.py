@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,6 +16,7 @@ from phancong.domain.plan import (
     CadenceKind,
     DayCount,
     DeadlineRule,
+    DependencyRule,
     Duty,
     HolidayPolicy,
     Plan,
@@ -239,3 +240,17 @@ def inputs_deadline(plan: Plan, duty: Duty, label: str) -> dt.date | None:
         if due.period.label == label
     ]
     return max(days) if days else None
+
+
+def linked_periods(
+    rule: DependencyRule, period: Period, upstream: Sequence[Period]
+) -> list[Period]:
+    """The upstream periods an obligation of ``period`` waits on under ``rule`` (the same
+    rule the ledger's dependency links follow)."""
+    if rule is DependencyRule.SAME_PERIOD:
+        return [u for u in upstream if u.label == period.label]
+    if rule is DependencyRule.WITHIN:
+        return [u for u in upstream if period.start <= u.start and u.end <= period.end]
+    ending = [u for u in upstream if u.end <= period.end]
+    latest = max((u.end for u in ending), default=None)
+    return [u for u in ending if u.end == latest]

@@ -72,6 +72,14 @@ class Anchor(StrEnum):
     NEXT_MONTH = "next_month"
 
 
+class DependencyRule(StrEnum):
+    """Which periods of an upstream duty an obligation waits on."""
+
+    SAME_PERIOD = "same_period"  # the upstream obligation of the same period (the default)
+    WITHIN = "within"  # every upstream period lying within the obligation's own period
+    LATEST_BEFORE = "latest_before"  # the latest upstream period ending by its period's end
+
+
 class Agency(Frozen):
     id: Identifier
     name: str = Field(min_length=2, description="Vietnamese name, with diacritics")
@@ -267,6 +275,12 @@ class Duty(Frozen):
     )
     cadence: Cadence
     depends_on: tuple[Identifier, ...] = ()
+    depends_on_period: DependencyRule = Field(
+        default=DependencyRule.SAME_PERIOD,
+        description="which periods of the duties in depends_on each obligation waits on: "
+        "same_period, within (e.g. a yearly report on the year's quarters, a one-off "
+        "consolidation on one-off reports due before it) or latest_before",
+    )
     due_after_inputs: int | None = Field(
         default=None,
         ge=1,

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from phancong.domain.calendar import duty_occurrences, inputs_deadline
+from phancong.domain.calendar import duty_occurrences, inputs_deadline, linked_periods
 from phancong.domain.plan import CadenceKind, Plan
 from phancong.domain.units import Directory, GroupCycle, UnknownReference, WardSource
 
@@ -120,10 +120,35 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
 
     cycles = _dependency_cycles(plan)
     problems.extend(cycles)
+    if not any(p.path[2:3] == ("depends_on",) for p in problems):
+        for i in range(len(plan.duties)):
+            problems.extend(_unlinked_dependencies(plan, i))
     if not cycles and not any(p.path[2:3] == ("depends_on",) for p in problems):
         for i in range(len(plan.duties)):
             problems.extend(_consolidation_problems(plan, i))
     return problems
+
+
+def _unlinked_dependencies(plan: Plan, index: int) -> list[Problem]:
+    """A dependency must link some period of the duty to some period of its upstream."""
+    duty = plan.duties[index]
+    if not duty.depends_on:
+        return []
+    own = [due.period for due in duty_occurrences(plan, duty)]
+    found = []
+    for j, dependency in enumerate(duty.depends_on):
+        upstream = [due.period for due in duty_occurrences(plan, plan.duty(dependency))]
+        if any(linked_periods(duty.depends_on_period, p, upstream) for p in own):
+            continue
+        rule = duty.depends_on_period.value
+        found.append(Problem(
+            ("duties", index, "depends_on", j),
+            f"'{dependency}' links no period of '{duty.id}' under depends_on_period: {rule}"
+            " (declare within or latest_before for periods of other lengths)",
+            f"'{dependency}' không nối được kỳ nào của '{duty.id}' theo depends_on_period: "
+            f"{rule} (khi các kỳ khác độ dài, ghi depends_on_period: within hoặc latest_before)",
+        ))
+    return found
 
 
 def _consolidation_problems(plan: Plan, index: int) -> list[Problem]:

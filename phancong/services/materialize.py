@@ -30,7 +30,7 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.calendar import Due, duty_occurrences, shift_days
-from phancong.domain.plan import DayCount, Duty, Ladder, Plan, Role
+from phancong.domain.plan import DayCount, DependencyRule, Duty, Ladder, Plan, Role
 from phancong.domain.status import ACTIVE_STATES, State
 from phancong.domain.units import Directory, on_placeholder
 
@@ -541,18 +541,37 @@ def _materialize_duty(
 
 
 def _link_dependencies(session: Session, plan: Plan, duty_ids: dict[str, int]) -> int:
-    """Each obligation waits on the same-period obligations of the duties it depends on."""
+    """Each obligation waits on the obligations of the duties it depends on, in the periods its
+    duty's ``depends_on_period`` names (:func:`phancong.domain.calendar.linked_periods`)."""
     before = session.scalar(select(func.count()).select_from(DependencyRow)) or 0
-    down, up = aliased(ObligationRow), aliased(ObligationRow)
+    down, up, other = aliased(ObligationRow), aliased(ObligationRow), aliased(ObligationRow)
     for duty in plan.duties:
+        rule = duty.depends_on_period
         for dependency in duty.depends_on:
+            if rule is DependencyRule.SAME_PERIOD:
+                periods = up.period_label == down.period_label
+            elif rule is DependencyRule.WITHIN:
+                periods = and_(
+                    up.period_start >= down.period_start, up.period_end <= down.period_end
+                )
+            else:  # the latest upstream period (of that unit) ending by the period's end
+                latest = (
+                    select(func.max(other.period_end))
+                    .where(
+                        other.duty_id == up.duty_id,
+                        other.unit_id == up.unit_id,
+                        other.period_end <= down.period_end,
+                    )
+                    .scalar_subquery()
+                )
+                periods = and_(up.period_end <= down.period_end, up.period_end == latest)
             query = (
                 select(down.id, up.id)
                 .join(
                     up,
                     and_(
                         up.duty_id == duty_ids[dependency],
-                        up.period_label == down.period_label,
+                        periods,
                         up.role != Role.SUPPORT.value,
                     ),
                 )
