@@ -132,8 +132,8 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
 def _unlinked_dependencies(plan: Plan, index: int) -> list[Problem]:
     """A dependency must link some period of the duty to some period of its upstream."""
     duty = plan.duties[index]
-    if not duty.depends_on:
-        return []
+    if not duty.depends_on or duty.due_after_inputs is not None:
+        return []  # a consolidation's inputs are checked per period by _consolidation_problems
     own = [due.period for due in duty_occurrences(plan, duty)]
     found = []
     for j, dependency in enumerate(duty.depends_on):

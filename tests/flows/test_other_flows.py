@@ -127,7 +127,8 @@ def test_deliver_sends_what_the_sweep_queued(ledger: Ledger, tmp_path: Path,
     get_settings.cache_clear()
     asyncio.run(sweep_flow(plan="mini", as_of=at("2026-03-17")))
     asyncio.run(deliver_flow(as_of=at("2026-03-17", 9)))
-    assert len(list(mail_dir.glob("*.eml"))) == 3
+    # ca and sgd urged as blockers, vks overdue, pc02 reminded of its consolidated report
+    assert len(list(mail_dir.glob("*.eml"))) == 4
     with sessions()() as session:
         assert session.scalar(select(func.count()).select_from(OutboxRow).where(
             OutboxRow.status == "queued")) == 0

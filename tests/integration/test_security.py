@@ -105,6 +105,10 @@ FIELDS: dict[str, dict[str, str]] = {  # valid fields of each form (by the last 
     "extend": {"new_deadline": "30/04/2026", "reason": "Sáp nhập đơn vị"},
     "waive": {"reason": "Không còn phù hợp"},
     "login": {"email": COORD, "password": PASSWORD},
+    "password": {"current_password": PASSWORD, "new_password": "Mật khẩu mới rất dài 2026!",
+                 "new_password_again": "Mật khẩu mới rất dài 2026!"},
+    "contacts": {"emails": "van-thu@sgd.example.test"},
+    "forgot": {"email": COORD},
 }
 
 
@@ -184,9 +188,10 @@ def make_portal(url: str, tmp: Path, **settings: Any) -> Portal:
             "open3": ob_id(session, "d1", "vks", "2026-Q1"),
             "submitted": ob_id(session, "report", "sgd", "2026-Q1"),
             "submitted2": ob_id(session, "report", "ca", "2026-Q1"),
+            "submitted3": ob_id(session, "report", "sgd", "2026-H1"),
         }
     with transaction(factory) as session:
-        for key in ("submitted", "submitted2"):
+        for key in ("submitted", "submitted2", "submitted3"):
             ledger.submit(session, ids[key], actor=SGD, at=NOW, note="đã xong")
     values: dict[str, Any] = {
         "data_dir": tmp / "data",
@@ -547,6 +552,7 @@ def test_csrf_enforced_on_every_form_post(portal: Portal) -> None:
         "return": portal.ids["submitted2"],
         "extend": portal.ids["open2"],
         "waive": portal.ids["open3"],
+        "withdraw": portal.ids["submitted3"],
     }
 
     def url(path: str) -> str:
@@ -555,6 +561,7 @@ def test_csrf_enforced_on_every_form_post(portal: Portal) -> None:
         if "{token}" in filled:
             link = login_link(portal.settings, portal.factory, SGD, "/account", 3600, now=NOW)
             filled = filled.replace("{token}", urlsplit(link).path.rsplit("/", 1)[1])
+        filled = filled.replace("{code}", "sgd")  # a unit of the plan (its contacts page)
         assert "{" not in filled, f"no value for a parameter of {path}: add one to this test"
         return filled
 
@@ -580,15 +587,20 @@ def test_csrf_enforced_on_every_form_post(portal: Portal) -> None:
     assert portal.snapshot() == before, "a refused post changed something"
     assert victim.get("/account", follow_redirects=False).status_code == 200  # still logged in
     accepted = {}
-    for path in posts:  # each with its own session and a fresh target, the right token works
-        client = portal.client(None if path.startswith("/login") else COORD)
+    # each with its own session and a fresh target, the right token works (the password change
+    # last: the logins before it use the current password)
+    for path in sorted(posts, key=lambda p: p == "/account/password"):
+        # a unit withdraws its own report; everything else is the coordinator's
+        who = SGD if path.endswith("/withdraw") else COORD
+        client = portal.client(None if path.startswith("/login") else who)
         fields = FIELDS.get(path.rsplit("/", 1)[1], {})
         page = "/login" if path.startswith("/login") else "/account"
         response = client.post(
             url(path), data={**fields, "csrf_token": csrf(client, page)}, follow_redirects=False
         )
         accepted[path] = response.status_code
-    assert all(code in (200, 303) for code in accepted.values()), accepted
+    refused = {p: c for p, c in accepted.items() if c not in (200, 303)}
+    assert not refused, refused
 
 
 # ----------------------------------------------------------------------------- login throttle
