@@ -191,7 +191,10 @@ def start_portal(settings: Settings, options: UpOptions, running: Running, say: 
     child = processes.spawn(
         "portal", [sys.executable, "-m", "uvicorn", "phancong.orchestration.portal:make_app",
                    "--factory", "--host", settings.portal_host, "--port", str(port),
-                   "--no-access-log"],
+                   "--no-access-log",
+                   # uvicorn would believe X-Forwarded-For from loopback: the portal reads it
+                   # itself, from the proxies in PHANCONG_TRUSTED_PROXIES only
+                   "--no-proxy-headers"],
         env, settings.data_dir / "logs", signal.SIGTERM)
     running.children.append(child)
     processes.wait_for(f"{url}/healthz", child, 60, "the portal", say)

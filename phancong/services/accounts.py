@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import AuditRow, LoginLinkRow, PlanRow, UnitRow, UserRow
+from phancong.services import throttle
 from phancong.services.errors import Conflict, NotFound, Refused
 
 ROLES = ("agency", "coordinator", "viewer")
@@ -238,7 +239,41 @@ def set_password(
     check_password(password, user.email)
     user.password_hash = hasher().hash(password)
     _audit(session, user, actor, "user.password_set", now)
+    end_sessions(session, user, now=now, actor=actor)
     return user
+
+
+def clear_login_backoff(
+    session: Session, email: str, *, now: dt.datetime, actor: str = "system"
+) -> bool:
+    """A coordinator lets the account holder try their password again at once (failed logins
+    forgotten); True when there was a back-off to clear."""
+    user = get_user(session, email)
+    cleared = throttle.clear_account(session, user.email)
+    _audit(session, user, actor, "user.login_backoff_cleared", now, {"cleared": cleared})
+    return cleared
+
+
+def end_sessions(
+    session: Session, user: UserRow, *, now: dt.datetime, actor: str = "system"
+) -> int:
+    """End every session of ``user`` (their cookies carry the old epoch) and revoke every
+    outstanding login link; returns how many links were revoked. Nothing revives them: the
+    epoch only grows and a revoked link stays used."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    result = session.execute(
+        update(LoginLinkRow)
+        .where(
+            LoginLinkRow.user_id == user.id,
+            LoginLinkRow.used_at.is_(None),
+            LoginLinkRow.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    revoked = int(getattr(result, "rowcount", 0) or 0)
+    _audit(session, user, actor, "user.sessions_ended", now, {"links_revoked": revoked})
+    return revoked
 
 
 def set_active(
@@ -250,6 +285,7 @@ def set_active(
         user.api_token_hash = None
         user.feed_token_hash = None
     _audit(session, user, actor, "user.enabled" if active else "user.disabled", now)
+    end_sessions(session, user, now=now, actor=actor)  # enabling again revives none of them
     return user
 
 
@@ -271,8 +307,10 @@ def authenticate(session: Session, email: str, password: str) -> UserRow | None:
 
 
 def password_version(user: UserRow) -> str:
-    """Changes when the password changes, so sessions opened before a change stop working."""
-    return hashlib.sha256((user.password_hash or "-").encode()).hexdigest()[:16]
+    """Changes when the password changes or the account's sessions are ended (logout,
+    disabling, enabling: :func:`end_sessions`), so sessions opened before stop working."""
+    material = f"{user.password_hash or '-'}|{user.session_epoch or 0}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------------- tokens
@@ -437,4 +475,5 @@ def consume_login_nonce(session: Session, nonce: str, *, now: dt.datetime) -> Us
     if getattr(result, "rowcount", 0) != 1:
         raise InvalidLink()
     _audit(session, user, user.email, "user.login_link_used", now)
+    throttle.clear_account(session, user.email)  # the holder proved it: no back-off left
     return user
