@@ -194,12 +194,13 @@ def _clean_indicators(
         if not math.isfinite(number) or not 0.0 <= number <= high:
             name = declared[key].get("name") or key
             raise Refused(
-                f"Giá trị chỉ tiêu '{name}' phải từ 0 đến 100 (%)"
+                f"Giá trị chỉ tiêu '{name}' không hợp lệ: phải từ 0 đến 100 (%)"
                 if percent
-                else f"Giá trị chỉ tiêu '{name}' phải là số không âm, tối đa {high:,.0f}",
-                f"Indicator '{name}' must be between 0 and 100 (%)"
+                else f"Giá trị chỉ tiêu '{name}' không hợp lệ: phải là số không âm, "
+                f"tối đa {high:,.0f}".replace(",", "."),
+                f"Indicator '{name}' is invalid: it must be between 0 and 100 (%)"
                 if percent
-                else f"Indicator '{name}' must be a number from 0 to {high:,.0f}",
+                else f"Indicator '{name}' is invalid: it must be a number from 0 to {high:,.0f}",
             )
         out[key] = number + 0.0  # -0.0 becomes 0.0
     return out
@@ -378,6 +379,8 @@ def _checked_submission(
         raise Refused(
             f"Ghi chú quá dài (tối đa {NOTE_LIMIT} ký tự)", f"Note too long (max {NOTE_LIMIT})"
         )
+    values = _clean_indicators(indicators, item.indicator_values)
+    evidence_url = _clean_url(item.evidence_url)
     on_behalf_reason = (item.on_behalf_reason or "").strip() if item.on_behalf else ""
     if item.on_behalf and not on_behalf_reason:
         raise Refused(
@@ -394,8 +397,8 @@ def _checked_submission(
         "submitted_by": item.actor,
         "submitted_at": at,
         "note": item.note,
-        "indicator_values": _clean_indicators(indicators, item.indicator_values),
-        "evidence_url": _clean_url(item.evidence_url),
+        "indicator_values": values,
+        "evidence_url": evidence_url,
         "review": "pending",
         "on_behalf_reason": on_behalf_reason or None,
     }

@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import base64
-import logging
 import hmac
 import ipaddress
+import logging
 import secrets
 import threading
 import time

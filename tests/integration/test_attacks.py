@@ -52,7 +52,6 @@ from phancong.web.testing import (
     csrf,
     csrf_from,
     fast_hasher,
-    login,
     seed_ledger,
 )
 from tests.integration.test_outages import unreachable
@@ -448,9 +447,8 @@ def test_nobody_accepts_their_own_submission(site_db: Site) -> None:
                            data={"csrf_token": csrf(coordinator)}, follow_redirects=False)
     assert own.status_code == 403
     assert "tự chấp nhận" in own.text
-    with transaction(site_db.factory) as session:
-        with pytest.raises(ledger.LedgerError):
-            ledger.accept(session, target, actor=COORD.upper(), at=NOW)
+    with transaction(site_db.factory) as session, pytest.raises(ledger.LedgerError):
+        ledger.accept(session, target, actor=COORD.upper(), at=NOW)
     page = other.get(f"/obligations/{target}")
     assert "Nộp thay đơn vị" in page.text and "công văn giấy số 12/SGD" in page.text
     accepted = other.post(f"/obligations/{target}/accept",
