@@ -36,6 +36,7 @@ from urllib.parse import urljoin
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import make_engine, session_factory, transaction
@@ -313,15 +314,10 @@ def test_a_distributed_guesser_gets_fewer_than_20_checks_an_hour(
 # ----------------------------------------------------------------------------- 4. tokens in logs
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_no_token_in_the_log_during_a_database_outage(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = (
-        request.getfixturevalue("database_url") if backend == "postgresql"
-        else f"sqlite+pysqlite:///{tmp_path}/ledger.db"
-    )
+    url, backend = database_url, make_url(database_url).get_backend_name()
     site = _site(url, tmp_path)
     with transaction(site.factory) as session:
         feed = accounts.issue_feed_token(session, SGD, now=NOW)
