@@ -1,8 +1,12 @@
 """Sessions, CSRF, the login rate limit, request-size cap and security headers.
 
 * Session: Starlette's signed cookie (itsdangerous), HttpOnly, SameSite=Lax, Secure on https or in
-  production, 8 h idle; it holds the user id, a password version (changing the password ends
-  old sessions), the login time (24 h absolute), the CSRF token and the chosen language.
+  production, 8 h idle; it holds the user id, a password version (a digest of the password hash
+  and the account's session epoch: a password change, logout, disabling or enabling ends every
+  session opened before, on the server), the login time (24 h absolute), the CSRF token and the
+  chosen language.
+* Device cookie: signed, long-lived, no credential — which account this browser logged in to,
+  so the login back-off of an attacker's failures does not keep that account's holder out.
 * CSRF: one random token per session, in a hidden ``csrf_token`` field of every form and
   compared in constant time on every POST of the HTML routers (the bearer-token API is exempt).
 * Login throttle: a back-off per account and per client address, kept in the ledger (shared by
@@ -361,7 +365,7 @@ CSP = (
 # fetch nothing but this origin's /openapi.json, and may not be framed or post anywhere
 DOCS_CSP = (
     "default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; "
-    "style-src https://cdn.jsdelivr.net; img-src 'self' data:; connect-src 'self'; "
+    "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 HSTS = b"max-age=31536000"  # a year; production on an https portal URL only
