@@ -460,6 +460,9 @@ def test_nobody_accepts_their_own_submission(site_db: Site) -> None:
     assert audit[0].reason == "Sở gửi công văn giấy số 12/SGD"
     assert units["sgd"].on_behalf == 1
     assert units["sgd"].on_time == 0  # not the agency's own record
+    matrix = other.get("/matrix?plan=mini&year=2026").text
+    rate = re.search(r'data-testid="on-time-rate" data-unit="sgd">([^<]*)<span[^>]*>\(([^)]*)\)', matrix)
+    assert rate is not None and rate.group(2) == "0/1", rate and rate.groups()
 
 
 def test_api_submission_on_behalf_needs_a_reason(site_db: Site) -> None:
