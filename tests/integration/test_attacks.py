@@ -589,3 +589,18 @@ def test_bidi_controls_are_stripped_from_notes_and_reasons(site_db: Site) -> Non
     assert "Thiếu số liệu" in texts
     assert "giấy tờ" in texts
     assert not [t for t in texts if any(ch in t for ch in BIDI)]
+
+
+def test_random_emails_leave_no_lasting_rows(site_db: Site) -> None:
+    """A spray of random emails writes one row per email typed; rows with no failure for two
+    days are pruned (every 500th attempt of a process), so the table does not grow for ever."""
+    now = site_db.seconds.now
+    for i in range(20):
+        throttle.reserve(site_db.factory, [(throttle.account_key(f"x{i}@example.test"),
+                                            throttle.ACCOUNT)], now)
+    throttle.reserve(site_db.factory, [(throttle.account_key(SGD), throttle.ACCOUNT)],
+                     now + 3 * 24 * 3600 - 60)
+    with transaction(site_db.factory) as session:
+        assert throttle.prune(session, now + 3 * 24 * 3600) == 20
+    with site_db.factory() as session:
+        assert list(session.scalars(select(LoginThrottleRow.key))) == [throttle.account_key(SGD)]
