@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +35,16 @@ class Settings(BaseSettings):
     portal_now: dt.datetime | None = Field(
         default=None,
         description="fix the portal's clock at this ISO instant (tests, demos; naive = local time)",
+    )
+
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For is believed (none by default)",
+    )
+    api_docs: bool | None = Field(
+        default=None,
+        description="serve /docs and /openapi.json (default: yes in development, no in production)",
     )
 
     smtp_host: str = "127.0.0.1"
@@ -79,9 +90,31 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "PHANCONG_PORTAL_NOW (a fixed portal clock) is refused in production"
                 )
+        try:
+            self.trusted_networks()
+        except ValueError as exc:
+            raise ValueError(f"PHANCONG_TRUSTED_PROXIES: {exc}") from None
         if self.portal_now is not None and self.portal_now.tzinfo is None:
             self.portal_now = self.portal_now.replace(tzinfo=ZoneInfo(self.timezone))
         return self
+
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The proxies named in ``trusted_proxies``, parsed (ValueError for a bad entry)."""
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether /docs and /openapi.json are served."""
+        return self.environment != "production" if self.api_docs is None else self.api_docs
+
+    @property
+    def hsts(self) -> bool:
+        """Strict-Transport-Security is sent in production on an https portal URL."""
+        return self.environment == "production" and self.portal_url.startswith("https://")
 
     @property
     def effective_database_url(self) -> str:

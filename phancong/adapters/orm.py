@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -187,6 +188,8 @@ class SubmissionRow(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column()
     review_reason: Mapped[str | None] = mapped_column(Text)
+    # set when a coordinator submitted for the agency: why (shown, audited, counted apart)
+    on_behalf_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ExtensionRow(Base):
@@ -277,6 +280,9 @@ class UserRow(Base):
     feed_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column()
+    # bumped by logout, a password change, disabling and enabling: every session opened
+    # before carries the old epoch and stops working
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LoginLinkRow(Base):
@@ -287,3 +293,16 @@ class LoginLinkRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[dt.datetime] = mapped_column()
     used_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class LoginThrottleRow(Base):
+    """Failed-login back-off shared by every portal process: one row per account or address.
+
+    ``key`` is ``a:<digest of the email>`` or ``i:<client address>``; times are epoch seconds.
+    """
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[float | None] = mapped_column(Float)
+    last_at: Mapped[float] = mapped_column(Float)

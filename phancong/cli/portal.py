@@ -25,19 +25,12 @@ def serve(
         typer.Option("--port", min=1, max=65535, help="port (default PHANCONG_PORTAL_PORT)"),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="worker processes")] = 1,
-    proxy_headers: Annotated[
-        bool,
-        typer.Option(
-            "--proxy-headers/--no-proxy-headers",
-            help="trust X-Forwarded-* from --forwarded-allow-ips (behind a proxy)",
-        ),
-    ] = False,
-    forwarded_allow_ips: Annotated[
-        str, typer.Option("--forwarded-allow-ips", help="proxies whose X-Forwarded-* are trusted")
-    ] = "127.0.0.1",
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level")] = "info",
 ) -> None:
-    """Serve the portal (uvicorn; the app is built in each worker from PHANCONG_* settings)."""
+    """Serve the portal (uvicorn; the app is built in each worker from PHANCONG_* settings).
+
+    uvicorn believes no proxy header: the portal reads X-Forwarded-For itself, and only from
+    the proxies named in PHANCONG_TRUSTED_PROXIES."""
     import uvicorn
 
     from phancong.web.serving import NoDelayH11Protocol
@@ -54,8 +47,7 @@ def serve(
         port=port or settings.portal_port,
         workers=workers,
         http=NoDelayH11Protocol,
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips=forwarded_allow_ips,
+        proxy_headers=False,  # see phancong.web.security.client_address
         log_level=log_level,
         server_header=False,
         access_log=False,  # feed and login-link URLs carry tokens: never write them to a log

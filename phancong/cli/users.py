@@ -169,6 +169,18 @@ def enable(email: Annotated[str, typer.Argument(help="login email")]) -> None:
     typer.echo(f"enabled {email}")
 
 
+@users_app.command("unthrottle")
+def unthrottle(email: Annotated[str, typer.Argument(help="login email")]) -> None:
+    """Forget an account's failed logins, so its holder may try the password again at once."""
+    with user_errors(), transaction(sessions()) as session:
+        cleared = accounts.clear_login_backoff(session, email, now=_now(), actor="cli")
+    typer.echo(
+        f"đã xoá lượt đăng nhập sai của {email} / failed logins cleared"
+        if cleared
+        else f"{email} không bị giãn cách đăng nhập / no login back-off to clear"
+    )
+
+
 @users_app.command("token")
 def token(email: Annotated[str, typer.Argument(help="login email")]) -> None:
     """Issue a new API token (printed once; the previous one stops working)."""
@@ -249,6 +261,12 @@ def done(
     evidence: Annotated[
         str | None, typer.Option("--evidence", help="http(s) link to the evidence")
     ] = None,
+    on_behalf_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--on-behalf-reason", help="a coordinator submitting for the agency: why (required)"
+        ),
+    ] = None,
     at: AtOption = None,
 ) -> None:
     """Mark an obligation done (submit it for review)."""
@@ -260,6 +278,7 @@ def done(
         note=note,
         indicator_values=_indicators(indicator or []),
         evidence_url=evidence,
+        on_behalf_reason=on_behalf_reason,
     )
 
 

@@ -2,8 +2,8 @@
 
 Keys are stable per plan (``<plan>-overdue``, ``<plan>-summary``, ``<plan>-sweep-progress``) so
 each sweep adds a new version under the same key. Markdown is built here from plain values;
-every piece of user text (agency names, titles) goes through :func:`md` first, and every text
-cell of the overdue table through :func:`cell`.
+every piece of user text — agency names, titles, every text cell of the overdue table and of
+the summary — goes through :func:`cell` (the summary's :func:`md` is the same escaping).
 """
 
 from __future__ import annotations
@@ -47,16 +47,6 @@ def report_key(plan_id: str, period_label: str) -> str:
     return key(plan_id, f"report-{period_label}")
 
 
-_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\\": "\\\\", "*": "\\*",
-               "_": "\\_", "`": "\\`", "[": "\\[", "]": "\\]", "#": "\\#"}
-
-
-def md(value: object) -> str:
-    """User text made inert inside a markdown table cell: HTML, pipes and emphasis escaped."""
-    text = " ".join(str(value).split())
-    return "".join(_MD_ESCAPES.get(ch, ch) for ch in text)
-
-
 # Prefect 3.8.8 serves two UIs. The V1 UI renders every text cell of a table artifact as markdown:
 # links (``javascript:`` ones too), images, headings, lists, bare URLs turned into links, raw HTML
 # through DOMPurify. The V2 UI, the default, shows cells as plain text. So a cell gets a backslash
@@ -77,6 +67,13 @@ def cell(value: str) -> str:
     if text[0].isdigit():  # "1986. …" is an ordered list: escape the dot
         return f"{text[: start.end()]}\\{text[start.end() :]}"
     return f"\\{text}"
+
+
+def md(value: object) -> str:
+    """User text in the summary markdown (title, agency names, duty titles, citations): escaped
+    by :func:`cell`, the one escaping of every artifact cell (the summary once escaped less —
+    bare URLs and ``~~`` stayed live under GFM)."""
+    return cell(str(value))
 
 
 def overdue_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -172,6 +172,15 @@ def ensure_coordinator(now: dt.datetime, say: Say) -> tuple[str, str | None] | N
     return COORDINATOR_EMAIL, password
 
 
+def portal_command(host: str, port: int) -> list[str]:
+    """The portal's uvicorn command line as ``up`` runs it."""
+    return [sys.executable, "-m", "uvicorn", "phancong.orchestration.portal:make_app",
+            "--factory", "--host", host, "--port", str(port), "--no-access-log",
+            # uvicorn would believe X-Forwarded-For from loopback: the portal reads it itself,
+            # from the proxies named in PHANCONG_TRUSTED_PROXIES only
+            "--no-proxy-headers"]
+
+
 def start_portal(settings: Settings, options: UpOptions, running: Running, say: Say) -> None:
     if not options.portal:
         return
@@ -188,11 +197,8 @@ def start_portal(settings: Settings, options: UpOptions, running: Running, say: 
         env["PHANCONG_PORTAL_URL"] = url
         os.environ["PHANCONG_PORTAL_URL"] = url  # links in emails queued by flow runs
     say(f"Portal: starting on {url} …")
-    child = processes.spawn(
-        "portal", [sys.executable, "-m", "uvicorn", "phancong.orchestration.portal:make_app",
-                   "--factory", "--host", settings.portal_host, "--port", str(port),
-                   "--no-access-log"],
-        env, settings.data_dir / "logs", signal.SIGTERM)
+    child = processes.spawn("portal", portal_command(settings.portal_host, port), env,
+                            settings.data_dir / "logs", signal.SIGTERM)
     running.children.append(child)
     processes.wait_for(f"{url}/healthz", child, 60, "the portal", say)
     running.portal_url = url

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import AuditRow, LoginLinkRow, PlanRow, UnitRow, UserRow
+from phancong.services import throttle
 from phancong.services.errors import Conflict, NotFound, Refused
 
 ROLES = ("agency", "coordinator", "viewer")
@@ -238,6 +239,7 @@ def set_password(
     check_password(password, user.email)
     user.password_hash = hasher().hash(password)
     _audit(session, user, actor, "user.password_set", now)
+    end_sessions(session, user, now=now, actor=actor)
     return user
 
 
@@ -250,7 +252,8 @@ def change_password(
     again: str,
     now: dt.datetime,
 ) -> UserRow:
-    """The account holder changes their own password, then their other sessions are ended.
+    """The account holder changes their own password; every session of the account ends (the
+    portal signs the caller's own in again).
 
     ``current`` is required when the account has a password; None skips the check (a session
     opened by a one-time login link within the hour, see the portal). Raises Refused with a
@@ -274,21 +277,41 @@ def change_password(
         )
     user.password_hash = hasher().hash(new)
     _audit(session, user, user.email, "user.password_changed", now)
-    end_other_sessions(session, user, now=now, actor=user.email)
+    end_sessions(session, user, now=now, actor=user.email)  # every session, this one too
     return user
 
 
-def end_other_sessions(
-    session: Session, user: UserRow, *, now: dt.datetime, actor: str
-) -> None:
-    """End every session of ``user`` except the caller's own (which re-signs itself).
+def clear_login_backoff(
+    session: Session, email: str, *, now: dt.datetime, actor: str = "system"
+) -> bool:
+    """A coordinator lets the account holder try their password again at once (failed logins
+    forgotten); True when there was a back-off to clear."""
+    user = get_user(session, email)
+    cleared = throttle.clear_account(session, user.email)
+    _audit(session, user, actor, "user.login_backoff_cleared", now, {"cleared": cleared})
+    return cleared
 
-    Portal sessions carry :func:`password_version`, so a session opened before the password
-    changed no longer authenticates: after a password change this is what ends the others.
-    Recorded in the audit log. A server-side session store, when there is one, revokes its
-    rows here.
-    """
-    _audit(session, user, actor, "user.sessions_ended", now)
+
+def end_sessions(
+    session: Session, user: UserRow, *, now: dt.datetime, actor: str = "system"
+) -> int:
+    """End every session of ``user`` (their cookies carry the old epoch) and revoke every
+    outstanding login link; returns how many links were revoked. Nothing revives them: the
+    epoch only grows and a revoked link stays used."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    result = session.execute(
+        update(LoginLinkRow)
+        .where(
+            LoginLinkRow.user_id == user.id,
+            LoginLinkRow.used_at.is_(None),
+            LoginLinkRow.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    revoked = int(getattr(result, "rowcount", 0) or 0)
+    _audit(session, user, actor, "user.sessions_ended", now, {"links_revoked": revoked})
+    return revoked
 
 
 def set_active(
@@ -300,6 +323,7 @@ def set_active(
         user.api_token_hash = None
         user.feed_token_hash = None
     _audit(session, user, actor, "user.enabled" if active else "user.disabled", now)
+    end_sessions(session, user, now=now, actor=actor)  # enabling again revives none of them
     return user
 
 
@@ -321,8 +345,10 @@ def authenticate(session: Session, email: str, password: str) -> UserRow | None:
 
 
 def password_version(user: UserRow) -> str:
-    """Changes when the password changes, so sessions opened before a change stop working."""
-    return hashlib.sha256((user.password_hash or "-").encode()).hexdigest()[:16]
+    """Changes when the password changes or the account's sessions are ended (logout,
+    disabling, enabling: :func:`end_sessions`), so sessions opened before stop working."""
+    material = f"{user.password_hash or '-'}|{user.session_epoch or 0}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------------- tokens
@@ -487,4 +513,5 @@ def consume_login_nonce(session: Session, nonce: str, *, now: dt.datetime) -> Us
     if getattr(result, "rowcount", 0) != 1:
         raise InvalidLink()
     _audit(session, user, user.email, "user.login_link_used", now)
+    throttle.clear_account(session, user.email)  # the holder proved it: no back-off left
     return user

@@ -44,7 +44,7 @@ from phancong.domain.status import (
     on_time,
     status_of,
 )
-from phancong.services.errors import Conflict, LedgerError, NotFound, Refused
+from phancong.services.errors import Conflict, Forbidden, LedgerError, NotFound, Refused
 from phancong.services.materialize import ladder_dates
 
 NOTE_LIMIT = 10_000
@@ -163,10 +163,15 @@ def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> No
 # ----------------------------------------------------------------------------- actions
 
 
+INDICATOR_MAX = 1e12  # no count, sum of money or number of people a plan tracks comes near
+
+
 def _clean_indicators(
     indicators: list[dict[str, Any]], values: dict[str, Any] | None
 ) -> dict[str, float]:
-    declared = {i["id"] for i in indicators}
+    """The values of declared indicators, each a finite number in the range its unit allows:
+    0–100 for a percentage, 0 to :data:`INDICATOR_MAX` for a count or any other unit."""
+    declared = {i["id"]: i for i in indicators}
     out: dict[str, float] = {}
     for key, raw in (values or {}).items():
         if key not in declared:
@@ -176,17 +181,28 @@ def _clean_indicators(
             )
         if raw is None or raw == "":
             continue
+        if isinstance(raw, bool):
+            raw = "x"  # True is not a number of anything
         try:
             number = float(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise Refused(
                 f"Giá trị chỉ tiêu '{key}' phải là số", f"Indicator '{key}' must be a number"
             ) from None
-        if not math.isfinite(number):
+        percent = (declared[key].get("unit") or "").strip() == "%"
+        high = 100.0 if percent else INDICATOR_MAX
+        if not math.isfinite(number) or not 0.0 <= number <= high:
+            name = declared[key].get("name") or key
             raise Refused(
-                f"Giá trị chỉ tiêu '{key}' không hợp lệ", f"Indicator '{key}' is not finite"
+                f"Giá trị chỉ tiêu '{name}' không hợp lệ: phải từ 0 đến 100 (%)"
+                if percent
+                else f"Giá trị chỉ tiêu '{name}' không hợp lệ: phải là số không âm, "
+                f"tối đa {high:,.0f}".replace(",", "."),
+                f"Indicator '{name}' is invalid: it must be between 0 and 100 (%)"
+                if percent
+                else f"Indicator '{name}' is invalid: it must be a number from 0 to {high:,.0f}",
             )
-        out[key] = number
+        out[key] = number + 0.0  # -0.0 becomes 0.0
     return out
 
 
@@ -253,6 +269,9 @@ class SubmitItem:
     note: str = ""
     indicator_values: dict[str, Any] | None = None
     evidence_url: str | None = None
+    # a coordinator recording the agency's report for it: says so, with a required reason
+    on_behalf: bool = False
+    on_behalf_reason: str | None = None
 
 
 def submit(
@@ -360,25 +379,39 @@ def _checked_submission(
         raise Refused(
             f"Ghi chú quá dài (tối đa {NOTE_LIMIT} ký tự)", f"Note too long (max {NOTE_LIMIT})"
         )
+    values = _clean_indicators(indicators, item.indicator_values)
+    evidence_url = _clean_url(item.evidence_url)
+    on_behalf_reason = (item.on_behalf_reason or "").strip() if item.on_behalf else ""
+    if item.on_behalf and not on_behalf_reason:
+        raise Refused(
+            "Điều phối viên nộp thay đơn vị phải nêu lý do nộp thay",
+            "A coordinator submitting on the agency's behalf must give the reason",
+        )
+    if len(on_behalf_reason) > NOTE_LIMIT:
+        raise Refused(
+            f"Lý do nộp thay quá dài (tối đa {NOTE_LIMIT} ký tự)",
+            f"Reason too long (max {NOTE_LIMIT})",
+        )
     submission = {
         "obligation_id": item.obligation_id,
         "submitted_by": item.actor,
         "submitted_at": at,
         "note": item.note,
-        "indicator_values": _clean_indicators(indicators, item.indicator_values),
-        "evidence_url": _clean_url(item.evidence_url),
+        "indicator_values": values,
+        "evidence_url": evidence_url,
         "review": "pending",
+        "on_behalf_reason": on_behalf_reason or None,
     }
     audit = {
         "at": at,
         "actor": item.actor,
-        "action": "obligation.submitted",
+        "action": "obligation.submitted_on_behalf" if item.on_behalf else "obligation.submitted",
         "plan_id": plan_id,
         "entity": "obligation",
         "entity_id": str(item.obligation_id),
         "before": _snapshot_of(state, deadline, submitted_at, accepted_at, was_on_time),
         "after": _snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time),
-        "reason": item.note[:500] or None,
+        "reason": (on_behalf_reason or item.note)[:500] or None,
     }
     return submission, audit
 
@@ -417,6 +450,12 @@ def accept(session: Session, obligation_id: int, *, actor: str, at: dt.datetime)
         raise _refuse_state(ob, "chấp nhận", "accept")
     plan = _plan(session, ob.plan_id)
     sub = _pending(session, ob)
+    if sub.submitted_by.strip().lower() == actor.strip().lower():
+        raise Forbidden(
+            "Không ai được tự chấp nhận báo cáo do chính mình nộp; "
+            "một điều phối viên khác phải duyệt",
+            "Nobody may accept their own submission; another coordinator must review it",
+        )
     before = _snapshot(ob)
     sub.review, sub.reviewed_by, sub.reviewed_at = "accepted", actor, at
     ob.state, ob.accepted_at, ob.updated_at = State.ACCEPTED.value, at, at
@@ -939,6 +978,9 @@ class UnitRollup:
     late: int
     overdue: int
     open: int
+    # completed through a coordinator's submission on the agency's behalf: part of ``due``,
+    # counted apart from ``on_time`` and ``late`` (the agency's own record)
+    on_behalf: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -946,11 +988,25 @@ class UnitRollup:
 
 
 def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[UnitRollup]:
-    """On-time rate per agency: accepted on time / obligations past their deadline or done."""
+    """On-time rate per agency: accepted on time / obligations past their deadline or done.
+
+    An obligation completed by a coordinator's submission on the agency's behalf is counted in
+    ``on_behalf``, not in the agency's ``on_time`` or ``late``."""
     plan = _plan(session, plan_id)
     st = status_expr(as_of, plan.timezone).label("st")
+    behalf = (
+        select(SubmissionRow.obligation_id)
+        .where(SubmissionRow.review == "accepted", SubmissionRow.on_behalf_reason.is_not(None))
+        .distinct()
+        .subquery()
+    )
     sub = (
-        select(ObligationRow.unit_id, st)
+        select(
+            ObligationRow.unit_id,
+            st,
+            behalf.c.obligation_id.is_not(None).label("by_coordinator"),
+        )
+        .outerjoin(behalf, behalf.c.obligation_id == ObligationRow.id)
         .where(
             ObligationRow.plan_id == plan_id,
             ObligationRow.role != "support",
@@ -959,8 +1015,11 @@ def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[U
         .subquery()
     )
 
-    def count(*values: str) -> ColumnElement[Any]:
-        return func.sum(case((sub.c.st.in_(values), 1), else_=0))
+    def count(*values: str, by_coordinator: bool | None = None) -> ColumnElement[Any]:
+        when: ColumnElement[bool] = sub.c.st.in_(values)
+        if by_coordinator is not None:
+            when = and_(when, sub.c.by_coordinator.is_(by_coordinator))
+        return func.sum(case((when, 1), else_=0))
 
     rows = session.execute(
         select(
@@ -968,10 +1027,11 @@ def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[U
             UnitRow.name,
             UnitRow.kind,
             count("completed_on_time", "completed_late", "overdue"),
-            count("completed_on_time"),
-            count("completed_late"),
+            count("completed_on_time", by_coordinator=False),
+            count("completed_late", by_coordinator=False),
             count("overdue"),
             count("in_progress", "blocked", "submitted", "returned"),
+            count("completed_on_time", "completed_late", by_coordinator=True),
         )
         .join(UnitRow, UnitRow.id == sub.c.unit_id)
         .group_by(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
@@ -987,6 +1047,7 @@ def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[U
             int(r[5] or 0),
             int(r[6] or 0),
             int(r[7] or 0),
+            int(r[8] or 0),
         )
         for r in rows
     ]

@@ -22,12 +22,18 @@ from phancong.web.authz import Action, Principal, authorize, forbidden
 
 log = logging.getLogger(__name__)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls but tab and newline (a NUL breaks PostgreSQL text), DEL, C1 controls, and the
+# bidirectional formatting characters — embeddings and overrides U+202A–U+202E, isolates
+# U+2066–U+2069, the marks U+200E, U+200F and U+061C — which make a note or reason read
+# differently from what it holds ("Trojan Source")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 REASON_LIMIT = 2000
 
 
 def clean_text(value: str | None) -> str:
-    """Drop control characters (a NUL breaks PostgreSQL text) and normalise newlines."""
+    """Drop control and bidi formatting characters and normalise newlines."""
     return _CONTROL.sub("", (value or "").replace("\r\n", "\n")).strip()
 
 
@@ -47,14 +53,20 @@ def submission(
     note: str | None,
     indicator_values: Mapping[str, Any] | None,
     evidence_url: str | None,
+    on_behalf_reason: str | None = None,
 ) -> ledger.SubmitItem:
-    """A submission as the portal, the API and the CLI hand it to the ledger (text cleaned)."""
+    """A submission as the portal, the API and the CLI hand it to the ledger (text cleaned).
+
+    Anyone but the unit's own agency account (a coordinator) submits on the agency's behalf
+    and must say why."""
     return ledger.SubmitItem(
         obligation_id,
         principal.email,
         clean_text(note),
         dict(indicator_values or {}),
         clean_text(evidence_url) or None,
+        on_behalf=not principal.is_agency,
+        on_behalf_reason=clean_text(on_behalf_reason) or None,
     )
 
 
@@ -76,6 +88,7 @@ class ActionOptions(TypedDict, total=False):
     note: str | None
     indicator_values: Mapping[str, Any] | None
     evidence_url: str | None
+    on_behalf_reason: str | None
     reason: str | None
     new_deadline: dt.date | None
 
@@ -109,6 +122,7 @@ def perform_in(
     note: str | None = None,
     indicator_values: Mapping[str, Any] | None = None,
     evidence_url: str | None = None,
+    on_behalf_reason: str | None = None,
     reason: str | None = None,
     new_deadline: dt.date | None = None,
 ) -> None:
@@ -118,7 +132,9 @@ def perform_in(
     authorize(session, principal, obligation_id, action)
     actor = principal.email
     if action is Action.SUBMIT:
-        item = submission(obligation_id, principal, note, indicator_values, evidence_url)
+        item = submission(
+            obligation_id, principal, note, indicator_values, evidence_url, on_behalf_reason
+        )
         (refused,) = ledger.submit_many(session, [item], at=now)
         if refused is not None:
             raise refused

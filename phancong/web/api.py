@@ -107,6 +107,9 @@ class SubmissionOut(BaseModel):
     reviewed_by: str | None
     reviewed_at: dt.datetime | None
     review_reason: str | None
+    on_behalf_reason: str | None = Field(
+        None, description="set when a coordinator submitted for the agency: why"
+    )
 
 
 class ExtensionOut(BaseModel):
@@ -171,6 +174,11 @@ class SubmitIn(BaseModel):
     note: str = Field("", max_length=10_000)
     indicator_values: dict[str, float | None] = Field(default_factory=dict, max_length=100)
     evidence_url: str | None = Field(None, max_length=2000)
+    on_behalf_reason: str | None = Field(
+        None,
+        max_length=10_000,
+        description="required when a coordinator submits for the agency: why it does so",
+    )
 
 
 class ReasonIn(BaseModel):
@@ -223,6 +231,9 @@ class UnitRollupOut(BaseModel):
     late: int
     overdue: int
     open: int
+    on_behalf: int = Field(
+        0, description="completed by a coordinator's submission for the agency (not in on_time)"
+    )
     on_time_rate: float | None
 
 
@@ -323,6 +334,7 @@ def _detail(caller: Caller, obligation_id: int) -> ObligationDetail:
                     reviewed_by=s.reviewed_by,
                     reviewed_at=s.reviewed_at,
                     review_reason=s.review_reason,
+                    on_behalf_reason=s.on_behalf_reason,
                 )
                 for s in h.submissions
             ],
@@ -399,6 +411,7 @@ async def submit(bearer: BearerDep, obligation_id: ObligationId, body: SubmitIn)
         note=body.note,
         indicator_values={k: v for k, v in body.indicator_values.items() if v is not None},
         evidence_url=body.evidence_url,
+        on_behalf_reason=body.on_behalf_reason,
     )
     try:  # recorded by the portal's writer with the submissions that arrive alongside
         principal, current = await bearer.portal.submits.record(request)
@@ -491,6 +504,7 @@ def unit_rollups(
             late=r.late,
             overdue=r.overdue,
             open=r.open,
+            on_behalf=r.on_behalf,
             on_time_rate=r.rate,
         )
         for r in rows

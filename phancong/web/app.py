@@ -46,8 +46,8 @@ from phancong.web.security import (
     SESSION_IDLE,
     BodyLimitMiddleware,
     CsrfError,
-    LoginLimiter,
     LoginRequired,
+    LoginThrottle,
     SecurityHeadersMiddleware,
 )
 
@@ -130,7 +130,9 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DisconnectionError)
     @app.exception_handler(SqlTimeoutError)
     async def _database_down(request: Request, exc: Exception) -> Response:
-        log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+        log.warning(
+            "database unavailable on %s: %s", redact(request.url.path), type(exc).__name__
+        )
         headers = {"Retry-After": "60"}
         if _is_api(request):
             detail = i18n.t("error.503", _api_lang(request))
@@ -174,6 +176,11 @@ def _install_handlers(app: FastAPI) -> None:
 _SECRET_PATHS = re.compile(r"(/feeds/|/login/link/)[^/?\s\"]+")
 
 
+def redact(text: str) -> str:
+    """``text`` with the token of every feed or login-link path replaced by an ellipsis."""
+    return _SECRET_PATHS.sub(r"\1…", text)
+
+
 class RedactTokens(logging.Filter):
     """Access logs show feed and login-link URLs without the token in them."""
 
@@ -210,8 +217,9 @@ def create_app(
         factory=factory,
         clock=clock or clock_from(settings),
         templates=make_templates(),
-        limiter=LoginLimiter(),
+        throttle=LoginThrottle(factory),
         secure_cookies=secure,
+        proxies=settings.trusted_networks(),
         css=css,
         css_version=hashlib.sha256(css).hexdigest()[:10],
     )
@@ -230,9 +238,9 @@ def create_app(
             "bằng mã API (`Authorization: Bearer …`, cấp bằng `phancong users token EMAIL`). / "
             "Agency portal JSON API under `/api`, bearer-token authentication."
         ),
-        docs_url="/docs",
+        docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.portal = portal
 
@@ -246,7 +254,7 @@ def create_app(
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(BodyLimitMiddleware, limit=BODY_LIMIT)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
     _install_handlers(app)
 
     @app.get("/healthz", tags=["health"])

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi import Path as PathParam
 from itsdangerous import BadSignature, SignatureExpired
 from starlette.responses import RedirectResponse, Response
 
 from phancong.adapters.db import transaction
+from phancong.adapters.orm import UserRow
 from phancong.services import accounts
 from phancong.services.accounts import InvalidLink
 from phancong.web.context import Page, page_optional
 from phancong.web.links import MAX_TTL, safe_next, serializer
-from phancong.web.security import client_ip, csrf_protect, end_session, start_session
+from phancong.web.security import (
+    client_address,
+    csrf_protect,
+    end_session,
+    read_device,
+    remember_device,
+    start_session,
+)
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -49,26 +58,52 @@ def login(
 ) -> Response:
     target = safe_next(next)
     portal, request = page.portal, page.request
-    ip, key = client_ip(request), email.strip().lower()
-    if portal.limiter.blocked(ip, key):
-        return page.render(
+    address = client_address(request, portal.proxies)
+    secret, secure = portal.settings.signing_key(), portal.secure_cookies
+    device = _known_device(page, email, read_device(request, secret, secure))
+    # the attempt is counted as a failure before the password is hashed (concurrent guesses
+    # cannot all slip through) and given back if it was right
+    reservation = portal.throttle.reserve(email, address, device)
+    if not reservation.allowed:
+        wait = max(1, math.ceil(reservation.retry_after))
+        response = page.render(
             "login.html",
             status_code=429,
             next=target,
             email=email,
-            error=page.t("login.rate_limited"),
+            error=page.t("login.rate_limited", wait=_wait_text(wait, page.lang)),
         )
+        response.headers["Retry-After"] = str(wait)
+        return response
     with transaction(portal.factory) as session:
         user = accounts.authenticate(session, email, password)
         found = (user.id, accounts.password_version(user)) if user is not None else None
     if found is None:
-        portal.limiter.failure(ip, key)
         return page.render(
             "login.html", status_code=400, next=target, email=email, error=page.t("login.failed")
         )
-    portal.limiter.success(ip, key)
+    portal.throttle.succeeded(email, address, device)
     start_session(request, *found)
-    return _redirect(target)
+    response = _redirect(target)
+    remember_device(response, secret, secure, found[0], device)
+    return response
+
+
+def _known_device(page: Page, email: str, device: tuple[int, str] | None) -> str | None:
+    """The device id when this browser's device cookie belongs to the account being logged
+    into (looked up only when a validly signed cookie is there)."""
+    if device is None:
+        return None
+    with page.portal.factory() as session:
+        user = accounts.find_user(session, email)
+        return device[1] if user is not None and user.id == device[0] else None
+
+
+def _wait_text(seconds: int, lang: str) -> str:
+    if seconds < 60:
+        return f"{seconds} giây" if lang == "vi" else f"{seconds} s"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} phút" if lang == "vi" else f"{minutes} min"
 
 
 def _decode(page: Page, token: str) -> tuple[str, str]:
@@ -104,7 +139,12 @@ def link_login(page: PageDep, token: TokenParam) -> Response:
     start_session(page.request, *found)
     # a new password may be set without the old one for an hour (the "forgotten password" path)
     page.request.session["link_at"] = int(time.time())
-    return _redirect(target)
+    response = _redirect(target)
+    secret, secure = page.portal.settings.signing_key(), page.portal.secure_cookies
+    known = read_device(page.request, secret, secure)
+    device = known[1] if known is not None and known[0] == found[0] else None
+    remember_device(response, secret, secure, found[0], device)
+    return response
 
 
 @router.get("/login/forgot")
@@ -124,6 +164,13 @@ def forgot(page: PageDep, email: Annotated[str, Form(max_length=254)] = "") -> R
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    end_session(request)
+def logout(page: PageDep) -> Response:
+    """End this session and, on the server, every other session and login link of the account
+    (a copied cookie stops working too)."""
+    if page.principal is not None:
+        with transaction(page.portal.factory) as session:
+            user = session.get(UserRow, page.principal.id)
+            if user is not None:
+                accounts.end_sessions(session, user, now=page.now(), actor=user.email)
+    end_session(page.request)
     return _redirect("/login?msg=logged_out")

@@ -46,6 +46,7 @@ class SubmitRequest:
     note: str | None = None
     indicator_values: dict[str, Any] = field(default_factory=dict)
     evidence_url: str | None = None
+    on_behalf_reason: str | None = None
 
 
 @dataclass
@@ -222,6 +223,7 @@ class SubmitBatcher:
                     group[pos].request.note,
                     group[pos].request.indicator_values,
                     group[pos].request.evidence_url,
+                    group[pos].request.on_behalf_reason,
                 )
                 for pos, principal in allowed
             ]

@@ -30,7 +30,13 @@ from phancong.settings import Settings
 from phancong.web import i18n, queries
 from phancong.web.authz import Principal
 from phancong.web.batching import SubmitBatcher
-from phancong.web.security import LoginLimiter, LoginRequired, csrf_token, session_user
+from phancong.web.security import (
+    LoginRequired,
+    LoginThrottle,
+    Network,
+    csrf_token,
+    session_user,
+)
 
 T = TypeVar("T")
 _ACTION = re.compile(r"^/obligations/\d+/[a-z]+$")
@@ -43,8 +49,9 @@ class Portal:
     factory: sessionmaker[Session]
     clock: Callable[[], dt.datetime]
     templates: Jinja2Templates
-    limiter: LoginLimiter
+    throttle: LoginThrottle
     secure_cookies: bool
+    proxies: tuple[Network, ...] = ()
     css: bytes = b""
     css_version: str = ""
     memo_seconds: float = 30.0
@@ -174,6 +181,8 @@ class Page:
         lang = self.lang
         tz = self.portal.tz
         other = "en" if lang == "vi" else "vi"
+        # the switch is a query-only reference, which a browser resolves against the current
+        # page: never a path of the request's (``//evil.example/x`` would leave the site)
         switched = self.request.url.include_query_params(lang=other)
         base: dict[str, Any] = {
             "lang": lang,
@@ -181,7 +190,7 @@ class Page:
             "csrf": csrf_token(self.request),
             "path": self.request.url.path,
             "other_lang": other,
-            "lang_url": f"{switched.path}?{switched.query}",
+            "lang_url": f"?{switched.query}",
             "prefect_url": self.portal.settings.prefect_ui_url,
             "css_version": self.portal.css_version,
             "flash": None,

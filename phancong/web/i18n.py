@@ -34,8 +34,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "login.submit": ("Đăng nhập", "Log in"),
     "login.failed": ("Email hoặc mật khẩu không đúng", "Wrong email or password"),
     "login.rate_limited": (
-        "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.",
-        "Too many failed logins. Please try again in 15 minutes.",
+        "Tài khoản hoặc địa chỉ này đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau "
+        "{wait}, hoặc đăng nhập bằng liên kết gửi qua email, hoặc nhờ điều phối viên mở lại.",
+        "Too many failed logins for this account or address. Please try again in {wait}, or "
+        "log in with a link sent by email, or ask a coordinator to clear it.",
     ),
     "login.hint": (
         "Chưa có mật khẩu? Hãy dùng liên kết đăng nhập được gửi qua email.",
@@ -49,6 +51,11 @@ CATALOG: dict[str, tuple[str, str]] = {
         "The login link is invalid, already used or expired",
     ),
     "login.logged_out": ("Bạn đã đăng xuất.", "You have logged out."),
+    "ob.on_behalf": ("Nộp thay đơn vị", "Submitted on the agency's behalf"),
+    "ob.on_behalf_reason": (
+        "Lý do nộp thay đơn vị (bắt buộc)",
+        "Why you submit on the agency's behalf (required)",
+    ),
     # obligations list
     "list.title": ("Nhiệm vụ của đơn vị", "Obligations of the unit"),
     "list.title_all": ("Danh sách nhiệm vụ", "Obligations"),

@@ -221,6 +221,7 @@ async def _act(page: Page, request: Request, obligation_id: int, action: Action)
     if action is Action.SUBMIT:
         kwargs["note"] = field("note")
         kwargs["evidence_url"] = field("evidence_url")
+        kwargs["on_behalf_reason"] = field("on_behalf_reason")
         kwargs["indicator_values"] = {
             key.removeprefix("indicator."): value
             for key, value in form.multi_items()

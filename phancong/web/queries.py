@@ -277,6 +277,9 @@ class Cell:
 class MatrixRow:
     unit: UnitInfo
     cells: dict[str, Cell]
+    # completed on time through a coordinator's submission on the unit's behalf: counted
+    # apart, not in the unit's own on-time record
+    on_behalf_on_time: int = 0
 
     def _owner(self, *statuses: str) -> int:
         return sum(c.owner_counts.get(s, 0) for c in self.cells.values() for s in statuses)
@@ -287,7 +290,7 @@ class MatrixRow:
 
     @property
     def on_time(self) -> int:
-        return self._owner(Status.COMPLETED_ON_TIME)
+        return self._owner(Status.COMPLETED_ON_TIME) - self.on_behalf_on_time
 
     @property
     def rate(self) -> float | None:
@@ -439,7 +442,32 @@ def matrix(
             cell.counts[st_value] = count
             cell.owner_counts[st_value] = owners
             cell.first_id = first_id if cell.first_id is None else min(cell.first_id, first_id)
+        for unit_id, count in on_behalf_on_time(session, base_where[1:], list(rows)):
+            rows[unit_id].on_behalf_on_time = count
     return Matrix(plan, periods, list(rows.values()), total, page, pages)
+
+
+def on_behalf_on_time(
+    session: Session, where: list[ColumnElement[bool]], unit_ids: list[int]
+) -> list[tuple[int, int]]:
+    """Per unit, the owner obligations accepted on time whose accepted submission a coordinator
+    made on the unit's behalf (from the page's obligations to their submissions by index)."""
+    o, s = ObligationRow, SubmissionRow
+    rows = session.execute(
+        select(o.unit_id, func.count())
+        .join(s, s.obligation_id == o.id)
+        .where(
+            *where,
+            o.unit_id.in_(unit_ids),
+            o.state == "accepted",
+            o.on_time.is_(True),
+            o.role != "support",
+            s.review == "accepted",
+            s.on_behalf_reason.is_not(None),
+        )
+        .group_by(o.unit_id)
+    ).all()
+    return [(int(unit_id), int(count)) for unit_id, count in rows]
 
 
 # ----------------------------------------------------------------------------- fan-out duties

@@ -1,26 +1,41 @@
 """Sessions, CSRF, the login rate limit, request-size cap and security headers.
 
 * Session: Starlette's signed cookie (itsdangerous), HttpOnly, SameSite=Lax, Secure on https or in
-  production, 8 h idle; it holds the user id, a password version (changing the password ends
-  old sessions), the login time (24 h absolute), the CSRF token and the chosen language.
+  production, 8 h idle; it holds the user id, a password version (a digest of the password hash
+  and the account's session epoch: a password change, logout, disabling or enabling ends every
+  session opened before, on the server), the login time (24 h absolute), the CSRF token and the
+  chosen language.
+* Device cookie: signed, long-lived, no credential — which account this browser logged in to,
+  so the login back-off of an attacker's failures does not keep that account's holder out.
 * CSRF: one random token per session, in a hidden ``csrf_token`` field of every form and
   compared in constant time on every POST of the HTML routers (the bearer-token API is exempt).
-* Login rate limit: an in-process sliding window of failures per (client IP, email) and per IP.
+* Login throttle: a back-off per account and per client address, kept in the ledger (shared by
+  every portal process) and reserved before the password hash (:mod:`phancong.services.throttle`).
+* Proxy headers are believed only from the proxies named in ``PHANCONG_TRUSTED_PROXIES``.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import ipaddress
+import logging
 import secrets
 import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from phancong.adapters.db import transaction
+from phancong.services import throttle
+
+log = logging.getLogger(__name__)
 
 SESSION_IDLE = 8 * 3600
 SESSION_ABSOLUTE = 24 * 3600
@@ -119,60 +134,152 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-class LoginLimiter:
-    """Sliding-window count of failed logins; thread-safe, bounded memory.
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_FORWARDING = ("x-forwarded-for", "forwarded", "x-real-ip")
 
-    ``max_failures`` per (ip, email) and ``max_per_ip`` per ip within ``window`` seconds; while
-    either is reached, further attempts are refused before the password is even checked.
+
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(value: str, proxies: Sequence[Network]) -> bool:
+    address = _address(value)
+    return address is not None and any(address in network for network in proxies)
+
+
+def client_address(request: Request, proxies: Sequence[Network]) -> str | None:
+    """The client's own address, or None when the portal cannot know it.
+
+    A request from a proxy named in ``PHANCONG_TRUSTED_PROXIES`` is from the right-most
+    ``X-Forwarded-For`` entry that is not itself a trusted proxy (None if there is none: the
+    proxy's own address is shared by all its clients). Any other peer is the client, whatever
+    proxy headers it writes: those are believed from named proxies only.
+    """
+    peer = request.client.host if request.client else None
+    if peer is None:
+        return None
+    if not _trusted(peer, proxies):
+        if _FORWARDING_WARNED.is_set() or not any(h in request.headers for h in _FORWARDING):
+            return peer
+        _FORWARDING_WARNED.set()
+        log.warning(
+            "a request from %s carries proxy headers, which are ignored: if the portal is behind "
+            "a reverse proxy, name it in PHANCONG_TRUSTED_PROXIES (every client now shares its "
+            "address)",
+            peer,
+        )
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        address = _address(hop)
+        if address is None:
+            return None
+        if not _trusted(hop, proxies):
+            return str(address)
+    return None
+
+
+_FORWARDING_WARNED = threading.Event()
+
+
+class LoginThrottle:
+    """The login back-off of :mod:`phancong.services.throttle`, kept in the ledger.
+
+    ``clock`` gives epoch seconds (a test moves it); the state is shared by every process on
+    the same database.
     """
 
     def __init__(
-        self,
-        max_failures: int = 5,
-        window: float = 900.0,
-        max_per_ip: int = 50,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 50_000,
+        self, factory: sessionmaker[Session], clock: Callable[[], float] = time.time
     ) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.max_per_ip = max_per_ip
+        self.factory = factory
         self.clock = clock
-        self.max_keys = max_keys
+        self._count = 0
         self._lock = threading.Lock()
-        self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
+    @staticmethod
+    def keys(
+        email: str, address: str | None, device: str | None = None
+    ) -> list[tuple[str, throttle.Policy]]:
+        """A browser that logged in to this account before (``device``) has a back-off of its
+        own and none of the account's or the address's, so an attacker cannot keep the account's
+        holder out; any other attempt counts against the account and the client's address."""
+        if device is not None:
+            return [(throttle.device_key(device), throttle.ACCOUNT)]
+        keys = [(throttle.account_key(email), throttle.ACCOUNT)]
+        if address is not None:
+            keys.append((throttle.address_key(address), throttle.ADDRESS))
+        return keys
 
-    def blocked(self, ip: str, email: str) -> bool:
+    def reserve(
+        self, email: str, address: str | None, device: str | None = None
+    ) -> throttle.Reservation:
+        """Count this attempt before the password is checked, or refuse it."""
         now = self.clock()
         with self._lock:
-            return (
-                len(self._recent((ip, email.lower()), now)) >= self.max_failures
-                or len(self._recent((ip, "*"), now)) >= self.max_per_ip
-            )
+            self._count += 1
+            prune = self._count % 500 == 0
+        if prune:
+            with transaction(self.factory) as session:
+                throttle.prune(session, now)
+        return throttle.reserve(self.factory, self.keys(email, address, device), now)
 
-    def failure(self, ip: str, email: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key in ((ip, email.lower()), (ip, "*")):
-                times = self._failures.setdefault(key, deque())
-                times.append(now)
-                self._failures.move_to_end(key)
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
+    def succeeded(self, email: str, address: str | None, device: str | None = None) -> None:
+        """The reserved attempt was right: the account (and the device) start afresh, the
+        address gets its attempt back."""
+        clear = [throttle.account_key(email)]
+        refund: list[tuple[str, throttle.Policy]] = []
+        if device is not None:
+            clear.append(throttle.device_key(device))
+        elif address is not None:
+            refund.append((throttle.address_key(address), throttle.ADDRESS))
+        throttle.release(self.factory, clear, refund)
 
-    def success(self, ip: str, email: str) -> None:
-        with self._lock:
-            self._failures.pop((ip, email.lower()), None)
+
+DEVICE_SALT = "phancong.device"
+DEVICE_AGE = 180 * 24 * 3600
+
+
+def device_cookie_name(secure: bool) -> str:
+    return "__Host-phancong-device" if secure else "phancong_device"
+
+
+def read_device(request: Request, secret: str, secure: bool) -> tuple[int, str] | None:
+    """(user id, device id) of the signed device cookie a past login left, or None."""
+    value = request.cookies.get(device_cookie_name(secure))
+    if not value or len(value) > 300:
+        return None
+    try:
+        data = URLSafeTimedSerializer(secret, salt=DEVICE_SALT).loads(value, max_age=DEVICE_AGE)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    user_id, device = data.get("u"), data.get("d")
+    if not isinstance(user_id, int) or not isinstance(device, str) or len(device) > 40:
+        return None
+    return user_id, device
+
+
+def remember_device(
+    response: Response, secret: str, secure: bool, user_id: int, device: str | None
+) -> None:
+    """Mark this browser as one the user logged in from (see :meth:`LoginThrottle.keys`)."""
+    value = URLSafeTimedSerializer(secret, salt=DEVICE_SALT).dumps(
+        {"u": user_id, "d": device or secrets.token_urlsafe(18)}
+    )
+    response.set_cookie(
+        device_cookie_name(secure),
+        value,
+        max_age=DEVICE_AGE,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+    )
 
 
 class BodyLimitMiddleware:
@@ -253,17 +360,30 @@ CSP = (
 )
 
 
+# the API documentation page (off in production unless PHANCONG_API_DOCS=true) is FastAPI's
+# Swagger UI: its script and stylesheet come from a CDN and it has one inline script; it may
+# fetch nothing but this origin's /openapi.json, and may not be framed or post anywhere
+DOCS_CSP = (
+    "default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; "
+    "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+HSTS = b"max-age=31536000"  # a year; production on an https portal URL only
+
+
 class SecurityHeadersMiddleware:
     """Headers on every response; pages are not cached (they show a user's data)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
+        hsts = self.hsts
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -274,10 +394,12 @@ class SecurityHeadersMiddleware:
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
                 ]
-                if not path.startswith(("/docs", "/redoc")):
-                    extra.append((b"content-security-policy", CSP.encode()))
+                docs = path.startswith(("/docs", "/redoc"))
+                extra.append((b"content-security-policy", (DOCS_CSP if docs else CSP).encode()))
                 if b"cache-control" not in present:
                     extra.append((b"cache-control", b"no-store"))
+                if hsts:
+                    extra.append((b"strict-transport-security", HSTS))
                 headers.extend((k, v) for k, v in extra if k not in present)
                 message["headers"] = headers
             await send(message)

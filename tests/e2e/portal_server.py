@@ -22,7 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,11 +107,13 @@ def start_portal(
     log_level: str = "warning",
     timeout: float = STARTUP_TIMEOUT,
     now: dt.datetime | None = None,
+    command: Callable[[int], list[str]] | None = None,
 ) -> PortalProcess:
     """Start the portal and wait until /healthz answers; raise with its log if it does not.
 
     ``now`` (aware) fixes the portal's clock at that instant; without it the portal runs on
-    the real clock.
+    the real clock. ``command(port)`` replaces ``phancong portal serve`` (e.g. ``up``'s own
+    uvicorn command line).
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -135,7 +137,7 @@ def start_portal(
         log_path = data_dir / f"portal-{port}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                serve_command(port, workers, log_level),
+                command(port) if command else serve_command(port, workers, log_level),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -287,3 +287,41 @@ def test_portal_serve_refuses_unsafe_production(
     result = run("portal", "serve", "--port", "1")
     assert result.exit_code == 2
     assert "PHANCONG_SECRET_KEY" in result.output
+
+
+def test_unthrottle_and_on_behalf_reason_from_the_command_line(env: dict[str, Any]) -> None:
+    from phancong.adapters.db import transaction
+    from phancong.adapters.orm import AuditRow, LoginThrottleRow, SubmissionRow
+    from phancong.services import throttle
+
+    assert run("users", "add", "dp@example.test", "--name", "Điều phối", "--role",
+               "coordinator", "--generate").exit_code == 0
+    factory = env["factory"]
+    key = throttle.account_key("dp@example.test")
+    for _ in range(throttle.ACCOUNT.free):
+        assert throttle.reserve(factory, [(key, throttle.ACCOUNT)], 1000.0).allowed
+    assert not throttle.reserve(factory, [(key, throttle.ACCOUNT)], 1001.0).allowed
+    cleared = run("users", "unthrottle", "DP@example.test")
+    assert cleared.exit_code == 0, cleared.output
+    assert "đã xoá lượt đăng nhập sai" in cleared.output
+    again = run("users", "unthrottle", "dp@example.test")
+    assert again.exit_code == 0 and "không bị giãn cách" in again.output
+    assert throttle.reserve(factory, [(key, throttle.ACCOUNT)], 1002.0).allowed
+    assert run("users", "unthrottle", "ai@example.test").exit_code != 0
+    with factory() as session:
+        ob = session.scalars(select(ObligationRow.id).order_by(ObligationRow.id)).first()
+        actions = list(session.scalars(select(AuditRow.action).where(
+            AuditRow.entity_id == "dp@example.test")))
+        assert session.get(LoginThrottleRow, key) is not None  # the attempt after the reset
+    assert actions.count("user.login_backoff_cleared") == 2
+    at = ["--at", "2026-03-02"]
+    bare = run("obligation", "done", str(ob), "--as", "dp@example.test", "--note", "x", *at)
+    assert bare.exit_code != 0 and "lý do nộp thay" in bare.output
+    done = run("obligation", "done", str(ob), "--as", "dp@example.test", "--note", "x",
+               "--on-behalf-reason", "Đơn vị gửi văn bản giấy", *at)
+    assert done.exit_code == 0, done.output
+    with transaction(factory) as session:
+        reason = session.scalars(select(SubmissionRow.on_behalf_reason)).one()
+    assert reason == "Đơn vị gửi văn bản giấy"
+    own = run("obligation", "accept", str(ob), "--as", "dp@example.test", *at)
+    assert own.exit_code != 0 and "tự chấp nhận" in own.output

@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 SEEDED = dt.datetime(2026, 1, 2, 2, 0, tzinfo=dt.UTC)
 COORDINATOR = "thuongtruc@example.test"
+REVIEWER = "pho.thuongtruc@example.test"
 AS_OF = [
     dt.datetime(2026, 3, 20, 3, 0, tzinfo=dt.UTC),
     dt.datetime(2026, 7, 10, 3, 0, tzinfo=dt.UTC),
@@ -39,9 +40,13 @@ def _ledger(url: str) -> sessionmaker[Session]:
     """The mini plan for 2026 with every kind of history, the same on any database."""
     factory = seed_ledger(url, through=dt.date(2026, 12, 31), now=SEEDED)
     add_user(factory, COORDINATOR, "coordinator", plan="mini", now=SEEDED)
+    add_user(factory, REVIEWER, "coordinator", plan="mini", now=SEEDED)
     with factory() as session:
         user = session.scalars(select(UserRow).where(UserRow.email == COORDINATOR)).one()
         coordinator = Principal.of(user)
+        reviewer = Principal.of(  # nobody accepts or returns their own submission
+            session.scalars(select(UserRow).where(UserRow.email == REVIEWER)).one()
+        )
         rows = session.execute(
             select(ObligationRow.id, ObligationRow.effective_deadline, ObligationRow.period_start)
             .where(ObligationRow.plan_id == "mini")
@@ -50,8 +55,11 @@ def _ledger(url: str) -> sessionmaker[Session]:
 
     def act(oid: int, action: Action, at: dt.date, **kwargs: Any) -> None:
         when = dt.datetime.combine(at, dt.time(3, 0), tzinfo=dt.UTC)
+        who = reviewer if action in (Action.ACCEPT, Action.RETURN) else coordinator
+        if action is Action.SUBMIT:  # the coordinator records the units' reports for them
+            kwargs["on_behalf_reason"] = "Đơn vị gửi báo cáo giấy"
         with contextlib.suppress(LedgerError):  # e.g. blocked: refused alike on both databases
-            perform(factory, coordinator, oid, action, now=when, portal_url="http://x", **kwargs)
+            perform(factory, who, oid, action, now=when, portal_url="http://x", **kwargs)
 
     for i, (oid, deadline, start) in enumerate(rows):
         if start > dt.date(2026, 9, 30):

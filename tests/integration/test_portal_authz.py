@@ -141,7 +141,7 @@ TABLE: dict[tuple[str, str], tuple[Call, dict[str, Any]]] = {
     ("GET", "/obligations"): (Call("GET", "/obligations"), PAGE_ALL),
     ("GET", "/obligations/{obligation_id}"): (Call("GET", "/obligations/{ids[submit]}"), OWN_ONLY),
     ("POST", "/obligations/{obligation_id}/submit"): (
-        Call("POST", "/obligations/{ids[submit]}/submit", form={"note": "Đã hoàn thành"}),
+        Call("POST", "/obligations/{ids[submit]}/submit", form={"note": "Đã hoàn thành", "on_behalf_reason": "Sở gửi bản giấy"}),
         SUBMIT,
     ),
     ("POST", "/obligations/{obligation_id}/accept"): (
@@ -207,7 +207,7 @@ TABLE: dict[tuple[str, str], tuple[Call, dict[str, Any]]] = {
         API_OWN,
     ),
     ("POST", "/api/obligations/{obligation_id}/submit"): (
-        Call("POST", "/api/obligations/{ids[api_submit]}/submit", json={"note": "Xong"}, api=True),
+        Call("POST", "/api/obligations/{ids[api_submit]}/submit", json={"note": "Xong", "on_behalf_reason": "Sở gửi bản giấy"}, api=True),
         API_SUBMIT,
     ),
     ("POST", "/api/obligations/{obligation_id}/accept"): (

@@ -123,6 +123,7 @@ def test_indicator_values_submitted_and_reviewed(coordinator: Any) -> None:
         data={
             "note": "Quý I",
             "indicator.ty-le-tiep-nhan-tin-bao": "98.5",
+            "on_behalf_reason": "Công an thành phố gửi báo cáo bằng văn bản",
             "csrf_token": token.group(1),
         },
         follow_redirects=False,

@@ -71,13 +71,12 @@ from phancong.cli import app as cli
 from phancong.mail.deliver import deliver
 from phancong.mail.render import render_notice
 from phancong.mail.transport import SmtpConfig, SmtpTransport, transport_from_settings
-from phancong.services import accounts, ledger
+from phancong.services import accounts, ledger, throttle
 from phancong.services.notices import Notice, NoticeKind
 from phancong.services.outbox import enqueue
 from phancong.settings import Settings, get_settings
 from phancong.web.app import create_app, route_table
 from phancong.web.links import login_link, serializer
-from phancong.web.security import LoginLimiter
 from phancong.web.testing import (
     PASSWORD,
     add_user,
@@ -100,7 +99,7 @@ DB_PASSWORD = "db-Pa55-9Tx4"
 CSRF_REFUSED = "biểu mẫu không hợp lệ"
 PORTAL = "http://portal.test"
 FIELDS: dict[str, dict[str, str]] = {  # valid fields of each form (by the last path segment)
-    "submit": {"note": "Đã hoàn thành"},
+    "submit": {"note": "Đã hoàn thành", "on_behalf_reason": "Đơn vị gửi bản giấy"},
     "return": {"reason": "Thiếu số liệu"},
     "extend": {"new_deadline": "30/04/2026", "reason": "Sáp nhập đơn vị"},
     "waive": {"reason": "Không còn phù hợp"},
@@ -504,13 +503,19 @@ def test_session_cookie_flags_when_secure(
     for step in steps:
         headers += step().headers.get_list("set-cookie")
     assert len(headers) >= 3
+    names = set()
     for header in headers:
         name, attrs = _cookie(header)
-        assert name == "__Host-phancong", header
+        names.add(name)
+        assert name in ("__Host-phancong", "__Host-phancong-device"), header
         assert "secure" in attrs and "httponly" in attrs, header
         assert attrs.get("samesite", "").lower() == "lax", header
         assert attrs.get("path") == "/" and "domain" not in attrs, header  # __Host- rules
-        assert 0 < int(attrs.get("max-age", "0")) <= 8 * 3600, header
+        # the session lasts 8 h; the device cookie (which browser logged in before, for the
+        # login back-off) 180 days, and holds no credential
+        longest = 8 * 3600 if name == "__Host-phancong" else 180 * 24 * 3600
+        assert 0 < int(attrs.get("max-age", "0")) <= longest, header
+    assert names == {"__Host-phancong", "__Host-phancong-device"}
 
 
 def test_session_cookie_holds_no_secret_and_is_tamper_proof(portal: Portal) -> None:
@@ -618,7 +623,7 @@ def _post_login(client: Any, email: str, password: str, **headers: str) -> Any:
 
 def test_login_throttle(portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
     seconds = [1000.0]
-    portal.app.state.portal.limiter = LoginLimiter(clock=lambda: seconds[0])
+    portal.app.state.portal.throttle.clock = lambda: seconds[0]
     client = portal.client()
     for variant in ("SGD@Example.Test", " sgd@example.test ", "sgd@EXAMPLE.TEST", SGD, SGD.upper()):
         assert _post_login(client, variant, "không-phải-mật-khẩu").status_code == 400
@@ -632,19 +637,24 @@ def test_login_throttle(portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(accounts, "authenticate", counting)
     for headers in ({}, {"X-Forwarded-For": "203.0.113.9"}, {"X-Real-IP": "203.0.113.9"},
                     {"Forwarded": "for=203.0.113.9"}):
-        blocked = _post_login(client, SGD, PASSWORD, **headers)
+        blocked = _post_login(portal.client(), SGD, PASSWORD, **headers)
         assert blocked.status_code == 429, headers
         assert "quá nhiều lần" in blocked.text
+        assert blocked.headers["retry-after"] == "30"
     assert checked == [], "the password was checked while the account was throttled"
     assert _post_login(client, VIEWER, PASSWORD).status_code == 303  # another email: fine
-    seconds[0] += 900  # the window has passed
+    seconds[0] += 30  # the first wait has passed
     assert _post_login(portal.client(), SGD, PASSWORD).status_code == 303
 
     per_ip = portal.client()
-    for i in range(50):  # spraying one password over many accounts from one address
+    # spraying one password over many accounts from one address (the test client's, where 5
+    # failures were counted above): the address's free failures run out
+    for i in range(throttle.ADDRESS.free - 5):
         assert _post_login(per_ip, f"khong-co-{i}@example.test", "mật-khẩu-đoán").status_code == 400
-    assert _post_login(per_ip, COORD, PASSWORD).status_code == 429
+    assert _post_login(portal.client(), COORD, PASSWORD).status_code == 429  # same address
     assert _post_login(per_ip, "moi@example.test", "x").status_code == 429
+    seconds[0] += 2  # the address's first wait (2 s) has passed
+    assert _post_login(portal.client(), COORD, PASSWORD).status_code == 303
 
 
 # ----------------------------------------------------------------------------- hashes at rest
@@ -811,7 +821,8 @@ def test_every_route_leaves_old_audit_rows_unchanged(portal: Portal) -> None:
     for path, body in (
         (f"/api/obligations/{ids['submitted']}/accept", None),
         (f"/api/obligations/{ids['submitted2']}/return", {"reason": "thiếu"}),
-        (f"/api/obligations/{ids['submitted2']}/submit", {"note": "lại"}),
+        (f"/api/obligations/{ids['submitted2']}/submit",
+         {"note": "lại", "on_behalf_reason": "đơn vị gửi công văn giấy"}),
         (f"/api/obligations/{ids['submitted2']}/extend", {"new_deadline": "2026-05-04", "reason": "x"}),
         (f"/api/obligations/{ids['submitted2']}/waive", {"reason": "x"}),
     ):

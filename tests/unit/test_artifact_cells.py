@@ -205,3 +205,37 @@ def test_citations_in_the_artifacts_read_in_vietnamese() -> None:
     )
     assert "| Mục II.1, điểm a |" in text
     assert "II.1, item a" not in text
+
+
+def test_the_summary_escapes_as_much_as_the_overdue_table() -> None:
+    """Every text cell of the summary markdown goes through :func:`cell`: rendered with GFM
+    tables and strikethrough, each hostile agency name and duty title is shown as its text,
+    with no link, struck-through text or other element, and nothing GFM would autolink."""
+    import datetime as dt
+
+    from phancong.orchestration.artifacts import summary_markdown
+    from phancong.services.ledger import DutyRollup, UnitRollup
+
+    units = [UnitRollup(f"u{i}", text, "agency", 1, 1, 0, 0, 0) for i, text in enumerate(HOSTILE)]
+    duties = [
+        DutyRollup(f"d{i}", text, "IV.1", "2026-Q1", 2, 1, 1, 1, 0, 0, dt.date(2026, 3, 15))
+        for i, text in enumerate(HOSTILE)
+    ]
+    text = summary_markdown(
+        "Kế hoạch ~~xoá~~ tại https://evil.example",
+        dt.datetime(2026, 3, 20, tzinfo=dt.UTC),
+        dt.date(2026, 3, 20),
+        units,
+        duties,
+        {"overdue ~~x~~ www.evil.example": 1},
+        2,
+    )
+    rendered = MARKDOWN.render(text)
+    for element in ("<a ", "<s>", "<del>", "<img", "<script", "<h2>-", "<ul>", "<ol>", "<pre>"):
+        assert element not in rendered, element
+    assert not GFM_AUTOLINK.search(text), GFM_AUTOLINK.search(text)
+    cells = re.findall(r"<td>(.*?)</td>", rendered, re.S)
+    shown_texts = {html.unescape(c) for c in cells}
+    for value in HOSTILE:
+        assert " ".join(value.split()) in shown_texts, value
+    assert "<h1>Kế hoạch ~~xoá~~ tại https://evil.example</h1>" in html.unescape(rendered)

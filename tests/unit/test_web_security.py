@@ -1,60 +1,87 @@
-"""Rate limiter, redirect targets, CSRF masking and the scope rule (no database)."""
+"""Login back-off policy, client addresses, redirect targets, CSRF masking and the scope rule
+(no database)."""
 
 from __future__ import annotations
+
+import ipaddress
 
 import pytest
 from starlette.requests import Request
 
 from phancong.services.errors import Forbidden, NotFound
+from phancong.services.throttle import ACCOUNT, ADDRESS, account_key
 from phancong.web.authz import Action, Principal, check, in_scope
 from phancong.web.links import safe_next
-from phancong.web.security import LoginLimiter, _unmask, csrf_token
+from phancong.web.security import _unmask, client_address, csrf_token
 
 pytestmark = pytest.mark.unit
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_limiter_sliding_window() -> None:
-    clock = FakeTime()
-    limiter = LoginLimiter(max_failures=5, window=900, clock=clock)
-    for _ in range(5):
-        assert not limiter.blocked("1.2.3.4", "a@x.vn")
-        limiter.failure("1.2.3.4", "A@x.vn")
-    assert limiter.blocked("1.2.3.4", "a@x.vn")
-    assert not limiter.blocked("5.6.7.8", "a@x.vn")  # per (ip, email)
-    assert not limiter.blocked("1.2.3.4", "b@x.vn")
-    clock.now += 899
-    assert limiter.blocked("1.2.3.4", "a@x.vn")
-    clock.now += 2
-    assert not limiter.blocked("1.2.3.4", "a@x.vn")
+def test_back_off_grows_to_its_cap() -> None:
+    waits = [ACCOUNT.wait(n) for n in range(1, 15)]
+    assert waits[:4] == [None] * 4  # four failures cost nothing
+    assert waits[4:9] == [30.0, 60.0, 120.0, 240.0, 480.0]
+    assert waits[-1] == 3600.0  # then one guess an hour at most
+    assert ADDRESS.wait(ADDRESS.free - 1) is None
+    assert ADDRESS.wait(10_000) == ADDRESS.cap
 
 
-def test_limiter_per_ip_and_success_reset() -> None:
-    clock = FakeTime()
-    limiter = LoginLimiter(max_failures=5, max_per_ip=8, clock=clock)
-    for i in range(8):
-        limiter.failure("9.9.9.9", f"user{i}@x.vn")
-    assert limiter.blocked("9.9.9.9", "fresh@x.vn")
-    limiter = LoginLimiter(max_failures=3, clock=clock)
-    limiter.failure("1.1.1.1", "a@x.vn")
-    limiter.failure("1.1.1.1", "a@x.vn")
-    limiter.success("1.1.1.1", "a@x.vn")
-    limiter.failure("1.1.1.1", "a@x.vn")
-    assert not limiter.blocked("1.1.1.1", "a@x.vn")
+def test_one_account_checked_fewer_than_20_times_an_hour() -> None:
+    """A guesser who tries again the moment each wait ends, from any number of addresses."""
+    t, failures, checked = 0.0, 0, 0
+    while True:
+        failures += 1
+        checked += 1
+        wait = ACCOUNT.wait(failures)
+        t += wait or 0.0
+        if t >= 3600:
+            break
+    assert checked < 20, checked
+    assert checked == 11  # 5 at once, then after 30 s, 1.5, 3.5, 7.5, 15.5 and 31.5 min
 
 
-def test_limiter_memory_is_bounded() -> None:
-    limiter = LoginLimiter(max_keys=100)
-    for i in range(1000):
-        limiter.failure(f"10.0.{i // 250}.{i % 250}", "a@x.vn")
-    assert len(limiter._failures) <= 100
+def test_keys_are_the_same_for_variants_of_an_email() -> None:
+    assert account_key(" SGD@Example.Test ") == account_key("sgd@example.test")
+    assert account_key("sgd@example.test") != account_key("ca@example.test")
+
+
+def _request(peer: str, *headers: tuple[str, str]) -> Request:
+    return Request(
+        {
+            "type": "http",
+            "client": (peer, 1234),
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
+        }
+    )
+
+
+PROXY = (ipaddress.ip_network("10.0.0.2/32"), ipaddress.ip_network("10.1.0.0/24"))
+
+
+@pytest.mark.parametrize(
+    ("peer", "headers", "expected"),
+    [
+        ("203.0.113.7", (), "203.0.113.7"),  # a direct client
+        # a direct client writing proxy headers: not believed, its own address counts
+        ("203.0.113.7", (("X-Forwarded-For", "198.51.100.1"),), "203.0.113.7"),
+        ("127.0.0.1", (("X-Forwarded-For", "198.51.100.1"),), "127.0.0.1"),
+        ("127.0.0.1", (("X-Real-IP", "198.51.100.1"),), "127.0.0.1"),
+        # a named proxy: the right-most address it did not add itself
+        ("10.0.0.2", (("X-Forwarded-For", "198.51.100.1"),), "198.51.100.1"),
+        ("10.0.0.2", (("X-Forwarded-For", "6.6.6.6, 198.51.100.1"),), "198.51.100.1"),
+        ("10.0.0.2", (("X-Forwarded-For", "6.6.6.6, 198.51.100.1, 10.1.0.9"),), "198.51.100.1"),
+        ("10.0.0.2", (), None),  # the proxy itself without a header: nobody's own address
+        ("10.0.0.2", (("X-Forwarded-For", "not-an-address"),), None),
+        ("10.0.0.2", (("X-Forwarded-For", "10.1.0.3"),), None),
+    ],
+)
+def test_client_address(peer: str, headers: tuple[tuple[str, str], ...], expected: str) -> None:
+    assert client_address(_request(peer, *headers), PROXY) == expected
+
+
+def test_without_named_proxies_headers_are_never_believed() -> None:
+    request = _request("127.0.0.1", ("X-Forwarded-For", "198.51.100.1"))
+    assert client_address(request, ()) == "127.0.0.1"
 
 
 @pytest.mark.parametrize(
