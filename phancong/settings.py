@@ -34,6 +34,14 @@ class Settings(BaseSettings):
         description="fix the portal's clock at this ISO instant (tests, demos; naive = local time)",
     )
 
+    upload_file_limit: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="bytes one report file may have"
+    )
+    upload_total_limit: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="bytes the files of one submission may have"
+    )
+    soffice: str = Field(default="soffice", description="LibreOffice, for the report's PDF")
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_security: Literal["none", "starttls", "tls"] = "none"

@@ -31,6 +31,7 @@ from phancong.adapters.orm import (
     OutboxItemRow,
     OutboxRow,
     PlanRow,
+    SubmissionFileRow,
     SubmissionRow,
     UnitRow,
 )
@@ -44,6 +45,7 @@ from phancong.domain.status import (
     on_time,
     status_of,
 )
+from phancong.services.attachments import Attachment
 from phancong.services.errors import Conflict, LedgerError, NotFound, Refused
 from phancong.services.materialize import ladder_dates
 
@@ -163,10 +165,59 @@ def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> No
 # ----------------------------------------------------------------------------- actions
 
 
+_YES = {"1", "true", "yes", "có", "co", "đạt", "x"}
+_NO = {"0", "false", "no", "không", "khong", "chưa"}
+COUNT_LIMIT = 1e12
+
+
+def _indicator_value(meta: dict[str, Any], raw: Any) -> float:
+    """One indicator value checked by the indicator's kind (see IndicatorKind)."""
+    key = meta["id"]
+    name = str(meta.get("name") or key)
+    kind = str(meta.get("kind") or "value")
+    if kind == "yes_no":
+        if isinstance(raw, bool):
+            return 1.0 if raw else 0.0
+        text = str(raw).strip().lower()
+        if isinstance(raw, int | float) and raw in (0, 1):
+            return float(raw)
+        if text in _YES:
+            return 1.0
+        if text in _NO:
+            return 0.0
+        raise Refused(
+            f"Chỉ tiêu “{name}” chỉ nhận “có” hoặc “không”",
+            f"Indicator '{key}' takes yes or no",
+        )
+    if isinstance(raw, bool):
+        raise Refused(
+            f"Giá trị chỉ tiêu “{name}” phải là số", f"Indicator '{key}' must be a number"
+        )
+    try:
+        number = float(raw.strip()) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError):
+        raise Refused(
+            f"Giá trị chỉ tiêu “{name}” phải là số", f"Indicator '{key}' must be a number"
+        ) from None
+    if not math.isfinite(number):
+        raise Refused(f"Giá trị chỉ tiêu “{name}” không hợp lệ", f"Indicator '{key}' is not finite")
+    if kind == "count" and (number < 0 or number != int(number) or number > COUNT_LIMIT):
+        raise Refused(
+            f"Chỉ tiêu “{name}” là một số đếm: số nguyên không âm",
+            f"Indicator '{key}' is a count: a whole number, not negative",
+        )
+    if kind == "percent" and not 0 <= number <= 100:
+        raise Refused(
+            f"Chỉ tiêu “{name}” là tỷ lệ phần trăm của đơn vị: từ 0 đến 100",
+            f"Indicator '{key}' is the unit's own percentage: 0 to 100",
+        )
+    return number
+
+
 def _clean_indicators(
     indicators: list[dict[str, Any]], values: dict[str, Any] | None
 ) -> dict[str, float]:
-    declared = {i["id"] for i in indicators}
+    declared = {i["id"]: i for i in indicators if isinstance(i, dict) and "id" in i}
     out: dict[str, float] = {}
     for key, raw in (values or {}).items():
         if key not in declared:
@@ -176,17 +227,7 @@ def _clean_indicators(
             )
         if raw is None or raw == "":
             continue
-        try:
-            number = float(raw)
-        except (TypeError, ValueError):
-            raise Refused(
-                f"Giá trị chỉ tiêu '{key}' phải là số", f"Indicator '{key}' must be a number"
-            ) from None
-        if not math.isfinite(number):
-            raise Refused(
-                f"Giá trị chỉ tiêu '{key}' không hợp lệ", f"Indicator '{key}' is not finite"
-            )
-        out[key] = number
+        out[key] = _indicator_value(declared[key], raw)
     return out
 
 
@@ -215,6 +256,7 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
             o.on_time,
             PlanRow.timezone,
             DutyRow.indicators,
+            DutyRow.evidence,
         )
         .join(PlanRow, PlanRow.id == o.plan_id)
         .join(DutyRow, DutyRow.id == o.duty_id)
@@ -244,6 +286,39 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
     )
 
 
+def _store_files(
+    session: Session, files: dict[int, tuple[Attachment, ...]], at: dt.datetime
+) -> None:
+    """Keep the files of the submissions just recorded, each with its pending submission."""
+    if not files:
+        return
+    conn = session.connection()
+    pending = dict(
+        conn.execute(
+            select(SubmissionRow.obligation_id, SubmissionRow.id).where(
+                SubmissionRow.obligation_id.in_(list(files)), SubmissionRow.review == "pending"
+            )
+        ).all()
+    )
+    conn.execute(
+        insert(cast(Table, SubmissionFileRow.__table__)),
+        [
+            {
+                "submission_id": pending[obligation_id],
+                "obligation_id": obligation_id,
+                "name": f.name,
+                "content_type": f.content_type,
+                "size": f.size,
+                "sha256": f.sha256,
+                "data": f.data,
+                "created_at": at,
+            }
+            for obligation_id, attached in files.items()
+            for f in attached
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class SubmitItem:
     """One obligation marked done, as :func:`submit_many` takes it."""
@@ -253,6 +328,7 @@ class SubmitItem:
     note: str = ""
     indicator_values: dict[str, Any] | None = None
     evidence_url: str | None = None
+    files: tuple[Attachment, ...] = ()
 
 
 def submit(
@@ -264,9 +340,10 @@ def submit(
     note: str = "",
     indicator_values: dict[str, Any] | None = None,
     evidence_url: str | None = None,
+    files: Sequence[Attachment] = (),
 ) -> None:
     """Mark the obligation done (awaiting review)."""
-    item = SubmitItem(obligation_id, actor, note, indicator_values, evidence_url)
+    item = SubmitItem(obligation_id, actor, note, indicator_values, evidence_url, tuple(files))
     (refused,) = submit_many(session, [item], at=at)
     if refused is not None:
         raise refused
@@ -337,6 +414,12 @@ def submit_and_view(
         if loaded is not None:
             session.expire(loaded)
     conn.execute(add_submissions, submissions)
+    recorded = set(marked)
+    _store_files(
+        session,
+        {i.obligation_id: i.files for i in items if i.files and i.obligation_id in recorded},
+        at,
+    )
     conn.execute(add_audit, audits)
     return outcomes
 
@@ -351,7 +434,7 @@ def _checked_submission(
         )
     plan_id, state = row[1], row[12]  # the view's columns (see view_columns), then the facts
     period_label, period_start, deadline = row[8], row[9], row[10]
-    (submitted_at, accepted_at, was_on_time, tz, indicators) = row[13:]
+    (submitted_at, accepted_at, was_on_time, tz, indicators, evidence) = row[13:19]
     if state not in (State.OPEN, State.RETURNED):
         raise _refuse_state(state, "báo cáo hoàn thành", "mark done")
     if local_date(at, tz) < period_start:
@@ -360,13 +443,28 @@ def _checked_submission(
         raise Refused(
             f"Ghi chú quá dài (tối đa {NOTE_LIMIT} ký tự)", f"Note too long (max {NOTE_LIMIT})"
         )
+    values = _clean_indicators(indicators, item.indicator_values)
+    url = _clean_url(item.evidence_url)
+    if evidence == "required" and not item.files:
+        raise Refused(
+            "Nhiệm vụ này cần kèm tệp báo cáo (văn bản đã ký: PDF, DOCX, XLSX, ODT hoặc ảnh "
+            "chụp JPEG, PNG)",
+            "This duty needs the report file attached (the signed document: PDF, DOCX, XLSX, "
+            "ODT, or a JPEG/PNG scan)",
+        )
+    if not item.note.strip() and not values and not item.files:
+        raise Refused(
+            "Báo cáo trống: cần ít nhất nội dung kết quả, một số liệu chỉ tiêu hoặc một tệp "
+            "báo cáo",
+            "The report is empty: give at least a note, an indicator value or a file",
+        )
     submission = {
         "obligation_id": item.obligation_id,
         "submitted_by": item.actor,
         "submitted_at": at,
         "note": item.note,
-        "indicator_values": _clean_indicators(indicators, item.indicator_values),
-        "evidence_url": _clean_url(item.evidence_url),
+        "indicator_values": values,
+        "evidence_url": url,
         "review": "pending",
     }
     audit = {
@@ -377,7 +475,8 @@ def _checked_submission(
         "entity": "obligation",
         "entity_id": str(item.obligation_id),
         "before": _snapshot_of(state, deadline, submitted_at, accepted_at, was_on_time),
-        "after": _snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time),
+        "after": _snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time)
+        | ({"files": [f.describe() for f in item.files]} if item.files else {}),
         "reason": item.note[:500] or None,
     }
     return submission, audit
@@ -385,7 +484,7 @@ def _checked_submission(
 
 def _submitted_view(row: Any, at: dt.datetime) -> ObligationView:
     """The view of a facts row (see :func:`_submit_statements`) once submitted at ``at``."""
-    _, accepted_at, was_on_time, tz, indicators = row[13:]
+    _, accepted_at, was_on_time, tz, indicators = row[13:18]
     facts = Facts(
         state=State.SUBMITTED,
         period_start=row[9],
@@ -763,6 +862,48 @@ def blockers(session: Session, obligation_ids: list[int]) -> dict[int, list[Bloc
     return out
 
 
+@dataclass(frozen=True)
+class FileInfo:
+    """A report file as pages and the API list it (its bytes stay in the ledger)."""
+
+    id: int
+    submission_id: int
+    obligation_id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def files_of(session: Session, obligation_ids: Sequence[int]) -> dict[int, list[FileInfo]]:
+    """The report files of the given obligations, by submission id, in upload order."""
+    out: dict[int, list[FileInfo]] = defaultdict(list)
+    f = SubmissionFileRow
+    for start in range(0, len(obligation_ids), 5000):
+        chunk = list(obligation_ids[start : start + 5000])
+        rows = session.execute(
+            select(f.id, f.submission_id, f.obligation_id, f.name, f.content_type, f.size, f.sha256)
+            .where(f.obligation_id.in_(chunk))
+            .order_by(f.id)
+        ).all()
+        for r in rows:
+            out[r[1]].append(FileInfo(*r))
+    return out
+
+
+def file_content(session: Session, obligation_id: int, file_id: int) -> tuple[FileInfo, bytes]:
+    """One file of the obligation with its bytes; not found when it belongs to another."""
+    f = SubmissionFileRow
+    row = session.execute(
+        select(
+            f.id, f.submission_id, f.obligation_id, f.name, f.content_type, f.size, f.sha256, f.data
+        ).where(f.id == file_id, f.obligation_id == obligation_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"Không có tệp số {file_id}", f"No file {file_id}")
+    return FileInfo(*row[:7]), bytes(row[7])
+
+
 @dataclass
 class History:
     view: ObligationView
@@ -773,6 +914,7 @@ class History:
     emails: list[OutboxRow]
     audit: list[AuditRow]
     blocked_by: list[Blocker]
+    files: dict[int, list[FileInfo]] = field(default_factory=dict)  # by submission id
 
 
 def history(session: Session, obligation_id: int, as_of: dt.datetime) -> History:
@@ -821,6 +963,7 @@ def history(session: Session, obligation_id: int, as_of: dt.datetime) -> History
             )
         ),
         blocked_by=blockers(session, [obligation_id]).get(obligation_id, []),
+        files=dict(files_of(session, [obligation_id])),
     )
 
 

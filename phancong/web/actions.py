@@ -10,13 +10,14 @@ import datetime as dt
 import importlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.services import ledger
+from phancong.services.attachments import Attachment
 from phancong.services.errors import Refused
 from phancong.web.authz import Action, Principal, authorize
 
@@ -47,14 +48,17 @@ def submission(
     note: str | None,
     indicator_values: Mapping[str, Any] | None,
     evidence_url: str | None,
+    files: Sequence[Attachment] = (),
 ) -> ledger.SubmitItem:
-    """A submission as the portal, the API and the CLI hand it to the ledger (text cleaned)."""
+    """A submission as the portal, the API and the CLI hand it to the ledger (text cleaned;
+    files already checked by :func:`phancong.services.attachments.check_all`)."""
     return ledger.SubmitItem(
         obligation_id,
         principal.email,
         clean_text(note),
         dict(indicator_values or {}),
         clean_text(evidence_url) or None,
+        tuple(files),
     )
 
 
@@ -76,6 +80,7 @@ class ActionOptions(TypedDict, total=False):
     note: str | None
     indicator_values: Mapping[str, Any] | None
     evidence_url: str | None
+    files: Sequence[Attachment]
     reason: str | None
     new_deadline: dt.date | None
 
@@ -109,6 +114,7 @@ def perform_in(
     note: str | None = None,
     indicator_values: Mapping[str, Any] | None = None,
     evidence_url: str | None = None,
+    files: Sequence[Attachment] = (),
     reason: str | None = None,
     new_deadline: dt.date | None = None,
 ) -> None:
@@ -118,7 +124,7 @@ def perform_in(
     authorize(session, principal, obligation_id, action)
     actor = principal.email
     if action is Action.SUBMIT:
-        item = submission(obligation_id, principal, note, indicator_values, evidence_url)
+        item = submission(obligation_id, principal, note, indicator_values, evidence_url, files)
         (refused,) = ledger.submit_many(session, [item], at=now)
         if refused is not None:
             raise refused

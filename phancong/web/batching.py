@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.services import accounts, ledger
+from phancong.services.attachments import Attachment
 from phancong.services.errors import LedgerError
 from phancong.web.actions import submission
 from phancong.web.authz import Action, Principal, authorize_many
@@ -46,6 +47,7 @@ class SubmitRequest:
     note: str | None = None
     indicator_values: dict[str, Any] = field(default_factory=dict)
     evidence_url: str | None = None
+    files: tuple[Attachment, ...] = ()
 
 
 @dataclass
@@ -222,6 +224,7 @@ class SubmitBatcher:
                     group[pos].request.note,
                     group[pos].request.indicator_values,
                     group[pos].request.evidence_url,
+                    group[pos].request.files,
                 )
                 for pos, principal in allowed
             ]

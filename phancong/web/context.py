@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 from phancong.adapters.orm import UserRow
 from phancong.domain.status import local_date
 from phancong.services import accounts
+from phancong.services.attachments import human_size
 from phancong.settings import Settings
 from phancong.web import i18n, queries
 from phancong.web.authz import Principal
@@ -118,6 +119,7 @@ def make_templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
     )
     env.filters["date"] = i18n.fmt_date
     env.filters["citation"] = i18n.fmt_citation
+    env.filters["filesize"] = human_size
     return Jinja2Templates(env=env)
 
 

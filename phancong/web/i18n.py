@@ -107,6 +107,27 @@ CATALOG: dict[str, tuple[str, str]] = {
     "ob.note": ("Ghi chú, kết quả thực hiện", "Note, what was done"),
     "ob.evidence": ("Đường dẫn minh chứng (không bắt buộc)", "Evidence link (optional)"),
     "ob.indicators": ("Giá trị chỉ tiêu", "Indicator values"),
+    "ob.files": (
+        "Tệp báo cáo (PDF, DOCX, XLSX, ODT, ảnh JPEG/PNG)",
+        "Report files (PDF, DOCX, XLSX, ODT, JPEG/PNG scans)",
+    ),
+    "ob.files_limits": (
+        "Tối đa {file} một tệp, {total} cho một lần báo cáo. "
+        "Không nhận tệp có macro, tệp chạy được, tệp nén.",
+        "At most {file} per file, {total} per submission. "
+        "Files with macros, programs and archives are refused.",
+    ),
+    "ob.files_required": (
+        "Nhiệm vụ này cần kèm tệp báo cáo.",
+        "This duty needs the report file attached.",
+    ),
+    "ob.need_something": (
+        "Cần ít nhất nội dung kết quả, một số liệu hoặc một tệp báo cáo.",
+        "Give at least a note, an indicator value or a file.",
+    ),
+    "ob.yes": ("Có", "Yes"),
+    "ob.no": ("Không", "No"),
+    "col.files": ("Tệp báo cáo", "Report files"),
     "ob.target": ("mục tiêu", "target"),
     "ob.submissions": ("Các lần báo cáo", "Submissions"),
     "ob.extensions": ("Gia hạn", "Extensions"),

@@ -13,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import ObligationRow, UnitRow, UserRow
+from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
 from phancong.domain.status import Status
 from phancong.services import accounts, ledger
+from phancong.services.attachments import human_size
 from phancong.services.errors import Refused
-from phancong.web import i18n, queries
+from phancong.web import files, i18n, queries
 from phancong.web.actions import perform
 from phancong.web.authz import MAX_ID, Action, authorize, forbidden
 from phancong.web.context import Page, page_user
@@ -138,9 +139,11 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
     with page.portal.factory() as session:
         authorize(session, user, obligation_id, Action.VIEW)
         history = ledger.history(session, obligation_id, now)
-        closed_reason = session.scalar(
-            select(ObligationRow.closed_reason).where(ObligationRow.id == obligation_id)
-        )
+        closed_reason, evidence = session.execute(
+            select(ObligationRow.closed_reason, DutyRow.evidence)
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+            .where(ObligationRow.id == obligation_id)
+        ).one()
     view = history.view
     state = view.state
     indicators = [i for i in view.indicators if isinstance(i, dict) and "id" in i]
@@ -158,6 +161,10 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
         can_see_upstream=user.sees_all_units,
         indicators=indicators,
         indicator_names={i["id"]: i.get("name", i["id"]) for i in indicators},
+        indicator_kinds={i["id"]: i.get("kind", "value") for i in indicators},
+        evidence_required=evidence == "required",
+        file_limit=human_size(page.portal.settings.upload_file_limit),
+        total_limit=human_size(page.portal.settings.upload_total_limit),
         level_label=lambda level: (
             page.t(f"level.{level}") if f"level.{level}" in i18n.CATALOG else level
         ),
@@ -173,6 +180,10 @@ async def _act(page: Page, request: Request, obligation_id: int, action: Action)
 
     kwargs: dict[str, Any] = {}
     if action is Action.SUBMIT:
+        uploads = files.uploads_in(form.getlist("files"))
+        if uploads:  # scope first: a unit outside it learns nothing from the checks of its files
+            await run_in_threadpool(_may, page, obligation_id, action)
+            kwargs["files"] = await files.checked(uploads, page.portal.settings)
         kwargs["note"] = field("note")
         kwargs["evidence_url"] = field("evidence_url")
         kwargs["indicator_values"] = {
@@ -201,6 +212,20 @@ async def _act(page: Page, request: Request, obligation_id: int, action: Action)
     back = field("back")
     target = back if back == "/review" else f"/obligations/{obligation_id}?msg={action.value}"
     return RedirectResponse(target, status_code=303)
+
+
+def _may(page: Page, obligation_id: int, action: Action) -> None:
+    with page.portal.factory() as session:
+        authorize(session, page.user, obligation_id, action)
+
+
+@router.get("/obligations/{obligation_id}/files/{file_id}")
+def file_download(page: PageDep, obligation_id: ObligationId, file_id: ObligationId) -> Response:
+    """A report file of the obligation, for whoever may see the obligation (as an attachment)."""
+    with page.portal.factory() as session:
+        authorize(session, page.user, obligation_id, Action.VIEW)
+        info, data = ledger.file_content(session, obligation_id, file_id)
+    return files.download(info, data)
 
 
 @router.post("/obligations/{obligation_id}/submit")
@@ -388,11 +413,18 @@ def review(page: PageDep, plan: Text = "") -> Response:
     with page.portal.factory() as session:
         info = queries.resolve_plan(session, page.user, plan or None)
         pending = queries.pending_reviews(session, info)
+        attached = ledger.files_of(session, [r.obligation_id for r in pending])
         total = queries.pending_count(session, info)
         late = queries.overdue(session, info, now, limit=50)
         plans = queries.plans_for(session, page.user)
     return page.render(
-        "review.html", plan=info, plans=plans, pending=pending, pending_total=total, overdue=late
+        "review.html",
+        plan=info,
+        plans=plans,
+        pending=pending,
+        pending_total=total,
+        overdue=late,
+        files=attached,
     )
 
 
