@@ -75,7 +75,7 @@ def svg_rates(rows: Sequence[RateRow], periods: Sequence[str], title: str) -> st
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'class="chart" role="img" aria-labelledby="chart-rates-title" '
-        f'data-testid="chart-rates" width="100%" style="max-width:{width}px">',
+        f'data-testid="chart-rates" width="{width}" height="{height}">',
         f'<title id="chart-rates-title">{escape(title)}</title>',
         f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>',
     ]
@@ -121,7 +121,7 @@ def svg_reported(bars: Sequence[ReportedBar], title: str) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'class="chart" role="img" aria-labelledby="chart-reported-title" '
-        f'data-testid="chart-reported" width="100%" style="max-width:{width}px">',
+        f'data-testid="chart-reported" width="{width}" height="{height}">',
         f'<title id="chart-reported-title">{escape(title)}</title>',
         f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>',
     ]

@@ -587,6 +587,10 @@ def environment() -> Environment:
     env.filters["number"] = _number
     env.filters["vndate"] = _date
     env.filters["citation"] = _citation
+    from phancong.services.report_docx import counts_sentence, indicator_result
+
+    env.filters["indicator_result"] = indicator_result
+    env.filters["counts_sentence"] = counts_sentence
     return env
 
 

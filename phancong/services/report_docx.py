@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 FONT = "Times New Roman"
 BODY_PT = 14
 HEADER_PT = 13
+TITLE_PT = 12  # the bodies' names and the national title: 12–13 pt in the decree
+PX_MM = 0.2  # chart pixels to millimetres in the document (about 127 dpi)
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 PAGE_MM = (210, 297)  # A4
 KIND_VI = {
@@ -165,8 +167,11 @@ def _rule(cell: _Cell, width_mm: float) -> None:
 
 
 def _widths(table: Any, widths_mm: list[float]) -> None:
+    """Column widths in the table grid (what LibreOffice reads) and in every cell (Word)."""
     table.autofit = False
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for column, width in zip(table.columns, widths_mm, strict=True):
+        column.width = Mm(width)
     for row in table.rows:
         for cell, width in zip(row.cells, widths_mm, strict=True):
             cell.width = Mm(width)
@@ -244,16 +249,16 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
 
     # header block: two columns, no borders
     header = document.add_table(rows=2, cols=2)
-    _widths(header, [72, 93])
+    _widths(header, [66, 99])
     left, right = header.rows[0].cells
     governing = (report.office_parent_name or report.issuer).upper()
     if governing.endswith(("THÀNH PHỐ", "TỈNH")):
         governing = f"{governing} {place.upper()}"
     issuing = report.standing_office_name.split(",")[0].strip().upper()
-    _cell_para(left, governing, HEADER_PT)
-    _cell_para(left, issuing, HEADER_PT, bold=True)
+    _cell_para(left, governing, TITLE_PT)
+    _cell_para(left, issuing, TITLE_PT, bold=True)
     _rule(left, 25)
-    _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", HEADER_PT, bold=True)
+    _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", TITLE_PT, bold=True)
     _cell_para(right, "Độc lập - Tự do - Hạnh phúc", BODY_PT, bold=True)
     _rule(right, 58)
     number_cell, date_cell = header.rows[1].cells
@@ -293,7 +298,7 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
             continue
         paragraph = _para(document, "", indent=True, after=3)
         _set_font(paragraph.add_run(f"- {unit.unit_name}: "), BODY_PT, bold=True)
-        parts = [f"{title}: {_clip(note)}" for title, note in unit.notes]
+        parts = [f"{title}: {_clip(note).rstrip('.;')}" for title, note in unit.notes]
         if unit.figures:
             parts.append("số liệu: " + "; ".join(f"{n} {v}" for n, v in unit.figures))
         _set_font(paragraph.add_run("; ".join(parts) + "."), BODY_PT)
@@ -334,7 +339,7 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
     _grid(document, ["Trích dẫn", "Nhiệm vụ", "Đã nộp", "Đã duyệt", "Quá hạn"],
           [[fmt_citation(d.source, "vi"), d.title, f"{d.submitted}/{d.total}", str(d.accepted),
             str(d.overdue)] for d in report.duties],
-          [30, 75, 20, 20, 20], size=12)
+          [32, 77, 19, 19, 18], size=11)
 
     if report.chart is not None and report.chart.periods:
         from phancong.services.consolidate import rate_rows, reported_bars
@@ -343,13 +348,12 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
         _para(document, "6. Biểu đồ", bold=True, after=4)
         bars = reported_bars(report.chart)
         _para(document, "Số đơn vị đã báo cáo định kỳ theo kỳ:", italic=True, after=2)
-        document.add_picture(io.BytesIO(charts.png_reported(bars)),
-                             width=Mm(min(150, 25 * len(bars) + 10)))
+        _picture(document, charts.png_reported(bars))
         rows = rate_rows(report.chart)
         periods = [charts.period_short(p) for p in report.chart.periods]
         _para(document, "Tỷ lệ hoàn thành đúng hạn theo cơ quan, đơn vị qua các kỳ:",
               italic=True, after=2)
-        document.add_picture(io.BytesIO(charts.png_rates(rows, periods)), width=Mm(160))
+        _picture(document, charts.png_rates(rows, periods))
         _para(document, "Chú giải: " + "; ".join(
             f"{charts.ascii_upper(r.short)[:22]} = {r.name}" for r in rows) + ".", 11,
             italic=True)
@@ -405,11 +409,21 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
                 _hyperlink(paragraph, f.name, base + f.path, 11)
             else:
                 _set_font(paragraph.add_run(f"{f.name} ({f.path})"), 11)
-    _widths(appendix, [9, 44, 14, 15, 17, 18, 22, 26])
+    _widths(appendix, [11, 44, 14, 15, 17, 18, 22, 24])
 
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _picture(document: DocumentObject, png: bytes) -> None:
+    """A chart at a fixed scale (never stretched to the page), at most the text width."""
+    import struct
+
+    width_px = struct.unpack(">I", png[16:20])[0]
+    usable = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
+    document.add_picture(io.BytesIO(png), width=Mm(min(usable, width_px * PX_MM)))
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
 def _clip(text: str, limit: int = 600) -> str:

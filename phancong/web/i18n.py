@@ -168,6 +168,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "matrix.units_periods": ("Đơn vị × kỳ báo cáo", "Agencies × periods"),
     "matrix.cell": ("{done}/{total} hoàn thành", "{done}/{total} done"),
     "matrix.legend": ("Chú giải", "Legend"),
+    "matrix.charts": ("Biểu đồ", "Charts"),
+    "chart.rates": (
+        "Tỷ lệ hoàn thành đúng hạn theo cơ quan, đơn vị qua các kỳ",
+        "On-time rate per agency over the periods",
+    ),
+    "chart.reported": ("Số đơn vị đã báo cáo định kỳ theo kỳ", "Units that reported, per period"),
     "matrix.duties": ("Tiến độ theo nhiệm vụ – {period}", "Progress per duty – {period}"),
     "matrix.submitted_of": ("{x}/{n} đã nộp", "{x} of {n} submitted"),
     "matrix.counted_at": (

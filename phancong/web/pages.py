@@ -14,8 +14,9 @@ from starlette.responses import RedirectResponse, Response
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
+from phancong.domain import charts
 from phancong.domain.status import Status
-from phancong.services import accounts, ledger
+from phancong.services import accounts, consolidate, ledger
 from phancong.services.attachments import human_size
 from phancong.services.errors import Refused
 from phancong.web import files, i18n, queries
@@ -325,6 +326,7 @@ def matrix(
             page.portal.duty_progress(session, info, rollup_period) if rollup_period else ([], now)
         )
         plans = queries.plans_for(session, page.user)
+        charts = _charts(page, session, info, f["year_periods"], now)
     params = {
         "plan": plan,
         "year": f["year"],
@@ -353,7 +355,34 @@ def matrix(
         legend=queries.LEGEND,
         page_url=_page_url("/matrix", params),
         export_query=export_query,
+        charts=charts,
     )
+
+
+def _charts(
+    page: Page, session: Any, info: queries.PlanInfo, periods: list[str], now: dt.datetime
+) -> dict[str, str] | None:
+    """The matrix page's two charts as inline SVG, kept like the duty roll-ups."""
+    if not periods:
+        return None
+    portal = page.portal
+    key = f"charts:{info.id}:{','.join(periods)}:{page.lang}:{portal.generation}"
+
+    def compute() -> dict[str, str] | None:
+        data = consolidate.chart_data(session, info.id, now, periods=periods)
+        if not data.rates and not any(n for _, _, n in data.reported):
+            return None
+        names = [i18n.period_name(p, page.lang) for p in data.periods]
+        bars = [
+            charts.ReportedBar(i18n.period_name(p, page.lang), charts.period_short(p), x, n)
+            for p, x, n in data.reported
+        ]
+        return {
+            "reported": charts.svg_reported(bars, page.t("chart.reported")),
+            "rates": charts.svg_rates(consolidate.rate_rows(data), names, page.t("chart.rates")),
+        }
+
+    return portal.memo(key, compute, seconds=portal.rollup_seconds)
 
 
 @router.get("/matrix/communes")

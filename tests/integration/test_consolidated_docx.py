@@ -276,3 +276,44 @@ def test_pdf_without_libreoffice_says_so() -> None:
     with pytest.raises(consolidate.PdfUnavailable) as refused:
         consolidate.render_pdf(b"PK", soffice="soffice-not-installed-here")
     assert "LibreOffice" in refused.value.vi
+
+
+def test_portal_matrix_charts_and_pdf_preview(seeded: Seeded, tmp_path: Path) -> None:
+    """The matrix page shows the two charts as inline SVG with the ledger's numbers; the
+    report's PDF preview says clearly when LibreOffice is missing."""
+    from phancong.services import accounts
+    from phancong.settings import Settings
+    from phancong.web.app import create_app
+    from phancong.web.testing import add_user, client_for, fast_hasher, login
+
+    accounts_hasher = accounts.hasher
+    accounts.hasher = fast_hasher  # type: ignore[assignment]
+    try:
+        add_user(seeded.factory, "pc02@hanoi.example", "coordinator", plan="hanoi-2026-2030",
+                 now=AS_OF)
+        settings = Settings(  # type: ignore[call-arg]
+            data_dir=tmp_path / "data", database_url=seeded.url, secret_key="k" * 40,
+            soffice="soffice-not-installed-here",
+        )
+        client = client_for(create_app(settings, seeded.factory, clock=lambda: AS_OF))
+        assert login(client, "pc02@hanoi.example").status_code == 303
+        page = client.get("/matrix?year=2026")
+        assert page.status_code == 200
+        assert 'data-testid="chart-reported"' in page.text
+        assert 'data-testid="chart-rates"' in page.text
+        assert f'data-reported="{seeded.reported}" data-expected="{seeded.owing}"' in page.text
+        assert f">{seeded.reported}/{seeded.owing}</text>" in page.text
+        assert "UBND các xã, phường" in page.text  # the wards as one row of the rate chart
+
+        with seeded.factory() as session:
+            report = consolidate.compile_report(session, "hanoi-2026-2030", PERIOD, AS_OF)
+        files = consolidate.write_files(report, settings.data_dir / "reports", PORTAL)
+        assert files.pdf is None
+        docx = client.get("/reports/hanoi-2026-2030/2026-Q1.docx")
+        assert docx.status_code == 200
+        assert docx.headers["content-disposition"].startswith("attachment")
+        pdf = client.get("/reports/hanoi-2026-2030/2026-Q1.pdf")
+        assert pdf.status_code == 503
+        assert "LibreOffice" in pdf.text
+    finally:
+        accounts.hasher = accounts_hasher  # type: ignore[assignment]
