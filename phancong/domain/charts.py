@@ -54,6 +54,19 @@ def ascii_upper(text: str) -> str:
     return "".join(c for c in plain if c.isascii()).upper()
 
 
+def _label(x: float, y: float, text: str, size: int = 11, width: int = 14) -> str:
+    """A centred label on one line, or two when longer than ``width`` characters."""
+    lines = [text]
+    if len(text) > width and " " in text:
+        head, _, tail = text.rpartition(" ")
+        lines = [head, tail]
+    spans = "".join(
+        f'<tspan x="{x:.0f}" dy="{0 if n == 0 else size + 1}">{escape(line)}</tspan>'
+        for n, line in enumerate(lines)
+    )
+    return f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" text-anchor="middle">{spans}</text>'
+
+
 def _color(rate: float | None) -> str:
     if rate is None:
         return "#d0d4d9"
@@ -69,7 +82,7 @@ def _color(rate: float | None) -> str:
 
 def svg_rates(rows: Sequence[RateRow], periods: Sequence[str], title: str) -> str:
     """A grid: one row per agency, one column per period, a bar as tall as the on-time rate."""
-    label_w, cell_w, cell_h, top = 230, 74, 30, 44
+    label_w, cell_w, cell_h, top = 230, 96, 30, 56
     width = label_w + cell_w * max(1, len(periods)) + 10
     height = top + cell_h * max(1, len(rows)) + 10
     parts = [
@@ -80,10 +93,7 @@ def svg_rates(rows: Sequence[RateRow], periods: Sequence[str], title: str) -> st
         f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>',
     ]
     for j, period in enumerate(periods):
-        x = label_w + j * cell_w + cell_w / 2
-        parts.append(
-            f'<text x="{x:.0f}" y="36" font-size="11" text-anchor="middle">{escape(period)}</text>'
-        )
+        parts.append(_label(label_w + j * cell_w + cell_w / 2, 34, period))
     for i, row in enumerate(rows):
         y = top + i * cell_h
         name = row.name if len(row.name) <= 34 else row.name[:33] + "…"
@@ -115,9 +125,9 @@ def svg_rates(rows: Sequence[RateRow], periods: Sequence[str], title: str) -> st
 
 def svg_reported(bars: Sequence[ReportedBar], title: str) -> str:
     """Vertical bars per period: the reported part filled, 'x/N' above."""
-    bar_w, gap, plot_h, top = 60, 24, 140, 40
+    bar_w, gap, plot_h, top = 64, 40, 140, 40
     width = max(1, len(bars)) * (bar_w + gap) + gap
-    height = top + plot_h + 40
+    height = top + plot_h + 48
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'class="chart" role="img" aria-labelledby="chart-reported-title" '
@@ -135,8 +145,7 @@ def svg_reported(bars: Sequence[ReportedBar], title: str) -> str:
             f'fill="#1565c0" data-reported="{b.reported}" data-expected="{b.expected}"/>'
             f'<text x="{x + bar_w / 2}" y="{top - 6}" font-size="12" text-anchor="middle">'
             f"{b.reported}/{b.expected}</text>"
-            f'<text x="{x + bar_w / 2}" y="{top + plot_h + 16}" font-size="11" '
-            f'text-anchor="middle">{escape(b.period)}</text>'
+            + _label(x + bar_w / 2, top + plot_h + 16, b.period)
         )
     parts.append("</svg>")
     return "".join(parts)

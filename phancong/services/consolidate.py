@@ -217,15 +217,14 @@ def consolidating_duty(session: Session, plan_id: str,
     office = _standing_office_unit(session, plan)
     if office is None:
         return None
-    query = (
-        select(DutyRow)
-        .join(ObligationRow, ObligationRow.duty_id == DutyRow.id)
-        .where(DutyRow.plan_id == plan_id, DutyRow.active.is_(True),
-               ObligationRow.unit_id == office.id, ObligationRow.role != "support")
-        .distinct()
-    )
+    owed = select(ObligationRow.duty_id).where(
+        ObligationRow.unit_id == office.id, ObligationRow.role != "support")
     if period_label is not None:
-        query = query.where(ObligationRow.period_label == period_label)
+        owed = owed.where(ObligationRow.period_label == period_label)
+    # the duties by id, not SELECT DISTINCT over their columns: PostgreSQL has no equality
+    # for the JSON ones
+    query = select(DutyRow).where(DutyRow.plan_id == plan_id, DutyRow.active.is_(True),
+                                  DutyRow.id.in_(owed))
     candidates = [d for d in session.scalars(query) if d.depends_on]
     candidates.sort(key=lambda d: (d.cadence != "periodic", d.id))
     return candidates[0] if candidates else None

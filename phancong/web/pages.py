@@ -370,8 +370,15 @@ def _charts(
 
     def compute() -> dict[str, str] | None:
         data = consolidate.chart_data(session, info.id, now, periods=periods)
-        if not data.rates and not any(n for _, _, n in data.reported):
+        # the periods of the reporting calendar (one-off deadlines have no periodic report)
+        keep = [n for n, (_, _, owed) in enumerate(data.reported) if owed]
+        if not keep:
             return None
+        data = consolidate.ChartData(
+            periods=[data.periods[n] for n in keep],
+            rates=[(name, short, [v[n] for n in keep]) for name, short, v in data.rates],
+            reported=[data.reported[n] for n in keep],
+        )
         names = [i18n.period_name(p, page.lang) for p in data.periods]
         bars = [
             charts.ReportedBar(i18n.period_name(p, page.lang), charts.period_short(p), x, n)
