@@ -317,3 +317,19 @@ def test_portal_matrix_charts_and_pdf_preview(seeded: Seeded, tmp_path: Path) ->
         assert "LibreOffice" in pdf.text
     finally:
         accounts.hasher = accounts_hasher  # type: ignore[assignment]
+
+
+def test_recorded_report_carries_its_docx(seeded: Seeded, tmp_path: Path) -> None:
+    """The Standing Office's consolidating obligation is submitted with the DOCX attached."""
+    import hashlib
+
+    with seeded.factory() as session:
+        report = consolidate.compile_report(session, "hanoi-2026-2030", PERIOD, AS_OF)
+    files = consolidate.write_files(report, tmp_path / "reports", PORTAL)
+    with transaction(seeded.factory) as session:
+        obligation = consolidate.record(session, "hanoi-2026-2030", PERIOD, files, AS_OF)
+    assert obligation is not None
+    with seeded.factory() as session:
+        attached = [f for fs in ledger.files_of(session, [obligation]).values() for f in fs]
+    assert [f.name for f in attached] == ["bao-cao-tong-hop-2026-Q1.docx"]
+    assert attached[0].sha256 == hashlib.sha256(Path(files.docx).read_bytes()).hexdigest()
