@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +17,7 @@ import typer
 from phancong.adapters.db import transaction
 from phancong.cli._common import fail, parse_date, parse_instant, sessions, user_errors
 from phancong.services import accounts
+from phancong.services.attachments import Upload, check_all, human_size
 from phancong.settings import get_settings
 from phancong.web.actions import perform
 from phancong.web.authz import Action, Principal
@@ -239,9 +241,27 @@ def done(
     evidence: Annotated[
         str | None, typer.Option("--evidence", help="http(s) link to the evidence")
     ] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option("--file", help="report file to attach (PDF, DOCX, XLSX, ODT, JPEG, PNG)"),
+    ] = None,
     at: AtOption = None,
 ) -> None:
-    """Mark an obligation done (submit it for review)."""
+    """Mark an obligation done (submit it for review), with its report files."""
+    settings = get_settings()
+    uploads: list[Upload] = []
+    for path in file or []:
+        if not path.is_file():
+            fail(f"không có tệp {path}", 2)
+        if path.stat().st_size > settings.upload_file_limit:
+            fail(f"tệp {path.name} quá lớn (tối đa {human_size(settings.upload_file_limit)})", 2)
+        uploads.append(Upload(path.name, path.read_bytes()))
+    with user_errors():
+        files = check_all(
+            uploads,
+            file_limit=settings.upload_file_limit,
+            total_limit=settings.upload_total_limit,
+        )
     _act(
         obligation_id,
         actor,
@@ -250,6 +270,7 @@ def done(
         note=note,
         indicator_values=_indicators(indicator or []),
         evidence_url=evidence,
+        files=files,
     )
 
 

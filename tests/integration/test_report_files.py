@@ -538,3 +538,40 @@ def test_indicator_values_checked_by_kind(world: World) -> None:
         "ty-le-xu-ly": 97.5,
         "kinh-phi": -12.5,
     }
+
+
+def test_cli_done_with_files(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from phancong.cli import app as cli
+    from phancong.settings import get_settings
+
+    monkeypatch.setenv("PHANCONG_DATABASE_URL", world.settings.effective_database_url)
+    monkeypatch.setenv("PHANCONG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    report = tmp_path / "bao-cao.pdf"
+    report.write_bytes(PDF_BYTES)
+    program = tmp_path / "bao-cao-2.pdf"
+    program.write_bytes(b"MZ" + b"\x00" * 100)
+    oid = str(world.ids["report"])
+    base = ["obligation", "done", oid, "--as", SGD, "--note", "Đã làm", "--at", "2026-03-02"]
+    try:
+        before = world.counts()
+        without = CliRunner().invoke(cli, base)
+        assert without.exit_code != 0
+        assert "cần kèm tệp báo cáo" in without.output
+        hostile = CliRunner().invoke(cli, [*base, "--file", str(program)])
+        assert hostile.exit_code != 0
+        assert "chương trình chạy được" in hostile.output
+        assert world.counts() == before
+        done = CliRunner().invoke(cli, [*base, "--file", str(report)])
+        assert done.exit_code == 0, done.output
+    finally:
+        get_settings.cache_clear()
+    with world.factory() as session:
+        names = session.scalars(
+            select(SubmissionFileRow.name).where(SubmissionFileRow.obligation_id == int(oid))
+        ).all()
+    assert names == ["bao-cao.pdf"]
