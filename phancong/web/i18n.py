@@ -169,6 +169,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "matrix.cell": ("{done}/{total} hoàn thành", "{done}/{total} done"),
     "matrix.legend": ("Chú giải", "Legend"),
     "matrix.charts": ("Biểu đồ", "Charts"),
+    "matrix.report": ("Báo cáo tổng hợp {period}", "Consolidated report {period}"),
     "chart.rates": (
         "Tỷ lệ hoàn thành đúng hạn theo cơ quan, đơn vị qua các kỳ",
         "On-time rate per agency over the periods",

@@ -356,7 +356,23 @@ def matrix(
         page_url=_page_url("/matrix", params),
         export_query=export_query,
         charts=charts,
+        report_formats=_written_report(page, info.id, rollup_period),
     )
+
+
+def _written_report(page: Page, plan_id: str, period: str | None) -> list[str]:
+    """The formats in which the consolidated report of ``period`` was written (html, docx; a
+    pdf is offered with the docx: the portal makes it on first request)."""
+    if not period:
+        return []
+    try:
+        html, docx = consolidate.report_paths(
+            page.portal.settings.data_dir / "reports", plan_id, period
+        )
+    except ValueError:
+        return []
+    formats = [name for name, path in (("html", html), ("docx", docx)) if path.is_file()]
+    return [*formats, "pdf"] if "docx" in formats else formats
 
 
 def _charts(

@@ -309,6 +309,12 @@ def test_portal_matrix_charts_and_pdf_preview(seeded: Seeded, tmp_path: Path) ->
             report = consolidate.compile_report(session, "hanoi-2026-2030", PERIOD, AS_OF)
         files = consolidate.write_files(report, settings.data_dir / "reports", PORTAL)
         assert files.pdf is None
+        matrix = client.get("/matrix?year=2026&period=2026-Q1")
+        for kind in ("html", "docx", "pdf"):
+            assert f'href="/reports/hanoi-2026-2030/2026-Q1.{kind}"' in matrix.text
+        html = client.get("/reports/hanoi-2026-2030/2026-Q1.html")
+        assert html.status_code == 200
+        assert len(re.findall(r'href="/obligations/\d+/files/\d+"', html.text)) == seeded.reported
         docx = client.get("/reports/hanoi-2026-2030/2026-Q1.docx")
         assert docx.status_code == 200
         assert docx.headers["content-disposition"].startswith("attachment")
