@@ -192,8 +192,9 @@ class SubmissionRow(Base):
 
 
 class SubmissionFileRow(Base):
-    """A report file attached to a submission, its bytes kept in the ledger (one system of
-    record, one backup; every portal process and flow runner reads the same files)."""
+    """A report file attached to a submission, its bytes kept in the ledger by default (one
+    system of record, one backup; every portal process and flow runner reads the same files),
+    or, with ``PHANCONG_FILES_DIR``, in that directory under ``location`` (named by SHA-256)."""
 
     __tablename__ = "submission_files"
     __table_args__ = (
@@ -207,7 +208,8 @@ class SubmissionFileRow(Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # None: on disk
+    location: Mapped[str | None] = mapped_column(String(200))  # under PHANCONG_FILES_DIR
     created_at: Mapped[dt.datetime] = mapped_column()
 
 

@@ -17,7 +17,7 @@ import typer
 from phancong.adapters.db import transaction
 from phancong.cli._common import fail, parse_date, parse_instant, sessions, user_errors
 from phancong.services import accounts
-from phancong.services.attachments import Upload, check_all, human_size
+from phancong.services.attachments import Upload, check_all, human_size, keep_in
 from phancong.settings import get_settings
 from phancong.web.actions import perform
 from phancong.web.authz import Action, Principal
@@ -262,6 +262,8 @@ def done(
             file_limit=settings.upload_file_limit,
             total_limit=settings.upload_total_limit,
         )
+    if settings.files_dir is not None:
+        files = [keep_in(f, settings.files_dir) for f in files]
     _act(
         obligation_id,
         actor,

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import unicodedata
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from phancong.services.errors import Refused
 
@@ -91,13 +93,15 @@ class Upload:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A checked file, ready to be stored with its submission."""
+    """A checked file, ready to be stored with its submission: its bytes in ``data``, or
+    already written to a files directory under ``location`` (see :func:`keep_in`)."""
 
     name: str
     content_type: str
     size: int
     sha256: str
     data: bytes
+    location: str | None = None
 
     def describe(self) -> dict[str, object]:
         """What the audit entry records of the file (never its bytes)."""
@@ -107,6 +111,32 @@ class Attachment:
             "size": self.size,
             "sha256": self.sha256,
         }
+
+
+def keep_in(attachment: Attachment, root: Path) -> Attachment:
+    """Write the bytes under ``root`` named by their SHA-256 (the same file twice is one file;
+    written to a temporary name, flushed to disk, then renamed, so a reader never sees half a
+    file) and return the attachment pointing there. A transaction that then fails leaves an
+    unreferenced file, never a reference without its file."""
+    location = f"{attachment.sha256[:2]}/{attachment.sha256}"
+    target = root / location
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+        with open(partial, "wb") as handle:
+            handle.write(attachment.data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    return replace(attachment, data=b"", location=location)
+
+
+def read_kept(root: Path, location: str) -> bytes:
+    """The bytes of a file kept by :func:`keep_in`; ``location`` comes from the ledger and must
+    be a SHA-256 name (nothing else is ever read)."""
+    if not re.fullmatch(r"[0-9a-f]{2}/[0-9a-f]{64}", location):
+        raise ValueError(f"not a kept file's location: {location!r}")
+    return (root / location).read_bytes()
 
 
 def _refuse(name: str, vi: str, en: str) -> Refused:

@@ -310,7 +310,8 @@ def _store_files(
                 "content_type": f.content_type,
                 "size": f.size,
                 "sha256": f.sha256,
-                "data": f.data,
+                "data": f.data if f.location is None else None,
+                "location": f.location,
                 "created_at": at,
             }
             for obligation_id, attached in files.items()
@@ -891,17 +892,33 @@ def files_of(session: Session, obligation_ids: Sequence[int]) -> dict[int, list[
     return out
 
 
-def file_content(session: Session, obligation_id: int, file_id: int) -> tuple[FileInfo, bytes]:
-    """One file of the obligation with its bytes; not found when it belongs to another."""
+@dataclass(frozen=True)
+class FileContent:
+    info: FileInfo
+    data: bytes | None  # None: kept in the files directory, at ``location``
+    location: str | None
+
+
+def file_content(session: Session, obligation_id: int, file_id: int) -> FileContent:
+    """One file of the obligation with its bytes (or where they are kept); not found when it
+    belongs to another obligation."""
     f = SubmissionFileRow
     row = session.execute(
         select(
-            f.id, f.submission_id, f.obligation_id, f.name, f.content_type, f.size, f.sha256, f.data
+            f.id,
+            f.submission_id,
+            f.obligation_id,
+            f.name,
+            f.content_type,
+            f.size,
+            f.sha256,
+            f.data,
+            f.location,
         ).where(f.id == file_id, f.obligation_id == obligation_id)
     ).first()
     if row is None:
         raise NotFound(f"Không có tệp số {file_id}", f"No file {file_id}")
-    return FileInfo(*row[:7]), bytes(row[7])
+    return FileContent(FileInfo(*row[:7]), None if row[7] is None else bytes(row[7]), row[8])
 
 
 @dataclass

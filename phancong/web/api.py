@@ -516,8 +516,8 @@ def file_download(caller: CallerDep, obligation_id: ObligationId, file_id: FileI
     """A report file of the obligation (anyone who may see the obligation), as an attachment."""
     with caller.portal.factory() as session:
         authorize(session, caller.principal, obligation_id, Action.VIEW)
-        info, data = ledger.file_content(session, obligation_id, file_id)
-    return web_files.download(info, data)
+        content = ledger.file_content(session, obligation_id, file_id)
+    return web_files.download_of(content, caller.portal.settings)
 
 
 @router.post("/obligations/{obligation_id}/accept", response_model=ActionOut, responses=ERRORS)

@@ -19,8 +19,8 @@ from starlette.responses import Response
 
 from phancong.services import attachments
 from phancong.services.attachments import Attachment, Upload
-from phancong.services.errors import Refused
-from phancong.services.ledger import FileInfo
+from phancong.services.errors import LedgerError, Refused
+from phancong.services.ledger import FileContent, FileInfo
 from phancong.settings import Settings
 
 
@@ -46,12 +46,21 @@ async def checked(files: Sequence[UploadFile], settings: Settings) -> list[Attac
             uploads.append(Upload(part.filename or "", data))
             break
         uploads.append(Upload(part.filename or "", data))
-    return await run_in_threadpool(
+    checked_files = await run_in_threadpool(
         attachments.check_all,
         uploads,
         file_limit=settings.upload_file_limit,
         total_limit=settings.upload_total_limit,
     )
+    return await run_in_threadpool(keep, checked_files, settings)
+
+
+def keep(files: Sequence[Attachment], settings: Settings) -> list[Attachment]:
+    """With ``PHANCONG_FILES_DIR`` the bytes go to that directory now (before the submission's
+    transaction); otherwise they stay with the attachment, for the ledger."""
+    if settings.files_dir is None:
+        return list(files)
+    return [attachments.keep_in(f, settings.files_dir) for f in files]
 
 
 def _ascii_name(name: str) -> str:
@@ -60,6 +69,29 @@ def _ascii_name(name: str) -> str:
     plain = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
     text = "".join(c for c in plain if c.isascii() and (c.isalnum() or c in "._- "))
     return text.strip() or "tep"
+
+
+def download_of(content: FileContent, settings: Settings) -> Response:
+    """The file, from the ledger or from the files directory where it was kept."""
+    data = content.data
+    if data is None:
+        if settings.files_dir is None or content.location is None:
+            raise _Unavailable(
+                "Tệp được lưu trong thư mục tệp nhưng máy chủ chưa cấu hình PHANCONG_FILES_DIR",
+                "The file is kept in a files directory but PHANCONG_FILES_DIR is not set",
+            )
+        try:
+            data = attachments.read_kept(settings.files_dir, content.location)
+        except (OSError, ValueError):
+            raise _Unavailable(
+                "Không đọc được tệp trong thư mục tệp của máy chủ",
+                "The file could not be read from the files directory",
+            ) from None
+    return download(content.info, data)
+
+
+class _Unavailable(LedgerError):
+    http_status = 503
 
 
 def download(info: FileInfo, data: bytes) -> Response:

@@ -225,8 +225,8 @@ def file_download(page: PageDep, obligation_id: ObligationId, file_id: Obligatio
     """A report file of the obligation, for whoever may see the obligation (as an attachment)."""
     with page.portal.factory() as session:
         authorize(session, page.user, obligation_id, Action.VIEW)
-        info, data = ledger.file_content(session, obligation_id, file_id)
-    return files.download(info, data)
+        content = ledger.file_content(session, obligation_id, file_id)
+    return files.download_of(content, page.portal.settings)
 
 
 @router.post("/obligations/{obligation_id}/submit")

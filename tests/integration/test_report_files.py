@@ -575,3 +575,32 @@ def test_cli_done_with_files(
             select(SubmissionFileRow.name).where(SubmissionFileRow.obligation_id == int(oid))
         ).all()
     assert names == ["bao-cao.pdf"]
+
+
+def test_files_directory_instead_of_the_ledger(world: World, tmp_path: Path) -> None:
+    """With PHANCONG_FILES_DIR the bytes are written there, named by SHA-256, and the ledger
+    keeps where; downloads read them back under the same scope."""
+    files_dir = tmp_path / "files"
+    settings = world.settings.model_copy(update={"files_dir": files_dir})
+    client = client_for(create_app(settings, world.factory, clock=lambda: NOW))
+    oid = world.ids["report"]
+    response = client.post(
+        f"/api/obligations/{oid}/submit-files",
+        headers=bearer(world, SGD),
+        files=[("files", ("bc.pdf", PDF_BYTES, "application/pdf"))],
+    )
+    assert response.status_code == 200, response.text
+    digest = hashlib.sha256(PDF_BYTES).hexdigest()
+    assert (files_dir / digest[:2] / digest).read_bytes() == PDF_BYTES
+    with world.factory() as session:
+        row = session.scalars(select(SubmissionFileRow)).one()
+        assert (row.data, row.location) == (None, f"{digest[:2]}/{digest}")
+        file_id = row.id
+    url = f"/api/obligations/{oid}/files/{file_id}"
+    assert client.get(url, headers=bearer(world, SGD)).content == PDF_BYTES
+    assert client.get(url, headers=bearer(world, CA)).status_code == 404
+    # a portal process without the directory says so rather than failing
+    plain = client_for(world.app())
+    missing = plain.get(url, headers=bearer(world, SGD))
+    assert missing.status_code == 503
+    assert "PHANCONG_FILES_DIR" in missing.json()["detail"]
