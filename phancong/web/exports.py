@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -312,7 +314,7 @@ def _make_pdf(docx_path: Path, pdf_path: Path, soffice: str, lang: str) -> None:
         pdf = render_pdf(docx_path.read_bytes(), soffice)
     except PdfUnavailable as exc:
         raise _Unavailable(exc.vi, exc.en) from None
-    partial = pdf_path.with_suffix(".pdf.part")
+    partial = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.{threading.get_ident()}.part")
     partial.write_bytes(pdf)
     partial.replace(pdf_path)
 
