@@ -480,8 +480,9 @@ def _unit_results(session: Session, plan: PlanRow, period_label: str, as_of: dt.
 def _figure(meta: dict[str, Any], value: Any) -> str:
     if meta.get("kind") == "yes_no":
         return "có" if value else "không"
-    unit = meta.get("unit")
-    return f"{_number(float(value))}{' ' + unit if unit else ''}"
+    from phancong.services.report_docx import with_unit
+
+    return with_unit(float(value), meta.get("unit"))
 
 
 COMMUNES_NAME = "UBND các xã, phường"

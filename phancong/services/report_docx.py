@@ -77,16 +77,23 @@ def number(value: float) -> str:
     return text.replace(",", "\u00a0").replace(".", ",")
 
 
+def with_unit(value: float, unit: str | None) -> str:
+    """'93,5%', '12 buổi' (Vietnamese decimal comma; no space before a percent sign)."""
+    if not unit:
+        return number(value)
+    return f"{number(value)}{unit}" if unit == "%" else f"{number(value)} {unit}"
+
+
 def indicator_result(i: IndicatorTotal) -> str:
-    unit = f" {i.unit}" if i.unit and i.kind not in ("yes_no",) else ""
+    unit = None if i.kind == "yes_no" else i.unit
     if i.kind == "yes_no":
         share = "—" if i.total is None else number(i.total)
         return f"{share}% ({i.yes}/{i.units} đơn vị)"
     if i.kind == "value" or i.total is None:
-        return "; ".join(f"{name}: {number(v)}{unit}" for name, v in i.values[:10]) + (
+        return "; ".join(f"{name}: {with_unit(v, unit)}" for name, v in i.values[:10]) + (
             f"; … ({len(i.values)} đơn vị)" if len(i.values) > 10 else ""
         )
-    return f"{number(i.total)}{unit}"
+    return with_unit(i.total, unit)
 
 
 def indicator_target(i: IndicatorTotal) -> str:
