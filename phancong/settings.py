@@ -46,6 +46,18 @@ class Settings(BaseSettings):
         default=None,
         description="serve /docs and /openapi.json (default: yes in development, no in production)",
     )
+    upload_file_limit: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="bytes one report file may have"
+    )
+    upload_total_limit: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="bytes the files of one submission may have"
+    )
+    files_dir: Path | None = Field(
+        default=None,
+        description="keep report files in this directory (shared by every portal process) "
+        "instead of the ledger database",
+    )
+    soffice: str = Field(default="soffice", description="LibreOffice, for the report's PDF")
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025

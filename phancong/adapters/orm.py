@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -118,6 +119,7 @@ class DutyRow(Base):
     source: Mapped[str] = mapped_column(String(80))
     cadence: Mapped[str] = mapped_column(String(20))
     indicators: Mapped[list[Any]] = mapped_column(default=list)
+    evidence: Mapped[str] = mapped_column(String(12), default="optional", server_default="optional")
     depends_on: Mapped[list[Any]] = mapped_column(default=list)
     ladder: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -190,6 +192,28 @@ class SubmissionRow(Base):
     review_reason: Mapped[str | None] = mapped_column(Text)
     # set when a coordinator submitted for the agency: why (shown, audited, counted apart)
     on_behalf_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SubmissionFileRow(Base):
+    """A report file attached to a submission, its bytes kept in the ledger by default (one
+    system of record, one backup; every portal process and flow runner reads the same files),
+    or, with ``PHANCONG_FILES_DIR``, in that directory under ``location`` (named by SHA-256)."""
+
+    __tablename__ = "submission_files"
+    __table_args__ = (
+        Index("ix_submission_files_submission", "submission_id"),
+        Index("ix_submission_files_obligation", "obligation_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # None: on disk
+    location: Mapped[str | None] = mapped_column(String(200))  # under PHANCONG_FILES_DIR
+    created_at: Mapped[dt.datetime] = mapped_column()
 
 
 class ExtensionRow(Base):

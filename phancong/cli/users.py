@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +17,7 @@ import typer
 from phancong.adapters.db import transaction
 from phancong.cli._common import fail, parse_date, parse_instant, sessions, user_errors
 from phancong.services import accounts
+from phancong.services.attachments import Upload, check_all, human_size, keep_in
 from phancong.services.units import find_unit
 from phancong.settings import get_settings
 from phancong.web.actions import perform
@@ -267,9 +269,29 @@ def done(
             "--on-behalf-reason", help="a coordinator submitting for the agency: why (required)"
         ),
     ] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option("--file", help="report file to attach (PDF, DOCX, XLSX, ODT, JPEG, PNG)"),
+    ] = None,
     at: AtOption = None,
 ) -> None:
-    """Mark an obligation done (submit it for review)."""
+    """Mark an obligation done (submit it for review), with its report files."""
+    settings = get_settings()
+    uploads: list[Upload] = []
+    for path in file or []:
+        if not path.is_file():
+            fail(f"không có tệp {path}", 2)
+        if path.stat().st_size > settings.upload_file_limit:
+            fail(f"tệp {path.name} quá lớn (tối đa {human_size(settings.upload_file_limit)})", 2)
+        uploads.append(Upload(path.name, path.read_bytes()))
+    with user_errors():
+        files = check_all(
+            uploads,
+            file_limit=settings.upload_file_limit,
+            total_limit=settings.upload_total_limit,
+        )
+    if settings.files_dir is not None:
+        files = [keep_in(f, settings.files_dir) for f in files]
     _act(
         obligation_id,
         actor,
@@ -279,6 +301,7 @@ def done(
         indicator_values=_indicators(indicator or []),
         evidence_url=evidence,
         on_behalf_reason=on_behalf_reason,
+        files=files,
     )
 
 

@@ -250,12 +250,39 @@ class Ladder(Frozen):
         return self
 
 
+class IndicatorKind(StrEnum):
+    """How a unit reports an indicator and how the plan adds the units' values up."""
+
+    YES_NO = "yes_no"  # each unit answers yes or no; the plan: the share of units answering yes
+    COUNT = "count"  # a whole number ≥ 0 per unit; the plan: the sum
+    PERCENT = "percent"  # the unit's own percentage 0–100; the plan: the (weighted) mean
+    VALUE = "value"  # any number, reported as is; the plan lists the values, adds nothing
+
+
 class Indicator(Frozen):
     id: Identifier
     name: str
+    kind: IndicatorKind = IndicatorKind.VALUE
     unit: str | None = None
     target: float | None = None
     target_text: str | None = None
+    weight: Identifier | None = Field(
+        default=None,
+        description="for a percent: the id of a count indicator of the same duty that weighs "
+        "each unit's percentage (e.g. the number of reports it received); unset: a plain mean",
+    )
+
+    @model_validator(mode="after")
+    def _weight_only_for_percent(self) -> Indicator:
+        if self.weight is not None and self.kind is not IndicatorKind.PERCENT:
+            raise ValueError("'weight' applies only to a 'percent' indicator")
+        if (
+            self.kind in (IndicatorKind.YES_NO, IndicatorKind.PERCENT)
+            and self.target is not None
+            and not 0 <= self.target <= 100
+        ):
+            raise ValueError(f"the target of a '{self.kind.value}' indicator is a percentage 0–100")
+        return self
 
 
 class Duty(Frozen):
@@ -295,6 +322,10 @@ class Duty(Frozen):
         default=(), description="bodies the report is addressed to (not owners)"
     )
     indicators: tuple[Indicator, ...] = ()
+    evidence: Literal["optional", "required"] = Field(
+        default="optional",
+        description="'required': a submission must carry at least one report file",
+    )
     ladder: Ladder | None = None  # per-duty override of the plan's ladder
     assumption: str | None = None
 
@@ -322,6 +353,22 @@ class Duty(Frozen):
                     "nhiệm vụ tổng hợp lấy hạn theo các nhiệm vụ đầu vào: không ghi 'due' hay"
                     " 'deadline' / a duty due after its inputs takes its dates from them: no"
                     " 'due' or 'deadline' in its cadence"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _weights_are_counts(self) -> Duty:
+        kinds = {i.id: i.kind for i in self.indicators}
+        for indicator in self.indicators:
+            if (
+                indicator.weight is not None
+                and kinds.get(indicator.weight) is not IndicatorKind.COUNT
+            ):
+                raise ValueError(
+                    f"chỉ tiêu '{indicator.id}' được tính theo trọng số '{indicator.weight}', "
+                    "không phải chỉ tiêu 'count' của cùng nhiệm vụ / "
+                    f"indicator '{indicator.id}' is weighted by '{indicator.weight}', which is not "
+                    "a 'count' indicator of the same duty"
                 )
         return self
 

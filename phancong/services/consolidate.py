@@ -10,7 +10,6 @@ consolidating obligation done with the report as evidence. Nothing here reads th
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from collections import defaultdict
 from functools import lru_cache
@@ -19,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import (
@@ -31,11 +30,20 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.calendar import period_title
+from phancong.domain.charts import RateRow, ReportedBar, period_short
 from phancong.domain.citation import fmt_citation
+from phancong.domain.indicators import aggregate
 from phancong.domain.status import State, local_date, on_time
 from phancong.resources import templates_dir
+from phancong.services.attachments import Attachment, Upload, check
 from phancong.services.errors import NotFound
-from phancong.services.ledger import rollup_by_duty, submit
+from phancong.services.ledger import (
+    files_of,
+    rollup_by_duty,
+    status_counts,
+    status_expr,
+    submit,
+)
 
 TEMPLATES = templates_dir() / "report"
 ACTOR = "system:consolidate"
@@ -68,15 +76,75 @@ class UnitReport(Frozen):
 
 
 class IndicatorTotal(Frozen):
+    """An indicator added up over the period's accepted submissions, by its kind (see
+    :mod:`phancong.domain.indicators`): ``total`` is the plan's figure — the share of units
+    answering yes (percent), the sum, the (weighted) mean, or None for a value listed as is."""
+
     duty_code: str
     duty_title: str
     indicator: str
     name: str
+    kind: str = "value"
     unit: str | None = None
     target: float | None = None
     target_text: str | None = None
-    total: float
+    total: float | None
     reports: int  # accepted submissions that gave a value
+    units: int = 0  # units owing the duty in the period
+    yes: int = 0
+    met: bool | None = None
+    values: list[tuple[str, float]] = []  # (unit name, value) per report
+
+
+class Summary(Frozen):
+    """The period's obligations in the Government Office's terms, from the same status counts
+    as ``phancong ledger status --period``."""
+
+    counts: dict[str, int]
+    due: int  # everything of the period that has opened, less waived and cancelled
+    done: int
+    done_on_time: int
+    done_late: int
+    open: int
+    open_in_time: int  # in progress, blocked, submitted awaiting review, returned
+    open_overdue: int
+    pending_review: int
+    waived: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.done / self.due if self.due else None
+
+
+class FileLink(Frozen):
+    name: str
+    path: str  # portal path: /obligations/<id>/files/<file id>
+    size: int
+    sha256: str
+
+
+class UnitResult(Frozen):
+    """One unit's period: its counts, whether it reported, what it wrote, its files."""
+
+    unit_code: str
+    unit_name: str
+    kind: str
+    due: int
+    on_time: int
+    late: int
+    overdue: int
+    open: int
+    reported: bool | None  # None: owes no reporting duty this period
+    reported_at: dt.datetime | None = None
+    notes: list[tuple[str, str]] = []  # (duty title, note)
+    figures: list[tuple[str, str]] = []  # (indicator name, value as written)
+    files: list[FileLink] = []
+
+
+class ChartData(Frozen):
+    periods: list[str]  # labels, chronological
+    rates: list[tuple[str, str, list[float | None]]]  # (name, short, rate per period)
+    reported: list[tuple[str, int, int]]  # (period label, reported, expected)
 
 
 class DutyProgress(Frozen):
@@ -108,6 +176,12 @@ class ConsolidatedReport(Frozen):
     indicators: list[IndicatorTotal]
     duties: list[DutyProgress]
     recipients: list[str] = []  # "Kính gửi": the bodies the consolidated report is addressed to
+    summary: Summary | None = None
+    units: list[UnitResult] = []
+    chart: ChartData | None = None
+    office_parent_name: str | None = None
+    office_short: str | None = None
+    steering_committee_name: str | None = None
 
     @property
     def expected(self) -> int:
@@ -118,6 +192,7 @@ class ReportFiles(Frozen):
     html: str
     docx: str
     url: str
+    pdf: str | None = None
 
 
 # ----------------------------------------------------------------------------- which duties
@@ -145,15 +220,13 @@ def consolidating_duty(session: Session, plan_id: str,
     office = _standing_office_unit(session, plan)
     if office is None:
         return None
-    # DISTINCT over the ids only: PostgreSQL has no equality for the duty's JSON columns
-    owed = (
-        select(ObligationRow.duty_id)
-        .where(ObligationRow.plan_id == plan_id, ObligationRow.unit_id == office.id,
-               ObligationRow.role != "support")
-        .distinct()
-    )
+    owed = select(ObligationRow.duty_id).where(
+        ObligationRow.plan_id == plan_id, ObligationRow.unit_id == office.id,
+        ObligationRow.role != "support")
     if period_label is not None:
         owed = owed.where(ObligationRow.period_label == period_label)
+    # the duties by id, not SELECT DISTINCT over their columns: PostgreSQL has no equality
+    # for the JSON ones
     query = select(DutyRow).where(DutyRow.plan_id == plan_id, DutyRow.active.is_(True),
                                   DutyRow.id.in_(owed))
     candidates = [d for d in session.scalars(query) if d.depends_on]
@@ -251,6 +324,13 @@ def compile_report(session: Session, plan_id: str, period_label: str,
             missing.append(entry)
 
     rollups = rollup_by_duty(session, plan_id, as_of, period=period_label)
+    parent = (
+        session.scalars(
+            select(UnitRow).where(UnitRow.plan_id == plan_id, UnitRow.code == office.parent_code)
+        ).first()
+        if office is not None and office.parent_code
+        else None
+    )
     return ConsolidatedReport(
         plan_id=plan_id, plan_title=plan.title, issuer=plan.issuer, period_label=period_label,
         period_title=period_title(period_label), as_of=as_of, day=day,
@@ -264,6 +344,14 @@ def compile_report(session: Session, plan_id: str, period_label: str,
                              submitted=r.submitted, accepted=r.accepted, on_time=r.on_time,
                              overdue=r.overdue) for r in rollups],
         recipients=recipients_of(session, plan, consolidating.code) if consolidating else [],
+        summary=summarize(status_counts(session, plan_id, as_of, period_label)),
+        units=_unit_results(session, plan, period_label, as_of, reported + missing + excused),
+        chart=chart_data(session, plan_id, as_of, upto=period_label),
+        office_parent_name=parent.name if parent is not None else None,
+        office_short=(office.short or office.code.upper()) if office is not None else None,
+        steering_committee_name=session.scalar(
+            select(UnitRow.name).where(UnitRow.plan_id == plan_id,
+                                       UnitRow.code == plan.steering_committee)),
     )
 
 
@@ -290,41 +378,211 @@ def _ref(duty: DutyRow) -> DutyRef:
 
 def _indicator_totals(session: Session, plan_id: str, period_label: str,
                       as_of: dt.datetime) -> list[IndicatorTotal]:
-    """Indicator values summed over the period's accepted submissions, per duty and indicator."""
+    """Indicators over the period's accepted submissions, added up by kind, per duty."""
     rows = session.execute(
-        select(DutyRow.id, SubmissionRow.indicator_values)
+        select(DutyRow.id, UnitRow.name, SubmissionRow.indicator_values)
         .join(ObligationRow, ObligationRow.id == SubmissionRow.obligation_id)
         .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+        .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
         .where(ObligationRow.plan_id == plan_id, ObligationRow.period_label == period_label,
                ObligationRow.state == State.ACCEPTED.value, ObligationRow.accepted_at <= as_of,
                SubmissionRow.review == "accepted")
     ).all()
-    sums: dict[tuple[int, str], float] = defaultdict(float)
-    counts: dict[tuple[int, str], int] = defaultdict(int)
-    for duty_id, values in rows:
-        for indicator, value in (values or {}).items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                sums[(duty_id, indicator)] += float(value)
-                counts[(duty_id, indicator)] += 1
-    if not sums:
+    reports: dict[int, dict[str, dict[str, float]]] = defaultdict(dict)
+    for duty_id, unit_name, values in rows:
+        numbers = {k: float(v) for k, v in (values or {}).items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)}
+        if numbers:
+            reports[duty_id][unit_name] = numbers
+    if not reports:
         return []
     duties = {d.id: d for d in session.scalars(
-        select(DutyRow).where(DutyRow.id.in_({duty_id for duty_id, _ in sums})))}
+        select(DutyRow).where(DutyRow.id.in_(list(reports))))}
+    owing = dict(session.execute(
+        select(ObligationRow.duty_id, func.count())
+        .where(ObligationRow.plan_id == plan_id, ObligationRow.period_label == period_label,
+               ObligationRow.duty_id.in_(list(reports)), ObligationRow.role != "support",
+               ObligationRow.state.not_in([State.CANCELLED.value, State.WAIVED.value]))
+        .group_by(ObligationRow.duty_id)
+    ).all())
     out: list[IndicatorTotal] = []
-    for duty_id in sorted({d for d, _ in sums}):
+    for duty_id in sorted(reports):
         duty = duties[duty_id]
-        declared: list[dict[str, Any]] = list(duty.indicators or [])
-        order = {i["id"]: n for n, i in enumerate(declared)}
-        info = {i["id"]: i for i in declared}
-        given = sorted((i for d, i in sums if d == duty_id), key=lambda i: (order.get(i, 99), i))
-        for indicator in given:
-            meta = info.get(indicator, {})
+        for meta in duty.indicators or []:
+            if not isinstance(meta, dict) or "id" not in meta:
+                continue
+            result = aggregate(meta, reports[duty_id], int(owing.get(duty_id, 0)))
+            if not result.reports:
+                continue
+            target = meta.get("target")
             out.append(IndicatorTotal(
-                duty_code=duty.code, duty_title=duty.title, indicator=indicator,
-                name=str(meta.get("name") or indicator), unit=meta.get("unit"),
-                target=meta.get("target"), target_text=meta.get("target_text"),
-                total=sums[(duty_id, indicator)], reports=counts[(duty_id, indicator)]))
+                duty_code=duty.code, duty_title=duty.title, indicator=result.indicator,
+                name=str(meta.get("name") or result.indicator), kind=result.kind,
+                unit=meta.get("unit"), target=target, target_text=meta.get("target_text"),
+                total=result.value, reports=result.reports, units=result.units, yes=result.yes,
+                met=result.met(target), values=list(result.per_unit)))
     return out
+
+
+def summarize(counts: dict[str, int]) -> Summary:
+    """The Government Office's counts from ``status_counts`` of one period."""
+    def n(*names: str) -> int:
+        return sum(counts.get(name, 0) for name in names)
+
+    on_time, late = n("completed_on_time"), n("completed_late")
+    in_time = n("in_progress", "blocked", "submitted", "returned")
+    overdue = n("overdue")
+    return Summary(counts=dict(counts), due=on_time + late + in_time + overdue,
+                   done=on_time + late, done_on_time=on_time, done_late=late,
+                   open=in_time + overdue, open_in_time=in_time, open_overdue=overdue,
+                   pending_review=n("submitted"), waived=n("waived"))
+
+
+def _unit_results(session: Session, plan: PlanRow, period_label: str, as_of: dt.datetime,
+                  reporting: list[UnitReport]) -> list[UnitResult]:
+    """Per unit of the period: status counts, the reporting duty's state, notes, figures, files."""
+    o = ObligationRow
+    st = status_expr(as_of, plan.timezone).label("st")
+    # every obligation of the period, supporting ones too: the rows add up to the summary
+    sub = (select(o.unit_id, st)
+           .where(o.plan_id == plan.id, o.period_label == period_label,
+                  o.state.not_in([State.CANCELLED.value, State.WAIVED.value]))
+           .subquery())
+
+    def count(*values: str) -> Any:
+
+        return func.sum(case((sub.c.st.in_(values), 1), else_=0))
+
+    rows = session.execute(
+        select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind,
+               count("completed_on_time"), count("completed_late"), count("overdue"),
+               count("in_progress", "blocked", "submitted", "returned"))
+        .join(UnitRow, UnitRow.id == sub.c.unit_id)
+        .group_by(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
+        .order_by(UnitRow.kind != "commune", UnitRow.kind, UnitRow.code)
+    ).all()
+    # the submissions that stand (pending or accepted, made by as_of) with notes and figures
+    subs = session.execute(
+        select(o.unit_id, o.id, DutyRow.title, DutyRow.indicators, SubmissionRow.id,
+               SubmissionRow.note, SubmissionRow.indicator_values)
+        .join(SubmissionRow, SubmissionRow.obligation_id == o.id)
+        .join(DutyRow, DutyRow.id == o.duty_id)
+        .where(o.plan_id == plan.id, o.period_label == period_label,
+               o.state.in_(REPORTED_STATES), SubmissionRow.review.in_(["pending", "accepted"]),
+               SubmissionRow.submitted_at <= as_of)
+        .order_by(o.unit_id, DutyRow.id, SubmissionRow.id)
+    ).all()
+    files = files_of(session, sorted({r[1] for r in subs}))
+    notes: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    figures: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    links: dict[int, list[FileLink]] = defaultdict(list)
+    for unit_id, oid, title, indicators, sub_id, note, values in subs:
+        if note and note.strip():
+            notes[unit_id].append((title, note.strip()))
+        names = {i["id"]: i for i in indicators or [] if isinstance(i, dict) and "id" in i}
+        for key, value in (values or {}).items():
+            meta = names.get(key, {})
+            figures[unit_id].append((str(meta.get("name") or key), _figure(meta, value)))
+        for f in files.get(sub_id, []):
+            links[unit_id].append(FileLink(name=f.name, path=f"/obligations/{oid}/files/{f.id}",
+                                           size=f.size, sha256=f.sha256))
+    by_code = {u.unit_code: u for u in reporting}
+    return [
+        UnitResult(unit_code=code, unit_name=name, kind=kind, due=int(a or 0) + int(b or 0)
+                   + int(c or 0) + int(d or 0), on_time=int(a or 0), late=int(b or 0),
+                   overdue=int(c or 0), open=int(d or 0),
+                   reported=(by_code[code].submitted_at is not None) if code in by_code else None,
+                   reported_at=by_code[code].submitted_at if code in by_code else None,
+                   notes=notes.get(uid, []), figures=figures.get(uid, []),
+                   files=links.get(uid, []))
+        for uid, code, name, kind, a, b, c, d in rows
+    ]
+
+
+def _figure(meta: dict[str, Any], value: Any) -> str:
+    if meta.get("kind") == "yes_no":
+        return "có" if value else "không"
+    from phancong.services.report_docx import with_unit
+
+    return with_unit(float(value), meta.get("unit"))
+
+
+COMMUNES_NAME = "UBND các xã, phường"
+
+
+def chart_data(session: Session, plan_id: str, as_of: dt.datetime, *,
+               upto: str | None = None, periods: list[str] | None = None,
+               last: int = 8) -> ChartData:
+    """On-time rate per agency per period (communes together as one row) and "x of N
+    reported" per period of the reporting duties, as of ``as_of``.
+
+    Periods: the given ones, or those of the reporting duties due no later than ``upto``
+    (the last ``last`` of them, by deadline).
+    """
+    plan = _plan(session, plan_id)
+    o = ObligationRow
+    consolidating = consolidating_duty(session, plan_id)
+    reporting = [d.id for d in _reporting_duties(session, plan, consolidating)] or [-1]
+    if periods is None:
+        deadlines = dict(session.execute(
+            select(o.period_label, func.max(o.original_deadline))
+            .where(o.plan_id == plan_id, o.duty_id.in_(reporting))
+            .group_by(o.period_label)).all())
+        limit = deadlines.get(upto) if upto else None
+        chosen = sorted((deadline, label) for label, deadline in deadlines.items()
+                        if limit is None or deadline <= limit)
+        periods = [label for _, label in chosen][-last:]
+    if not periods:
+        return ChartData(periods=[], rates=[], reported=[])
+    st = status_expr(as_of, plan.timezone).label("st")
+    sub = (select(o.unit_id, o.period_label, st)
+           .where(o.plan_id == plan_id, o.period_label.in_(periods), o.role != "support",
+                  o.state.not_in([State.CANCELLED.value, State.WAIVED.value]))
+           .subquery())
+    rows = session.execute(
+        select(UnitRow.name, UnitRow.short, UnitRow.kind, sub.c.period_label,
+               func.sum(case((sub.c.st == "completed_on_time", 1), else_=0)),
+               func.sum(case((sub.c.st.in_(["completed_on_time", "completed_late", "overdue"]),
+                              1), else_=0)))
+        .join(UnitRow, UnitRow.id == sub.c.unit_id)
+        .group_by(UnitRow.name, UnitRow.short, UnitRow.kind, UnitRow.code, sub.c.period_label)
+        .order_by(UnitRow.kind, UnitRow.code)
+    ).all()
+    tallies: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for name, short, kind, period, timely, due in rows:
+        key = (COMMUNES_NAME, "XA, PHUONG") if kind == "commune" else (name, short or name)
+        cell = tallies.setdefault(key, {}).setdefault(period, [0, 0])
+        cell[0] += int(timely or 0)
+        cell[1] += int(due or 0)
+    rates = [
+        (name, short, [(cells[p][0] / cells[p][1]) if p in cells and cells[p][1] else None
+                       for p in periods])
+        for (name, short), cells in tallies.items()
+    ]
+    reported_rows = dict(
+        (label, (int(x or 0), int(n)))
+        for label, x, n in session.execute(
+            select(o.period_label,
+                   func.sum(case((and_(o.state.in_(REPORTED_STATES), o.submitted_at <= as_of), 1),
+                                 else_=0)),
+                   func.count())
+            .where(o.plan_id == plan_id, o.period_label.in_(periods),
+                   o.duty_id.in_(reporting), o.role != "support",
+                   o.state.not_in([State.CANCELLED.value, State.WAIVED.value]))
+            .group_by(o.period_label)).all()
+    )
+    return ChartData(
+        periods=list(periods), rates=rates,
+        reported=[(p, *reported_rows.get(p, (0, 0))) for p in periods],
+    )
+
+
+def rate_rows(chart: ChartData) -> list[RateRow]:
+    return [RateRow(name, short, tuple(values)) for name, short, values in chart.rates]
+
+
+def reported_bars(chart: ChartData) -> list[ReportedBar]:
+    return [ReportedBar(period_title(p), period_short(p), x, n) for p, x, n in chart.reported]
 
 
 # ----------------------------------------------------------------------------- render
@@ -351,6 +609,10 @@ def environment() -> Environment:
     env.filters["number"] = _number
     env.filters["vndate"] = _date
     env.filters["citation"] = _citation
+    from phancong.services.report_docx import counts_sentence, indicator_result
+
+    env.filters["indicator_result"] = indicator_result
+    env.filters["counts_sentence"] = counts_sentence
     return env
 
 
@@ -358,52 +620,58 @@ def render_html(report: ConsolidatedReport) -> str:
     return environment().get_template("consolidated.html").render(report=report)
 
 
-def render_docx(report: ConsolidatedReport) -> bytes:
-    from docx import Document
+def render_docx(report: ConsolidatedReport, portal_url: str = "") -> bytes:
+    """The report as a DOCX laid out per Decree 30/2020/NĐ-CP (see :mod:`report_docx`);
+    with ``portal_url`` the units' files are links into the portal."""
+    from phancong.services import report_docx
 
-    document = Document()
-    document.core_properties.title = f"Báo cáo tổng hợp {report.period_title}"
-    document.add_heading(report.issuer, level=2)
-    document.add_heading(f"Báo cáo tổng hợp kết quả thực hiện — {report.period_title}", level=1)
-    if report.recipients:
-        document.add_paragraph(f"Kính gửi: {'; '.join(report.recipients)}.")
-    document.add_paragraph(report.plan_title)
-    document.add_paragraph(
-        f"Cơ quan tổng hợp: {report.standing_office_name}. "
-        f"Số liệu tính đến ngày {_date(report.day)}.")
-    document.add_paragraph(
-        f"Đã báo cáo: {len(report.reported)}/{report.expected} đơn vị; "
-        f"chưa báo cáo: {len(report.not_reported)}; được miễn: {len(report.excused)}.")
+    return report_docx.render(report, portal_url)
 
-    def table(header: list[str], rows: list[list[str]]) -> None:
-        grid = document.add_table(rows=1, cols=len(header))
-        grid.style = "Table Grid"
-        for cell, text in zip(grid.rows[0].cells, header, strict=True):
-            cell.text = text
-        for row in rows:
-            cells = grid.add_row().cells
-            for cell, text in zip(cells, row, strict=True):
-                cell.text = text
 
-    document.add_heading("1. Đơn vị đã báo cáo", level=2)
-    table(["Đơn vị", "Nhiệm vụ", "Ngày nộp", "Đúng hạn"],
-          [[u.unit_name, u.duty_code, _date(u.submitted_at), "có" if u.on_time else "không"]
-           for u in report.reported])
-    document.add_heading("2. Đơn vị chưa báo cáo", level=2)
-    table(["Đơn vị", "Nhiệm vụ", "Hạn", "Số ngày quá hạn"],
-          [[u.unit_name, u.duty_code, _date(u.deadline), str(u.days_late)]
-           for u in report.not_reported])
-    document.add_heading("3. Tổng hợp chỉ tiêu", level=2)
-    table(["Nhiệm vụ", "Chỉ tiêu", "Tổng", "Đơn vị tính", "Số báo cáo"],
-          [[i.duty_title, i.name, _number(i.total), i.unit or "", str(i.reports)]
-           for i in report.indicators])
-    document.add_heading("4. Tiến độ theo nhiệm vụ", level=2)
-    table(["Trích dẫn", "Nhiệm vụ", "Đã nộp", "Đã duyệt", "Quá hạn"],
-          [[_citation(d.source), d.title, f"{d.submitted}/{d.total}", str(d.accepted),
-            str(d.overdue)] for d in report.duties])
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+class PdfUnavailable(Exception):
+    """LibreOffice could not make the PDF (missing, or it failed); the message says which."""
+
+    def __init__(self, vi: str, en: str) -> None:
+        super().__init__(vi)
+        self.vi, self.en = vi, en
+
+
+def render_pdf(docx: bytes, soffice: str = "soffice", timeout: float = 120.0) -> bytes:
+    """The DOCX converted by LibreOffice in headless mode (a throw-away profile, so that it
+    neither meets nor leaves a running user instance)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    program = shutil.which(soffice)
+    if program is None:
+        raise PdfUnavailable(
+            "Chưa cài LibreOffice (lệnh soffice) trên máy chủ nên chưa tạo được bản PDF; "
+            "hãy tải bản DOCX, hoặc cài gói libreoffice-writer",
+            "LibreOffice (soffice) is not installed, so there is no PDF; download the DOCX or "
+            "install libreoffice-writer",
+        )
+    with tempfile.TemporaryDirectory(prefix="phancong-pdf-") as work:
+        folder = Path(work)
+        source = folder / "bao-cao.docx"
+        source.write_bytes(docx)
+        try:
+            done = subprocess.run(
+                [program, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless",
+                 "--convert-to", "pdf", "--outdir", str(folder), str(source)],
+                capture_output=True, timeout=timeout, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise PdfUnavailable("LibreOffice không chuyển xong sang PDF trong thời gian cho phép",
+                                 "LibreOffice did not finish the PDF in time") from None
+        target = folder / "bao-cao.pdf"
+        if done.returncode != 0 or not target.is_file():
+            raise PdfUnavailable(
+                "LibreOffice không chuyển được báo cáo sang PDF: "
+                + done.stderr.decode(errors="replace")[-300:],
+                "LibreOffice could not convert the report to PDF",
+            )
+        return target.read_bytes()
 
 
 def report_paths(root: Path, plan_id: str, period_label: str) -> tuple[Path, Path]:
@@ -415,13 +683,25 @@ def report_paths(root: Path, plan_id: str, period_label: str) -> tuple[Path, Pat
     return folder / f"{period_label}.html", folder / f"{period_label}.docx"
 
 
-def write_files(report: ConsolidatedReport, root: Path, portal_url: str) -> ReportFiles:
+def write_files(report: ConsolidatedReport, root: Path, portal_url: str, *,
+                soffice: str | None = None) -> ReportFiles:
+    """Write the HTML and the DOCX (and, given ``soffice``, the PDF beside them; without
+    LibreOffice the PDF is left out and the portal makes it when first asked)."""
     html_path, docx_path = report_paths(root, report.plan_id, report.period_label)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(render_html(report), encoding="utf-8")
-    docx_path.write_bytes(render_docx(report))
+    docx = render_docx(report, portal_url)
+    docx_path.write_bytes(docx)
+    pdf: str | None = None
+    if soffice is not None:
+        try:
+            pdf_path = docx_path.with_suffix(".pdf")
+            pdf_path.write_bytes(render_pdf(docx, soffice))
+            pdf = str(pdf_path)
+        except PdfUnavailable:
+            pdf = None
     url = f"{portal_url.rstrip('/')}/reports/{report.plan_id}/{report.period_label}.html"
-    return ReportFiles(html=str(html_path), docx=str(docx_path), url=url)
+    return ReportFiles(html=str(html_path), docx=str(docx_path), url=url, pdf=pdf)
 
 
 # ----------------------------------------------------------------------------- record
@@ -448,5 +728,11 @@ def record(session: Session, plan_id: str, period_label: str, files: ReportFiles
     note = (f"Báo cáo tổng hợp {period_title(period_label)} do hệ thống lập tự động"
             f"{': ' + summary if summary else ''}. Tệp: {Path(files.html).name}, "
             f"{Path(files.docx).name}.")
-    submit(session, obligation.id, actor=ACTOR, at=as_of, note=note, evidence_url=files.url)
+    attached: list[Attachment] = []
+    docx_path = Path(files.docx)
+    if docx_path.is_file():  # the signed-to-be document itself, kept with the submission
+        attached.append(check(Upload(f"bao-cao-tong-hop-{period_label}.docx",
+                                     docx_path.read_bytes())))
+    submit(session, obligation.id, actor=ACTOR, at=as_of, note=note, evidence_url=files.url,
+           files=attached)
     return obligation.id

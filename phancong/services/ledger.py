@@ -31,6 +31,7 @@ from phancong.adapters.orm import (
     OutboxItemRow,
     OutboxRow,
     PlanRow,
+    SubmissionFileRow,
     SubmissionRow,
     UnitRow,
 )
@@ -44,6 +45,7 @@ from phancong.domain.status import (
     on_time,
     status_of,
 )
+from phancong.services.attachments import Attachment
 from phancong.services.errors import Conflict, Forbidden, LedgerError, NotFound, Refused
 from phancong.services.materialize import ladder_dates
 
@@ -163,15 +165,71 @@ def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> No
 # ----------------------------------------------------------------------------- actions
 
 
-INDICATOR_MAX = 1e12  # no count, sum of money or number of people a plan tracks comes near
+_YES = {"1", "true", "yes", "có", "co", "đạt", "x"}
+_NO = {"0", "false", "no", "không", "khong", "chưa"}
+# no count, sum of money or number of people a plan tracks comes near; bounds every value
+INDICATOR_MAX = 1e12
+COUNT_LIMIT = INDICATOR_MAX
+
+
+def _indicator_value(meta: dict[str, Any], raw: Any) -> float:
+    """One indicator value checked by the indicator's kind (see IndicatorKind)."""
+    key = meta["id"]
+    name = str(meta.get("name") or key)
+    kind = str(meta.get("kind") or "value")
+    if kind == "yes_no":
+        if isinstance(raw, bool):
+            return 1.0 if raw else 0.0
+        text = str(raw).strip().lower()
+        if isinstance(raw, int | float) and raw in (0, 1):
+            return float(raw)
+        if text in _YES:
+            return 1.0
+        if text in _NO:
+            return 0.0
+        raise Refused(
+            f"Giá trị chỉ tiêu “{name}” chỉ nhận “có” hoặc “không”",
+            f"Indicator '{key}' takes yes or no",
+        )
+    if isinstance(raw, bool):
+        raise Refused(
+            f"Giá trị chỉ tiêu “{name}” phải là số", f"Indicator '{key}' must be a number"
+        )
+    try:
+        number = float(raw.strip()) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError):
+        raise Refused(
+            f"Giá trị chỉ tiêu “{name}” phải là số", f"Indicator '{key}' must be a number"
+        ) from None
+    if not math.isfinite(number):
+        raise Refused(f"Giá trị chỉ tiêu “{name}” không hợp lệ", f"Indicator '{key}' is not finite")
+    if kind == "count" and (number < 0 or number != int(number) or number > COUNT_LIMIT):
+        raise Refused(
+            f"Giá trị chỉ tiêu “{name}” phải là số đếm: số nguyên không âm",
+            f"Indicator '{key}' is a count: a whole number, not negative",
+        )
+    percent = kind == "percent" or (meta.get("unit") or "").strip() == "%"
+    if percent and not 0 <= number <= 100:
+        raise Refused(
+            f"Giá trị chỉ tiêu “{name}” là tỷ lệ phần trăm của đơn vị: từ 0 đến 100",
+            f"Indicator '{key}' is the unit's own percentage: 0 to 100",
+        )
+    if abs(number) > INDICATOR_MAX:  # the values are summed: no −1e300, no 1e308
+        raise Refused(
+            f"Giá trị chỉ tiêu “{name}” không hợp lệ: quá lớn (tối đa "
+            f"{INDICATOR_MAX:,.0f})".replace(",", "."),
+            f"Indicator '{name}' is invalid: larger than {INDICATOR_MAX:,.0f}",
+        )
+    return number + 0.0  # -0.0 becomes 0.0
 
 
 def _clean_indicators(
     indicators: list[dict[str, Any]], values: dict[str, Any] | None
 ) -> dict[str, float]:
-    """The values of declared indicators, each a finite number in the range its unit allows:
-    0–100 for a percentage, 0 to :data:`INDICATOR_MAX` for a count or any other unit."""
-    declared = {i["id"]: i for i in indicators}
+    """The values of declared indicators, each checked by its kind and its unit: a count is a
+    whole number from 0, a percentage (kind or unit '%') from 0 to 100, any value at most
+    :data:`INDICATOR_MAX` in size."""
+    declared = {i["id"]: i for i in indicators if isinstance(i, dict) and "id" in i}
     out: dict[str, float] = {}
     for key, raw in (values or {}).items():
         if key not in declared:
@@ -181,28 +239,7 @@ def _clean_indicators(
             )
         if raw is None or raw == "":
             continue
-        if isinstance(raw, bool):
-            raw = "x"  # True is not a number of anything
-        try:
-            number = float(raw)
-        except (TypeError, ValueError, OverflowError):
-            raise Refused(
-                f"Giá trị chỉ tiêu '{key}' phải là số", f"Indicator '{key}' must be a number"
-            ) from None
-        percent = (declared[key].get("unit") or "").strip() == "%"
-        high = 100.0 if percent else INDICATOR_MAX
-        if not math.isfinite(number) or not 0.0 <= number <= high:
-            name = declared[key].get("name") or key
-            raise Refused(
-                f"Giá trị chỉ tiêu '{name}' không hợp lệ: phải từ 0 đến 100 (%)"
-                if percent
-                else f"Giá trị chỉ tiêu '{name}' không hợp lệ: phải là số không âm, "
-                f"tối đa {high:,.0f}".replace(",", "."),
-                f"Indicator '{name}' is invalid: it must be between 0 and 100 (%)"
-                if percent
-                else f"Indicator '{name}' is invalid: it must be a number from 0 to {high:,.0f}",
-            )
-        out[key] = number + 0.0  # -0.0 becomes 0.0
+        out[key] = _indicator_value(declared[key], raw)
     return out
 
 
@@ -231,6 +268,7 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
             o.on_time,
             PlanRow.timezone,
             DutyRow.indicators,
+            DutyRow.evidence,
         )
         .join(PlanRow, PlanRow.id == o.plan_id)
         .join(DutyRow, DutyRow.id == o.duty_id)
@@ -260,6 +298,40 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
     )
 
 
+def _store_files(
+    session: Session, files: dict[int, tuple[Attachment, ...]], at: dt.datetime
+) -> None:
+    """Keep the files of the submissions just recorded, each with its pending submission."""
+    if not files:
+        return
+    conn = session.connection()
+    pending = dict(
+        conn.execute(
+            select(SubmissionRow.obligation_id, SubmissionRow.id).where(
+                SubmissionRow.obligation_id.in_(list(files)), SubmissionRow.review == "pending"
+            )
+        ).all()
+    )
+    conn.execute(
+        insert(cast(Table, SubmissionFileRow.__table__)),
+        [
+            {
+                "submission_id": pending[obligation_id],
+                "obligation_id": obligation_id,
+                "name": f.name,
+                "content_type": f.content_type,
+                "size": f.size,
+                "sha256": f.sha256,
+                "data": f.data if f.location is None else None,
+                "location": f.location,
+                "created_at": at,
+            }
+            for obligation_id, attached in files.items()
+            for f in attached
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class SubmitItem:
     """One obligation marked done, as :func:`submit_many` takes it."""
@@ -272,6 +344,7 @@ class SubmitItem:
     # a coordinator recording the agency's report for it: says so, with a required reason
     on_behalf: bool = False
     on_behalf_reason: str | None = None
+    files: tuple[Attachment, ...] = ()
 
 
 def submit(
@@ -283,9 +356,12 @@ def submit(
     note: str = "",
     indicator_values: dict[str, Any] | None = None,
     evidence_url: str | None = None,
+    files: Sequence[Attachment] = (),
 ) -> None:
     """Mark the obligation done (awaiting review)."""
-    item = SubmitItem(obligation_id, actor, note, indicator_values, evidence_url)
+    item = SubmitItem(
+        obligation_id, actor, note, indicator_values, evidence_url, files=tuple(files)
+    )
     (refused,) = submit_many(session, [item], at=at)
     if refused is not None:
         raise refused
@@ -356,6 +432,12 @@ def submit_and_view(
         if loaded is not None:
             session.expire(loaded)
     conn.execute(add_submissions, submissions)
+    recorded = set(marked)
+    _store_files(
+        session,
+        {i.obligation_id: i.files for i in items if i.files and i.obligation_id in recorded},
+        at,
+    )
     conn.execute(add_audit, audits)
     return outcomes
 
@@ -370,7 +452,7 @@ def _checked_submission(
         )
     plan_id, state = row[1], row[12]  # the view's columns (see view_columns), then the facts
     period_label, period_start, deadline = row[8], row[9], row[10]
-    (submitted_at, accepted_at, was_on_time, tz, indicators) = row[13:]
+    (submitted_at, accepted_at, was_on_time, tz, indicators, evidence) = row[13:19]
     if state not in (State.OPEN, State.RETURNED):
         raise _refuse_state(state, "báo cáo hoàn thành", "mark done")
     if local_date(at, tz) < period_start:
@@ -392,6 +474,19 @@ def _checked_submission(
             f"Lý do nộp thay quá dài (tối đa {NOTE_LIMIT} ký tự)",
             f"Reason too long (max {NOTE_LIMIT})",
         )
+    if evidence == "required" and not item.files:
+        raise Refused(
+            "Nhiệm vụ này cần kèm tệp báo cáo (văn bản đã ký: PDF, DOCX, XLSX, ODT hoặc ảnh "
+            "chụp JPEG, PNG)",
+            "This duty needs the report file attached (the signed document: PDF, DOCX, XLSX, "
+            "ODT, or a JPEG/PNG scan)",
+        )
+    if not item.note.strip() and not values and not item.files:
+        raise Refused(
+            "Báo cáo trống: cần ít nhất nội dung kết quả, một số liệu chỉ tiêu hoặc một tệp "
+            "báo cáo",
+            "The report is empty: give at least a note, an indicator value or a file",
+        )
     submission = {
         "obligation_id": item.obligation_id,
         "submitted_by": item.actor,
@@ -410,7 +505,8 @@ def _checked_submission(
         "entity": "obligation",
         "entity_id": str(item.obligation_id),
         "before": _snapshot_of(state, deadline, submitted_at, accepted_at, was_on_time),
-        "after": _snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time),
+        "after": _snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time)
+        | ({"files": [f.describe() for f in item.files]} if item.files else {}),
         "reason": (on_behalf_reason or item.note)[:500] or None,
     }
     return submission, audit
@@ -418,7 +514,7 @@ def _checked_submission(
 
 def _submitted_view(row: Any, at: dt.datetime) -> ObligationView:
     """The view of a facts row (see :func:`_submit_statements`) once submitted at ``at``."""
-    _, accepted_at, was_on_time, tz, indicators = row[13:]
+    _, accepted_at, was_on_time, tz, indicators = row[13:18]
     facts = Facts(
         state=State.SUBMITTED,
         period_start=row[9],
@@ -833,6 +929,64 @@ def blockers(session: Session, obligation_ids: list[int]) -> dict[int, list[Bloc
     return out
 
 
+@dataclass(frozen=True)
+class FileInfo:
+    """A report file as pages and the API list it (its bytes stay in the ledger)."""
+
+    id: int
+    submission_id: int
+    obligation_id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def files_of(session: Session, obligation_ids: Sequence[int]) -> dict[int, list[FileInfo]]:
+    """The report files of the given obligations, by submission id, in upload order."""
+    out: dict[int, list[FileInfo]] = defaultdict(list)
+    f = SubmissionFileRow
+    for start in range(0, len(obligation_ids), 5000):
+        chunk = list(obligation_ids[start : start + 5000])
+        rows = session.execute(
+            select(f.id, f.submission_id, f.obligation_id, f.name, f.content_type, f.size, f.sha256)
+            .where(f.obligation_id.in_(chunk))
+            .order_by(f.id)
+        ).all()
+        for r in rows:
+            out[r[1]].append(FileInfo(*r))
+    return out
+
+
+@dataclass(frozen=True)
+class FileContent:
+    info: FileInfo
+    data: bytes | None  # None: kept in the files directory, at ``location``
+    location: str | None
+
+
+def file_content(session: Session, obligation_id: int, file_id: int) -> FileContent:
+    """One file of the obligation with its bytes (or where they are kept); not found when it
+    belongs to another obligation."""
+    f = SubmissionFileRow
+    row = session.execute(
+        select(
+            f.id,
+            f.submission_id,
+            f.obligation_id,
+            f.name,
+            f.content_type,
+            f.size,
+            f.sha256,
+            f.data,
+            f.location,
+        ).where(f.id == file_id, f.obligation_id == obligation_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"Không có tệp số {file_id}", f"No file {file_id}")
+    return FileContent(FileInfo(*row[:7]), None if row[7] is None else bytes(row[7]), row[8])
+
+
 @dataclass
 class History:
     view: ObligationView
@@ -843,6 +997,7 @@ class History:
     emails: list[OutboxRow]
     audit: list[AuditRow]
     blocked_by: list[Blocker]
+    files: dict[int, list[FileInfo]] = field(default_factory=dict)  # by submission id
 
 
 def history(session: Session, obligation_id: int, as_of: dt.datetime) -> History:
@@ -891,6 +1046,7 @@ def history(session: Session, obligation_id: int, as_of: dt.datetime) -> History
             )
         ),
         blocked_by=blockers(session, [obligation_id]).get(obligation_id, []),
+        files=dict(files_of(session, [obligation_id])),
     )
 
 

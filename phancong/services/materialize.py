@@ -104,6 +104,7 @@ def _duty_fields(duty: Duty, plan: Plan) -> dict[str, Any]:
         "source": duty.source,
         "cadence": duty.cadence.kind.value,
         "indicators": [i.model_dump(mode="json") for i in duty.indicators],
+        "evidence": duty.evidence,
         "depends_on": list(duty.depends_on),
         "ladder": plan.ladder_for(duty).model_dump(mode="json"),
     }

@@ -19,11 +19,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import EscalationRow, ObligationRow, OutboxRow, PlanRow, UnitRow
+from phancong.adapters.orm import (
+    DutyRow,
+    EscalationRow,
+    ObligationRow,
+    OutboxRow,
+    PlanRow,
+    UnitRow,
+)
 from phancong.domain.calendar import is_working_day, next_working_day
 from phancong.services import ledger
+from phancong.services.attachments import Upload, check
 from phancong.services.notices import Renderer
 from phancong.services.sweep import sweep
+
+# the report file a simulated unit attaches where its duty requires one
+SIMULATED_PDF = b"%PDF-1.4\n% bao cao mo phong\n%%EOF\n"
 
 Deliver = Callable[[dt.datetime], int]
 
@@ -105,8 +116,10 @@ def simulate(
                 UnitRow.code,
                 ObligationRow.effective_deadline,
                 ObligationRow.period_start,
+                DutyRow.evidence,
             )
             .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
             .where(
                 ObligationRow.plan_id == plan_id,
                 ObligationRow.state == "open",
@@ -117,7 +130,9 @@ def simulate(
     rng = random.Random(seed)
     profile = behaviours(sorted({r[1] for r in rows}), seed)
     plans: dict[dt.date, list[int]] = defaultdict(list)
-    for oid, unit, deadline, opens in rows:
+    needs_file = {r[0] for r in rows if r[4] == "required"}
+    report_file = check(Upload("bao-cao-mo-phong.pdf", SIMULATED_PDF))
+    for oid, unit, deadline, opens, _evidence in rows:
         day = _submission_day(rng, deadline, max(opens, start), profile[unit])
         if day is not None and start <= day <= end:
             plans[day].append(oid)
@@ -154,6 +169,7 @@ def simulate(
                         actor="simulator:agency",
                         at=submit_at,
                         note="Báo cáo kết quả thực hiện (mô phỏng)",
+                        files=[report_file] if oid in needs_file else [],
                     )
                     to_review.append(oid)
                     report.submissions += 1

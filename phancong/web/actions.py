@@ -10,13 +10,14 @@ import datetime as dt
 import importlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.services import ledger
+from phancong.services.attachments import Attachment
 from phancong.services.errors import Refused
 from phancong.web.authz import Action, Principal, authorize, forbidden
 
@@ -54,8 +55,10 @@ def submission(
     indicator_values: Mapping[str, Any] | None,
     evidence_url: str | None,
     on_behalf_reason: str | None = None,
+    files: Sequence[Attachment] = (),
 ) -> ledger.SubmitItem:
-    """A submission as the portal, the API and the CLI hand it to the ledger (text cleaned).
+    """A submission as the portal, the API and the CLI hand it to the ledger (text cleaned;
+    files already checked by :func:`phancong.services.attachments.check_all`).
 
     Anyone but the unit's own agency account (a coordinator) submits on the agency's behalf
     and must say why."""
@@ -67,6 +70,7 @@ def submission(
         clean_text(evidence_url) or None,
         on_behalf=not principal.is_agency,
         on_behalf_reason=clean_text(on_behalf_reason) or None,
+        files=tuple(files),
     )
 
 
@@ -89,6 +93,7 @@ class ActionOptions(TypedDict, total=False):
     indicator_values: Mapping[str, Any] | None
     evidence_url: str | None
     on_behalf_reason: str | None
+    files: Sequence[Attachment]
     reason: str | None
     new_deadline: dt.date | None
 
@@ -123,6 +128,7 @@ def perform_in(
     indicator_values: Mapping[str, Any] | None = None,
     evidence_url: str | None = None,
     on_behalf_reason: str | None = None,
+    files: Sequence[Attachment] = (),
     reason: str | None = None,
     new_deadline: dt.date | None = None,
 ) -> None:
@@ -133,7 +139,8 @@ def perform_in(
     actor = principal.email
     if action is Action.SUBMIT:
         item = submission(
-            obligation_id, principal, note, indicator_values, evidence_url, on_behalf_reason
+            obligation_id, principal, note, indicator_values, evidence_url, on_behalf_reason,
+            files,
         )
         (refused,) = ledger.submit_many(session, [item], at=now)
         if refused is not None:

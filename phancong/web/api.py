@@ -7,16 +7,20 @@ Errors are ``{"detail": "..."}``, in Vietnamese unless ``?lang=en`` or ``Accept-
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from phancong.adapters.db import transaction
 from phancong.domain.status import Status
 from phancong.services import ledger
+from phancong.services.errors import Refused
+from phancong.web import files as web_files
 from phancong.web import i18n, queries
 from phancong.web.actions import perform_in
 from phancong.web.authz import MAX_ID, Action, authorize, forbidden
@@ -29,6 +33,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 CallerDep = Annotated[Caller, Depends(api_caller)]
 BearerDep = Annotated[Bearer, Depends(api_bearer)]
 ObligationId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="obligation id")]
+FileId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="file id")]
 StatusName = Literal[
     "not_open",
     "in_progress",
@@ -96,6 +101,15 @@ class IndicatorOut(BaseModel):
     target_text: str | None = None
 
 
+class FileOut(BaseModel):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str = Field(description="download (API, bearer token)")
+
+
 class SubmissionOut(BaseModel):
     id: int
     submitted_by: str
@@ -103,6 +117,7 @@ class SubmissionOut(BaseModel):
     note: str
     indicator_values: dict[str, float]
     evidence_url: str | None
+    files: list[FileOut] = Field(default_factory=list)
     review: Literal["pending", "accepted", "returned"]
     reviewed_by: str | None
     reviewed_at: dt.datetime | None
@@ -330,6 +345,17 @@ def _detail(caller: Caller, obligation_id: int) -> ObligationDetail:
                     note=s.note,
                     indicator_values=dict(s.indicator_values or {}),
                     evidence_url=s.evidence_url,
+                    files=[
+                        FileOut(
+                            id=f.id,
+                            name=f.name,
+                            content_type=f.content_type,
+                            size=f.size,
+                            sha256=f.sha256,
+                            url=f"/api/obligations/{obligation_id}/files/{f.id}",
+                        )
+                        for f in h.files.get(s.id, [])
+                    ],
                     review=s.review,  # type: ignore[arg-type]
                     reviewed_by=s.reviewed_by,
                     reviewed_at=s.reviewed_at,
@@ -423,6 +449,88 @@ async def submit(bearer: BearerDep, obligation_id: ObligationId, body: SubmitIn)
         message=i18n.t(f"flash.{Action.SUBMIT.value}", caller.lang),
         obligation=_out(caller, current),
     )
+
+
+FILE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    413: {"model": ErrorOut, "description": "the body is over the per-submission file limit"},
+}
+
+
+@router.post(
+    "/obligations/{obligation_id}/submit-files", response_model=ActionOut, responses=FILE_ERRORS
+)
+async def submit_files(
+    bearer: BearerDep,
+    obligation_id: ObligationId,
+    files: Annotated[
+        list[UploadFile] | None,
+        File(description="the report files: PDF, DOCX, XLSX, ODT, JPEG, PNG (checked by content)"),
+    ] = None,
+    note: Annotated[str, Form(max_length=10_000)] = "",
+    indicator_values: Annotated[
+        str, Form(max_length=20_000, description='a JSON object, e.g. {"so-buoi": 12}')
+    ] = "{}",
+    evidence_url: Annotated[str | None, Form(max_length=2000)] = None,
+) -> ActionOut:
+    """Mark the obligation done with its report files (multipart/form-data): the same rules as
+    ``submit``, plus the files. Nothing is stored if any file is refused."""
+    if bearer.token is None or not bearer.plausible:
+        raise bearer.unauthorized()
+    try:
+        values = json.loads(indicator_values or "{}")
+    except ValueError:
+        values = None
+    if not isinstance(values, dict) or not all(
+        v is None or isinstance(v, int | float | str | bool) for v in values.values()
+    ):
+        raise Refused(
+            "“indicator_values” phải là một đối tượng JSON {mã chỉ tiêu: giá trị}",
+            "'indicator_values' must be a JSON object {indicator id: value}",
+        )
+    uploads = web_files.uploads_in(files or [])
+
+    def scope() -> None:  # before the files are read: another unit learns nothing from them
+        caller = bearer.caller()
+        with bearer.portal.factory() as session:
+            authorize(session, caller.principal, obligation_id, Action.SUBMIT)
+
+    await run_in_threadpool(scope)
+    checked = await web_files.checked(uploads, bearer.portal.settings) if uploads else []
+    request = SubmitRequest(
+        bearer.token,
+        obligation_id,
+        note=note,
+        indicator_values={k: v for k, v in values.items() if v is not None},
+        evidence_url=evidence_url or None,
+        files=tuple(checked),
+    )
+    try:
+        principal, current = await bearer.portal.submits.record(request)
+    except Unauthenticated:
+        raise bearer.unauthorized() from None
+    bearer.portal.ledger_changed()
+    caller = bearer.as_caller(principal)
+    return ActionOut(
+        message=i18n.t(f"flash.{Action.SUBMIT.value}", caller.lang),
+        obligation=_out(caller, current),
+    )
+
+
+@router.get(
+    "/obligations/{obligation_id}/files/{file_id}",
+    responses={
+        **ERRORS,
+        200: {"content": {"application/octet-stream": {}}, "description": "the file"},
+    },
+    response_class=Response,
+)
+def file_download(caller: CallerDep, obligation_id: ObligationId, file_id: FileId) -> Response:
+    """A report file of the obligation (anyone who may see the obligation), as an attachment."""
+    with caller.portal.factory() as session:
+        authorize(session, caller.principal, obligation_id, Action.VIEW)
+        content = ledger.file_content(session, obligation_id, file_id)
+    return web_files.download_of(content, caller.portal.settings)
 
 
 @router.post("/obligations/{obligation_id}/accept", response_model=ActionOut, responses=ERRORS)

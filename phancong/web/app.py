@@ -44,6 +44,7 @@ from phancong.web.context import (
 from phancong.web.security import (
     BODY_LIMIT,
     SESSION_IDLE,
+    UPLOAD_OVERHEAD,
     BodyLimitMiddleware,
     CsrfError,
     LoginRequired,
@@ -253,7 +254,11 @@ def create_app(
         https_only=secure,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
-    app.add_middleware(BodyLimitMiddleware, limit=BODY_LIMIT)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=BODY_LIMIT,
+        upload_limit=settings.upload_total_limit + UPLOAD_OVERHEAD,
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
     _install_handlers(app)
 

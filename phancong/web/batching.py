@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.services import accounts, ledger
+from phancong.services.attachments import Attachment
 from phancong.services.errors import LedgerError
 from phancong.web.actions import submission
 from phancong.web.authz import Action, Principal, authorize_many
@@ -47,6 +48,7 @@ class SubmitRequest:
     indicator_values: dict[str, Any] = field(default_factory=dict)
     evidence_url: str | None = None
     on_behalf_reason: str | None = None
+    files: tuple[Attachment, ...] = ()
 
 
 @dataclass
@@ -224,6 +226,7 @@ class SubmitBatcher:
                     group[pos].request.indicator_values,
                     group[pos].request.evidence_url,
                     group[pos].request.on_behalf_reason,
+                    group[pos].request.files,
                 )
                 for pos, principal in allowed
             ]

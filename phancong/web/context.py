@@ -26,6 +26,7 @@ from phancong.adapters.orm import UserRow
 from phancong.domain.status import local_date
 from phancong.resources import templates_dir
 from phancong.services import accounts
+from phancong.services.attachments import human_size
 from phancong.settings import Settings
 from phancong.web import i18n, queries
 from phancong.web.authz import Principal
@@ -126,6 +127,7 @@ def make_templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
     )
     env.filters["date"] = i18n.fmt_date
     env.filters["citation"] = i18n.fmt_citation
+    env.filters["filesize"] = human_size
     return Jinja2Templates(env=env)
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -19,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from starlette.responses import Response
 
 from phancong.services import accounts, ledger
-from phancong.services.errors import NotFound
+from phancong.services.errors import LedgerError, NotFound
 from phancong.web import i18n, queries
 from phancong.web.authz import Principal, forbidden
 from phancong.web.context import Page, Portal, get_portal, page_user
@@ -344,6 +347,23 @@ def feed(token: FeedToken, portal: Annotated[Portal, Depends(get_portal)]) -> Re
     )
 
 
+class _Unavailable(LedgerError):
+    http_status = 503
+
+
+def _make_pdf(docx_path: Path, pdf_path: Path, soffice: str, lang: str) -> None:
+    """The PDF of a written report, made once by LibreOffice and kept beside the DOCX."""
+    from phancong.services.consolidate import PdfUnavailable, render_pdf
+
+    try:
+        pdf = render_pdf(docx_path.read_bytes(), soffice)
+    except PdfUnavailable as exc:
+        raise _Unavailable(exc.vi, exc.en) from None
+    partial = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    partial.write_bytes(pdf)
+    partial.replace(pdf_path)
+
+
 @router.get("/reports/{plan_id}/{name}", include_in_schema=False)
 def consolidated_report(page: PageDep, plan_id: str, name: str) -> Response:
     """A consolidated report the ``consolidate`` flow wrote (coordinators and viewers)."""
@@ -357,16 +377,24 @@ def consolidated_report(page: PageDep, plan_id: str, name: str) -> Response:
     if page.user.plan_id is not None and page.user.plan_id != plan_id:
         raise not_found()
     period, _, suffix = name.rpartition(".")
-    if suffix not in ("html", "docx") or not period:
+    if suffix not in ("html", "docx", "pdf") or not period:
         raise not_found()
     try:
         root = page.portal.settings.data_dir / "reports"
         html_path, docx_path = report_paths(root, plan_id, period)
     except ValueError:
         raise not_found() from None
-    path = html_path if suffix == "html" else docx_path
+    path = {"html": html_path, "docx": docx_path, "pdf": docx_path.with_suffix(".pdf")}[suffix]
+    if suffix == "pdf" and not path.is_file() and docx_path.is_file():
+        _make_pdf(docx_path, path, page.portal.settings.soffice, page.lang)
     if not path.is_file():
         raise not_found()
+    if suffix == "pdf":  # the portal's preview: shown in the browser's PDF viewer
+        return Response(path.read_bytes(), media_type="application/pdf", headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="{plan_id}-{period}.pdf"',
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        })
     media = ("text/html; charset=utf-8" if suffix == "html" else
              "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     headers = {"X-Content-Type-Options": "nosniff",

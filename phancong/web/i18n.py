@@ -117,6 +117,27 @@ CATALOG: dict[str, tuple[str, str]] = {
     "ob.note": ("Ghi chú, kết quả thực hiện", "Note, what was done"),
     "ob.evidence": ("Đường dẫn minh chứng (không bắt buộc)", "Evidence link (optional)"),
     "ob.indicators": ("Giá trị chỉ tiêu", "Indicator values"),
+    "ob.files": (
+        "Tệp báo cáo (PDF, DOCX, XLSX, ODT, ảnh JPEG/PNG)",
+        "Report files (PDF, DOCX, XLSX, ODT, JPEG/PNG scans)",
+    ),
+    "ob.files_limits": (
+        "Tối đa {file} một tệp, {total} cho một lần báo cáo. "
+        "Không nhận tệp có macro, tệp chạy được, tệp nén.",
+        "At most {file} per file, {total} per submission. "
+        "Files with macros, programs and archives are refused.",
+    ),
+    "ob.files_required": (
+        "Nhiệm vụ này cần kèm tệp báo cáo.",
+        "This duty needs the report file attached.",
+    ),
+    "ob.need_something": (
+        "Cần ít nhất nội dung kết quả, một số liệu hoặc một tệp báo cáo.",
+        "Give at least a note, an indicator value or a file.",
+    ),
+    "ob.yes": ("Có", "Yes"),
+    "ob.no": ("Không", "No"),
+    "col.files": ("Tệp báo cáo", "Report files"),
     "ob.target": ("mục tiêu", "target"),
     "ob.submissions": ("Các lần báo cáo", "Submissions"),
     "ob.extensions": ("Gia hạn", "Extensions"),
@@ -157,6 +178,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     "matrix.units_periods": ("Đơn vị × kỳ báo cáo", "Agencies × periods"),
     "matrix.cell": ("{done}/{total} hoàn thành", "{done}/{total} done"),
     "matrix.legend": ("Chú giải", "Legend"),
+    "matrix.charts": ("Biểu đồ", "Charts"),
+    "matrix.report": ("Báo cáo tổng hợp {period}", "Consolidated report {period}"),
+    "chart.rates": (
+        "Tỷ lệ hoàn thành đúng hạn theo cơ quan, đơn vị qua các kỳ",
+        "On-time rate per agency over the periods",
+    ),
+    "chart.reported": ("Số đơn vị đã báo cáo định kỳ theo kỳ", "Units that reported, per period"),
     "matrix.duties": ("Tiến độ theo nhiệm vụ – {period}", "Progress per duty – {period}"),
     "matrix.submitted_of": ("{x}/{n} đã nộp", "{x} of {n} submitted"),
     "matrix.counted_at": (

@@ -14,11 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import ObligationRow, UnitRow, UserRow
+from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
+from phancong.domain import charts
 from phancong.domain.status import Status
-from phancong.services import accounts, ledger, units
+from phancong.services import accounts, consolidate, ledger, units
+from phancong.services.attachments import human_size
 from phancong.services.errors import Refused
-from phancong.web import i18n, queries
+from phancong.web import files, i18n, queries
 from phancong.web.actions import perform
 from phancong.web.actions import withdraw as withdraw_submission
 from phancong.web.authz import MAX_ID, Action, authorize, forbidden
@@ -166,9 +168,11 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
     with page.portal.factory() as session:
         authorize(session, user, obligation_id, Action.VIEW)
         history = ledger.history(session, obligation_id, now)
-        closed_reason = session.scalar(
-            select(ObligationRow.closed_reason).where(ObligationRow.id == obligation_id)
-        )
+        closed_reason, evidence = session.execute(
+            select(ObligationRow.closed_reason, DutyRow.evidence)
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+            .where(ObligationRow.id == obligation_id)
+        ).one()
         people = people_names(session, _actors(history))
     view = history.view
     state = view.state
@@ -204,6 +208,10 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
         can_see_upstream=user.sees_all_units,
         indicators=indicators,
         indicator_names={i["id"]: i.get("name", i["id"]) for i in indicators},
+        indicator_kinds={i["id"]: i.get("kind", "value") for i in indicators},
+        evidence_required=evidence == "required",
+        file_limit=human_size(page.portal.settings.upload_file_limit),
+        total_limit=human_size(page.portal.settings.upload_total_limit),
         level_label=lambda level: (
             page.t(f"level.{level}") if f"level.{level}" in i18n.CATALOG else level
         ),
@@ -219,6 +227,10 @@ async def _act(page: Page, request: Request, obligation_id: int, action: Action)
 
     kwargs: dict[str, Any] = {}
     if action is Action.SUBMIT:
+        uploads = files.uploads_in(form.getlist("files"))
+        if uploads:  # scope first: a unit outside it learns nothing from the checks of its files
+            await run_in_threadpool(_may, page, obligation_id, action)
+            kwargs["files"] = await files.checked(uploads, page.portal.settings)
         kwargs["note"] = field("note")
         kwargs["evidence_url"] = field("evidence_url")
         kwargs["on_behalf_reason"] = field("on_behalf_reason")
@@ -252,6 +264,20 @@ async def _act(page: Page, request: Request, obligation_id: int, action: Action)
         else f"/obligations/{obligation_id}?msg={action.value}"
     )
     return RedirectResponse(target, status_code=303)
+
+
+def _may(page: Page, obligation_id: int, action: Action) -> None:
+    with page.portal.factory() as session:
+        authorize(session, page.user, obligation_id, action)
+
+
+@router.get("/obligations/{obligation_id}/files/{file_id}")
+def file_download(page: PageDep, obligation_id: ObligationId, file_id: ObligationId) -> Response:
+    """A report file of the obligation, for whoever may see the obligation (as an attachment)."""
+    with page.portal.factory() as session:
+        authorize(session, page.user, obligation_id, Action.VIEW)
+        content = ledger.file_content(session, obligation_id, file_id)
+    return files.download_of(content, page.portal.settings)
 
 
 @router.post("/obligations/{obligation_id}/submit")
@@ -361,6 +387,7 @@ def matrix(
         )
         plans = queries.plans_for(session, page.user)
         placeholder_units = len(units.units_on_placeholder_addresses(session, info.id))
+        charts = _charts(page, session, info, f["year_periods"], now)
     params = {
         "plan": plan,
         "year": f["year"],
@@ -390,7 +417,57 @@ def matrix(
         placeholder_units=placeholder_units,
         page_url=_page_url("/matrix", params),
         export_query=export_query,
+        charts=charts,
+        report_formats=_written_report(page, info.id, rollup_period),
     )
+
+
+def _written_report(page: Page, plan_id: str, period: str | None) -> list[str]:
+    """The formats in which the consolidated report of ``period`` was written (html, docx; a
+    pdf is offered with the docx: the portal makes it on first request)."""
+    if not period:
+        return []
+    try:
+        html, docx = consolidate.report_paths(
+            page.portal.settings.data_dir / "reports", plan_id, period
+        )
+    except ValueError:
+        return []
+    formats = [name for name, path in (("html", html), ("docx", docx)) if path.is_file()]
+    return [*formats, "pdf"] if "docx" in formats else formats
+
+
+def _charts(
+    page: Page, session: Any, info: queries.PlanInfo, periods: list[str], now: dt.datetime
+) -> dict[str, str] | None:
+    """The matrix page's two charts as inline SVG, kept like the duty roll-ups."""
+    if not periods:
+        return None
+    portal = page.portal
+    key = f"charts:{info.id}:{','.join(periods)}:{page.lang}:{portal.generation}"
+
+    def compute() -> dict[str, str] | None:
+        data = consolidate.chart_data(session, info.id, now, periods=periods)
+        # the periods of the reporting calendar (one-off deadlines have no periodic report)
+        keep = [n for n, (_, _, owed) in enumerate(data.reported) if owed]
+        if not keep:
+            return None
+        data = consolidate.ChartData(
+            periods=[data.periods[n] for n in keep],
+            rates=[(name, short, [v[n] for n in keep]) for name, short, v in data.rates],
+            reported=[data.reported[n] for n in keep],
+        )
+        names = [i18n.period_name(p, page.lang) for p in data.periods]
+        bars = [
+            charts.ReportedBar(i18n.period_name(p, page.lang), charts.period_short(p), x, n)
+            for p, x, n in data.reported
+        ]
+        return {
+            "reported": charts.svg_reported(bars, page.t("chart.reported")),
+            "rates": charts.svg_rates(consolidate.rate_rows(data), names, page.t("chart.rates")),
+        }
+
+    return portal.memo(key, compute, seconds=portal.rollup_seconds)
 
 
 @router.get("/matrix/communes")
@@ -466,6 +543,7 @@ def review(
         info = queries.resolve_plan(session, page.user, plan or None)
         pending = queries.pending_reviews(session, info)
         people = people_names(session, {r.submitted_by for r in pending if r.submitted_by})
+        attached = ledger.files_of(session, [r.obligation_id for r in pending])
         total = queries.pending_count(session, info)
         late = queries.overdue(session, info, now, limit=50)
         plans = queries.plans_for(session, page.user)
@@ -479,6 +557,7 @@ def review(
         flash=flash,
         reviewed=ob if flash else None,
         person=lambda email: _person(page, people, email),
+        files=attached,
     )
 
 

@@ -20,6 +20,7 @@ import base64
 import hmac
 import ipaddress
 import logging
+import re
 import secrets
 import threading
 import time
@@ -41,6 +42,7 @@ SESSION_IDLE = 8 * 3600
 SESSION_ABSOLUTE = 24 * 3600
 CSRF_FIELD = "csrf_token"
 BODY_LIMIT = 64 * 1024
+UPLOAD_OVERHEAD = 1024 * 1024  # a multipart body's fields and boundaries beyond its files
 
 
 class CsrfError(Exception):
@@ -282,27 +284,49 @@ def remember_device(
     )
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies over ``limit`` bytes with 413, before any handler parses them."""
+UPLOAD_PATHS = re.compile(r"^/(api/)?obligations/\d{1,10}/(submit|submit-files)$")
 
-    def __init__(self, app: ASGIApp, limit: int = BODY_LIMIT) -> None:
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``limit`` bytes with 413, before any handler parses them.
+
+    A multipart submission (the routes of ``UPLOAD_PATHS``) may carry report files up to
+    ``upload_limit`` bytes: its body is not held here but passed on as it arrives (the form
+    parser spools files to disk), counted, and answered 413 as soon as the count passes the
+    limit — the rest is never read. A declared Content-Length over the limit is refused before
+    any byte of the body is read.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = BODY_LIMIT, upload_limit: int = 0) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        limit = self.limit
+        upload = (
+            self.upload_limit > self.limit
+            and headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+            and UPLOAD_PATHS.match(str(scope.get("path", ""))) is not None
+        )
+        if upload:
+            limit = self.upload_limit
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.limit
+                too_big = int(declared) > limit
             except ValueError:
                 too_big = True
             if too_big:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
                 return
+        if upload:
+            await self._stream(scope, receive, send, limit)
+            return
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -313,7 +337,7 @@ class BodyLimitMiddleware:
             body = message.get("body", b"")
             size += len(body)
             if size > self.limit:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, self.limit)
                 return
             chunks.append(body)
             more = message.get("more_body", False)
@@ -329,15 +353,51 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _stream(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Pass the body on as it comes; past ``limit``, answer 413 and tell the app the client
+        left (whatever it still sends is dropped)."""
+        size = 0
+        answered = False
+        started = False
+
+        async def counted() -> Message:
+            nonlocal size, answered
+            if answered:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    answered = True
+                    if not started:
+                        await self._refuse(scope, send, limit)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return  # the 413 went out already
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not answered:
+                raise
+
+    async def _refuse(self, scope: Scope, send: Send, limit: int = BODY_LIMIT) -> None:
         is_api = str(scope.get("path", "")).startswith("/api")
+        most = f"{limit // 1024} KB" if limit < 1024 * 1024 else f"{limit // (1024 * 1024)} MB"
         if is_api:
-            body = '{"detail":"Nội dung gửi lên quá lớn (tối đa 64 KB)"}'.encode()
+            body = f'{{"detail":"Nội dung gửi lên quá lớn (tối đa {most})"}}'.encode()
             kind = b"application/json"
         else:
             body = (
                 "<!doctype html><meta charset=utf-8><title>413</title>"
-                "<p>Nội dung gửi lên quá lớn (tối đa 64 KB). / The request is too large.</p>"
+                f"<p>Nội dung gửi lên quá lớn (tối đa {most}). / The request is too large.</p>"
             ).encode()
             kind = b"text/html; charset=utf-8"
         await send(

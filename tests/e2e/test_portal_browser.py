@@ -28,8 +28,9 @@ import pytest
 from sqlalchemy import select
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import ObligationRow, UnitRow
+from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
 from phancong.services import ledger
+from phancong.services.attachments import Upload, check
 from phancong.web.i18n import days_text, fmt_citation
 from phancong.web.queries import period_year
 from phancong.web.testing import PASSWORD, add_user, seed_ledger
@@ -86,9 +87,14 @@ def _choose(factory: Any, now: dt.datetime) -> tuple[ledger.ObligationView, ledg
             select(UnitRow.id).where(UnitRow.plan_id == PLAN_ID, UnitRow.code == UNIT)
         )
         assert unit_id is not None, f"{UNIT} is not a unit of {PLAN_ID}"
-        ids = session.scalars(
+        ids = session.scalars(  # duties the form completes with a note (no file required)
             select(ObligationRow.id)
-            .where(ObligationRow.unit_id == unit_id, ObligationRow.state == "open")
+            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+            .where(
+                ObligationRow.unit_id == unit_id,
+                ObligationRow.state == "open",
+                DutyRow.evidence != "required",
+            )
             .order_by(ObligationRow.period_start, ObligationRow.id)
         ).all()
         views = [ledger.get(session, i, now) for i in ids]
@@ -126,8 +132,11 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
                     ObligationRow.id != chosen.id,
                 )
             ).all()
+            report = check(Upload("bao-cao.pdf", b"%PDF-1.4\n%%EOF\n"))
             for oid in rest:
-                ledger.submit(session, oid, actor=AGENCY, at=now, note="Đã hoàn thành")
+                ledger.submit(
+                    session, oid, actor=AGENCY, at=now, note="Đã hoàn thành", files=[report]
+                )
                 ledger.accept(session, oid, actor=COORDINATOR, at=now)
     finally:
         factory.kw["bind"].dispose()

@@ -115,7 +115,7 @@ def _plan_with_indicators(tmp: Path) -> Path:
     indicators = (
         "    indicators:\n"
         '      - {id: ty-le, name: Tỉ lệ trường được tuyên truyền, unit: "%"}\n'
-        "      - {id: so-buoi, name: Số buổi tuyên truyền}\n"
+        "      - {id: so-buoi, name: Số buổi tuyên truyền, kind: count}\n"
     )
     path = tmp / "mini.yaml"
     path.write_text(text.replace(anchor, anchor + indicators, 1), encoding="utf-8")

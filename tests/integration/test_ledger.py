@@ -267,10 +267,10 @@ def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
         ids = [
             o.id for o in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
         ]
-        svc.submit(s, ids[0], actor="x", at=at("2026-03-05"))
+        svc.submit(s, ids[0], actor="x", at=at("2026-03-05"), note="x")
         svc.accept(s, ids[0], actor="y", at=at("2026-03-06"))
-        svc.submit(s, ids[1], actor="x", at=at("2026-03-20"))
-        svc.submit(s, ids[2], actor="x", at=at("2026-03-01"))
+        svc.submit(s, ids[1], actor="x", at=at("2026-03-20"), note="x")
+        svc.submit(s, ids[2], actor="x", at=at("2026-03-01"), note="x")
         svc.return_(s, ids[2], actor="y", at=at("2026-03-02"), reason="thiếu")
     instants = [
         "2025-12-31",
@@ -373,7 +373,7 @@ def test_alembic_upgrade_and_downgrade(database_url: str) -> None:
     upgrade(database_url)
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     engine.dispose()
 
 

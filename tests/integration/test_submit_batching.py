@@ -139,7 +139,7 @@ def test_coroutines_get_their_answers_in_one_wake_up_per_group(
 
     async def scenario() -> tuple[Any, ...]:
         with db._SQLITE_WRITERS[factory.kw["bind"]]:  # the rest queue behind a first one
-            first = taken(batcher.submit(SubmitRequest(tok[CA], ca[0])))
+            first = taken(batcher.submit(SubmitRequest(tok[CA], ca[0], note="x")))
             asks = [
                 SubmitRequest(tok[SGD], sgd[0], note="một"),
                 SubmitRequest(tok[CA], ca[1], note="hai"),
@@ -204,11 +204,11 @@ def test_close_records_what_is_queued_and_a_later_submission_starts_again(
     sgd = open_ids(factory, "sgd")
     batcher = SubmitBatcher(factory, lambda: NOW)
     with db._SQLITE_WRITERS[factory.kw["bind"]]:
-        queued = [taken(batcher.submit(SubmitRequest(tok[SGD], sgd[0])))]
-        queued.append(batcher.submit(SubmitRequest(tok[SGD], sgd[1])))
+        queued = [taken(batcher.submit(SubmitRequest(tok[SGD], sgd[0], note="x")))]
+        queued.append(batcher.submit(SubmitRequest(tok[SGD], sgd[1], note="x")))
     batcher.close()
     assert all(f.done() for f in queued)
     assert [outcome(f)[1].status for f in queued] == ["submitted", "submitted"]
-    later = batcher.submit(SubmitRequest(tok[CA], open_ids(factory, "ca")[0]))
+    later = batcher.submit(SubmitRequest(tok[CA], open_ids(factory, "ca")[0], note="x"))
     assert outcome(later)[1].status == "submitted"
     batcher.close()
