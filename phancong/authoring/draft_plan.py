@@ -13,12 +13,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from phancong.authoring import draft_bodies as B
+from phancong.authoring import draft_events as E
 from phancong.authoring import draft_header as H
 from phancong.authoring.draft_read import Node, outline
 from phancong.authoring.draft_roles import (
     Context,
     Roles,
     assignment,
+    core_owners,
     explicit,
     heading_owners,
     partners,
@@ -110,20 +112,46 @@ class Drafter:
                 continue
             fields = explicit(child.text, self.ctx)
             found = subject(child.text, self.ctx) if fields is None else None
+            core = core_owners(child.text, self.ctx) if fields is None and found is None else None
             if fields is not None:
                 self._emit(child.citation, child.text, fields)
             elif found is not None:
                 self._paragraph(child, *found)
+            elif core is not None:
+                partners(child.text, core, self.ctx)
+                self._emit(child.citation, child.text, core)
             elif re.match(r"^[Cc]ác đơn vị\b", child.text) and "báo cáo" in child.text:
                 roles = Roles(
                     lead=[REPORTING], notes=["'Các đơn vị' is read as every unit of the plan."]
                 )
                 self._paragraph(child, roles, len("Các đơn vị"))
+            else:
+                unowned = Roles(
+                    lead=[PLACEHOLDER_LEAD],
+                    notes=["The paragraph names no body: the lead is to be filled in."],
+                )
+                self._observances(child.citation, child.text, unowned)
+            if not child.kids("item"):
+                self._assigning_paragraphs(child)
             if found is None:
                 for bullet in child.kids("bullet"):
                     if (own_fields := explicit(bullet.text, self.ctx)) is not None:
                         self._emit(bullet.citation, bullet.text, own_fields)
             self._visit(child)
+
+    def _assigning_paragraphs(self, node: Node) -> None:
+        """A further paragraph of a numbered paragraph that assigns work of its own ('Giao X là
+        đơn vị thường trực …') is a duty, cited as that paragraph (the first is the number's)."""
+        for number, para in enumerate(node.kids("para"), 2):
+            if not para.text.startswith("Giao "):
+                continue
+            found = subject(para.text, self.ctx)
+            if found is None:
+                continue
+            roles, end = found
+            roles.notes.insert(0, f"owners from the words '{para.text[:end].strip()}'")
+            partners(para.text[end:], roles, self.ctx)
+            self._emit(f"{node.citation}, paragraph {number}", para.text, roles)
 
     def _under_heading(self, node: Node, owners: list[B.Mention]) -> None:
         base = Roles(requested_owner=node.text.startswith("Đề nghị"))
@@ -137,14 +165,28 @@ class Drafter:
             text = "\n".join(c.text for c in node.children if c.kind == "para")
             parts = [replace(node, text=text, kind="para")] if text else []
         for part in parts:
-            roles = Roles(list(base.lead), [], [], base.requested_owner, [words])
-            lead_to = re.match(r"^Chỉ đạo\s+", part.text)
-            named = B.find(part.text[:80]) if lead_to else []
-            if named and named[0].start == lead_to.end():  # type: ignore[union-attr]
-                roles.lead = [named[0].body]
-                roles.notes = [f"'Chỉ đạo {named[0].text}' is read as a duty of {named[0].text}."]
-            partners(part.text, roles, self.ctx)
-            self._emit(part.citation, part.text, roles)
+            segments = _segments(part.text)
+            for n, segment in enumerate(segments):
+                roles = Roles(list(base.lead), [], [], base.requested_owner, [words])
+                if len(segments) > 1:
+                    roles.notes.append(
+                        f"sentence {n + 1} of the {part.kind}: a sentence opening with its own"
+                        " period is a duty of its own"
+                    )
+                directs = re.match(r"^Chỉ đạo\s+", segment) if n == 0 else None
+                named = B.find(segment[:80]) if directs else []
+                if directs and named and named[0].start == directs.end():
+                    # the heading's body directs another, which carries the work out: the
+                    # heading's body owns the duty, the one it directs joins it
+                    body = named[0].body
+                    role = "requested" if self.ctx.outside(body) else "supporting"
+                    roles.add(role, body)
+                    roles.notes.append(
+                        f"'Chỉ đạo {named[0].text}': {node.text} directs it, so owns the duty;"
+                        f" {named[0].text} carries it out ({role})"
+                    )
+                partners(segment, roles, self.ctx)
+                self._emit(part.citation, segment, roles)
 
     def _items(self, node: Node) -> None:
         lines = [
@@ -246,6 +288,30 @@ class Drafter:
         self.duties.append(duty)
         if report is not None and "tổng hợp" in report and "báo cáo" in report:
             self._consolidation(duty, report)
+        self._observances(source, text, roles)
+
+    def _observances(self, source: str, text: str, roles: Roles) -> None:
+        """One yearly duty per national observance the text asks to be held, with its roles."""
+        for observance, sentence in E.observances(text):
+            notes = [
+                *roles.notes,
+                f"'{observance.name}' is held {E.when(observance)} (national calendar): a yearly"
+                f" duty due when it ends, from the words '{sentence[:90]}'",
+            ]
+            duty = DutyDraft(
+                source,
+                f"Tổ chức «{observance.name}»: {sentence}",
+                Roles(
+                    list(roles.lead),
+                    list(roles.supporting),
+                    list(roles.requested),
+                    roles.requested_owner,
+                    notes,
+                ),
+                notes,
+                dict(E.cadence(observance)),
+            )
+            self.duties.append(duty)
 
     def _consolidation(self, report: DutyDraft, text: str) -> None:
         via = re.search(r"\(qua\s+", text)
