@@ -59,7 +59,12 @@ def cadence(observance: Observance) -> dict[str, object]:
     return {"kind": "yearly", "deadline": {"day": observance.day or 31, "month": observance.month}}
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+
+
 def when(observance: Observance) -> str:
+    """'every June', 'on 30/7 every year' (for the draft's assumptions, which are in English)."""
     if observance.day is None:
-        return f"tháng {observance.month} hằng năm"
-    return f"ngày {observance.day}/{observance.month} hằng năm"
+        return f"every {_MONTHS[observance.month - 1]}"
+    return f"on {observance.day}/{observance.month} every year"

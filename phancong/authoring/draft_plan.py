@@ -181,8 +181,9 @@ class Drafter:
                     body = named[0].body
                     role = "requested" if self.ctx.outside(body) else "supporting"
                     roles.add(role, body)
+                    heading = ", ".join(m.text for m in owners)
                     roles.notes.append(
-                        f"'Chỉ đạo {named[0].text}': {node.text} directs it, so owns the duty;"
+                        f"'Chỉ đạo {named[0].text}': {heading} directs it, so owns the duty;"
                         f" {named[0].text} carries it out ({role})"
                     )
                 partners(segment, roles, self.ctx)
