@@ -31,6 +31,18 @@ from phancong.domain.plan import AgencyKind
 _SKIP_SECTION = re.compile(r"MỤC TIÊU|MỤC ĐÍCH|CHỈ TIÊU|THỜI GIAN|KINH PHÍ|TÌNH HÌNH|KẾT QUẢ", re.I)
 _CADENCE_START = re.compile(r"^(?:[Đđ]ịnh kỳ|[Hh][ằà]ng\s+(?:năm|quý|tháng))\b")
 _PLAN_TO_WRITE = re.compile(r"xây dựng\s+[Kk]ế hoạch\s+(?:triển khai|thực hiện|hoặc)")
+# a product a paragraph asks: a body consolidated, rules, guidance or a plan issued, a notice, a
+# periodic report
+_PRODUCT = re.compile(
+    r"\b(?:[Kk]iện toàn\s+(?:[Bb]an|[Hh]ội đồng|[Tt]ổ|[Đđ]ội)\b"
+    r"|(?:[Xx]ây dựng|[Bb]an hành)(?:,?\s+(?:và\s+)?ban hành)?\s+"
+    r"(?:[Qq]uy chế|[Hh]ướng dẫn|[Qq]uy định|[Đđ]ề án)\b"
+    r"|ra thông báo\b"
+    r"|[Đđ]ịnh kỳ\b.{0,40}\bbáo cáo\b)"
+)
+_CLAUSE_BREAK = re.compile(
+    r",\s+(?=(?:duy trì|ra thông báo|xây dựng|ban hành|kiện toàn|tổ chức|định kỳ)\b)", re.I
+)
 REPORTING = B.Body(
     "don-vi-bao-cao", "Các đơn vị thực hiện Kế hoạch", AgencyKind.OTHER, group="reporting"
 )
@@ -126,6 +138,7 @@ class Drafter:
                 )
                 self._paragraph(child, roles, len("Các đơn vị"))
             else:
+                self._deliverables(child)
                 unowned = Roles(
                     lead=[PLACEHOLDER_LEAD],
                     notes=["The paragraph names no body: the lead is to be filled in."],
@@ -138,6 +151,30 @@ class Drafter:
                     if (own_fields := explicit(bullet.text, self.ctx)) is not None:
                         self._emit(bullet.citation, bullet.text, own_fields)
             self._visit(child)
+
+    def _deliverables(self, node: Node) -> None:
+        """A paragraph that names no owner but asks several products ('Kiện toàn Ban Chỉ đạo …;
+        xây dựng Quy chế làm việc, duy trì giao ban, ra thông báo kết quả …') is one duty per
+        product; a sentence that opens with a body is that body's, the others' lead is to be
+        filled in. Activities with no product ('duy trì giao ban') are not duties of their own."""
+        for sentence in re.split(r"(?<=[.;])\s+", node.text):
+            found = subject(sentence, self.ctx)
+            roles, end = found if found is not None else (Roles(lead=[PLACEHOLDER_LEAD]), 0)
+            words = sentence[:end].strip()
+            for clause in _CLAUSE_BREAK.split(sentence[end:]):
+                product = _PRODUCT.search(clause)
+                if product is None:
+                    continue
+                notes = [
+                    f"one of several products the paragraph asks ('{product[0]}'): a duty of"
+                    " its own",
+                    f"owners from the words '{words}'"
+                    if words
+                    else "the paragraph names no owner: the lead is to be filled in",
+                ]
+                part = Roles(list(roles.lead), [], [], roles.requested_owner, notes)
+                partners(clause, part, self.ctx)
+                self._emit(node.citation, (words + " " + clause.strip()).strip(" ;."), part)
 
     def _assigning_paragraphs(self, node: Node) -> None:
         """A further paragraph of a numbered paragraph that assigns work of its own ('Giao X là

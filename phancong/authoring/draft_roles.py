@@ -26,7 +26,9 @@ _LEAD_IN = re.compile(
     r"(?:[Cc]ác\s+|[Ll]ực lượng\s+)?$"
 )
 # a paragraph that opens with its circumstances names its owners after a comma
-_CIRCUMSTANCE = re.compile(r"^(?:Căn cứ|(?:Trong\s+)?[Qq]uá trình(?:\s+tổ chức)? thực hiện|Nếu|Khi)\b")
+_CIRCUMSTANCE = re.compile(
+    r"^(?:Căn cứ|(?:Trong\s+)?[Qq]uá trình(?:\s+tổ chức)? thực hiện|Nếu|Khi)\b"
+)
 _CORE = re.compile(r"\s+là\s+(?:lực lượng\s+)?nòng cốt\b")
 _PARTNER_END = re.compile(r"[;.:]|\s(?:để|nhằm|tham mưu|báo cáo|gửi)\s")
 

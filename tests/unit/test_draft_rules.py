@@ -134,3 +134,24 @@ def test_an_assigning_paragraph_after_a_numbered_one_is_cited_as_its_own(tmp_pat
     assert office["lead"] == ["so-tu-phap"] and office["cadence"] == {"kind": "periodic"}
     (emulation,) = _at(result, "IV.1, paragraph 4")  # paragraphs are counted as written
     assert emulation["lead"] == ["so-noi-vu"]
+
+
+def test_a_paragraph_asking_several_products_is_one_duty_per_product(tmp_path: Path) -> None:
+    result = _draft(
+        "III. NHIỆM VỤ TRỌNG TÂM\n\n1. Chỉ đạo, điều hành\n\n"
+        "1.1. Kiện toàn Tổ công tác liên ngành; xây dựng Quy chế phối hợp, duy trì họp giao ban,"
+        " ra thông báo kết quả 06 tháng, năm. Ban Chỉ đạo Thành phố ban hành Hướng dẫn tiếp"
+        " nhận tin báo cho các trường học.\n\n"
+        "1.2. Tăng cường nắm tình hình, duy trì giao ban định kỳ.\n",
+        tmp_path,
+    )
+    duties = _at(result, "III.1.1")
+    assert [d["text"] for d in duties] == [
+        "Kiện toàn Tổ công tác liên ngành",
+        "xây dựng Quy chế phối hợp",
+        "ra thông báo kết quả 06 tháng, năm",  # not "duy trì họp giao ban": no product
+        "Ban Chỉ đạo Thành phố ban hành Hướng dẫn tiếp nhận tin báo cho các trường học",
+    ]
+    assert [d["lead"] for d in duties] == [["can-dien-chu-tri"]] * 3 + [["bcd"]]
+    assert all("products the paragraph asks" in d["assumption"] for d in duties)
+    assert _at(result, "III.1.2") == []  # activities only, no product
