@@ -21,7 +21,7 @@ class Body:
     key: str
     name: str  # '{level}' is replaced by the plan's level word ('Thành phố', 'tỉnh')
     kind: AgencyKind
-    group: str = ""  # '' = an agency; 'wards' | 'fill' | 'departments' | 'reporting'
+    group: str = ""  # '' = an agency; 'wards' | 'fill' | 'departments' | 'front' | 'reporting'
     short: str | None = None
 
 
@@ -89,6 +89,15 @@ _DIVISION_NAMES = {
 
 POLICE = Body("cong-an", "Công an {level}", K.POLICE, short="CA")
 WARDS = Body("xa-phuong", "UBND các xã, phường", K.COMMUNE, group="wards")
+DEPARTMENTS_GROUP = Body("so-ban-nganh", "Các sở, ban, ngành", K.DEPARTMENT, group="departments")
+# "tổ chức, đoàn thể" beside the departments: the Front and its member organisations, outside
+# the issuer's command (requested); the group is every such body the plan names
+FRONT_GROUP = Body(
+    "mat-tran-doan-the",
+    "Ủy ban Mặt trận Tổ quốc Việt Nam và các tổ chức, đoàn thể",
+    K.FRONT,
+    group="front",
+)
 VKS = Body("vks", "Viện Kiểm sát nhân dân {level}", K.JUDICIAL)
 TAND = Body("tand", "Tòa án nhân dân {level}", K.JUDICIAL)
 _TABLE: list[tuple[str, Body]] = [
@@ -122,7 +131,7 @@ _TABLE: list[tuple[str, Body]] = [
     (
         r"(?:các\s+)?[Ss]ở,\s*(?:ban,\s*)?ngành(?:,\s*(?:tổ chức,\s*)?đoàn thể)?"
         r"(?:\s+(?:có\s+)?liên quan)?",
-        Body("so-ban-nganh", "Các sở, ban, ngành", K.DEPARTMENT, group="departments"),
+        DEPARTMENTS_GROUP,
     ),
     (r"Giám đốc Công an" + _LEVEL, Body("giam-doc-ca", "Giám đốc Công an {level}", K.POLICE)),
     (
@@ -263,6 +272,8 @@ def _expand(body: Body, words: str, text: str, start: int) -> list[Body]:
         return [Body(body.key, words, body.kind)]
     if body.key == "to-tung":
         return [POLICE, VKS, TAND]
+    if body is DEPARTMENTS_GROUP and "đoàn thể" in words:
+        return [DEPARTMENTS_GROUP, FRONT_GROUP]
     return [body]
 
 

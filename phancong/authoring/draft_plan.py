@@ -281,7 +281,15 @@ class Drafter:
         partners(first[end:] if len(first) > end else "", lead_in, self.ctx)
         self._emit(source, first if len(segments) > 1 else text, lead_in, report=first)
         for segment in segments[1:]:
-            part = Roles(list(roles.lead), [], [], roles.requested_owner, list(roles.notes))
+            # the owners carry on (those outside the command among them stay requested); the
+            # partners of one sentence are that sentence's
+            part = Roles(
+                list(roles.lead),
+                [],
+                list(roles.requested),
+                roles.requested_owner,
+                list(roles.notes),
+            )
             partners(segment, part, self.ctx)
             self._emit(source, segment, part, report=segment)
         for bullet in node.kids("bullet"):

@@ -220,3 +220,20 @@ def test_citations_in_another_style_score_the_same() -> None:
     restyled = parse(yaml.safe_dump(data, allow_unicode=True), "restyled.yaml")
     result = score(restyled, plan)
     assert result.hits["citation"] == result.total
+
+
+def test_a_drafted_group_with_the_reference_groups_members_is_that_group() -> None:
+    plan = load(HANOI)
+    data = plan.model_dump(mode="json")
+    front = next(g for g in data["groups"] if g["id"] == "mat-tran-doan-the")
+    front.update(id="doan-the", name="Các tổ chức chính trị - xã hội")  # no word in common
+    for duty in data["duties"]:
+        duty["requested"] = [
+            "doan-the" if r == "mat-tran-doan-the" else r for r in duty["requested"]
+        ]
+    renamed = parse(yaml.safe_dump(data, allow_unicode=True), "renamed.yaml")
+    assert score(renamed, plan).hits["requested"] == len(plan.duties)
+    front["members"] = front["members"][:-1]  # another set of bodies is another group
+    fewer = parse(yaml.safe_dump(data, allow_unicode=True), "fewer.yaml")
+    uses = sum("mat-tran-doan-the" in d.requested for d in plan.duties)
+    assert uses > 0 and score(fewer, plan).hits["requested"] == len(plan.duties) - uses

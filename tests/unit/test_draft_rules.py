@@ -155,3 +155,21 @@ def test_a_paragraph_asking_several_products_is_one_duty_per_product(tmp_path: P
     assert [d["lead"] for d in duties] == [["can-dien-chu-tri"]] * 3 + [["bcd"]]
     assert all("products the paragraph asks" in d["assumption"] for d in duties)
     assert _at(result, "III.1.2") == []  # activities only, no product
+
+
+def test_front_and_unions_beside_the_departments_are_requested(tmp_path: Path) -> None:
+    result = _draft(
+        "III. PHÂN CÔNG TRÁCH NHIỆM\n\n1. Ủy ban Mặt trận Tổ quốc Việt Nam Thành phố\n\n"
+        "- Vận động Nhân dân.\n\n2. Thành đoàn Cần Thơ\n\n- Tổ chức diễn đàn trẻ em.\n\n"
+        "IV. CHẾ ĐỘ BÁO CÁO\n\n1. Các Sở, ban, ngành, tổ chức, đoàn thể, UBND các xã, phường xây"
+        " dựng kế hoạch thực hiện. Định kỳ 06 tháng (trước ngày 15/6), 01 năm (trước ngày 15/12)"
+        " các đơn vị báo cáo kết quả.\n",
+        tmp_path,
+    )
+    plan, report = _at(result, "IV.1")[:2]
+    assert plan["lead"] == ["so-ban-nganh", "xa-phuong"]
+    assert plan["requested"] == ["mat-tran-doan-the"]
+    assert report["requested"] == ["mat-tran-doan-the"]  # the next sentence's owners are the same
+    group = next(g for g in result.data["groups"] if g["id"] == "mat-tran-doan-the")
+    assert group["members"] == ["mttq", "doan-thanh-nien"]  # every Front body the plan names
+    assert any("Fatherland Front" in note for note in result.notes)
