@@ -21,7 +21,7 @@ class Body:
     key: str
     name: str  # '{level}' is replaced by the plan's level word ('Thành phố', 'tỉnh')
     kind: AgencyKind
-    group: str = ""  # '' = an agency; 'wards' | 'fill' | 'departments' | 'reporting'
+    group: str = ""  # '' = an agency; 'wards' | 'fill' | 'departments' | 'front' | 'reporting'
     short: str | None = None
 
 
@@ -88,6 +88,16 @@ _DIVISION_NAMES = {
 }
 
 POLICE = Body("cong-an", "Công an {level}", K.POLICE, short="CA")
+WARDS = Body("xa-phuong", "UBND các xã, phường", K.COMMUNE, group="wards")
+DEPARTMENTS_GROUP = Body("so-ban-nganh", "Các sở, ban, ngành", K.DEPARTMENT, group="departments")
+# "tổ chức, đoàn thể" beside the departments: the Front and its member organisations, outside
+# the issuer's command (requested); the group is every such body the plan names
+FRONT_GROUP = Body(
+    "mat-tran-doan-the",
+    "Ủy ban Mặt trận Tổ quốc Việt Nam và các tổ chức, đoàn thể",
+    K.FRONT,
+    group="front",
+)
 VKS = Body("vks", "Viện Kiểm sát nhân dân {level}", K.JUDICIAL)
 TAND = Body("tand", "Tòa án nhân dân {level}", K.JUDICIAL)
 _TABLE: list[tuple[str, Body]] = [
@@ -95,7 +105,7 @@ _TABLE: list[tuple[str, Body]] = [
     (
         r"(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+(?:các\s+)?xã,\s*phường"
         r"(?:,\s*thị trấn)?(?:,\s*đặc khu)?",
-        Body("xa-phuong", "UBND các xã, phường", K.COMMUNE, group="wards"),
+        WARDS,
     ),
     (
         r"Công an\s+(?:các|cấp)\s+huyện(?:,\s*thị xã,\s*thành phố)?(?:\s+thuộc tỉnh)?",
@@ -121,7 +131,7 @@ _TABLE: list[tuple[str, Body]] = [
     (
         r"(?:các\s+)?[Ss]ở,\s*(?:ban,\s*)?ngành(?:,\s*(?:tổ chức,\s*)?đoàn thể)?"
         r"(?:\s+(?:có\s+)?liên quan)?",
-        Body("so-ban-nganh", "Các sở, ban, ngành", K.DEPARTMENT, group="departments"),
+        DEPARTMENTS_GROUP,
     ),
     (r"Giám đốc Công an" + _LEVEL, Body("giam-doc-ca", "Giám đốc Công an {level}", K.POLICE)),
     (
@@ -186,7 +196,10 @@ _TABLE: list[tuple[str, Body]] = [
     ),
 ]
 _COMPILED = [(re.compile(pattern), body) for pattern, body in _TABLE]
-# After "lực lượng Công an": the sectors listed with it stand for their departments.
+# After "lực lượng Công an": the sectors listed with it stand for their departments — but
+# "Văn hóa xã hội" is the Phòng Văn hóa – Xã hội that every commune and ward has had since the
+# two-level local government of 1 July 2025 (no province or district body bears that name): it
+# stands for the communes' People's Committees.
 _SECTORS = {
     "Y tế": "Y tế",
     "Giáo dục": "Giáo dục và Đào tạo",
@@ -195,7 +208,9 @@ _SECTORS = {
     "Nội vụ": "Nội vụ",
     "Văn hóa": "Văn hóa và Thể thao",
 }
-_SECTOR_RUN = re.compile(r"lực lượng Công an((?:\s*[,\-–]\s*(?:" + "|".join(_SECTORS) + r"))+)")
+_COMMUNE_SECTOR = r"Văn hóa\s*[-–]?\s*[Xx]ã hội"
+_SECTOR_WORDS = "|".join([_COMMUNE_SECTOR, *_SECTORS])  # the commune office before 'Văn hóa'
+_SECTOR_RUN = re.compile(r"lực lượng Công an((?:\s*[,\-–]\s*(?:" + _SECTOR_WORDS + r"))+)")
 
 
 def _department(text: str) -> Body:
@@ -215,16 +230,14 @@ def find(text: str) -> list[Mention]:
         return all(end <= a or start >= b for a, b in taken)
 
     for run in _SECTOR_RUN.finditer(text):
-        for sector in re.finditer("|".join(_SECTORS), run[1]):
+        for sector in re.finditer(_SECTOR_WORDS, run[1]):
             start = run.start(1) + sector.start()
-            found.append(
-                Mention(
-                    _department("Sở " + _SECTORS[sector[0]]),
-                    start,
-                    start + len(sector[0]),
-                    sector[0],
-                )
+            body = (
+                WARDS
+                if re.fullmatch(_COMMUNE_SECTOR, sector[0])
+                else _department("Sở " + _SECTORS[sector[0]])
             )
+            found.append(Mention(body, start, start + len(sector[0]), sector[0]))
             taken.append((start, start + len(sector[0])))
     for pattern, body in _COMPILED:
         for match in pattern.finditer(text):
@@ -259,6 +272,8 @@ def _expand(body: Body, words: str, text: str, start: int) -> list[Body]:
         return [Body(body.key, words, body.kind)]
     if body.key == "to-tung":
         return [POLICE, VKS, TAND]
+    if body is DEPARTMENTS_GROUP and "đoàn thể" in words:
+        return [DEPARTMENTS_GROUP, FRONT_GROUP]
     return [body]
 
 

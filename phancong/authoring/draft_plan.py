@@ -13,12 +13,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from phancong.authoring import draft_bodies as B
+from phancong.authoring import draft_events as E
 from phancong.authoring import draft_header as H
 from phancong.authoring.draft_read import Node, outline
 from phancong.authoring.draft_roles import (
     Context,
     Roles,
     assignment,
+    core_owners,
     explicit,
     heading_owners,
     partners,
@@ -29,6 +31,18 @@ from phancong.domain.plan import AgencyKind
 _SKIP_SECTION = re.compile(r"MỤC TIÊU|MỤC ĐÍCH|CHỈ TIÊU|THỜI GIAN|KINH PHÍ|TÌNH HÌNH|KẾT QUẢ", re.I)
 _CADENCE_START = re.compile(r"^(?:[Đđ]ịnh kỳ|[Hh][ằà]ng\s+(?:năm|quý|tháng))\b")
 _PLAN_TO_WRITE = re.compile(r"xây dựng\s+[Kk]ế hoạch\s+(?:triển khai|thực hiện|hoặc)")
+# a product a paragraph asks: a body consolidated, rules, guidance or a plan issued, a notice, a
+# periodic report
+_PRODUCT = re.compile(
+    r"\b(?:[Kk]iện toàn\s+(?:[Bb]an|[Hh]ội đồng|[Tt]ổ|[Đđ]ội)\b"
+    r"|(?:[Xx]ây dựng|[Bb]an hành)(?:,?\s+(?:và\s+)?ban hành)?\s+"
+    r"(?:[Qq]uy chế|[Hh]ướng dẫn|[Qq]uy định|[Đđ]ề án)\b"
+    r"|ra thông báo\b"
+    r"|[Đđ]ịnh kỳ\b.{0,40}\bbáo cáo\b)"
+)
+_CLAUSE_BREAK = re.compile(
+    r",\s+(?=(?:duy trì|ra thông báo|xây dựng|ban hành|kiện toàn|tổ chức|định kỳ)\b)", re.I
+)
 REPORTING = B.Body(
     "don-vi-bao-cao", "Các đơn vị thực hiện Kế hoạch", AgencyKind.OTHER, group="reporting"
 )
@@ -110,20 +124,71 @@ class Drafter:
                 continue
             fields = explicit(child.text, self.ctx)
             found = subject(child.text, self.ctx) if fields is None else None
+            core = core_owners(child.text, self.ctx) if fields is None and found is None else None
             if fields is not None:
                 self._emit(child.citation, child.text, fields)
             elif found is not None:
                 self._paragraph(child, *found)
+            elif core is not None:
+                partners(child.text, core, self.ctx)
+                self._emit(child.citation, child.text, core)
             elif re.match(r"^[Cc]ác đơn vị\b", child.text) and "báo cáo" in child.text:
                 roles = Roles(
                     lead=[REPORTING], notes=["'Các đơn vị' is read as every unit of the plan."]
                 )
                 self._paragraph(child, roles, len("Các đơn vị"))
+            else:
+                self._deliverables(child)
+                unowned = Roles(
+                    lead=[PLACEHOLDER_LEAD],
+                    notes=["The paragraph names no body: the lead is to be filled in."],
+                )
+                self._observances(child.citation, child.text, unowned)
+            if not child.kids("item"):
+                self._assigning_paragraphs(child)
             if found is None:
                 for bullet in child.kids("bullet"):
                     if (own_fields := explicit(bullet.text, self.ctx)) is not None:
                         self._emit(bullet.citation, bullet.text, own_fields)
             self._visit(child)
+
+    def _deliverables(self, node: Node) -> None:
+        """A paragraph that names no owner but asks several products ('Kiện toàn Ban Chỉ đạo …;
+        xây dựng Quy chế làm việc, duy trì giao ban, ra thông báo kết quả …') is one duty per
+        product; a sentence that opens with a body is that body's, the others' lead is to be
+        filled in. Activities with no product ('duy trì giao ban') are not duties of their own."""
+        for sentence in re.split(r"(?<=[.;])\s+", node.text):
+            found = subject(sentence, self.ctx)
+            roles, end = found if found is not None else (Roles(lead=[PLACEHOLDER_LEAD]), 0)
+            words = sentence[:end].strip()
+            for clause in _CLAUSE_BREAK.split(sentence[end:]):
+                product = _PRODUCT.search(clause)
+                if product is None:
+                    continue
+                notes = [
+                    f"one of several products the paragraph asks ('{product[0]}'): a duty of"
+                    " its own",
+                    f"owners from the words '{words}'"
+                    if words
+                    else "the paragraph names no owner: the lead is to be filled in",
+                ]
+                part = Roles(list(roles.lead), [], [], roles.requested_owner, notes)
+                partners(clause, part, self.ctx)
+                self._emit(node.citation, (words + " " + clause.strip()).strip(" ;."), part)
+
+    def _assigning_paragraphs(self, node: Node) -> None:
+        """A further paragraph of a numbered paragraph that assigns work of its own ('Giao X là
+        đơn vị thường trực …') is a duty, cited as that paragraph (the first is the number's)."""
+        for number, para in enumerate(node.kids("para"), 2):
+            if not para.text.startswith("Giao "):
+                continue
+            found = subject(para.text, self.ctx)
+            if found is None:
+                continue
+            roles, end = found
+            roles.notes.insert(0, f"owners from the words '{para.text[:end].strip()}'")
+            partners(para.text[end:], roles, self.ctx)
+            self._emit(f"{node.citation}, paragraph {number}", para.text, roles)
 
     def _under_heading(self, node: Node, owners: list[B.Mention]) -> None:
         base = Roles(requested_owner=node.text.startswith("Đề nghị"))
@@ -137,14 +202,29 @@ class Drafter:
             text = "\n".join(c.text for c in node.children if c.kind == "para")
             parts = [replace(node, text=text, kind="para")] if text else []
         for part in parts:
-            roles = Roles(list(base.lead), [], [], base.requested_owner, [words])
-            lead_to = re.match(r"^Chỉ đạo\s+", part.text)
-            named = B.find(part.text[:80]) if lead_to else []
-            if named and named[0].start == lead_to.end():  # type: ignore[union-attr]
-                roles.lead = [named[0].body]
-                roles.notes = [f"'Chỉ đạo {named[0].text}' is read as a duty of {named[0].text}."]
-            partners(part.text, roles, self.ctx)
-            self._emit(part.citation, part.text, roles)
+            segments = _segments(part.text)
+            for n, segment in enumerate(segments):
+                roles = Roles(list(base.lead), [], [], base.requested_owner, [words])
+                if len(segments) > 1:
+                    roles.notes.append(
+                        f"sentence {n + 1} of the {part.kind}: a sentence opening with its own"
+                        " period is a duty of its own"
+                    )
+                directs = re.match(r"^Chỉ đạo\s+", segment) if n == 0 else None
+                named = B.find(segment[:80]) if directs else []
+                if directs and named and named[0].start == directs.end():
+                    # the heading's body directs another, which carries the work out: the
+                    # heading's body owns the duty, the one it directs joins it
+                    body = named[0].body
+                    role = "requested" if self.ctx.outside(body) else "supporting"
+                    roles.add(role, body)
+                    heading = ", ".join(m.text for m in owners)
+                    roles.notes.append(
+                        f"'Chỉ đạo {named[0].text}': {heading} directs it, so owns the duty;"
+                        f" {named[0].text} carries it out ({role})"
+                    )
+                partners(segment, roles, self.ctx)
+                self._emit(part.citation, segment, roles)
 
     def _items(self, node: Node) -> None:
         lines = [
@@ -201,7 +281,15 @@ class Drafter:
         partners(first[end:] if len(first) > end else "", lead_in, self.ctx)
         self._emit(source, first if len(segments) > 1 else text, lead_in, report=first)
         for segment in segments[1:]:
-            part = Roles(list(roles.lead), [], [], roles.requested_owner, list(roles.notes))
+            # the owners carry on (those outside the command among them stay requested); the
+            # partners of one sentence are that sentence's
+            part = Roles(
+                list(roles.lead),
+                [],
+                list(roles.requested),
+                roles.requested_owner,
+                list(roles.notes),
+            )
             partners(segment, part, self.ctx)
             self._emit(source, segment, part, report=segment)
         for bullet in node.kids("bullet"):
@@ -246,6 +334,30 @@ class Drafter:
         self.duties.append(duty)
         if report is not None and "tổng hợp" in report and "báo cáo" in report:
             self._consolidation(duty, report)
+        self._observances(source, text, roles)
+
+    def _observances(self, source: str, text: str, roles: Roles) -> None:
+        """One yearly duty per national observance the text asks to be held, with its roles."""
+        for observance, sentence in E.observances(text):
+            notes = [
+                *roles.notes,
+                f"'{observance.name}' is held {E.when(observance)} (national calendar): a yearly"
+                f" duty due when it ends, from the words '{sentence[:90]}'",
+            ]
+            duty = DutyDraft(
+                source,
+                f"Tổ chức «{observance.name}»: {sentence}",
+                Roles(
+                    list(roles.lead),
+                    list(roles.supporting),
+                    list(roles.requested),
+                    roles.requested_owner,
+                    notes,
+                ),
+                notes,
+                dict(E.cadence(observance)),
+            )
+            self.duties.append(duty)
 
     def _consolidation(self, report: DutyDraft, text: str) -> None:
         via = re.search(r"\(qua\s+", text)

@@ -19,7 +19,7 @@ class Registry:
         self.agencies: dict[str, dict[str, Any]] = {}
         self.groups: dict[str, dict[str, Any]] = {}
         self.to_fill: list[str] = []
-        self.pending: dict[str, str] = {}  # group id → 'departments' | 'reporting'
+        self.pending: dict[str, str] = {}  # group id → 'departments' | 'front' | 'reporting'
 
     def ref(self, body: B.Body) -> str:
         name = body.name.replace("{level}", self.level)
@@ -42,7 +42,7 @@ class Registry:
             if body.key not in self.groups:
                 self._fill_group(body, name, "văn bản không liệt kê")
             return body.key
-        if body.group in ("departments", "reporting"):
+        if body.group in ("departments", "front", "reporting"):
             self.groups.setdefault(body.key, {"id": body.key, "name": name, "members": []})
             self.pending[body.key] = body.group
             return body.key
@@ -189,6 +189,13 @@ class Registry:
             if kind == "departments":
                 members = [a["id"] for a in self.agencies.values() if a["kind"] == "department"]
                 why = "every department the plan names"
+            elif kind == "front":
+                members = [
+                    a["id"]
+                    for a in self.agencies.values()
+                    if a["kind"] in ("front", "mass_organisation")
+                ]
+                why = "the Fatherland Front and every mass organisation the plan names"
             else:
                 seen: dict[str, None] = {}
                 for duty in duties:

@@ -25,6 +25,11 @@ _LEAD_IN = re.compile(
     r"(?:các\s+cơ quan,\s*đơn vị(?:\s+có)?\s+liên quan\s*\(gồm:?\s*)?"
     r"(?:[Cc]ác\s+|[Ll]ực lượng\s+)?$"
 )
+# a paragraph that opens with its circumstances names its owners after a comma
+_CIRCUMSTANCE = re.compile(
+    r"^(?:Căn cứ|(?:Trong\s+)?[Qq]uá trình(?:\s+tổ chức)? thực hiện|Nếu|Khi)\b"
+)
+_CORE = re.compile(r"\s+là\s+(?:lực lượng\s+)?nòng cốt\b")
 _PARTNER_END = re.compile(r"[;.:]|\s(?:để|nhằm|tham mưu|báo cáo|gửi)\s")
 
 
@@ -78,7 +83,7 @@ def subject(text: str, ctx: Context) -> tuple[Roles, int] | None:
     if not mentions:
         return None
     first = 0
-    if text.startswith("Căn cứ"):
+    if _CIRCUMSTANCE.match(text):  # "Căn cứ …, X …", "Quá trình thực hiện nếu …, X …"
         after_comma = [i for i, m in enumerate(mentions) if text[: m.start].rstrip().endswith(",")]
         if not after_comma or mentions[after_comma[0]].start > 300:
             return None
@@ -129,6 +134,38 @@ def subject(text: str, ctx: Context) -> tuple[Roles, int] | None:
     if all(ctx.outside(b) for b in roles.lead):
         roles.requested_owner = True
     return roles, end
+
+
+def core_owners(text: str, ctx: Context) -> Roles | None:
+    """Owners named mid-sentence as the core forces: '…, trong đó lực lượng Công an - Y tế - Văn
+    hóa xã hội là nòng cốt triển khai …' → they lead. Not when the words describe a body's role
+    ('vai trò của lực lượng Công an là nòng cốt')."""
+    at = _CORE.search(text)
+    if at is None:
+        return None
+    mentions = [m for m in B.find(text[: at.start()]) if not m.open_set]
+    chosen: list[B.Mention] = []
+    end = at.start()
+    for m in reversed(mentions):
+        if not re.fullmatch(r"[\s,\-–]*(?:và\s*)?", text[m.end : end]):
+            break
+        chosen.insert(0, m)
+        end = m.start
+    if not chosen or re.search(r"\bcủa\s+(?:lực lượng\s+)?$", text[: chosen[0].start]):
+        return None
+    roles = Roles()
+    for m in chosen:
+        roles.add("requested" if ctx.outside(m.body) and roles.lead else "lead", m.body)
+    words = text[max(0, chosen[0].start - 12) : at.end()].strip()
+    roles.notes.append(f"the core forces named mid-sentence lead, from the words '…{words}'")
+    if any(m.body.group == "wards" and "xã hội" in m.text.casefold() for m in chosen):
+        roles.notes.append(
+            "'Văn hóa xã hội' is read as the Phòng Văn hóa – Xã hội of every commune and ward"
+            " (since 1 July 2025), tracked through their People's Committees"
+        )
+    if all(ctx.outside(b) for b in roles.lead):
+        roles.requested_owner = True
+    return roles
 
 
 def partners(text: str, roles: Roles, ctx: Context) -> None:

@@ -131,18 +131,22 @@ _PYDANTIC_VI = {
 }
 
 
-def translate_check(message: str) -> str:
-    """Vietnamese for a message of the plan model or its checks (the original when unknown)."""
+def translate_check(message: str, vi: str | None = None) -> str:
+    """Vietnamese for a message of the plan model or its checks: the workbook's own wording when
+    there is one, else the check's Vietnamese ``vi``, else the original."""
     for pattern, template in _CHECKS:
         match = re.fullmatch(pattern, message)
         if match is not None:
             return template.format(*match.groups())
-    return message
+    return vi or message
 
 
 def translate_pydantic(error: dict[str, Any]) -> tuple[str, str]:
     """(vi, en) for one pydantic error."""
     en = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "value_error":
+        if " / " in en:  # the plan model says it in both languages: 'vi / en'
+            vi, en = en.split(" / ", 1)
+            return vi, en
         return translate_check(en), en
     return _PYDANTIC_VI.get(str(error["type"]), en), en

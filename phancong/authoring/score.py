@@ -3,7 +3,8 @@ with the right citation, lead, supporting set, requested set and cadence.
 
 Drafted bodies carry their own ids, so each drafted agency or group is first paired with the
 reference's one it names: the same short name, or the most similar name (shared words,
-ignoring case and place names, at least half of them). Ids are never compared: a draft's ids
+ignoring case and place names, at least half of them); a drafted group whose members pair with
+exactly a reference group's members is that group. Ids are never compared: a draft's ids
 are its own. A reference duty is *found* when a
 drafted duty has its citation; drafted duties are used once each, and when several share a
 citation each reference duty takes the remaining one that agrees with it best. A duty not found
@@ -71,6 +72,13 @@ def pair_bodies(draft: Plan, reference: Plan) -> dict[str, str]:
             if score >= best_score and score > 0:
                 best, best_score = other, score
         pairs[ident] = best
+    # a group is who is in it: a drafted group whose members pair with exactly a reference
+    # group's members is that group, whatever either is called
+    by_members = {frozenset(g.members): g.id for g in reference.groups if g.members}
+    for group in draft.groups:
+        members = frozenset(pairs.get(m, f"(draft) {m}") for m in group.members)
+        if members and members in by_members:
+            pairs[group.id] = by_members[members]
     return pairs
 
 

@@ -54,7 +54,11 @@ DUTY_COLUMNS = (
     Column("due", "Hạn (một lần)", 14),
     Column("only", "Chỉ các kỳ", 10),
     Column("deadline", "Quy tắc hạn", 26),
+    Column("entries", "Theo các kỳ báo cáo", 16),
     Column("depends_on", "Phụ thuộc", 20),
+    Column("due_after_inputs", "Hạn sau đầu vào (ngày làm việc)", 14),
+    Column("recipients", "Nơi nhận báo cáo", 22),
+    Column("also_cites", "Trích dẫn khác", 18),
     Column("indicators", "Chỉ tiêu", 30, derived=True),
     Column("assumption", "Giả định", 50),
 )
@@ -77,6 +81,7 @@ GROUP_COLUMNS = (
     Column("email_pattern", "Mẫu thư điện tử xã, phường", 34),
     Column("rule", "Quy tắc mở rộng", 44, derived=True),
     Column("size", "Số đơn vị", 10, derived=True),
+    Column("assumption", "Giả định", 50),
 )
 CALENDAR_COLUMNS = (
     Column("id", "Mã", 14, required=True),
@@ -85,6 +90,7 @@ CALENDAR_COLUMNS = (
     Column("only", "Chỉ các kỳ", 10),
     Column("deadline", "Quy tắc hạn", 26),
     Column("source", "Trích dẫn", 14),
+    Column("assumption", "Giả định", 50),
 )
 LADDER_COLUMNS = (
     Column("scope", "Áp dụng cho", 20, required=True),
@@ -132,7 +138,12 @@ HEADER_FIELDS = (
     ("holiday_policy", "Hạn rơi vào ngày nghỉ"),
     ("support_lead_days", "Phối hợp nộp trước chủ trì (ngày làm việc)"),
     ("portal_email_domain", "Tên miền thư của cổng"),
+    ("level_standing_office", "Tên gọi cấp đôn đốc thứ hai (thư tiếng Việt)"),
+    ("level_steering_committee", "Tên gọi cấp đôn đốc cuối (thư tiếng Việt)"),
+    ("level_standing_office_en", "Tên gọi cấp đôn đốc thứ hai (thư tiếng Anh)"),
+    ("level_steering_committee_en", "Tên gọi cấp đôn đốc cuối (thư tiếng Anh)"),
 )
+LEVEL_PREFIX = "level_"  # header rows of plan.level_names
 DEFAULT_DEADLINE_PREFIX = "hạn mặc định: "
 
 CADENCE_WORDS = {
@@ -151,8 +162,10 @@ ANCHOR_WORDS = {
 }
 HOLIDAY_WORDS = {
     HolidayPolicy.NEXT_WORKING_DAY: "dời sang ngày làm việc",
+    HolidayPolicy.PREVIOUS_WORKING_DAY: "lùi về ngày làm việc trước",
     HolidayPolicy.KEEP: "giữ nguyên",
 }
+LANGUAGE_WORDS = {"vi": "vi", "en": "en"}
 DAY_COUNT_WORDS = {DayCount.WORKING: "ngày làm việc", DayCount.CALENDAR: "ngày lịch"}
 KIND_WORDS = {
     AgencyKind.POLICE: "công an",
@@ -177,41 +190,77 @@ def word_to_code(words: dict[str, str], text: str) -> str | None:
     return None
 
 
+BEFORE_WORD = "trước"
+
+
 def fmt_rule(rule: DeadlineRule) -> str:
-    text = f"ngày {rule.day}, {ANCHOR_WORDS[rule.anchor]}"
+    """'ngày 15, tháng cuối kỳ', 'trước ngày 15, tháng cuối kỳ, lùi về ngày làm việc trước',
+    'ngày 15 tháng 11' (a yearly deadline in a named month)."""
+    text = f"{BEFORE_WORD + ' ' if rule.before else ''}ngày {rule.day}"
+    if rule.month is not None:
+        text += f" tháng {rule.month}"
+    if rule.month is None or rule.anchor is not Anchor.LAST_MONTH:
+        text += f", {ANCHOR_WORDS[rule.anchor]}"
     if rule.holiday_policy is not None:
         text += f", {HOLIDAY_WORDS[rule.holiday_policy]}"
     return text
 
 
-_RULE = re.compile(r"^(?:ngày\s*)?(\d{1,2})\s*,\s*([^,]+?)\s*(?:,\s*(.+?))?\s*$", re.I)
+_RULE = re.compile(
+    r"^(?P<before>(?:trước|before)\s+)?(?:ngày\s*)?(?P<day>\d{1,2})"
+    r"(?:\s*(?:tháng|/)\s*(?P<month>\d{1,2}))?\s*(?:,\s*(?P<rest>.*?))?\s*$",
+    re.I,
+)
 
 
-def parse_rule(text: str) -> DeadlineRule | None:
-    """'ngày 15, tháng cuối kỳ[, giữ nguyên]' (or '15, last_month') → rule; None if unreadable."""
-    match = _RULE.match(text)
+def rule_fields(text: str) -> dict[str, object] | None:
+    """'[trước] ngày 15[ tháng 11], tháng cuối kỳ[, giữ nguyên]' (or '15, last_month, before')
+    → the rule's fields (checked by the plan model); None if unreadable."""
+    match = _RULE.match(text.strip())
     if match is None:
         return None
-    anchor = word_to_code({k.value: v for k, v in ANCHOR_WORDS.items()}, match[2])
-    policy = None
-    if match[3]:
-        policy = word_to_code({k.value: v for k, v in HOLIDAY_WORDS.items()}, match[3])
-        if policy is None:
+    anchors = {k.value: v for k, v in ANCHOR_WORDS.items()}
+    policies = {k.value: v for k, v in HOLIDAY_WORDS.items()}
+    anchor: str | None = None
+    policy: str | None = None
+    before = bool(match["before"])
+    rest = match["rest"]
+    for part in (p.strip() for p in rest.split(",")) if rest is not None else ():
+        if not part:
             return None
-    day = int(match[1])
-    if anchor is None or not 1 <= day <= 31:
+        if part.casefold() in (BEFORE_WORD, "before", "trước ngày"):
+            before = True
+        elif anchor is None and (found := word_to_code(anchors, part)) is not None:
+            anchor = found
+        elif policy is None and (found := word_to_code(policies, part)) is not None:
+            policy = found
+        else:
+            return None
+    day = int(match["day"])
+    month = int(match["month"]) if match["month"] else None
+    if anchor is None and month is None:
         return None
-    return DeadlineRule(
-        day=day,
-        anchor=Anchor(anchor),
-        holiday_policy=HolidayPolicy(policy) if policy else None,
-    )
+    if not 1 <= day <= 31 or (month is not None and not 1 <= month <= 12):
+        return None
+    fields: dict[str, object] = {"day": day, "anchor": anchor or Anchor.LAST_MONTH.value}
+    if policy:
+        fields["holiday_policy"] = policy
+    if before:
+        fields["before"] = True
+    if month is not None:
+        fields["month"] = month
+    return fields
 
 
 def split_list(text: str) -> list[str]:
     """'a; b, c' or one per line → ['a', 'b', 'c'] (names may hold commas: ';' wins if present)."""
     separators = r"[;\n]" if re.search(r"[;\n]", text) else r","
     return [part.strip() for part in re.split(separators, text) if part.strip()]
+
+
+def split_citations(text: str) -> list[str]:
+    """Citations hold commas ('IV.1, bullet 2'): only ';' or a new line separates them."""
+    return [part.strip() for part in re.split(r"[;\n]", text) if part.strip()]
 
 
 def join_list(items: tuple[str, ...] | list[str]) -> str:

@@ -205,7 +205,7 @@ class Reader:
         text = self.text(row, key)
         if text is None:
             return None
-        rule = S.parse_rule(text)
+        rule = S.rule_fields(text)
         if rule is None:
             self.add(
                 row.where(key),
@@ -213,7 +213,7 @@ class Reader:
                 f"'{text}' cannot be read; write e.g. 'ngày 15, tháng cuối kỳ' or '15, last_month'",
             )
             return None
-        return rule.model_dump(mode="json", exclude_none=True)
+        return rule  # checked by the plan model, its problems named at this cell
 
 
 def _norm(text: str) -> str:

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from phancong.adapters.loader import directory
 from phancong.authoring import sheets as S
+from phancong.domain.citation import fmt_citation
 from phancong.domain.plan import Cadence, Duty, Group, Plan
 
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -57,13 +58,14 @@ def _cadence_cells(cadence: Cadence) -> dict[str, Any]:
         "due": cadence.due,
         "only": ", ".join(str(n) for n in cadence.only),
         "deadline": S.fmt_rule(cadence.deadline) if cadence.deadline else None,
+        "entries": S.join_list(cadence.entries),
     }
 
 
 def _duty_row(index: int, duty: Duty) -> dict[str, Any]:
     return {
         "stt": index,
-        "source": duty.source,
+        "source": fmt_citation(duty.source),  # in the clerk's words; read back in any style
         "id": duty.id,
         "title": duty.title,
         "text": duty.text,
@@ -73,6 +75,9 @@ def _duty_row(index: int, duty: Duty) -> dict[str, Any]:
         "requested": S.join_list(duty.requested),
         **_cadence_cells(duty.cadence),
         "depends_on": S.join_list(duty.depends_on),
+        "due_after_inputs": duty.due_after_inputs,
+        "recipients": S.join_list(duty.recipients),
+        "also_cites": S.join_list([fmt_citation(c) for c in duty.also_cites]),
         "indicators": "\n".join(i.name for i in duty.indicators),
         "assumption": duty.assumption,
     }
@@ -83,12 +88,21 @@ def _duties(sheet: Worksheet, plan: Plan) -> None:
     _table(sheet, S.DUTY_COLUMNS, rows)
     count = max(len(rows), 1) + 200  # room for rows the clerk adds
     cols = {c.key: S.column_letter(i) for i, c in enumerate(S.DUTY_COLUMNS, 1)}
+    refs = f"='{S.LISTS}'!$A$2:$A${len(plan.agencies) + len(plan.groups) + 1}"
+    for key in ("lead", "supporting", "requested", "recipients"):
+        _dropdown(
+            sheet,
+            refs,
+            [f"{cols[key]}2:{cols[key]}{count}"],
+            strict=False,
+            prompt="Chọn mã cơ quan hoặc nhóm; nhiều cơ quan cách nhau bằng dấu ;",
+        )
     _dropdown(
         sheet,
-        f"='{S.LISTS}'!$A$2:$A${len(plan.agencies) + len(plan.groups) + 1}",
-        [f"{cols['lead']}2:{cols['lead']}{count}"],
+        _list_range("H", max(len(plan.reporting_calendar), 1)),
+        [f"{cols['entries']}2:{cols['entries']}{count}"],
         strict=False,
-        prompt="Chọn mã cơ quan hoặc nhóm; nhiều cơ quan cách nhau bằng dấu ;",
+        prompt="Mã kỳ trên trang «Lịch báo cáo»; để trống = mọi kỳ; nhiều kỳ cách nhau bằng dấu ;",
     )
     _dropdown(
         sheet,
@@ -118,8 +132,20 @@ def _agencies(sheet: Worksheet, plan: Plan) -> None:
     ]
     _table(sheet, S.AGENCY_COLUMNS, rows)
     count = len(rows) + 200
-    _dropdown(sheet, _list_range("D", len(S.KIND_WORDS)), [f"E2:E{count}"])
-    _dropdown(sheet, f"='{S.LISTS}'!$E$2:$E${len(plan.agencies) + 1}", [f"G2:G{count}"])
+    cols = {c.key: S.column_letter(i) for i, c in enumerate(S.AGENCY_COLUMNS, 1)}
+    _dropdown(
+        sheet, _list_range("D", len(S.KIND_WORDS)), [f"{cols['kind']}2:{cols['kind']}{count}"]
+    )
+    _dropdown(
+        sheet,
+        f"='{S.LISTS}'!$E$2:$E${len(plan.agencies) + 1}",
+        [f"{cols['parent']}2:{cols['parent']}{count}"],
+    )
+    _dropdown(
+        sheet,
+        _list_range("I", len(S.LANGUAGE_WORDS)),
+        [f"{cols['language']}2:{cols['language']}{count}"],
+    )
 
 
 def _group_rule(group: Group, size: int) -> str:
@@ -146,6 +172,7 @@ def _groups(sheet: Worksheet, plan: Plan) -> None:
                 "email_pattern": g.wards_of.email_pattern if g.wards_of else None,
                 "rule": _group_rule(g, size),
                 "size": size,
+                "assumption": g.assumption,
             }
         )
     _table(sheet, S.GROUP_COLUMNS, rows)
@@ -156,7 +183,16 @@ def _calendar(sheet: Worksheet, plan: Plan) -> None:
     for entry in plan.reporting_calendar:
         cells = _cadence_cells(entry.cadence)
         cells.pop("due")
-        rows.append({"id": entry.id, "label": entry.label, **cells, "source": entry.source})
+        cells.pop("entries")  # a calendar entry is never periodic: it has no entries
+        rows.append(
+            {
+                "id": entry.id,
+                "label": entry.label,
+                **cells,
+                "source": entry.source,
+                "assumption": entry.assumption,
+            }
+        )
     _table(sheet, S.CALENDAR_COLUMNS, rows)
     _dropdown(sheet, _list_range("C", len(S.CADENCE_WORDS)), [f"C2:C{len(rows) + 50}"])
 
@@ -177,6 +213,7 @@ def _ladder(sheet: Worksheet, plan: Plan) -> None:
         if ladder is not None
     ]
     _table(sheet, S.LADDER_COLUMNS, rows)
+    _dropdown(sheet, _list_range("G", len(S.DAY_COUNT_WORDS)), [f"B2:B{len(rows) + 200}"])
 
 
 def _indicators(sheet: Worksheet, plan: Plan) -> None:
@@ -211,8 +248,13 @@ def _header(sheet: Worksheet, plan: Plan) -> None:
         "holiday_policy": S.HOLIDAY_WORDS[h.holiday_policy],
         "support_lead_days": h.support_lead_days,
         "portal_email_domain": h.portal_email_domain,
+        "level_standing_office": h.level_names.standing_office,
+        "level_steering_committee": h.level_names.steering_committee,
+        "level_standing_office_en": h.level_names.standing_office_en,
+        "level_steering_committee_en": h.level_names.steering_committee_en,
     }
     rows = [{"key": k, "label": label, "value": values[k]} for k, label in S.HEADER_FIELDS]
+    policy_row = 2 + [k for k, _ in S.HEADER_FIELDS].index("holiday_policy")
     for kind, rule in h.default_deadlines.items():
         rows.append(
             {
@@ -222,6 +264,7 @@ def _header(sheet: Worksheet, plan: Plan) -> None:
             }
         )
     _table(sheet, S.HEADER_COLUMNS, rows)
+    _dropdown(sheet, _list_range("F", len(S.HOLIDAY_WORDS)), [f"C{policy_row}"])
 
 
 def _lists(sheet: Worksheet, plan: Plan, refs: Sequence[str]) -> None:
@@ -231,6 +274,10 @@ def _lists(sheet: Worksheet, plan: Plan, refs: Sequence[str]) -> None:
         ("Chu kỳ", S.CADENCE_WORDS.values()),
         ("Loại cơ quan", S.KIND_WORDS.values()),
         ("Cơ quan", [a.id for a in plan.agencies]),
+        ("Hạn rơi vào ngày nghỉ", S.HOLIDAY_WORDS.values()),
+        ("Cách tính ngày", S.DAY_COUNT_WORDS.values()),
+        ("Kỳ báo cáo", [e.id for e in plan.reporting_calendar]),
+        ("Ngôn ngữ", S.LANGUAGE_WORDS.values()),
     ]
     for col, (title, values) in enumerate(columns, 1):
         sheet.cell(row=1, column=col, value=title).font = Font(bold=True)

@@ -151,6 +151,7 @@ def _assemble(
             "name": r.text(row, "name", True),
             "name_en": r.text(row, "name_en"),
             "members": r.refs(row, "members", names),
+            "assumption": r.text(row, "assumption"),
         }
         code = r.integer(row, "province_code")
         if code is not None and not _is_province(code):
@@ -166,7 +167,7 @@ def _assemble(
             }
         groups.append(group)
         at(("groups", i), row, "id")
-        for key in ("id", "name", "name_en", "members"):
+        for key in ("id", "name", "name_en", "members", "assumption"):
             at(("groups", i, key), row, key)
         at(("groups", i, "wards_of"), row, "province_code")
         at(("groups", i, "wards_of", "email_pattern"), row, "email_pattern")
@@ -178,9 +179,10 @@ def _assemble(
                 "label": r.text(row, "label", True),
                 "cadence": _cadence(r, row, with_due=False),
                 "source": r.text(row, "source"),
+                "assumption": r.text(row, "assumption"),
             }
         )
-        for key in ("id", "label", "source", "cadence"):
+        for key in ("id", "label", "source", "cadence", "assumption"):
             at(("reporting_calendar", i, key), row, key)
         _cadence_paths(("reporting_calendar", i, "cadence"), row, where)
     indicators: dict[str, list[tuple[Row, dict[str, Any]]]] = defaultdict(list)
@@ -243,6 +245,9 @@ def _assemble(
             or "lead",
             "cadence": _cadence(r, row, with_due=True),
             "depends_on": S.split_list(r.text(row, "depends_on") or ""),
+            "due_after_inputs": r.integer(row, "due_after_inputs"),
+            "recipients": r.refs(row, "recipients", names),
+            "also_cites": S.split_citations(r.text(row, "also_cites") or ""),
             "assumption": r.text(row, "assumption"),
         }
         at(("duties", i), row, "id")
@@ -333,7 +338,9 @@ def _validate(data: dict[str, Any], where: dict[ModelPath, Where]) -> Plan:
     if found:
         raise WorkbookError(
             [
-                CellProblem(*_locate(where, p.path), vi=translate_check(p.message), en=p.message)
+                CellProblem(
+                    *_locate(where, p.path), vi=translate_check(p.message, p.vi), en=p.message
+                )
                 for p in found
             ]
         )

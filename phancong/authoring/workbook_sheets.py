@@ -60,13 +60,23 @@ def header(
             "cách xử lý ngày nghỉ",
             "holiday policy",
         )
+    levels = {
+        key.removeprefix(S.LEVEL_PREFIX): r.text(row, "value", True)
+        for key, row in found.items()
+        if key.startswith(S.LEVEL_PREFIX)
+    }
+    if levels:
+        header["level_names"] = levels
     if "support_lead_days" in found:
         header["support_lead_days"] = r.integer(found["support_lead_days"], "value")
     header["default_deadlines"] = defaults
     for key, row in found.items():
-        paths[("period", key.removeprefix("period_")) if key.startswith("period_") else (key,)] = (
-            row
-        )
+        if key.startswith("period_"):
+            paths[("period", key.removeprefix("period_"))] = row
+        elif key.startswith(S.LEVEL_PREFIX):
+            paths[("level_names", key.removeprefix(S.LEVEL_PREFIX))] = row
+        else:
+            paths[(key,)] = row
     if "period_start" in found:
         paths[("period",)] = found["period_start"]
     return header, paths
@@ -88,13 +98,14 @@ def cadence(r: Reader, row: Row, with_due: bool) -> dict[str, Any] | None:
         "only": r.numbers(row, "only"),
         "deadline": r.rule(row, "deadline"),
     }
-    if with_due:
+    if with_due:  # a duty's cadence (a reporting-calendar entry has neither 'due' nor 'entries')
         cadence["due"] = r.date(row, "due")
+        cadence["entries"] = S.split_list(r.text(row, "entries") or "")
     return cadence
 
 
 def cadence_paths(base: ModelPath, row: Row, where: dict[ModelPath, Where]) -> None:
-    for key in ("due", "only", "deadline"):
+    for key in ("due", "only", "deadline", "entries"):
         where[(*base, key)] = row.where(key)
 
 

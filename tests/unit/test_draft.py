@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from docx import Document
 from typer.testing import CliRunner
 
@@ -16,6 +17,7 @@ from phancong.authoring.draft_plan import Draft, draft, draft_yaml
 from phancong.authoring.draft_read import read_document
 from phancong.authoring.score import score
 from phancong.cli import app
+from phancong.domain.citation import fmt_citation
 from phancong.domain.plan import Plan
 from tests.helpers import HAIDUONG, HAIDUONG_SEED, HANOI, HANOI_SEED, ROOT
 
@@ -205,3 +207,33 @@ def test_roles_written_as_fields_and_quarter_or_month_deadlines(tmp_path: Path) 
     )
     assert any("assumed to cover 2026" in note for note in result.notes)
     assert next(g for g in plan.groups if g.id == "xa-phuong").wards_of is not None  # Cần Thơ
+
+
+def test_citations_in_another_style_score_the_same() -> None:
+    """A draft citing 'Mục II.1, điểm a' finds the duty cited 'II.1, item a': both sides are read
+    into the stored form by parse_citation before they are compared."""
+    plan = load(HAIDUONG)
+    data = plan.model_dump(mode="json")
+    for duty in data["duties"]:
+        duty["source"] = fmt_citation(duty["source"])  # 'Mục II.1, điểm a', 'Mục III.5, đoạn 2'
+    assert data["duties"][0]["source"] == "Mục II.1, điểm a"
+    restyled = parse(yaml.safe_dump(data, allow_unicode=True), "restyled.yaml")
+    result = score(restyled, plan)
+    assert result.hits["citation"] == result.total
+
+
+def test_a_drafted_group_with_the_reference_groups_members_is_that_group() -> None:
+    plan = load(HANOI)
+    data = plan.model_dump(mode="json")
+    front = next(g for g in data["groups"] if g["id"] == "mat-tran-doan-the")
+    front.update(id="doan-the", name="Các tổ chức chính trị - xã hội")  # no word in common
+    for duty in data["duties"]:
+        duty["requested"] = [
+            "doan-the" if r == "mat-tran-doan-the" else r for r in duty["requested"]
+        ]
+    renamed = parse(yaml.safe_dump(data, allow_unicode=True), "renamed.yaml")
+    assert score(renamed, plan).hits["requested"] == len(plan.duties)
+    front["members"] = front["members"][:-1]  # another set of bodies is another group
+    fewer = parse(yaml.safe_dump(data, allow_unicode=True), "fewer.yaml")
+    uses = sum("mat-tran-doan-the" in d.requested for d in plan.duties)
+    assert uses > 0 and score(fewer, plan).hits["requested"] == len(plan.duties) - uses

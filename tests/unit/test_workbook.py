@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, get_args
 
 import pytest
 import yaml
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from phancong.adapters.loader import load, parse
@@ -18,6 +20,8 @@ from phancong.authoring.problems import WorkbookError
 from phancong.authoring.workbook_export import export_workbook
 from phancong.authoring.workbook_import import read_workbook
 from phancong.cli import app
+from phancong.domain.citation import fmt_citation
+from phancong.domain.plan import Anchor, DeadlineRule, HolidayPolicy, Plan
 from tests.helpers import HAIDUONG, HANOI, MINI
 
 pytestmark = pytest.mark.unit
@@ -60,7 +64,7 @@ def test_workbook_has_the_appendix_shape_dropdowns_and_frozen_headers(tmp_path: 
     ):
         assert wanted in titles
     assert duties.max_row == len(plan.duties) + 1
-    assert duties["B2"].value == plan.duties[0].source
+    assert duties["B2"].value == fmt_citation(plan.duties[0].source)  # 'Mục IV.1, gạch đầu dòng 1'
     for name in (S.DUTIES, S.AGENCIES, S.GROUPS, S.CALENDAR, S.LADDER):
         assert book[name].freeze_panes in ("A2", "B2")
     validated = {
@@ -240,19 +244,28 @@ def test_a_clerks_edit_is_read(tmp_path: Path) -> None:
     assert duty.text == "=không phải công thức"
 
 
-def test_every_field_of_the_model_round_trips(tmp_path: Path) -> None:
+def _rich_plan() -> Plan:
     """A plan using what the shipped plans do not: per-duty ladder, indicators, default deadlines,
-    holiday policies, English names, parents, one-off and restricted cadences, odd text."""
+    holiday policies, English names, parents, one-off and restricted cadences, odd text, level
+    names, consolidations, recipients, other citations, reporting-calendar entries, assumptions
+    on groups and calendar entries — every field of the model with a value other than its
+    default (checked by test_the_all_fields_plan_sets_every_field_of_the_model)."""
     data = load(MINI).model_dump(mode="json")
     data["plan"].update(
-        number="12/KH-UBND", issued="2025-12-20", holiday_policy="keep", support_lead_days=3,
-        portal_email_domain="example.test",
+        number="12/KH-UBND", issued="2025-12-20", holiday_policy="previous_working_day",
+        support_lead_days=3, portal_email_domain="example.test", timezone="Asia/Bangkok",
         default_deadlines={"quarterly": {"day": 10, "anchor": "next_month"},
-                           "yearly": {"day": 31, "anchor": "last_month", "holiday_policy": "keep"}},
+                           "semiannual": {"day": 15, "before": True},
+                           "yearly": {"day": 30, "month": 11, "holiday_policy": "keep"}},
+        level_names={"standing_office": "Sở Lao động – Thương binh và Xã hội",
+                     "steering_committee": "UBND tỉnh",
+                     "standing_office_en": "Department of Labour",
+                     "steering_committee_en": "Provincial People's Committee"},
     )  # fmt: skip
     data["ladder"] = {"day_count": "calendar", "reminder_before": 7, "overdue_notice_after": 2,
                       "standing_office_after": 9, "steering_committee_after": 30}  # fmt: skip
     data["agencies"][1].update(name_en="Criminal Police", short="PC02", language="en")
+    data["groups"][0]["assumption"] = "Các đơn vị: giả định."
     data["groups"].append({"id": "xa", "name": "UBND các xã, phường", "name_en": "Communes",
                            "members": ["vks"],
                            "wards_of": {"province_code": 48, "email_pattern": "{codename}@x.test"}})  # fmt: skip
@@ -261,21 +274,106 @@ def test_every_field_of_the_model_round_trips(tmp_path: Path) -> None:
         title="Tuyên truyền; «trong» trường học",
         cadence={"kind": "quarterly", "only": [2, 4],
                  "deadline": {"day": 31, "anchor": "first_month", "holiday_policy": "next_working_day"}},
-        ladder={"day_count": "working", "reminder_before": 1, "overdue_notice_after": 1,
-                "standing_office_after": 2, "steering_committee_after": 3},
+        ladder={"day_count": "calendar", "reminder_before": 1, "overdue_notice_after": 2,
+                "standing_office_after": 3, "steering_committee_after": 4},
         indicators=[{"id": "ty-le", "name": "Tỷ lệ trường", "unit": "%", "target": 95.5},
                     {"id": "muc", "name": "Mức", "target_text": "Hằng năm"}],
         assumption="Giả định: thử.", owner_role="requested", lead=["xa", "sgd"],
+        also_cites=["Mục IV.1, gạch đầu dòng 2", "Điều 5 khoản 2 điểm a", "III.5, paragraph 2"],
     )  # fmt: skip
+    data["duties"][1]["cadence"] = {"kind": "periodic", "entries": ["q", "y"]}
+    data["duties"][2].update(due_after_inputs=5, recipients=["bcd", "vks"],
+                             cadence={"kind": "periodic", "entries": ["q", "y"]})  # fmt: skip
     data["duties"].append({"id": "once", "title": "Một lần", "text": "Nộp kế hoạch.",
                            "source": "III.5.1, paragraph 1", "lead": ["pc02"],
                            "cadence": {"kind": "once", "due": "2026-02-28"},
                            "depends_on": ["d1", "report"]})  # fmt: skip
-    data["reporting_calendar"][0]["source"] = "V.1"
-    plan = parse(yaml.safe_dump(data, allow_unicode=True), "rich.yaml")
+    data["duties"].append({"id": "thang-hanh-dong", "title": "Tháng hành động", "text": "Tổ chức.",
+                           "source": "Điều 3, khoản 1", "lead": ["sgd"],
+                           "cadence": {"kind": "yearly", "deadline": {
+                               "day": 15, "month": 7, "before": True, "holiday_policy": "keep"}}})  # fmt: skip
+    data["reporting_calendar"][0].update(source="V.1", assumption="Quý: giả định.")
+    data["reporting_calendar"][0]["cadence"]["deadline"] = {
+        "day": 20, "anchor": "first_month", "holiday_policy": "keep"}  # fmt: skip
+    data["reporting_calendar"][2]["cadence"]["deadline"] = {"day": 15, "month": 12, "before": True}
+    return parse(yaml.safe_dump(data, allow_unicode=True), "rich.yaml")
+
+
+def test_every_field_of_the_model_round_trips(tmp_path: Path) -> None:
+    plan = _rich_plan()
+    assert plan.duties[0].also_cites == (
+        "IV.1, bullet 2", "Article 5, clause 2, point a", "III.5, paragraph 2"
+    )  # fmt: skip
     book = tmp_path / "rich.xlsx"
     export_workbook(plan, book)
     assert read_workbook(book) == plan
+    out = tmp_path / "rich.yaml"
+    result = CliRunner().invoke(app, ["plan", "import", str(book), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load(out) == plan
+
+
+# Fields the model itself refuses to set where they are reached (a reporting-calendar entry is
+# never a one-off nor periodic, so it has neither 'due' nor 'entries').
+_UNSETTABLE = {
+    ("reporting_calendar", "cadence", "due"),
+    ("reporting_calendar", "cadence", "entries"),
+}
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _fields(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every leaf field of the model, as a path of field names (lists and dicts walked through)."""
+    paths: list[tuple[str, ...]] = []
+    for name, info in model.model_fields.items():
+        nested = _models_in(info.annotation)
+        if nested:
+            for inner in nested:
+                paths += _fields(inner, (*prefix, name))
+        else:
+            paths.append((*prefix, name))
+    return paths
+
+
+def _values(value: Any, path: tuple[str, ...]) -> list[Any]:
+    if isinstance(value, tuple | list):
+        return [v for item in value for v in _values(item, path)]
+    if isinstance(value, dict):
+        return [v for item in value.values() for v in _values(item, path)]
+    if value is None:
+        return []
+    if not path:
+        return [value]
+    return _values(getattr(value, path[0]), path[1:])
+
+
+def _default(model: type[BaseModel], path: tuple[str, ...]) -> Any:
+    for name in path[:-1]:
+        model = _models_in(model.model_fields[name].annotation)[0]
+    info = model.model_fields[path[-1]]
+    return info.get_default(call_default_factory=True) if not info.is_required() else None
+
+
+def test_the_all_fields_plan_sets_every_field_of_the_model() -> None:
+    """Fails when the plan model gains a field the all-fields plan does not set to a value of its
+    own — and so a field the round trip above does not prove the workbook carries. Set it in
+    _rich_plan, and carry it in the workbook (sheets.py, workbook_export, workbook_import)."""
+    plan = _rich_plan()
+    paths = _fields(Plan)
+    assert ("duties", "cadence", "deadline", "month") in paths  # the walk reaches nested models
+    assert ("plan", "level_names", "steering_committee_en") in paths
+    unset = [
+        ".".join(path)
+        for path in paths
+        if path not in _UNSETTABLE
+        and not any(v != _default(Plan, path) for v in _values(plan, path))
+    ]
+    assert unset == [], f"fields the all-fields plan leaves at their default: {unset}"
 
 
 def test_unknown_province_code(tmp_path: Path) -> None:
@@ -285,4 +383,110 @@ def test_unknown_province_code(tmp_path: Path) -> None:
     assert (
         "Trang «Nhóm», dòng 2, cột E (Mọi xã, phường của tỉnh (mã)): không có tỉnh, thành phố nào mã 3"
         in (_problems(_edited(tmp_path, edit)))
+    )
+
+
+def test_new_columns_name_their_problems(tmp_path: Path) -> None:
+    def unknown(book: Workbook) -> None:
+        sheet = book[S.DUTIES]
+        sheet[f"{_col('entries')}2"] = "q; khong-co-ky"
+        sheet[f"{_col('recipients')}3"] = "bcd; noi-nhan-khong-co"
+
+    path = _edited(tmp_path, unknown)
+    text = _problems(path)
+    assert (
+        f"Trang «Phân công nhiệm vụ», dòng 2, cột {_col('entries')} (Theo các kỳ báo cáo): "
+        "lịch báo cáo không có kỳ 'khong-co-ky'"
+    ) in text
+    assert (
+        f"Trang «Phân công nhiệm vụ», dòng 3, cột {_col('recipients')} (Nơi nhận báo cáo): "
+        "không có cơ quan hay nhóm nào mã 'noi-nhan-khong-co'"
+    ) in text
+    assert "unknown reporting entry 'khong-co-ky'" in _problems(path, "en")
+
+    def unreadable(book: Workbook) -> None:
+        sheet = book[S.DUTIES]
+        sheet[f"{_col('also_cites')}2"] = "IV.1, gạch đầu dòng 2; không phải trích dẫn"
+        sheet[f"{_col('cadence')}3"] = "hằng năm"
+        sheet[f"{_col('deadline')}3"] = "trước ngày 15, tháng cuối kỳ, dời sang ngày làm việc"
+
+    path = _edited(tmp_path, unreadable)
+    text = _problems(path)
+    assert (
+        f"Trang «Phân công nhiệm vụ», dòng 2, cột {_col('also_cites')} (Trích dẫn khác): "
+        "không đọc được căn cứ 'không phải trích dẫn'"
+    ) in text
+    assert (
+        f"dòng 3, cột {_col('deadline')} (Quy tắc hạn): hạn 'trước ngày' không thể lùi sang"
+    ) in text
+    english = _problems(path, "en")
+    assert "cannot read the citation 'không phải trích dẫn'" in english
+    assert "a deadline 'before' a date cannot move to the next working day" in english
+    assert "không đọc được" not in english
+
+    def days_in_words(book: Workbook) -> None:
+        book[S.DUTIES][f"{_col('due_after_inputs')}4"] = "năm ngày"
+
+    assert (
+        f"Trang «Phân công nhiệm vụ», dòng 4, cột {_col('due_after_inputs')} (Hạn sau đầu vào"
+        " (ngày làm việc)): 'năm ngày' không phải số nguyên"
+    ) in _problems(_edited(tmp_path, days_in_words))
+
+
+def test_deadline_rules_are_written_and_read_in_words() -> None:
+    rules = [
+        DeadlineRule(day=15, before=True, holiday_policy=HolidayPolicy.PREVIOUS_WORKING_DAY),
+        DeadlineRule(day=15, month=11),
+        DeadlineRule(day=10, anchor=Anchor.NEXT_MONTH, month=7, holiday_policy=HolidayPolicy.KEEP),
+        DeadlineRule(day=31, anchor=Anchor.FIRST_MONTH),
+    ]
+    shown = [S.fmt_rule(rule) for rule in rules]
+    assert shown[:2] == [
+        "trước ngày 15, tháng cuối kỳ, lùi về ngày làm việc trước",
+        "ngày 15 tháng 11",
+    ]
+    assert [DeadlineRule.model_validate(S.rule_fields(text)) for text in shown] == rules
+    # the codes are read too, and what is not a rule is refused
+    assert S.rule_fields("15, last_month, before, previous_working_day") == {
+        "day": 15, "anchor": "last_month", "holiday_policy": "previous_working_day",
+        "before": True}  # fmt: skip
+    assert S.rule_fields("15/11") == {"day": 15, "anchor": "last_month", "month": 11}
+    for bad in ("ngày 15", "ngày 15, tháng cuối kỳ, sáng thứ hai", "ngày 15,", "ngày 15 tháng 13"):
+        assert S.rule_fields(bad) is None, bad
+
+
+def test_enumerated_values_have_dropdowns(tmp_path: Path) -> None:
+    path = tmp_path / "rich.xlsx"
+    export_workbook(_rich_plan(), path)
+    book = load_workbook(path)
+    lists = book[S.LISTS]
+    listed = {
+        lists.cell(1, c).value: [
+            lists.cell(r, c).value for r in range(2, lists.max_row + 1) if lists.cell(r, c).value
+        ]
+        for c in range(1, lists.max_column + 1)
+    }
+
+    def validated(sheet: str) -> dict[str, str]:
+        return {
+            str(r.sqref).split(":")[0].rstrip("0123456789"): r.formula1
+            for r in book[sheet].data_validations.dataValidation
+        }
+
+    duties = validated(S.DUTIES)
+    for key in ("lead", "supporting", "requested", "recipients", "entries", "cadence"):
+        assert "Danh mục" in duties[_col(key)], key
+    assert listed["Kỳ báo cáo"] == ["q", "h", "y"]
+    assert set(listed["Hạn rơi vào ngày nghỉ"]) == set(S.HOLIDAY_WORDS.values())
+    assert set(listed["Cách tính ngày"]) == set(S.DAY_COUNT_WORDS.values())
+    assert listed["Ngôn ngữ"] == ["vi", "en"]
+    assert "Danh mục" in validated(S.LADDER)["B"]
+    agency_cols = {c.key: S.column_letter(i) for i, c in enumerate(S.AGENCY_COLUMNS, 1)}
+    assert "Danh mục" in validated(S.AGENCIES)[agency_cols["language"]]
+    header = book[S.HEADER]
+    policy = next(
+        r for r in range(2, header.max_row + 1) if header.cell(r, 1).value == "holiday_policy"
+    )
+    assert "Danh mục" in validated(S.HEADER)["C"] and header.cell(policy, 3).value == (
+        "lùi về ngày làm việc trước"
     )
