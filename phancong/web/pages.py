@@ -52,6 +52,22 @@ def _page_url(path: str, params: dict[str, Any]) -> Any:
     return url
 
 
+HEALTH_SECONDS = 60.0  # the ledger's health checks run at most once a minute per plan
+
+
+def _health(page: Page, session: Any, plan_id: str) -> list[str]:
+    """The service's warnings a coordinator must see (last sweep too old, mail queued too
+    long): the ledger's side of `phancong status`, read at most once a minute per plan and
+    judged against the wall clock, not a demonstration clock."""
+    from phancong.services.health import plan_health
+
+    if not page.user.is_coordinator:
+        return []
+    found = page.portal.memo(f"health:{plan_id}", lambda: plan_health(session, plan_id),
+                             seconds=HEALTH_SECONDS)
+    return [p.text(page.lang) for p in found.problems(dt.datetime.now(dt.UTC))]
+
+
 def _unit_name(page: Page, plan_id: str | None, code: str | None) -> str:
     if not plan_id or not code:
         return ""
@@ -300,6 +316,7 @@ def matrix(
             page.portal.duty_progress(session, info, rollup_period) if rollup_period else ([], now)
         )
         plans = queries.plans_for(session, page.user)
+        health = _health(page, session, info.id)
     params = {
         "plan": plan,
         "year": f["year"],
@@ -328,6 +345,7 @@ def matrix(
         legend=queries.LEGEND,
         page_url=_page_url("/matrix", params),
         export_query=export_query,
+        health=health,
     )
 
 
@@ -391,8 +409,10 @@ def review(page: PageDep, plan: Text = "") -> Response:
         total = queries.pending_count(session, info)
         late = queries.overdue(session, info, now, limit=50)
         plans = queries.plans_for(session, page.user)
+        health = _health(page, session, info.id)
     return page.render(
-        "review.html", plan=info, plans=plans, pending=pending, pending_total=total, overdue=late
+        "review.html", plan=info, plans=plans, pending=pending, pending_total=total, overdue=late,
+        health=health,
     )
 
 

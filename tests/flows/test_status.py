@@ -249,3 +249,22 @@ def test_smtp_or_prefect_unreachable_fails(world: Prefect, smtp: SmtpServer) -> 
     result = CliRunner().invoke(app, ["status", "--json", "--prefect-api", gone])
     assert result.exit_code == 1
     assert [p["code"] for p in json.loads(result.output)["problems"]] == ["prefect_unreachable"]
+
+
+def test_up_warns_when_the_scheduler_has_created_no_run(world: Prefect) -> None:
+    from phancong.orchestration.health import SchedulerWatch
+
+    names = [f"{flow}/{name}" for flow, name in world.names]
+    watch = SchedulerWatch(api(), names, started=0.0, first=45.0, every=60.0)
+    assert watch.poll(44.0) is None  # not asked before 45 s
+    assert watch.poll(45.0) is None  # every deployment has a scheduled run
+    world.deploy("deliver", "outbox", scheduled=False)  # the scheduler made nothing for it
+    assert watch.poll(100.0) is None  # next check a minute after the last one
+    warning = watch.poll(105.0)
+    assert warning is not None
+    assert warning.startswith("CẢNH BÁO / WARNING: bộ lập lịch Prefect chưa tạo lần chạy nào")
+    assert "deliver/outbox" in warning and "digest/mini" not in warning
+    world.schedule_run(world.deploy("deliver", "outbox"),
+                       dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5))
+    assert watch.poll(170.0) is not None  # recovered: said once
+    assert watch.poll(240.0) is None
