@@ -373,10 +373,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "paused": ("tạm dừng", "paused"),
     "finished": ("đã hết lịch", "no date left"),
     "prefect": ("Prefect: {url} — {state}", "Prefect: {url} — {state}"),
-    "not_found": ("(không tìm thấy)", "(not found)"),
+    "prefect_missing": ("Prefect: không tìm thấy máy chủ", "Prefect: no server found"),
     "prefect_ok": ("hoạt động (phiên bản {version})", "healthy (version {version})"),
     "prefect_bad": ("KHÔNG trả lời: {error}", "NOT answering: {error}"),
     "smtp": ("Máy chủ thư: {target} — {state}", "Mail server: {target} — {state}"),
+    "smtp_unchecked": ("Máy chủ thư: {state}", "Mail server: {state}"),
     "smtp_ok": ("kết nối được ({reply})", "reachable ({reply})"),
     "smtp_bad": ("KHÔNG kết nối được: {reply}", "NOT reachable: {reply}"),
     "smtp_skipped": ("không kiểm tra ({why})", "not checked ({why})"),
@@ -443,7 +444,10 @@ def render_text(report: StatusReport, lang: str = "vi") -> str:
     prefect = report.prefect
     state = (_w("prefect_ok", lang, version=prefect.version or "?") if prefect.healthy
              else _w("prefect_bad", lang, error=prefect.error))
-    out.append(_w("prefect", lang, url=prefect.api_url or _w("not_found", lang), state=state))
+    if prefect.api_url is None:
+        out.append(_w("prefect_missing", lang))
+    else:
+        out.append(_w("prefect", lang, url=prefect.api_url, state=state))
     smtp = report.smtp
     if smtp.skipped:
         smtp_state = _w("smtp_skipped", lang, why=smtp.skipped)
@@ -451,7 +455,10 @@ def render_text(report: StatusReport, lang: str = "vi") -> str:
         smtp_state = _w("smtp_ok", lang, reply=smtp.reply)
     else:
         smtp_state = _w("smtp_bad", lang, reply=smtp.reply)
-    out.append(_w("smtp", lang, target=smtp.target or "—", state=smtp_state))
+    if smtp.target:
+        out.append(_w("smtp", lang, target=smtp.target, state=smtp_state))
+    else:
+        out.append(_w("smtp_unchecked", lang, state=smtp_state))
     out.append("")
     if report.healthy:
         out.append(_w("healthy", lang))
