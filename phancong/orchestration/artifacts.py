@@ -319,11 +319,13 @@ class ProgressReporter:
     a few API calls, not one per item.
     """
 
-    def __init__(self, artifact_key: str, description: str, step: float = 10.0) -> None:
+    def __init__(self, artifact_key: str, description: str, step: float = 10.0,
+                 lang: str = "vi") -> None:
         from prefect.artifacts import create_progress_artifact
 
         self.description = description
         self.step = step
+        self.lang = lang
         self.shown = 0.0
         created: Any = create_progress_artifact(progress=0.0, key=artifact_key,  # type: ignore[call-arg]
                                                 description=description, _sync=True)
@@ -336,9 +338,9 @@ class ProgressReporter:
         if progress - self.shown < self.step and done < total:
             return
         self.shown = progress
+        note = progress_words(what, self.lang)
         update_progress_artifact(artifact_id=self.artifact_id,  # type: ignore[call-arg]
-                                 progress=progress,
-                                 description=f"{self.description} — {progress_words(what)}",
+                                 progress=progress, description=f"{self.description} — {note}",
                                  _sync=True)
 
 
@@ -351,5 +353,6 @@ def progress_words(what: str, lang: str = "vi") -> str:
     return _PROGRESS_WORD.sub(lambda m: _word(words, m.group(1), lang), what)
 
 
-def progress_reporter(artifact_key: str, description: str) -> Callable[[int, int, str], None]:
-    return ProgressReporter(artifact_key, description)
+def progress_reporter(artifact_key: str, description: str,
+                      lang: str = "vi") -> Callable[[int, int, str], None]:
+    return ProgressReporter(artifact_key, description, lang=lang)

@@ -274,3 +274,35 @@ def test_a_cut_overdue_table_says_how_many_it_shows_and_links_the_portal(
     assert len(data) == 2
     assert "2 / 5 được hiển thị" in description
     assert "](http://portal.test/obligations?plan=mini&status=overdue&period=)" in description
+
+
+def test_artifacts_are_in_english_when_the_standing_office_reads_english(
+        empty_ledger: Ledger) -> None:
+    import yaml
+
+    from phancong.adapters.loader import directory, load
+    from phancong.services.materialize import materialize
+
+    data = yaml.safe_load(empty_ledger.plan_file.read_text(encoding="utf-8"))
+    data["plan"]["id"] = "english"
+    for agency in data["agencies"]:
+        if agency["id"] == data["plan"]["standing_office"]:
+            agency["language"] = "en"
+    empty_ledger.plan_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    plan = load(empty_ledger.plan_file)
+    with transaction(sessions()) as session:
+        materialize(session, plan, directory(plan), through=dt.date(2026, 12, 31),
+                    now=at("2026-01-01"), source=str(empty_ledger.plan_file))
+    run_sweep("english", at("2026-03-17"))
+
+    data_rows, description = served_artifact("english-overdue")
+    assert list(data_rows[0]) == ["Agency", "Role", "Duty", "Citation", "Period", "Deadline",
+                                  "Days late", "Status", "Escalated to", "Waiting on"]
+    assert {row["Escalated to"] for row in data_rows} == {"Overdue notice"}
+    assert {row["Period"] for row in data_rows} == {"Q1 2026"}
+    assert description.startswith("Overdue obligations as of 17/03/2026 08:00 (Hà Nội time)")
+    summary = _artifact("english-summary").data
+    assert "## On-time rate per agency" in summary and "Tỉ lệ" not in summary
+    progress = _artifact("english-sweep-progress")
+    assert progress.description is not None
+    assert progress.description.startswith("Sweep of 17/03/2026 08:00 — ")
