@@ -550,7 +550,7 @@ class SchedulerWatch:
         self.next_at = now + self.every
         try:
             missing = self._check()
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ValueError, KeyError) as exc:  # never stops `up`
             missing, why = self.deployments, f" ({type(exc).__name__}: {exc})"
         else:
             why = ""
