@@ -52,20 +52,34 @@ def _page_url(path: str, params: dict[str, Any]) -> Any:
     return url
 
 
-HEALTH_SECONDS = 60.0  # the ledger's health checks run at most once a minute per plan
+HEALTH_SECONDS = 60.0  # the health checks run at most once a minute per plan and process
 
 
 def _health(page: Page, session: Any, plan_id: str) -> list[str]:
-    """The service's warnings a coordinator must see (last sweep too old, mail queued too
-    long): the ledger's side of `phancong status`, read at most once a minute per plan and
-    judged against the wall clock, not a demonstration clock."""
+    """The service's warnings a coordinator must see, as `phancong status` words them: the
+    ledger's (last sweep too old, mail queued too long) and, when the portal knows the Prefect
+    server (``PREFECT_API_URL``, which `phancong up` gives it), the schedules' (a deployment
+    without upcoming run, runs nobody executes, Prefect unreachable). Each is computed at most
+    once a minute per plan and judged against the wall clock, not a demonstration clock."""
+    import os
+
     from phancong.services.health import plan_health
 
     if not page.user.is_coordinator:
         return []
+    now = dt.datetime.now(dt.UTC)
     found = page.portal.memo(f"health:{plan_id}", lambda: plan_health(session, plan_id),
                              seconds=HEALTH_SECONDS)
-    return [p.text(page.lang) for p in found.problems(dt.datetime.now(dt.UTC))]
+    problems = found.problems(now)
+    api = os.environ.get("PREFECT_API_URL")
+    if api:
+        from phancong.orchestration.health import check_prefect, prefect_problems
+
+        def schedules() -> list[Any]:
+            return prefect_problems(check_prefect(api.rstrip("/"), [plan_id], now), now)
+
+        problems += page.portal.memo(f"schedules:{plan_id}", schedules, seconds=HEALTH_SECONDS)
+    return [p.text(page.lang) for p in problems]
 
 
 def _unit_name(page: Page, plan_id: str | None, code: str | None) -> str:

@@ -268,3 +268,29 @@ def test_up_warns_when_the_scheduler_has_created_no_run(world: Prefect) -> None:
                        dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5))
     assert watch.poll(170.0) is not None  # recovered: said once
     assert watch.poll(240.0) is None
+
+
+def test_the_portal_shows_coordinators_the_schedules_warnings(
+        world: Prefect, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from phancong.services import accounts
+    from phancong.settings import Settings
+    from phancong.web.app import create_app
+    from phancong.web.testing import add_user, client_for, fast_hasher, login
+
+    monkeypatch.setattr(accounts, "hasher", fast_hasher)
+    monkeypatch.setenv("PREFECT_API_URL", api())  # as `phancong up` gives it to the portal
+    sweep_now()
+    world.deploy("digest", "mini", scheduled=False)
+    factory = sessions()
+    add_user(factory, "pc02@example.test", "coordinator", plan="mini",
+             now=dt.datetime.now(dt.UTC))
+    settings = Settings(data_dir=tmp_path / "portal", secret_key="s" * 40,  # type: ignore[arg-type]
+                        portal_url="http://portal.test")
+    app = create_app(settings, factory, clock=lambda: at("2026-03-24"))
+    client = client_for(app)
+    assert login(client, "pc02@example.test").status_code == 303
+    page = client.get("/matrix")
+    assert page.status_code == 200
+    assert 'data-testid="health-warning"' in page.text
+    assert "Triển khai digest/mini không có lần chạy nào được lên lịch" in page.text
+    assert "sweep/mini" not in page.text.split('data-testid="health-warning"')[1].split("</div>")[0]
