@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import flow
 
+from phancong.orchestration.artifacts import local_time
 from phancong.orchestration.runs import label_run, local_day, name_from_parameters, resolve_as_of
 from tasks.mail import deliver_outbox
 
@@ -19,5 +20,5 @@ async def deliver_flow(plan: str | None = "all", as_of: dt.datetime | None = Non
     instant = resolve_as_of(as_of)
     await label_run("deliver", plan or "all", local_day(instant).isoformat())
     result = deliver_outbox(instant, limit)
-    print(f"delivery as of {instant:%Y-%m-%d %H:%M}: {result}")
+    print(f"delivery as of {local_time(instant)} (Asia/Ho_Chi_Minh): {result}")
     return result

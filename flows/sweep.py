@@ -6,6 +6,7 @@ import datetime as dt
 
 from prefect import flow
 
+from phancong.orchestration.artifacts import local_time
 from phancong.orchestration.runs import label_run, local_day, name_from_parameters, resolve_as_of
 from phancong.orchestration.values import SweepSummary
 from tasks.artifacts import announce_sweep, publish_overdue, publish_summary
@@ -25,6 +26,6 @@ async def sweep_flow(plan: str | None = None, as_of: dt.datetime | None = None) 
     overdue = publish_overdue(ref.id, instant)
     publish_summary(ref.id, instant, summary)
     announce_sweep(summary, overdue)
-    print(f"{ref.id} as of {instant:%Y-%m-%d %H:%M}: steps {summary.steps}, "
+    print(f"{ref.id} as of {local_time(instant)} (Asia/Ho_Chi_Minh): steps {summary.steps}, "
           f"{summary.emails} emails queued, {overdue} overdue")
     return summary

@@ -9,7 +9,13 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 
 from phancong.orchestration.artifacts import (
+    OVERDUE_LIMIT,
+    artifact_language,
+    headed,
+    local_date_text,
+    overdue_description,
     overdue_key,
+    overdue_list_url,
     overdue_rows,
     summary_for,
     summary_key,
@@ -17,29 +23,37 @@ from phancong.orchestration.artifacts import (
 from phancong.orchestration.db import sessions
 from phancong.orchestration.values import SweepSummary
 from phancong.services.sweep import overdue_table
+from phancong.settings import get_settings
 from tasks import IO_RETRIES
 
 
 @task(name="publish-overdue", **IO_RETRIES)
 def publish_overdue(plan_id: str, as_of: dt.datetime) -> int:
     with sessions()() as session:
-        rows = overdue_rows(overdue_table(session, plan_id, as_of))
-    # A list of rows, one dict per obligation with the keys of OVERDUE_COLUMNS in order: the
-    # only form Prefect's V2 UI (the default) reads; V1 reads it too. No overdue obligation
-    # publishes an empty table, which V2 shows as "No results." and V1 as "No data".
+        lang = artifact_language(session, plan_id)
+        found = overdue_table(session, plan_id, as_of, limit=OVERDUE_LIMIT)
+    total = int(str(found[0]["total"])) if found else 0
+    rows = headed(overdue_rows(found, lang), lang)
+    # A list of rows, one dict per obligation keyed by the column headers in order: the only
+    # form Prefect's V2 UI (the default) reads; V1 reads it too. No overdue obligation
+    # publishes an empty table, which V2 shows as "No results." and V1 as "No data". A cut
+    # list says so in the description and links the portal's full list.
     create_table_artifact(rows, key=overdue_key(plan_id),
-                          description=f"Nghĩa vụ quá hạn / overdue obligations — {as_of:%d/%m/%Y}")
-    return len(rows)
+                          description=overdue_description(
+                              as_of, len(rows), total, lang=lang,
+                              list_url=overdue_list_url(get_settings().portal_url, plan_id)))
+    return total
 
 
 @task(name="publish-summary", **IO_RETRIES)
 def publish_summary(plan_id: str, as_of: dt.datetime, sweep: SweepSummary | None = None) -> str:
     with sessions()() as session:
+        lang = artifact_language(session, plan_id)
         text = summary_for(session, plan_id, as_of, sweep.steps if sweep else None,
-                           sweep.emails if sweep else None)
+                           sweep.emails if sweep else None, lang=lang)
+    what = "Progress" if lang == "en" else "Tình hình thực hiện"
     create_markdown_artifact(text, key=summary_key(plan_id),  # type: ignore[call-arg]
-                             description=f"Tình hình thực hiện / progress — {as_of:%d/%m/%Y}",
-                             _sync=True)
+                             description=f"{what} — {local_date_text(as_of)}", _sync=True)
     return text
 
 

@@ -8,9 +8,15 @@ from prefect import task
 
 from phancong.adapters.db import transaction
 from phancong.adapters.loader import directory, load
-from phancong.orchestration.artifacts import progress_key, progress_reporter
+from phancong.orchestration.artifacts import (
+    artifact_language,
+    local_time,
+    progress_key,
+    progress_reporter,
+)
 from phancong.orchestration.db import sessions
 from phancong.orchestration.values import MaterializeSummary, SweepSummary
+from phancong.services.health import record_sweep
 from phancong.services.materialize import materialize, refresh_statistics
 from phancong.services.sweep import sweep
 from phancong.settings import get_settings
@@ -33,10 +39,16 @@ def materialize_plan(path: str, through: dt.date, now: dt.datetime) -> Materiali
 @task(name="sweep", **IO_RETRIES)
 def sweep_ledger(plan_id: str, as_of: dt.datetime) -> SweepSummary:
     """Every due reminder, overdue notice and escalation, and their emails: one transaction."""
+    with sessions()() as session:
+        lang = artifact_language(session, plan_id)
+    what = "Sweep of" if lang == "en" else "Rà soát nhắc việc"
     progress = progress_reporter(progress_key(plan_id, "sweep"),
-                                 f"Rà soát nhắc việc {as_of:%d/%m/%Y %H:%M}")
+                                 f"{what} {local_time(as_of)}", lang)
     with transaction(sessions()) as session:
         # emails are queued as notices and rendered by the deliver flow
         report = sweep(session, plan_id, as_of, portal_url=get_settings().portal_url,
                        progress=progress)
+        # in the same transaction: `phancong status` reads when the last sweep succeeded
+        record_sweep(session, plan_id, as_of=as_of, ran_at=dt.datetime.now(dt.UTC),
+                     sweep_key=report.sweep_key, steps=report.steps, emails=report.emails)
     return SweepSummary.of(report)

@@ -53,4 +53,4 @@ def publish_report(report: consolidate.ConsolidatedReport, files: consolidate.Re
             f"- Ghi nhận / recorded: {recorded}\n"
             f"- HTML: [{md(files.url)}]({files.url})\n- DOCX: `{md(files.docx)}`\n")
     create_markdown_artifact(text, key=report_key(report.plan_id, report.period_label),  # type: ignore[call-arg]
-                             description=f"Báo cáo tổng hợp {report.period_label}", _sync=True)
+                             description=f"Báo cáo tổng hợp {report.period_title}", _sync=True)

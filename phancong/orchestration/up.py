@@ -54,6 +54,7 @@ class Running:
     children: list[Child] = field(default_factory=list)
     coordinator: tuple[str, str | None] | None = None  # (email, password when just created)
     deployments: list[str] = field(default_factory=list)
+    deployment_names: list[str] = field(default_factory=list)  # flow/name, for the health watch
 
     def stop(self, say: Say) -> None:
         for child in reversed(self.children):  # runner first, Prefect server last
@@ -221,6 +222,7 @@ def start_runner(settings: Settings, plans: Sequence[Path], plan_ids: Sequence[s
     processes.wait_for(f"{running.prefect_api}/deployments/name/{quoted}", child, timeout,
                        "the deployments", say)
     running.deployments = [f"{i.full_name}  —  {i.schedule_text}" for i in items]
+    running.deployment_names = [i.full_name for i in items]
 
 
 def up(options: UpOptions, say: Say = print, progress: Progress | None = None,
@@ -275,13 +277,24 @@ def _announce(running: Running, settings: Settings, say: Say) -> None:
     sys.stdout.flush()
 
 
-def _wait(running: Running, say: Say) -> int:
+def _wait(running: Running, say: Say, watch_first: float = 45.0,
+          watch_every: float = 60.0) -> int:
+    from phancong.orchestration.health import SchedulerWatch
+
+    # within a minute, and every minute after: does Prefect's scheduler create runs?
+    watch = SchedulerWatch(running.prefect_api, running.deployment_names, time.monotonic(),
+                           first=watch_first, every=watch_every)
     while True:
         for child in running.children:
             if not child.running:
                 say(f"error: {child.name} exited (code {child.process.returncode}); "
                     f"log {child.log_path}:\n{child.tail()}")
                 return 1
+        if running.deployment_names:
+            line = watch.poll(time.monotonic())
+            if line:
+                say(line)
+                sys.stdout.flush()
         time.sleep(0.5)
 
 

@@ -449,7 +449,8 @@ def overdue_table(
     session: Session, plan_id: str, as_of: dt.datetime, limit: int = 1000
 ) -> list[dict[str, object]]:
     """The overdue list coordinators see: agency, duty, citation, deadline, days late,
-    escalation level and who it is blocked by."""
+    escalation level and who it is blocked by; the first ``limit`` rows, each carrying in
+    ``total`` how many there are in all (so a cut list can say "1.000 / 1.359")."""
     plan = session.get(PlanRow, plan_id)
     if plan is None:
         raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
@@ -468,6 +469,9 @@ def overdue_table(
             ObligationRow.period_label,
             ObligationRow.effective_deadline,
             top_level.c.rank,
+            ObligationRow.role,
+            ObligationRow.state,
+            func.count().over().label("total"),  # before LIMIT: every overdue obligation
         )
         .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
@@ -495,6 +499,9 @@ def overdue_table(
             "days_late": (day - r[5]).days,
             "escalation_level": levels.get(r[6] or 0, "—"),
             "blocked_by": ", ".join(dict.fromkeys(b.unit_name for b in waits.get(r[0], []))),
+            "role": r[7],
+            "state": r[8],
+            "total": r[9],
         }
         for r in rows
     ]

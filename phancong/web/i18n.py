@@ -380,6 +380,14 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang.",
         "The form has expired or is invalid. Please reload the page.",
     ),
+    "health.title": (
+        "Hệ thống nhắc việc tự động cần được kiểm tra",
+        "The unattended reminder service needs attention",
+    ),
+    "health.hint": (
+        "Chạy `phancong status` trên máy chủ để xem chi tiết.",
+        "Run `phancong status` on the server for details.",
+    ),
     "error.back": ("Quay lại trang chủ", "Back to the start page"),
     "error.bad_date": (
         "Ngày không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)",

@@ -56,6 +56,36 @@ def _page_url(path: str, params: dict[str, Any]) -> Any:
     return url
 
 
+HEALTH_SECONDS = 60.0  # the health checks run at most once a minute per plan and process
+
+
+def _health(page: Page, session: Any, plan_id: str) -> list[str]:
+    """The service's warnings a coordinator must see, as `phancong status` words them: the
+    ledger's (last sweep too old, mail queued too long) and, when the portal knows the Prefect
+    server (``PREFECT_API_URL``, which `phancong up` gives it), the schedules' (a deployment
+    without upcoming run, runs nobody executes, Prefect unreachable). Each is computed at most
+    once a minute per plan and judged against the wall clock, not a demonstration clock."""
+    import os
+
+    from phancong.services.health import plan_health
+
+    if not page.user.is_coordinator:
+        return []
+    now = dt.datetime.now(dt.UTC)
+    found = page.portal.memo(f"health:{plan_id}", lambda: plan_health(session, plan_id),
+                             seconds=HEALTH_SECONDS)
+    problems = found.problems(now)
+    api = os.environ.get("PREFECT_API_URL")
+    if api:
+        from phancong.orchestration.health import check_prefect, prefect_problems
+
+        def schedules() -> list[Any]:
+            return prefect_problems(check_prefect(api.rstrip("/"), [plan_id], now), now)
+
+        problems += page.portal.memo(f"schedules:{plan_id}", schedules, seconds=HEALTH_SECONDS)
+    return [p.text(page.lang) for p in problems]
+
+
 def _unit_name(page: Page, plan_id: str | None, code: str | None) -> str:
     if not plan_id or not code:
         return ""
@@ -388,6 +418,7 @@ def matrix(
         plans = queries.plans_for(session, page.user)
         placeholder_units = len(units.units_on_placeholder_addresses(session, info.id))
         charts = _charts(page, session, info, f["year_periods"], now)
+        health = _health(page, session, info.id)
     params = {
         "plan": plan,
         "year": f["year"],
@@ -419,6 +450,7 @@ def matrix(
         export_query=export_query,
         charts=charts,
         report_formats=_written_report(page, info.id, rollup_period),
+        health=health,
     )
 
 
@@ -547,6 +579,7 @@ def review(
         total = queries.pending_count(session, info)
         late = queries.overdue(session, info, now, limit=50)
         plans = queries.plans_for(session, page.user)
+        health = _health(page, session, info.id)
     return page.render(
         "review.html",
         plan=info,
@@ -558,6 +591,7 @@ def review(
         reviewed=ob if flash else None,
         person=lambda email: _person(page, people, email),
         files=attached,
+        health=health,
     )
 
 

@@ -94,7 +94,7 @@ def test_served_deployments_run_and_publish_artifacts(served: Path) -> None:
     rows = json.loads(overdue.data) if isinstance(overdue.data, str) else overdue.data
     assert isinstance(rows, list)  # a list of rows: the only form Prefect's UI V2 shows
     assert len(rows) == 5
-    assert "Báo cáo tổng hợp" in {row["duty"] for row in rows}
+    assert "Báo cáo tổng hợp" in {row["Nhiệm vụ"] for row in rows}  # Vietnamese headers
     summary = Artifact.get("mini-summary")
     assert summary is not None
     assert "| 0 / 2 |" in str(summary.data)

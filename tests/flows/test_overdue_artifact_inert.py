@@ -22,6 +22,7 @@ from flowkit import MINI, Ledger, at
 from flows.sweep import sweep_flow
 from phancong.adapters.db import transaction
 from phancong.adapters.loader import directory, load
+from phancong.orchestration.artifacts import OVERDUE_COLUMNS
 from phancong.orchestration.db import sessions
 from phancong.services.materialize import materialize
 from tests.unit.test_artifact_cells import GFM_AUTOLINK, shown
@@ -85,7 +86,9 @@ def test_the_overdue_table_artifact_shows_hostile_plan_texts_as_plain_text(
     assert len(rows) == 5  # as in test_sweep_flow: d1 sgd & vks, report ca & sgd, consolidated
 
     seen: dict[str, set[str]] = {}
-    for row in rows:
+    for headed_row in rows:
+        assert next(iter(headed_row)) == "Đơn vị"  # headers are Vietnamese
+        row = dict(zip(OVERDUE_COLUMNS, headed_row.values(), strict=True))
         assert isinstance(row["days_late"], int)
         for column, value in row.items():
             if isinstance(value, str) and value:

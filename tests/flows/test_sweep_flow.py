@@ -163,14 +163,19 @@ def _artifact(key: str) -> Any:
     return found
 
 
-OVERDUE_COLUMNS = ["agency", "duty", "citation", "period", "deadline", "days_late",
-                   "escalation_level", "blocked_by"]
+OVERDUE_HEADERS = ["Đơn vị", "Vai trò", "Nhiệm vụ", "Căn cứ", "Kỳ báo cáo", "Hạn",
+                   "Số ngày quá hạn", "Trạng thái", "Đã đôn đốc đến", "Đang chờ đơn vị"]
 
 
 def served_table(key: str) -> list[dict[str, Any]]:
     """The latest table artifact under ``key`` as Prefect's UI V2 reads it: the ``data`` of
     ``GET /artifacts/{id}`` parsed as JSON must be a list of row objects (a dict of columns
     shows "No results." there)."""
+    return served_artifact(key)[0]
+
+
+def served_artifact(key: str) -> tuple[list[dict[str, Any]], str]:
+    """The rows and the description of the latest table artifact under ``key``, from the API."""
     import httpx
     from prefect.settings import PREFECT_API_URL
 
@@ -178,11 +183,12 @@ def served_table(key: str) -> list[dict[str, Any]]:
     assert artifact.type == "table"
     response = httpx.get(f"{PREFECT_API_URL.value()}/artifacts/{artifact.id}", timeout=30)
     response.raise_for_status()
-    data = response.json()["data"]
+    body = response.json()
+    data = body["data"]
     rows = json.loads(data) if isinstance(data, str) else data
     assert isinstance(rows, list), rows
     assert all(isinstance(row, dict) for row in rows), rows
-    return rows
+    return rows, str(body["description"])
 
 
 def test_a_sweep_publishes_overdue_table_summary_progress_and_names_its_run(
@@ -193,19 +199,27 @@ def test_a_sweep_publishes_overdue_table_summary_progress_and_names_its_run(
     run_sweep("mini", at("2026-03-05"))  # reminders only: nothing is overdue yet
     assert served_table("mini-overdue") == []  # a table with no rows: "No results." in UI V2
 
-    run_sweep("mini", at("2026-03-17"))
+    # as the command line passes it: 08:00 in Hà Nội given in UTC (01:00)
+    run_sweep("mini", at("2026-03-17").astimezone(dt.UTC))
 
-    data = served_table("mini-overdue")
-    assert all(list(row) == OVERDUE_COLUMNS for row in data)  # same columns, same order
+    data, description = served_artifact("mini-overdue")
+    assert all(list(row) == OVERDUE_HEADERS for row in data)  # Vietnamese, in order
+    assert "17/03/2026 08:00 (giờ Hà Nội)" in description and "01:00" not in description
+    assert description.endswith(": 5")  # all shown: no "x / N" line
     rows = [tuple(row.values()) for row in data]
     assert len(rows) == 5  # owners late on Q1: d1 sgd & vks, report ca & sgd, consolidated pc02
-    consolidated = next(r for r in rows if r[1] == "Báo cáo tổng hợp")
-    assert consolidated[2] == "Mục V.3"  # citations as Vietnamese readers see them
-    assert consolidated[4] == "16/03/2026"
-    assert consolidated[5] == 1
-    assert consolidated[6] == "overdue"
+    consolidated = next(r for r in rows if r[2] == "Báo cáo tổng hợp")
+    assert consolidated[1] == "Chủ trì"
+    assert consolidated[3] == "Mục V.3"  # citations as Vietnamese readers see them
+    assert consolidated[4] == "Quý I/2026"
+    assert consolidated[5] == "16/03/2026"
+    assert consolidated[6] == 1
+    assert consolidated[7] == "Đang chờ đơn vị khác"
+    assert consolidated[8] == "Thông báo quá hạn"
     # escaped for the V1 UI, which renders cells as markdown (tests/unit/test_artifact_cells.py)
-    assert consolidated[7] == "Công an \\<b\\>Thành phố\\</b\\> \\| CA & Co, Sở Giáo dục và Đào tạo"
+    assert consolidated[9] == "Công an \\<b\\>Thành phố\\</b\\> \\| CA & Co, Sở Giáo dục và Đào tạo"
+    requested = next(r for r in rows if r[0] == "Viện Kiểm sát nhân dân Thành phố")
+    assert (requested[1], requested[7]) == ("Đề nghị", "Quá hạn chưa hoàn thành")
 
     summary = _artifact("mini-summary")
     assert summary.type == "markdown"
@@ -216,9 +230,14 @@ def test_a_sweep_publishes_overdue_table_summary_progress_and_names_its_run(
     assert "| 0 / 2 |" in text  # the units' report for Q1: 0 of 2 submitted
     assert "Quý I/2026" in text
 
+    assert "lúc 17/03/2026 08:00, giờ Hà Nội" in text
+    assert "Nhắc hạn: 5, Thông báo quá hạn: 6" in text
+
     progress = _artifact("mini-sweep-progress")
     assert progress.type == "progress"
     assert float(progress.data) == 100.0
+    assert progress.description is not None
+    assert progress.description.startswith("Rà soát nhắc việc 17/03/2026 08:00 — ")
 
     async def read_run() -> Any:
         async with get_client() as client:
@@ -246,3 +265,48 @@ def test_announce_sweep_emits_a_completed_event(monkeypatch: pytest.MonkeyPatch)
     assert event["payload"]["total_steps"] == 5
     assert event["payload"]["emails"] == 3
     assert event["payload"]["overdue"] == 5
+
+
+def test_a_cut_overdue_table_says_how_many_it_shows_and_links_the_portal(
+        ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tasks.artifacts as task_module
+
+    monkeypatch.setattr(task_module, "OVERDUE_LIMIT", 2)
+    summary = run_sweep("mini", at("2026-03-17"))
+    assert summary.total_steps > 0
+    data, description = served_artifact("mini-overdue")
+    assert len(data) == 2
+    assert "2 / 5 được hiển thị" in description
+    assert "](http://portal.test/obligations?plan=mini&status=overdue&period=)" in description
+
+
+def test_artifacts_are_in_english_when_the_standing_office_reads_english(
+        empty_ledger: Ledger) -> None:
+    import yaml
+
+    from phancong.adapters.loader import directory, load
+    from phancong.services.materialize import materialize
+
+    data = yaml.safe_load(empty_ledger.plan_file.read_text(encoding="utf-8"))
+    data["plan"]["id"] = "english"
+    for agency in data["agencies"]:
+        if agency["id"] == data["plan"]["standing_office"]:
+            agency["language"] = "en"
+    empty_ledger.plan_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    plan = load(empty_ledger.plan_file)
+    with transaction(sessions()) as session:
+        materialize(session, plan, directory(plan), through=dt.date(2026, 12, 31),
+                    now=at("2026-01-01"), source=str(empty_ledger.plan_file))
+    run_sweep("english", at("2026-03-17"))
+
+    data_rows, description = served_artifact("english-overdue")
+    assert list(data_rows[0]) == ["Agency", "Role", "Duty", "Citation", "Period", "Deadline",
+                                  "Days late", "Status", "Escalated to", "Waiting on"]
+    assert {row["Escalated to"] for row in data_rows} == {"Overdue notice"}
+    assert {row["Period"] for row in data_rows} == {"Q1 2026"}
+    assert description.startswith("Overdue obligations as of 17/03/2026 08:00 (Hà Nội time)")
+    summary = _artifact("english-summary").data
+    assert "## On-time rate per agency" in summary and "Tỉ lệ" not in summary
+    progress = _artifact("english-sweep-progress")
+    assert progress.description is not None
+    assert progress.description.startswith("Sweep of 17/03/2026 08:00 — ")

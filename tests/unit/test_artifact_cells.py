@@ -162,10 +162,12 @@ def test_overdue_rows_escape_text_and_keep_numbers() -> None:
     assert out["duty"] == "\\[x\\](javascript:alert(1))"
     assert out["citation"] == "V.3 \\| a \\|"
     assert out["blocked_by"] == "\\- Công an"
-    assert (out["period"], out["deadline"], out["escalation_level"]) == (
-        "2026-Q1",
+    # values in the coordinators' words (tests/unit/test_artifact_words.py has the rest)
+    assert (out["period"], out["deadline"], out["escalation_level"], out["status"]) == (
+        "Quý I/2026",
         "16/03/2026",
-        "overdue",
+        "Thông báo quá hạn",
+        "Đang chờ đơn vị khác",
     )
 
 

@@ -1,0 +1,71 @@
+"""The ledger's side of the health check and the overdue table's full count, on SQLite and
+PostgreSQL: the last recorded sweep (or, for older ledgers, the last escalation step), the
+outbox by state and its oldest queued email; a cut overdue list that knows how many there are."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import update
+
+from phancong.adapters.db import transaction
+from phancong.adapters.orm import OutboxRow
+from phancong.services.health import ledger_health, plan_health, record_sweep
+from phancong.services.sweep import overdue_table, sweep
+from tests.helpers import MINI, at, plain_renderer
+from tests.integration.ledger_fixtures import Ledger
+
+pytestmark = pytest.mark.integration
+
+NOW = dt.datetime(2026, 3, 24, 1, 0, tzinfo=dt.UTC)
+
+
+def test_last_sweep_outbox_and_oldest_queued_mail(ledger: Ledger) -> None:
+    ledger.materialize(MINI)
+    with ledger.factory() as session:
+        fresh = plan_health(session, "mini")
+    assert (fresh.last_sweep, fresh.last_sweep_source) == (None, "none")
+    assert fresh.loaded_at == at("2026-01-02")
+    assert fresh.outbox == {"queued": 0, "sent": 0, "failed": 0}
+    assert [p.code for p in fresh.problems(NOW)] == ["sweep_missing"]
+
+    with transaction(ledger.factory) as session:  # a sweep not recorded: an older ledger
+        sweep(session, "mini", at("2026-03-17"), renderer=plain_renderer)
+    with ledger.factory() as session:
+        older = plan_health(session, "mini")
+    assert (older.last_sweep, older.last_sweep_source) == (at("2026-03-17"), "escalations")
+    assert older.outbox["queued"] == 3
+    assert older.oldest_queued == at("2026-03-17")
+
+    with transaction(ledger.factory) as session:
+        report = sweep(session, "mini", at("2026-03-24"), renderer=plain_renderer)
+        record_sweep(session, "mini", as_of=at("2026-03-24"), ran_at=NOW,
+                     sweep_key=report.sweep_key, steps=report.steps, emails=report.emails)
+        session.execute(update(OutboxRow).where(OutboxRow.created_at == at("2026-03-17"))
+                        .values(status="sent"))
+        session.execute(update(OutboxRow).where(OutboxRow.created_at == at("2026-03-24"))
+                        .values(created_at=NOW - dt.timedelta(minutes=20)))
+    with ledger.factory() as session:
+        (health,) = ledger_health(session)
+    assert (health.last_sweep, health.last_sweep_source) == (NOW, "ledger")
+    assert health.last_sweep_as_of == at("2026-03-24")
+    assert health.outbox == {"queued": 1, "sent": 3, "failed": 0}
+    assert health.oldest_queued == NOW - dt.timedelta(minutes=20)
+    assert health.problems(NOW) == []
+    later = NOW + dt.timedelta(hours=27)
+    assert [p.code for p in health.problems(later)] == ["sweep_stale", "mail_stale"]
+
+
+def test_a_cut_overdue_table_counts_every_overdue_obligation(ledger: Ledger) -> None:
+    ledger.materialize(MINI)
+    with ledger.factory() as session:
+        whole = overdue_table(session, "mini", at("2026-03-17"))
+        cut = overdue_table(session, "mini", at("2026-03-17"), limit=2)
+        nothing = overdue_table(session, "mini", at("2026-03-05"))
+    assert len(whole) == 5 and {row["total"] for row in whole} == {5}
+    assert len(cut) == 2 and {row["total"] for row in cut} == {5}
+    assert [row["duty"] for row in cut] == [row["duty"] for row in whole[:2]]
+    assert nothing == []
+    assert {(row["role"], row["state"]) for row in whole} == {("lead", "open"),
+                                                             ("requested", "open")}
