@@ -173,16 +173,20 @@ def wards_of(
                 " (level: commune) sau đó",
             )
         return _new_wards(code, pattern)
-    assert first is not None and last is not None
+    assert first is not None
+    assert last is not None
     name = _new_province_name(code) or _old_province_name(code) or str(code)
+    what_vi, what_en = (
+        ("các huyện", "districts") if source.level == DISTRICT else ("các xã, phường", "communes")
+    )
     return_text_vi = (
-        f"nhóm các xã, phường của mã {code} ({name}) kéo dài từ {first:%d/%m/%Y} đến"
+        f"nhóm {what_vi} của mã {code} ({name}) kéo dài từ {first:%d/%m/%Y} đến"
         f" {last:%d/%m/%Y}, qua ngày 01/07/2025 khi đơn vị hành chính thay đổi: ghi valid_to:"
         " 2025-06-30 cho nhóm theo đơn vị cũ (63 tỉnh, có cấp huyện) và một nhóm valid_from:"
         " 2025-07-01 theo đơn vị mới (34 tỉnh)"
     )
     raise UnknownProvince(
-        f"the communes of code {code} ({name}) are asked from {first:%d/%m/%Y} to"
+        f"the {what_en} of code {code} ({name}) are asked from {first:%d/%m/%Y} to"
         f" {last:%d/%m/%Y}, through 1/7/2025 when the administrative units changed: give this"
         " group valid_to: 2025-06-30 (the 63 provinces, with districts) and declare another"
         " with valid_from: 2025-07-01 (the 34 provinces)",

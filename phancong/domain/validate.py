@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from phancong.domain.calendar import duty_occurrences, inputs_deadline, linked_periods
-from phancong.domain.plan import CadenceKind, Plan, Role
+from phancong.domain.plan import CadenceKind, Dated, Plan, Role
 from phancong.domain.units import (
     Assignment,
     Directory,
@@ -262,16 +262,17 @@ def _validity_problems(plan: Plan, agency_ids: set[str], group_ids: set[str]) ->
     """Successors exist and take over without a gap; the standing office and the steering
     committee exist on every day of the plan, through their successors."""
     found: list[Problem] = []
-    dated = [("agencies", i, a) for i, a in enumerate(plan.agencies)]
+    dated: list[tuple[str, int, Dated]] = [("agencies", i, a) for i, a in enumerate(plan.agencies)]
     dated += [("groups", i, g) for i, g in enumerate(plan.groups)]
     for where, i, item in dated:
         ref = item.successor
         if ref is None:
             continue
+        item_id = getattr(item, "id", "")
         if ref not in agency_ids and ref not in group_ids:
             found.append(Problem((where, i, "successor"), f"unknown successor '{ref}'",
                                  f"không có cơ quan hoặc nhóm '{ref}' (đơn vị kế thừa)"))
-        elif ref == item.id:
+        elif ref == item_id:
             found.append(Problem((where, i, "successor"), f"'{ref}' succeeds itself",
                                  f"'{ref}' không thể kế thừa chính nó"))
         elif ref in agency_ids:
@@ -282,9 +283,9 @@ def _validity_problems(plan: Plan, agency_ids: set[str], group_ids: set[str]) ->
                 found.append(Problem(
                     (where, i, "successor"),
                     f"successor '{ref}' does not exist on {next_day:%d/%m/%Y}, the day after"
-                    f" '{item.id}' ends (its valid_from/valid_to)",
+                    f" '{item_id}' ends (its valid_from/valid_to)",
                     f"đơn vị kế thừa '{ref}' không tồn tại vào ngày {next_day:%d/%m/%Y}, ngày"
-                    f" sau khi '{item.id}' kết thúc (xem valid_from/valid_to của nó)",
+                    f" sau khi '{item_id}' kết thúc (xem valid_from/valid_to của nó)",
                 ))
     if found:
         return found

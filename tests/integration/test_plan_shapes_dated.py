@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
+from phancong.adapters.orm import DutyRow, ObligationRow, OutboxRow, UnitRow
 from phancong.services import ledger as svc
 from phancong.services.sweep import sweep
 from tests.helpers import ROOT, at, plain_renderer
@@ -80,6 +80,8 @@ def test_nothing_before_the_amendment_changes(ledger: Ledger) -> None:
         svc.accept(s, oid, actor="so-ldtbxh", at=at("2025-01-11"))
     with transaction(ledger.factory) as s:  # the one-off survey of 2021 was never sent
         sweep(s, "through-reform", at("2025-05-02"), renderer=plain_renderer)
+    with ledger.factory() as s:
+        assert steps_without_line(s, "through-reform") == []
     before = [r for r in _rows(ledger) if r["period_end"] < REFORM]
     assert any(r["duty"] == "khao-sat" and r["state"] == "open" for r in before)
     later = {r["id"] for r in _rows(ledger) if r["period_end"] >= REFORM}
@@ -100,9 +102,15 @@ def test_nothing_before_the_amendment_changes(ledger: Ledger) -> None:
     assert fresh == {("bao-cao-nam", "2025"), ("bao-cao-quy", "2025-Q3"),
                      ("tong-hop-nam", "2025")}
     with transaction(ledger.factory) as s:
-        sweep(s, "through-reform", at("2025-12-31"), renderer=plain_renderer)
+        swept = sweep(s, "through-reform", at("2025-12-31"), renderer=plain_renderer)
+    assert swept.steps["standing_office"] > 0
     with ledger.factory() as s:
-        assert steps_without_line(s, "through-reform") == []
+        # the May letters went to the offices of the plan as it then was (checked above)
+        missing = steps_without_line(s, "through-reform")
+        assert [m for m in missing if m.taken_at.startswith("2025-12-31")] == []
+        letters = {r for (r,) in s.execute(select(OutboxRow.recipient_unit).where(
+            OutboxRow.plan_id == "through-reform", OutboxRow.created_at >= at("2025-12-31")))}
+    assert "so-y-te" in letters and "so-ldtbxh" not in letters  # the acting Standing Office
 
 
 def test_without_the_amendment_date_history_is_rewritten(ledger: Ledger, tmp_path: Path) -> None:

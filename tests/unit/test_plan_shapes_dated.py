@@ -63,10 +63,12 @@ def test_a_group_living_through_the_reform_is_told_where_to_split() -> None:
         "{start: 2019-01-01, end: 2020-12-31}", "{start: 2024-01-01, end: 2026-12-31}"
     )
     problems = _problems(text)
-    assert len(problems) == 2
-    for line, vi, en in problems:
+    assert [p[0] for p in problems] == [
+        _line(text, "{province_code: 62, level: district}"), _line(text, "{province_code: 62}}")]
+    for _, vi, en in problems:
         assert "01/07/2025" in vi and "valid_to: 2025-06-30" in vi
         assert "valid_from: 2025-07-01" in en
+    assert "nhóm các huyện" in problems[0][1] and "nhóm các xã, phường" in problems[1][1]
     # the same groups, split at the reform, are accepted
     split = text.replace(
         "wards_of: {province_code: 62, level: district}}",
