@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from phancong.adapters.wards import UnknownProvince, wards_of
+from phancong.adapters.wards import wards_of
 from phancong.domain.plan import Plan
-from phancong.domain.units import Directory
+from phancong.domain.units import Directory, WardsProblem
 from phancong.domain.validate import check
 
 
@@ -200,8 +200,8 @@ def parse(text: str, name: str) -> Plan:
         raise PlanError(problems) from None
     try:
         problems_found = check(plan, wards_of)
-    except UnknownProvince as exc:
-        raise PlanError([Located(name, _line_of(root, ("groups",)), str(exc))]) from None
+    except WardsProblem as exc:  # pragma: no cover - check() reports it at its group
+        raise PlanError([Located(name, _line_of(root, ("groups",)), exc.en, exc.vi)]) from None
     if problems_found:
         raise PlanError([Located(name, _line_of(root, p.path), p.message, p.vi)
                          for p in problems_found])

@@ -237,6 +237,15 @@ def assumptions(files: Annotated[list[Path], typer.Argument(help="Plan files.")]
                 members = f"{source}, {members}" if members else source
             note = f" {group.assumption}" if group.assumption else ""
             typer.echo(f"- `{group.id}` ({size} units: {members}):{note}")
+        dated = [a for a in plan.agencies if a.assumption or a.valid_from or a.valid_to]
+        if dated:
+            typer.echo("\nAgencies that exist for part of the plan:\n")
+        for agency in dated:
+            span = (f"{agency.valid_from:%d/%m/%Y}" if agency.valid_from else "…") + "–" + (
+                f"{agency.valid_to:%d/%m/%Y}" if agency.valid_to else "…")
+            after = f", then `{agency.successor}`" if agency.successor else ""
+            note = f" {agency.assumption}" if agency.assumption else ""
+            typer.echo(f"- `{agency.id}` ({span}{after}):{note}")
         calendar_notes = [e for e in plan.reporting_calendar if e.assumption]
         if calendar_notes:
             typer.echo("\nReporting calendar:\n")

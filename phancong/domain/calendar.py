@@ -194,6 +194,16 @@ def occurrences(plan: Plan, cadence: Cadence) -> list[Due]:
             continue
         if cadence.only and number not in cadence.only:
             continue
+        if period.end > end:
+            # a plan ending inside a period: the period is cut at the plan's end and its
+            # deadline, when the rule would put it later, is the plan's last working day
+            period = Period(period.start, end, period.label, period.kind)
+            nominal = min(nominal_deadline(period, rule), end)
+            effective = apply_policy(nominal, policy)
+            if effective > end:  # moved past the plan's end: its last working day instead
+                nominal = effective = previous_working_day(end)
+            result.append(Due(period, nominal, effective))
+            continue
         nominal = nominal_deadline(period, rule)
         result.append(Due(period, nominal, apply_policy(nominal, policy)))
     return result
@@ -207,7 +217,7 @@ def duty_occurrences(plan: Plan, duty: Duty, _trail: tuple[str, ...] = ()) -> li
     period: the Standing Office cannot consolidate on the day the units report. A period no
     input has keeps the cadence's date (:mod:`phancong.domain.validate` reports it).
     """
-    dues = occurrences(plan, duty.cadence)
+    dues = [d for d in occurrences(plan, duty.cadence) if duty.active_on(d.effective)]
     if duty.due_after_inputs is None or duty.id in _trail:
         return dues
     inputs: dict[str, dt.date] = {}
@@ -227,7 +237,7 @@ def duty_occurrences(plan: Plan, duty: Duty, _trail: tuple[str, ...] = ()) -> li
             continue
         day = shift_days(last_input, duty.due_after_inputs, DayCount.WORKING)
         out.append(Due(due.period, day, day))
-    return out
+    return [d for d in out if duty.active_on(d.effective)]
 
 
 def inputs_deadline(plan: Plan, duty: Duty, label: str) -> dt.date | None:

@@ -80,7 +80,45 @@ class DependencyRule(StrEnum):
     LATEST_BEFORE = "latest_before"  # the latest upstream period ending by its period's end
 
 
-class Agency(Frozen):
+REFORM_DAY = dt.date(2025, 7, 1)  # districts abolished, provinces merged (2025 reform)
+
+
+class Dated(Frozen):
+    """A unit or group that exists only between two dates, and who takes over after it."""
+
+    valid_from: dt.date | None = Field(
+        default=None, description="first day it exists (None: before the plan)"
+    )
+    valid_to: dt.date | None = Field(
+        default=None, description="last day it exists (None: after the plan)"
+    )
+    successor: Identifier | None = Field(
+        default=None,
+        description="agency or group that takes over what falls due after valid_to",
+    )
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> Dated:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError(
+                f"'valid_to' ({self.valid_to:%d/%m/%Y}) đứng trước 'valid_from' "
+                f"({self.valid_from:%d/%m/%Y}) / 'valid_to' ({self.valid_to:%d/%m/%Y}) is before"
+                f" 'valid_from' ({self.valid_from:%d/%m/%Y})"
+            )
+        if self.successor is not None and self.valid_to is None:
+            raise ValueError(
+                "'successor' chỉ có nghĩa khi có ngày kết thúc 'valid_to' / "
+                "'successor' needs the day it ends, 'valid_to'"
+            )
+        return self
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class Agency(Dated):
     id: Identifier
     name: str = Field(min_length=2, description="Vietnamese name, with diacritics")
     short: str | None = None
@@ -89,6 +127,7 @@ class Agency(Frozen):
     emails: tuple[str, ...] = ()
     parent: Identifier | None = None
     language: Literal["vi", "en"] = "vi"
+    assumption: str | None = None  # e.g. where its validity dates come from
 
     @field_validator("emails")
     @classmethod
@@ -103,16 +142,27 @@ class Agency(Frozen):
 
 
 class ProvinceWards(Frozen):
-    """All communes and wards of one province, from the ``vietnam-provinces`` package."""
+    """All communes and wards of one province (or, before 1/7/2025, all its districts).
+
+    Which structure applies follows the dates of the group within the plan: the 63 provinces,
+    their districts and communes before 1/7/2025 (``vietnamadminunits``), the 34 provinces
+    and 3,321 communes from then on (``vietnam-provinces``).
+    """
 
     province_code: int = Field(ge=1, le=99)
+    level: Literal["commune", "district"] = Field(
+        default="commune", description="'district': the districts (before 1/7/2025 only)"
+    )
     email_pattern: str | None = Field(
         default=None, description="e.g. '{codename}@xaphuong.hanoi.example' — placeholders"
     )
 
 
-class Group(Frozen):
-    """A named set of units, e.g. 'UBND các xã, phường' → 126 communes and wards."""
+class Group(Dated):
+    """A named set of units, e.g. 'UBND các xã, phường' → 126 communes and wards.
+
+    ``valid_from``/``valid_to`` bound what its members owe through it; ``successor`` takes
+    over from each member after ``valid_to`` (e.g. the districts → the new communes)."""
 
     id: Identifier
     name: str = Field(min_length=2)
@@ -327,7 +377,18 @@ class Duty(Frozen):
         description="'required': a submission must carry at least one report file",
     )
     ladder: Ladder | None = None  # per-duty override of the plan's ladder
+    active_from: dt.date | None = Field(
+        default=None, description="the duty starts inside the plan: owed for deadlines from then"
+    )
+    active_to: dt.date | None = Field(
+        default=None, description="the duty ends inside the plan: owed for deadlines until then"
+    )
     assumption: str | None = None
+
+    def active_on(self, day: dt.date) -> bool:
+        return (self.active_from is None or self.active_from <= day) and (
+            self.active_to is None or day <= self.active_to
+        )
 
     @field_validator("owner_role")
     @classmethod
@@ -341,6 +402,16 @@ class Duty(Frozen):
     @classmethod
     def _citations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(parse_citation(citation) for citation in value)
+
+    @model_validator(mode="after")
+    def _active_ordered(self) -> Duty:
+        if self.active_from and self.active_to and self.active_to < self.active_from:
+            raise ValueError(
+                f"'active_to' ({self.active_to:%d/%m/%Y}) đứng trước 'active_from' "
+                f"({self.active_from:%d/%m/%Y}) / 'active_to' ({self.active_to:%d/%m/%Y}) is"
+                f" before 'active_from' ({self.active_from:%d/%m/%Y})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _consolidation(self) -> Duty:
@@ -385,6 +456,16 @@ class PlanPeriod(Frozen):
         return self
 
 
+class Amendment(Frozen):
+    """A change to the plan in force from ``effective``: obligations of periods that ended
+    before it are kept as they were when the amended plan is materialised."""
+
+    effective: dt.date
+    number: str | None = None
+    issued: dt.date | None = None
+    note: str | None = None
+
+
 class LevelNames(Frozen):
     """What letters call the two escalation levels above the owner (a plan without a steering
     committee escalates to, say, the provincial People's Committee)."""
@@ -417,6 +498,13 @@ class PlanHeader(Frozen):
     default_deadlines: dict[CadenceKind, DeadlineRule] = Field(default_factory=dict)
     portal_email_domain: str | None = None
     level_names: LevelNames = LevelNames()
+    amendments: tuple[Amendment, ...] = ()
+
+    @property
+    def amended_from(self) -> dt.date | None:
+        """The latest amendment's effective date: periods ending before it are kept as they
+        were."""
+        return max((a.effective for a in self.amendments), default=None)
 
     @field_validator("timezone")
     @classmethod
@@ -455,6 +543,23 @@ class Plan(Frozen):
             if agency.id == agency_id:
                 return agency
         raise KeyError(agency_id)
+
+    def office_on(self, ref: str, day: dt.date) -> str:
+        """The agency acting as ``ref`` (the standing office, say) on ``day``: ``ref`` itself,
+        or its successor after its last day (followed until one is valid)."""
+        seen = {ref}
+        current = ref
+        while True:
+            try:
+                agency = self.agency(current)
+            except KeyError:
+                return current
+            if agency.valid_to is None or day <= agency.valid_to or agency.successor is None:
+                return current
+            if agency.successor in seen:
+                return current
+            seen.add(agency.successor)
+            current = agency.successor
 
     def ladder_for(self, duty: Duty) -> Ladder:
         return duty.ladder or self.ladder

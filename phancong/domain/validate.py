@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from phancong.domain.calendar import duty_occurrences, inputs_deadline, linked_periods
-from phancong.domain.plan import CadenceKind, Plan
-from phancong.domain.units import Directory, GroupCycle, UnknownReference, WardSource
+from phancong.domain.plan import CadenceKind, Dated, Plan, Role
+from phancong.domain.units import (
+    Assignment,
+    Directory,
+    GroupCycle,
+    UnknownReference,
+    WardSource,
+    WardsProblem,
+)
 
 Path = tuple[str | int, ...]
 
@@ -78,6 +86,8 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
             add(("plan", key), f"{key.replace('_', ' ')} '{ref}' is not a declared agency",
                 f"{OFFICE_VI.get(key, key)} '{ref}' không có trong danh sách cơ quan (agencies)")
 
+    problems.extend(_validity_problems(plan, agency_ids, set(directory.groups)))
+
     for i, group in enumerate(plan.groups):
         for j, member in enumerate(group.members):
             if member not in agency_ids and member not in directory.groups:
@@ -92,6 +102,8 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
                 f"các nhóm chứa lẫn nhau: {cycle}")
         except UnknownReference:
             pass  # reported above, member by member
+        except WardsProblem as wrong:
+            add(("groups", i, "wards_of", "province_code"), wrong.en, wrong.vi)
 
     duty_ids = {d.id for d in plan.duties}
     for i, duty in enumerate(plan.duties):
@@ -118,6 +130,8 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
                     f"nhiệm vụ '{duty.id}' phụ thuộc chính nó")
         problems.extend(_deadline_problems(plan, i))
 
+    if not problems:
+        problems.extend(_owed_by_nobody(plan, directory))
     cycles = _dependency_cycles(plan)
     problems.extend(cycles)
     if not any(p.path[2:3] == ("depends_on",) for p in problems):
@@ -242,3 +256,83 @@ def _dependency_cycles(plan: Plan) -> list[Problem]:
         if duty_id not in state:
             visit(duty_id, [duty_id])
     return problems
+
+
+def _validity_problems(plan: Plan, agency_ids: set[str], group_ids: set[str]) -> list[Problem]:
+    """Successors exist and take over without a gap; the standing office and the steering
+    committee exist on every day of the plan, through their successors."""
+    found: list[Problem] = []
+    dated: list[tuple[str, int, Dated]] = [("agencies", i, a) for i, a in enumerate(plan.agencies)]
+    dated += [("groups", i, g) for i, g in enumerate(plan.groups)]
+    for where, i, item in dated:
+        ref = item.successor
+        if ref is None:
+            continue
+        item_id = getattr(item, "id", "")
+        if ref not in agency_ids and ref not in group_ids:
+            found.append(Problem((where, i, "successor"), f"unknown successor '{ref}'",
+                                 f"không có cơ quan hoặc nhóm '{ref}' (đơn vị kế thừa)"))
+        elif ref == item_id:
+            found.append(Problem((where, i, "successor"), f"'{ref}' succeeds itself",
+                                 f"'{ref}' không thể kế thừa chính nó"))
+        elif ref in agency_ids:
+            after = plan.agency(ref)
+            assert item.valid_to is not None  # a successor needs valid_to (model)
+            next_day = item.valid_to + dt.timedelta(days=1)
+            if not after.valid_on(next_day):
+                found.append(Problem(
+                    (where, i, "successor"),
+                    f"successor '{ref}' does not exist on {next_day:%d/%m/%Y}, the day after"
+                    f" '{item_id}' ends (its valid_from/valid_to)",
+                    f"đơn vị kế thừa '{ref}' không tồn tại vào ngày {next_day:%d/%m/%Y}, ngày"
+                    f" sau khi '{item_id}' kết thúc (xem valid_from/valid_to của nó)",
+                ))
+    if found:
+        return found
+    period = plan.plan.period
+    for key in ("standing_office", "steering_committee"):
+        ref = getattr(plan.plan, key)
+        if ref not in agency_ids:
+            continue  # reported elsewhere
+        days = [period.start, period.end]
+        for agency in plan.agencies:
+            if agency.valid_to is not None and period.start <= agency.valid_to < period.end:
+                days.append(agency.valid_to + dt.timedelta(days=1))
+        for day in sorted(set(days)):
+            acting = plan.office_on(ref, day)
+            if acting in agency_ids and not plan.agency(acting).valid_on(day):
+                found.append(Problem(
+                    ("plan", key),
+                    f"{key.replace('_', ' ')} '{ref}' has no agency acting on {day:%d/%m/%Y}:"
+                    f" '{acting}' is not valid that day; give it a successor (successor:) or"
+                    " dates covering the plan",
+                    f"{OFFICE_VI[key]} '{ref}' không có cơ quan đảm nhận vào ngày"
+                    f" {day:%d/%m/%Y}: '{acting}' không tồn tại ngày đó; ghi đơn vị kế thừa"
+                    " (successor:) hoặc thời gian hiệu lực phủ kế hoạch",
+                ))
+                break
+    return found
+
+
+def _owed_by_nobody(plan: Plan, directory: Directory) -> list[Problem]:
+    """A duty whose owners do not exist on any of its deadlines (their validity, the duty's
+    active_from/active_to) would be tracked for nobody."""
+    owners: dict[str, list[Assignment]] = {}
+    for assignment in directory.assignments():
+        if assignment.role is not Role.SUPPORT:
+            owners.setdefault(assignment.duty_id, []).append(assignment)
+    found = []
+    for i, duty in enumerate(plan.duties):
+        dues = duty_occurrences(plan, duty)
+        if not dues:
+            continue  # reported by _deadline_problems
+        if any(directory.owing(a, due.effective) for a in owners.get(duty.id, []) for due in dues):
+            continue
+        found.append(Problem(
+            ("duties", i, "lead"),
+            f"no owner of '{duty.id}' exists on any of its deadlines (valid_from/valid_to of"
+            " its units and groups): it would be owed by nobody",
+            f"không đơn vị thực hiện nào của '{duty.id}' còn tồn tại vào hạn nào của nhiệm vụ"
+            " (xem valid_from/valid_to của đơn vị, nhóm): nhiệm vụ sẽ không ai phải thực hiện",
+        ))
+    return found

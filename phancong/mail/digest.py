@@ -14,7 +14,7 @@ from phancong.services import ledger
 from phancong.services.errors import NotFound
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import enqueue, message_id
-from phancong.services.plan_names import in_language, level_names
+from phancong.services.plan_names import acting_offices, in_language, level_names
 
 ITEM_LIMIT = 1000  # obligations listed in one digest; the figures count them all
 
@@ -29,8 +29,9 @@ def build_digest(session: Session, plan_id: str, as_of: dt.datetime, portal_url:
     plan = session.get(PlanRow, plan_id)
     if plan is None:
         raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
+    office_code = acting_offices(session, plan, local_date(as_of, plan.timezone))[0]
     office = session.scalars(
-        select(UnitRow).where(UnitRow.plan_id == plan_id, UnitRow.code == plan.standing_office)
+        select(UnitRow).where(UnitRow.plan_id == plan_id, UnitRow.code == office_code)
     ).first()
     counts = ledger.status_counts(session, plan_id, as_of)
     units = ledger.rollup_by_unit(session, plan_id, as_of)
@@ -57,8 +58,8 @@ def build_digest(session: Session, plan_id: str, as_of: dt.datetime, portal_url:
     return Notice(
         kind=NoticeKind.DIGEST, plan_id=plan_id, plan_title=plan.title, as_of=as_of,
         language=lang, office=office_name, board=board_name,
-        recipient_code=plan.standing_office,
-        recipient_name=office.name if office is not None else plan.standing_office,
+        recipient_code=office_code,
+        recipient_name=office.name if office is not None else office_code,
         recipients=tuple(str(e) for e in office.emails) if office is not None else (),
         items=items, portal_url=portal_url, summary=summary,
     )

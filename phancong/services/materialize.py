@@ -3,6 +3,12 @@
 Idempotent: a second run with the same plan changes nothing. A changed plan file becomes a new
 plan version; new duties get obligations, removed duties' open obligations are cancelled with
 an audit entry, and nothing submitted is touched.
+
+Units owe only within their validity (``valid_from``/``valid_to``, met with their group's):
+an obligation is owed by whoever exists on its deadline — the unit itself, or after its last
+day its ``successor``. A plan with ``amendments`` keeps the ledger as it was for every period
+that ended before the latest amendment's effective date: re-materialising it creates, cancels
+and reschedules nothing there (a ledger that never held the plan gets every period).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from phancong.adapters.orm import (
 from phancong.domain.calendar import Due, duty_occurrences, shift_days
 from phancong.domain.plan import DayCount, DependencyRule, Duty, Ladder, Plan, Role
 from phancong.domain.status import ACTIVE_STATES, State
-from phancong.domain.units import Directory, on_placeholder
+from phancong.domain.units import Assignment, Directory, on_placeholder
 
 Progress = Callable[[int, int, str], None]
 BATCH = 5000
@@ -238,6 +244,7 @@ def _sync_duties(
     now: dt.datetime,
     actor: str,
     report: MaterializeReport,
+    frozen: dt.date | None = None,
 ) -> dict[str, int]:
     existing = {
         d.code: d for d in session.scalars(select(DutyRow).where(DutyRow.plan_id == plan.id))
@@ -300,7 +307,10 @@ def _sync_duties(
             _cancel(
                 session,
                 plan.id,
-                and_(ObligationRow.duty_id == row.id),
+                and_(
+                    ObligationRow.duty_id == row.id,
+                    *([ObligationRow.period_end >= frozen] if frozen is not None else []),
+                ),
                 now,
                 actor,
                 f"nhiệm vụ {code} đã bị bỏ khỏi kế hoạch (phiên bản {version})",
@@ -387,19 +397,26 @@ def materialize(
 ) -> MaterializeReport:
     """Bring the ledger in line with ``plan`` for every period starting on or before ``through``."""
     report = MaterializeReport(plan_id=plan.id, version=0)
+    held = session.get(PlanRow, plan.id)
+    frozen = (
+        plan.plan.amended_from
+        if held is not None and held.materialized_through is not None
+        else None
+    )
     plan_row = _sync_plan(session, plan, source, now, report)
     unit_ids = _sync_units(session, plan, directory, report)
-    duty_ids = _sync_duties(session, plan, plan_row.current_version, now, actor, report)
+    duty_ids = _sync_duties(session, plan, plan_row.current_version, now, actor, report, frozen)
 
-    by_duty: dict[str, list[tuple[int, Role]]] = defaultdict(list)
+    by_duty: dict[str, list[Assignment]] = defaultdict(list)
     for assignment in directory.assignments():
-        by_duty[assignment.duty_id].append((unit_ids[assignment.unit_id], assignment.role))
+        by_duty[assignment.duty_id].append(assignment)
 
     for index, duty in enumerate(plan.duties, start=1):
         if progress:
             progress(index, len(plan.duties), duty.id)
+        owing = _Owing(directory, unit_ids, by_duty[duty.id])
         _materialize_duty(
-            session, plan, duty, duty_ids[duty.id], by_duty[duty.id], through, now, actor, report
+            session, plan, duty, duty_ids[duty.id], owing, through, now, actor, report, frozen
         )
     report.dependencies_added = _link_dependencies(session, plan, duty_ids)
     if plan_row.materialized_through is None or plan_row.materialized_through < through:
@@ -408,45 +425,66 @@ def materialize(
     return report
 
 
+@dataclass
+class _Owing:
+    """Who owes a duty's obligation due on a day (validity and successors)."""
+
+    directory: Directory
+    unit_ids: dict[str, int]
+    assignments: list[Assignment]
+
+    def on(self, assignment: Assignment, day: dt.date) -> list[int]:
+        return [self.unit_ids[code] for code in self.directory.owing(assignment, day)]
+
+
 def _materialize_duty(
     session: Session,
     plan: Plan,
     duty: Duty,
     duty_pk: int,
-    owners: list[tuple[int, Role]],
+    owing: _Owing,
     through: dt.date,
     now: dt.datetime,
     actor: str,
     report: MaterializeReport,
+    frozen: dt.date | None = None,
 ) -> None:
     dues = [d for d in duty_occurrences(plan, duty) if d.period.start <= through]
     ladder_json = plan.ladder_for(duty).model_dump_json()
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
-    for unit_pk, role in owners:
+    for assignment in owing.assignments:
+        role = assignment.role
         for due in dues:
             deadline = _deadline_for(due, role, plan)
+            owers = [
+                pk for pk in owing.on(assignment, deadline)
+                if (pk, due.period.label) not in wanted
+            ]
+            if not owers:
+                continue
             remind, overdue, standing, steering = ladder_dates(deadline, ladder_json, role.value)
-            wanted[(unit_pk, due.period.label)] = {
-                "plan_id": plan.id,
-                "duty_id": duty_pk,
-                "unit_id": unit_pk,
-                "role": role.value,
-                "period_label": due.period.label,
-                "period_start": due.period.start,
-                "period_end": due.period.end,
-                "nominal_deadline": due.nominal,
-                "original_deadline": deadline,
-                "effective_deadline": deadline,
-                "alert_on": remind or overdue,
-                "remind_on": remind,
-                "overdue_on": overdue,
-                "standing_office_on": standing,
-                "steering_committee_on": steering,
-                "state": State.OPEN.value,
-                "created_at": now,
-                "updated_at": now,
-                "revision": 1,
-            }
+            for unit_pk in owers:
+                wanted[(unit_pk, due.period.label)] = {
+                    "plan_id": plan.id,
+                    "duty_id": duty_pk,
+                    "unit_id": unit_pk,
+                    "role": role.value,
+                    "period_label": due.period.label,
+                    "period_start": due.period.start,
+                    "period_end": due.period.end,
+                    "nominal_deadline": due.nominal,
+                    "original_deadline": deadline,
+                    "effective_deadline": deadline,
+                    "alert_on": remind or overdue,
+                    "remind_on": remind,
+                    "overdue_on": overdue,
+                    "standing_office_on": standing,
+                    "steering_committee_on": steering,
+                    "state": State.OPEN.value,
+                    "created_at": now,
+                    "updated_at": now,
+                    "revision": 1,
+                }
     existing = session.execute(
         select(
             ObligationRow.id,
@@ -457,6 +495,7 @@ def _materialize_duty(
             ObligationRow.original_deadline,
             ObligationRow.effective_deadline,
             ObligationRow.period_start,
+            ObligationRow.period_end,
         ).where(ObligationRow.duty_id == duty_pk)
     ).all()
     seen: set[tuple[int, str]] = set()
@@ -465,6 +504,8 @@ def _materialize_duty(
     for row in existing:
         key = (row.unit_id, row.period_label)
         seen.add(key)
+        if frozen is not None and row.period_end < frozen:
+            continue  # ended before the amendment: kept as it was
         target = wanted.get(key)
         if target is None:
             if row.period_start <= through:
@@ -520,7 +561,11 @@ def _materialize_duty(
             f"đơn vị hoặc kỳ không còn thuộc nhiệm vụ {duty.id} theo kế hoạch mới",
             report,
         )
-    fresh = [values for key, values in wanted.items() if key not in seen]
+    fresh = [
+        values
+        for key, values in wanted.items()
+        if key not in seen and (frozen is None or values["period_end"] >= frozen)
+    ]
     for start in range(0, len(fresh), BATCH):
         session.execute(insert(ObligationRow), fresh[start : start + BATCH])
     if fresh:

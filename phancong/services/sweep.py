@@ -38,7 +38,7 @@ from phancong.services.errors import NotFound
 from phancong.services.ledger import Blocker, blocked_among, blockers
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import message_id
-from phancong.services.plan_names import in_language, level_names
+from phancong.services.plan_names import acting_offices, in_language, level_names
 
 LEVEL_COLUMN = {
     Level.REMINDER: ObligationRow.remind_on,
@@ -148,14 +148,17 @@ def sweep(
             progress(index, len(levels) + 1, f"{level.value}: {report.steps[level.value]}")
 
     report.emails, report.recipients_without_address = _queue(
-        session, plan, first_new, key, as_of, portal_url, renderer
+        session, plan, first_new, key, as_of, portal_url, renderer,
+        acting_offices(session, plan, day),
     )
     if progress:
         progress(len(levels) + 1, len(levels) + 1, f"emails: {report.emails}")
     return report
 
 
-def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, dict[int, Route]]:
+def _routes(
+    session: Session, plan: PlanRow, first_new: int, offices: tuple[str, str]
+) -> dict[str, dict[int, Route]]:
     """Who hears of each step just taken (every step, not only an obligation's highest): per
     recipient unit, one line per obligation (:func:`phancong.domain.ladder.one_line_each`)."""
     rows = session.execute(
@@ -178,8 +181,8 @@ def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, dict[i
             Level(level_value),
             owner,
             blocked_on=blocked_on,
-            standing_office=plan.standing_office,
-            steering_committee=plan.steering_committee,
+            standing_office=offices[0],
+            steering_committee=offices[1],
         ):
             routed.append((oid, route))
     return one_line_each(routed)
@@ -193,9 +196,11 @@ def _queue(
     as_of: dt.datetime,
     portal_url: str,
     renderer: Renderer | None,
+    offices: tuple[str, str],
 ) -> tuple[int, list[str]]:
-    """One outbox row per recipient, its lines as references; rendered now or at delivery."""
-    routes = _routes(session, plan, first_new)
+    """One outbox row per recipient, its lines as references; rendered now or at delivery.
+    ``offices``: the standing office and steering committee acting that day."""
+    routes = _routes(session, plan, first_new, offices)
     if not routes:
         return 0, []
     units = {
@@ -212,7 +217,7 @@ def _queue(
             (_kind(level) for level in {r.line.value for r in lines.values()}),
             key=KIND_ORDER.index,
         )
-        if recipient == plan.steering_committee and kind is NoticeKind.STANDING_OFFICE:
+        if recipient == offices[1] and kind is NoticeKind.STANDING_OFFICE:
             kind = NoticeKind.STEERING_COMMITTEE  # lines of the Standing Office's own duties
         emails = list(units[recipient][1] or ()) if recipient in units else []
         if not emails:
@@ -358,7 +363,7 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
                 first_notice=r[1] not in upstream_lines and r[0] not in earlier,
                 awaiting_review_of=reviewed.get(r[2] or 0, ""),
                 past_owner=escalated_past_owner(
-                    Line(r[1]), row.recipient_unit or "", plan.standing_office
+                    Line(r[1]), row.recipient_unit or "", acting_offices(session, plan, day)[0]
                 )
                 if r[1] in set(Line)
                 else False,

@@ -13,6 +13,9 @@ Written from the ladder's rules as the README states them, independently of the 
   is the Standing Office itself;
 - a Steering Committee step reaches the Steering Committee.
 
+The Standing Office and the Steering Committee are those acting on the step's day (an office
+whose last day has passed is succeeded by its ``successor``).
+
 A line counts only in an email queued by the same sweep (created at the step's instant).
 """
 
@@ -32,6 +35,8 @@ from phancong.adapters.orm import (
     PlanRow,
     UnitRow,
 )
+from phancong.domain.status import local_date
+from phancong.services.plan_names import acting_offices
 
 
 @dataclass(frozen=True)
@@ -74,25 +79,23 @@ def steps_without_line(session: Session, plan_id: str) -> list[Missing]:
         .where(ObligationRow.plan_id == plan_id)
     ):
         found = lines.get((oid, _instant(taken_at)), [])
+        standing, steering = acting_offices(session, plan, local_date(taken_at, plan.timezone))
         if level == "reminder":
             ok = any(r == owner for _, r, _ in found)
         elif level == "overdue" and blocked:
             ok = any(
                 (lv in ("blocker", "review") or urges) and r != owner for lv, r, urges in found
-            ) or any(lv == "review" and r == plan.standing_office for lv, r, _ in found)
+            ) or any(lv == "review" and r == standing for lv, r, _ in found)
         elif level == "overdue":
             ok = any(lv == "overdue" and r == owner for lv, r, _ in found)
         elif level == "standing_office":
-            told = plan.steering_committee if owner == plan.standing_office else plan.standing_office
+            told = steering if owner == standing else standing
             # to the Steering Committee, its own step of the same sweep may carry it
             ok = any(
-                r == told and (lv == "standing_office" or r == plan.steering_committee)
-                for lv, r, _ in found
+                r == told and (lv == "standing_office" or r == steering) for lv, r, _ in found
             )
         else:
-            ok = any(
-                lv == "steering_committee" and r == plan.steering_committee for lv, r, _ in found
-            )
+            ok = any(lv == "steering_committee" and r == steering for lv, r, _ in found)
         if not ok:
             missing.append(Missing(oid, level, owner, bool(blocked), str(taken_at)))
     return missing
