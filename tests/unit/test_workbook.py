@@ -245,14 +245,17 @@ def test_a_clerks_edit_is_read(tmp_path: Path) -> None:
 
 
 def _rich_plan() -> Plan:
-    """A plan using what the shipped plans do not: per-duty ladder, indicators, default deadlines,
-    holiday policies, English names, parents, one-off and restricted cadences, odd text, level
-    names, consolidations, recipients, other citations, reporting-calendar entries, assumptions
-    on groups and calendar entries — every field of the model with a value other than its
+    """A plan using what the shipped plans do not: per-duty ladder, indicators (their kinds and a
+    weight), default deadlines, holiday policies, English names, parents, one-off and restricted
+    cadences, odd text, level names, consolidations, recipients, other citations,
+    reporting-calendar entries, assumptions on agencies, groups and calendar entries, units and
+    groups that end mid-plan with a successor, a group of the districts before 1/7/2025, duties
+    active for part of the plan, a dependency on periods of another length, required evidence,
+    amendments — every field of the model with a value other than its
     default (checked by test_the_all_fields_plan_sets_every_field_of_the_model)."""
     data = load(MINI).model_dump(mode="json")
     data["plan"].update(
-        number="12/KH-UBND", issued="2025-12-20", holiday_policy="previous_working_day",
+        number="12/KH-UBND", issued="2024-12-20", period={"start": "2025-01-01", "end": "2026-12-31"}, holiday_policy="previous_working_day",
         support_lead_days=3, portal_email_domain="example.test", timezone="Asia/Bangkok",
         default_deadlines={"quarterly": {"day": 10, "anchor": "next_month"},
                            "semiannual": {"day": 15, "before": True},
@@ -261,14 +264,24 @@ def _rich_plan() -> Plan:
                      "steering_committee": "UBND tỉnh",
                      "standing_office_en": "Department of Labour",
                      "steering_committee_en": "Provincial People's Committee"},
+        amendments=[{"effective": "2026-07-01", "number": "45/KH-UBND", "issued": "2026-06-20",
+                     "note": "Bổ sung nhiệm vụ;\n«Tháng hành động»."},
+                    {"effective": "2026-10-01"}],
     )  # fmt: skip
     data["ladder"] = {"day_count": "calendar", "reminder_before": 7, "overdue_notice_after": 2,
                       "standing_office_after": 9, "steering_committee_after": 30}  # fmt: skip
     data["agencies"][1].update(name_en="Criminal Police", short="PC02", language="en")
+    data["agencies"].append({"id": "pa05", "name": "Phòng An ninh mạng", "parent": "ca",
+                             "valid_from": "2026-01-01", "valid_to": "2026-06-30",
+                             "successor": "ca", "assumption": "Sáp nhập 1/7/2026: giả định."})  # fmt: skip
     data["groups"][0]["assumption"] = "Các đơn vị: giả định."
     data["groups"].append({"id": "xa", "name": "UBND các xã, phường", "name_en": "Communes",
                            "members": ["vks"],
-                           "wards_of": {"province_code": 48, "email_pattern": "{codename}@x.test"}})  # fmt: skip
+                           "valid_from": "2025-07-01",
+                           "wards_of": {"province_code": 48, "email_pattern": "{codename}@x.test"}})
+    data["groups"].append({"id": "huyen", "name": "UBND các quận, huyện (cũ)",
+                           "valid_to": "2025-06-30", "successor": "xa",
+                           "wards_of": {"province_code": 48, "level": "district"}})  # fmt: skip
     data["duties"][0].update(
         text="= không phải công thức\n  thụt đầu dòng, dòng cuối trống\n",
         title="Tuyên truyền; «trong» trường học",
@@ -276,20 +289,24 @@ def _rich_plan() -> Plan:
                  "deadline": {"day": 31, "anchor": "first_month", "holiday_policy": "next_working_day"}},
         ladder={"day_count": "calendar", "reminder_before": 1, "overdue_notice_after": 2,
                 "standing_office_after": 3, "steering_committee_after": 4},
-        indicators=[{"id": "ty-le", "name": "Tỷ lệ trường", "unit": "%", "target": 95.5},
-                    {"id": "muc", "name": "Mức", "target_text": "Hằng năm"}],
+        indicators=[{"id": "ty-le", "name": "Tỷ lệ trường", "kind": "percent", "unit": "%",
+                     "target": 95.5, "weight": "so-truong"},
+                    {"id": "so-truong", "name": "Số trường", "kind": "count"},
+                    {"id": "muc", "name": "Mức", "kind": "yes_no", "target_text": "Hằng năm"}],
         assumption="Giả định: thử.", owner_role="requested", lead=["xa", "sgd"],
         also_cites=["Mục IV.1, gạch đầu dòng 2", "Điều 5 khoản 2 điểm a", "III.5, paragraph 2"],
     )  # fmt: skip
-    data["duties"][1]["cadence"] = {"kind": "periodic", "entries": ["q", "y"]}
+    data["duties"][1].update(cadence={"kind": "periodic", "entries": ["q", "y"]},
+                             evidence="required")  # fmt: skip
     data["duties"][2].update(due_after_inputs=5, recipients=["bcd", "vks"],
                              cadence={"kind": "periodic", "entries": ["q", "y"]})  # fmt: skip
     data["duties"].append({"id": "once", "title": "Một lần", "text": "Nộp kế hoạch.",
                            "source": "III.5.1, paragraph 1", "lead": ["pc02"],
                            "cadence": {"kind": "once", "due": "2026-02-28"},
-                           "depends_on": ["d1", "report"]})  # fmt: skip
+                           "depends_on": ["d1", "report"], "depends_on_period": "latest_before"})  # fmt: skip
     data["duties"].append({"id": "thang-hanh-dong", "title": "Tháng hành động", "text": "Tổ chức.",
                            "source": "Điều 3, khoản 1", "lead": ["sgd"],
+                           "active_from": "2026-03-01", "active_to": "2026-11-30",
                            "cadence": {"kind": "yearly", "deadline": {
                                "day": 15, "month": 7, "before": True, "holiday_policy": "keep"}}})  # fmt: skip
     data["reporting_calendar"][0].update(source="V.1", assumption="Quý: giả định.")
