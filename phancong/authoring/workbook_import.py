@@ -6,6 +6,7 @@ the plan is returned only when the whole workbook is valid, so nothing is half-i
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -20,6 +21,7 @@ from phancong.authoring import sheets as S
 from phancong.authoring.problems import (
     CellProblem,
     WorkbookError,
+    field_of,
     translate_check,
     translate_pydantic,
 )
@@ -355,6 +357,17 @@ def _dated(r: Reader, row: Row, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _weighted_indicator(data: dict[str, Any], path: ModelPath, message: str) -> ModelPath:
+    """A duty's check of an indicator's weight is named at that indicator's weight cell."""
+    match = re.match(r"indicator '(.+?)' is weighted by", message)
+    if match is None or len(path) != 2 or path[0] != "duties" or not isinstance(path[1], int):
+        return path
+    for j, indicator in enumerate(data["duties"][path[1]].get("indicators", [])):
+        if indicator.get("id") == match[1]:
+            return (*path, "indicators", j, "weight")
+    return path
+
+
 def _is_province(code: int) -> bool:
     try:
         wards_of(ProvinceWards(province_code=code))
@@ -386,7 +399,12 @@ def _validate(data: dict[str, Any], where: dict[ModelPath, Where]) -> Plan:
         problems = []
         for error in exc.errors():
             vi, en = translate_pydantic(dict(error))
-            problems.append(CellProblem(*_locate(where, tuple(error["loc"])), vi=vi, en=en))
+            path = tuple(error["loc"])
+            key = field_of(en) if error["type"] == "value_error" else None
+            if key is not None and (*path, key) in where:
+                path = (*path, key)
+            path = _weighted_indicator(data, path, en)
+            problems.append(CellProblem(*_locate(where, path), vi=vi, en=en))
         raise WorkbookError(problems) from None
     try:
         found = check(plan, wards_of)

@@ -491,8 +491,27 @@ def test_enumerated_values_have_dropdowns(tmp_path: Path) -> None:
         }
 
     duties = validated(S.DUTIES)
-    for key in ("lead", "supporting", "requested", "recipients", "entries", "cadence"):
+    for key in ("lead", "supporting", "requested", "recipients", "entries", "cadence",
+                "depends_on_period", "evidence"):  # fmt: skip
         assert "Danh mục" in duties[_col(key)], key
+    for key in ("active_from", "active_to"):
+        assert duties[_col(key)] == "1", key  # a date check (a warning: text dates are read too)
+    assert "Danh mục" in validated(S.INDICATORS)[_letter(S.INDICATOR_COLUMNS, "kind")]
+    for sheet, columns in ((S.AGENCIES, S.AGENCY_COLUMNS), (S.GROUPS, S.GROUP_COLUMNS)):
+        assert "Danh mục" in validated(sheet)[_letter(columns, "successor")], sheet
+    assert "Danh mục" in validated(S.GROUPS)[_letter(S.GROUP_COLUMNS, "level")]
+    assert listed["Kỳ phụ thuộc"] == list(S.DEPENDENCY_WORDS.values())
+    assert listed["Minh chứng"] == list(S.EVIDENCE_WORDS.values())
+    assert listed["Loại chỉ tiêu"] == list(S.INDICATOR_KIND_WORDS.values())
+    assert listed["Cấp đơn vị của tỉnh"] == list(S.LEVEL_WORDS.values())
+    # each dropdown's range covers exactly its list on «Danh mục»
+    for sheet in (S.DUTIES, S.INDICATORS, S.GROUPS):
+        for formula in validated(sheet).values():
+            if "Danh mục" not in formula or "$A$" in formula:
+                continue
+            col, last = formula.split("!$")[1].split("$2:$")[0], formula.rsplit("$", 1)[1]
+            title = lists[f"{col}1"].value
+            assert int(last) == len(listed[title]) + 1, (sheet, title)
     assert listed["Kỳ báo cáo"] == ["q", "h", "y"]
     assert set(listed["Hạn rơi vào ngày nghỉ"]) == set(S.HOLIDAY_WORDS.values())
     assert set(listed["Cách tính ngày"]) == set(S.DAY_COUNT_WORDS.values())
@@ -507,3 +526,107 @@ def test_enumerated_values_have_dropdowns(tmp_path: Path) -> None:
     assert "Danh mục" in validated(S.HEADER)["C"] and header.cell(policy, 3).value == (
         "lùi về ngày làm việc trước"
     )
+
+
+def _rich_edited(tmp_path: Path, edit: Callable[[Workbook], None]) -> Path:
+    path = tmp_path / "rich.xlsx"
+    export_workbook(_rich_plan(), path)
+    book = load_workbook(path)
+    edit(book)
+    book.save(path)
+    return path
+
+
+def _letter(columns: tuple[S.Column, ...], key: str) -> str:
+    return next(S.column_letter(i) for i, c in enumerate(columns, 1) if c.key == key)
+
+
+def _row_of(book: Workbook, sheet: str, ident: str, key: str = "id") -> int:
+    found = book[sheet]
+    column = [c.key for c in S.COLUMNS[sheet]].index(key) + 1
+    return next(r for r in range(2, found.max_row + 1) if found.cell(r, column).value == ident)
+
+
+def test_the_new_fields_name_their_problems(tmp_path: Path) -> None:
+    rows: dict[str, int] = {}
+
+    def edit(book: Workbook) -> None:
+        rows["ty-le"] = _row_of(book, S.INDICATORS, "ty-le")
+        rows["so-truong"] = _row_of(book, S.INDICATORS, "so-truong")
+        rows["once"] = _row_of(book, S.DUTIES, "once")
+        rows["pc02"] = _row_of(book, S.AGENCIES, "pc02")
+        indicators = book[S.INDICATORS]
+        indicators[f"{_letter(S.INDICATOR_COLUMNS, 'kind')}{rows['so-truong']}"] = "phần trăm"
+        indicators[f"{_letter(S.INDICATOR_COLUMNS, 'weight')}{rows['ty-le']}"] = "muc"
+        duties = book[S.DUTIES]
+        duties[f"{_col('depends_on_period')}{rows['once']}"] = "bất kỳ"
+        duties[f"{_col('evidence')}2"] = "có thể"
+        duties[f"{_col('active_from')}2"] = "1/13/2026"
+        agencies = book[S.AGENCIES]
+        agencies[f"{_letter(S.AGENCY_COLUMNS, 'successor')}{rows['pc02']}"] = "ca"
+        book[S.AMENDMENTS]["A3"] = "mùng 1"
+        book[S.GROUPS][f"{_letter(S.GROUP_COLUMNS, 'level')}2"] = "cấp tỉnh"
+
+    path = _rich_edited(tmp_path, edit)
+    text = _problems(path)
+    kind, weight = _letter(S.INDICATOR_COLUMNS, "kind"), _letter(S.INDICATOR_COLUMNS, "weight")
+    assert (
+        f"Trang «Chỉ tiêu», dòng {rows['so-truong']}, cột {kind} (Loại chỉ tiêu): 'phần trăm'"
+        " không phải loại chỉ tiêu (có/không, số lượng, tỷ lệ %, giá trị)"
+    ) in text
+    assert (
+        f"Trang «Phân công nhiệm vụ», dòng {rows['once']}, cột {_col('depends_on_period')}"
+        " (Kỳ phụ thuộc): 'bất kỳ' không phải cách chọn kỳ phụ thuộc"
+    ) in text
+    assert f"dòng 2, cột {_col('evidence')} (Minh chứng (tệp báo cáo)): 'có thể'" in text
+    assert f"dòng 2, cột {_col('active_from')} (Áp dụng từ ngày): '1/13/2026' không phải" in text
+    assert "Trang «Sửa đổi», dòng 3, cột A (Hiệu lực từ ngày): 'mùng 1' không phải ngày" in text
+    assert (
+        f"Trang «Nhóm», dòng 2, cột {_letter(S.GROUP_COLUMNS, 'level')} (Cấp đơn vị của tỉnh):"
+        " 'cấp tỉnh' không phải cấp đơn vị của tỉnh"
+    ) in text
+    english = _problems(path, "en")
+    assert "'phần trăm' is not a kind of indicator (yes_no, count, percent, value)" in english
+    assert "'bất kỳ' is not a dependency rule (same_period, within, latest_before)" in english
+    assert "Sheet 'Sửa đổi', row 3, column A (Hiệu lực từ ngày)" in english
+
+    # cell by cell fine, the model's checks are named at the cell they are about
+    def model(book: Workbook) -> None:
+        edit(book)
+        indicators = book[S.INDICATORS]
+        indicators[f"{kind}{rows['so-truong']}"] = "số lượng"
+        book[S.DUTIES][f"{_col('depends_on_period')}{rows['once']}"] = "cùng kỳ"
+        book[S.DUTIES][f"{_col('evidence')}2"] = "bắt buộc có tệp"
+        book[S.DUTIES][f"{_col('active_from')}2"] = None
+        book[S.AMENDMENTS]["A3"] = dt.datetime(2026, 10, 1)
+        book[S.GROUPS][f"{_letter(S.GROUP_COLUMNS, 'level')}2"] = None
+
+    path = _rich_edited(tmp_path, model)
+    text = _problems(path)
+    successor = _letter(S.AGENCY_COLUMNS, "successor")
+    assert (
+        f"Trang «Cơ quan», dòng {rows['pc02']}, cột {successor} (Đơn vị kế thừa): 'successor'"
+        " chỉ có nghĩa khi có ngày kết thúc"
+    ) in text
+    assert (
+        f"Trang «Chỉ tiêu», dòng {rows['ty-le']}, cột {weight} (Trọng số (mã chỉ tiêu đếm)):"
+        " chỉ tiêu 'ty-le' được tính theo trọng số 'muc'"
+    ) in text
+    assert f"Sheet 'Cơ quan', row {rows['pc02']}, column {successor}" in _problems(path, "en")
+
+    def unlinked(book: Workbook) -> None:
+        book[S.DUTIES][f"{_col('depends_on_period')}{_row_of(book, S.DUTIES, 'once')}"] = "cùng kỳ"
+
+    text = _problems(_rich_edited(tmp_path, unlinked))
+    assert (
+        f"cột {_col('depends_on')} (Phụ thuộc): 'd1' không nối được kỳ nào của 'once' theo"
+        " «Kỳ phụ thuộc» (same_period); khi các kỳ khác độ dài, chọn «các kỳ nằm trong kỳ»"
+    ) in text
+
+
+def test_a_workbook_without_the_amendments_sheet_reads_as_before(tmp_path: Path) -> None:
+    def edit(book: Workbook) -> None:
+        del book[S.AMENDMENTS]
+
+    plan = read_workbook(_rich_edited(tmp_path, edit))
+    assert plan.plan.amendments == () and plan.duties == _rich_plan().duties
