@@ -110,6 +110,19 @@ _CHECKS: list[tuple[str, str]] = [
     (r"owners are 'lead' or 'requested'", "vai trò chủ trì chỉ là «chủ trì» hoặc «đề nghị»"),
     (r"'(.+)' is not an email address", "'{0}' không phải là địa chỉ thư điện tử"),
     (r"unknown time zone '(.+)'", "không biết múi giờ '{0}'"),
+    (
+        r"'(.+)' links no period of '(.+)' under depends_on_period: (\S+) .*",
+        "'{0}' không nối được kỳ nào của '{1}' theo «Kỳ phụ thuộc» ({2}); khi các kỳ khác độ"
+        " dài, chọn «các kỳ nằm trong kỳ» hoặc «kỳ gần nhất trước đó»",
+    ),
+    (
+        r"'weight' applies only to a 'percent' indicator",
+        "chỉ chỉ tiêu loại «tỷ lệ %» mới có trọng số",
+    ),
+    (
+        r"the target of a '(.+)' indicator is a percentage 0–100",
+        "chỉ tiêu loại có/không hoặc tỷ lệ % có chỉ tiêu (số) từ 0 đến 100",
+    ),
 ]
 
 _PYDANTIC_VI = {
@@ -129,6 +142,26 @@ _PYDANTIC_VI = {
     "date_parsing": "không phải ngày",
     "extra_forbidden": "trường không được biết",
 }
+
+
+# A model check on a whole row (agency, duty, indicator…) names the cell it is about: the
+# column of the field its English message starts with.
+_FIELD_OF_MESSAGE = (
+    ("'valid_to'", "valid_to"),
+    ("'successor'", "successor"),
+    ("'active_to'", "active_to"),
+    ("'weight'", "weight"),
+    ("the target of", "target"),
+    ("'due_after_inputs'", "depends_on"),
+)
+
+
+def field_of(message: str) -> str | None:
+    """The field a row-wide model message is about, when it says so."""
+    for start, key in _FIELD_OF_MESSAGE:
+        if message.startswith(start):
+            return key
+    return None
 
 
 def translate_check(message: str, vi: str | None = None) -> str:

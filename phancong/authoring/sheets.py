@@ -16,7 +16,9 @@ from phancong.domain.plan import (
     CadenceKind,
     DayCount,
     DeadlineRule,
+    DependencyRule,
     HolidayPolicy,
+    IndicatorKind,
     Role,
 )
 
@@ -37,8 +39,9 @@ CALENDAR = "Lịch báo cáo"
 LADDER = "Thang đôn đốc"
 INDICATORS = "Chỉ tiêu"
 HEADER = "Kế hoạch"
+AMENDMENTS = "Sửa đổi"
 LISTS = "Danh mục"
-SHEET_ORDER = (DUTIES, AGENCIES, GROUPS, CALENDAR, LADDER, INDICATORS, HEADER, LISTS)
+SHEET_ORDER = (DUTIES, AGENCIES, GROUPS, CALENDAR, LADDER, INDICATORS, HEADER, AMENDMENTS, LISTS)
 
 DUTY_COLUMNS = (
     Column("stt", "STT", 6, derived=True),
@@ -56,10 +59,14 @@ DUTY_COLUMNS = (
     Column("deadline", "Quy tắc hạn", 26),
     Column("entries", "Theo các kỳ báo cáo", 16),
     Column("depends_on", "Phụ thuộc", 20),
+    Column("depends_on_period", "Kỳ phụ thuộc", 18),
     Column("due_after_inputs", "Hạn sau đầu vào (ngày làm việc)", 14),
     Column("recipients", "Nơi nhận báo cáo", 22),
     Column("also_cites", "Trích dẫn khác", 18),
     Column("indicators", "Chỉ tiêu", 30, derived=True),
+    Column("evidence", "Minh chứng (tệp báo cáo)", 16),
+    Column("active_from", "Áp dụng từ ngày", 14),
+    Column("active_to", "Áp dụng đến ngày", 14),
     Column("assumption", "Giả định", 50),
 )
 AGENCY_COLUMNS = (
@@ -71,6 +78,10 @@ AGENCY_COLUMNS = (
     Column("emails", "Thư điện tử", 32),
     Column("parent", "Cơ quan cấp trên", 18),
     Column("language", "Ngôn ngữ", 10),
+    Column("valid_from", "Tồn tại từ ngày", 14),
+    Column("valid_to", "Tồn tại đến ngày", 14),
+    Column("successor", "Đơn vị kế thừa", 18),
+    Column("assumption", "Giả định", 50),
 )
 GROUP_COLUMNS = (
     Column("id", "Mã", 18, required=True),
@@ -81,6 +92,10 @@ GROUP_COLUMNS = (
     Column("email_pattern", "Mẫu thư điện tử xã, phường", 34),
     Column("rule", "Quy tắc mở rộng", 44, derived=True),
     Column("size", "Số đơn vị", 10, derived=True),
+    Column("level", "Cấp đơn vị của tỉnh", 14),
+    Column("valid_from", "Tồn tại từ ngày", 14),
+    Column("valid_to", "Tồn tại đến ngày", 14),
+    Column("successor", "Đơn vị kế thừa", 18),
     Column("assumption", "Giả định", 50),
 )
 CALENDAR_COLUMNS = (
@@ -104,14 +119,22 @@ INDICATOR_COLUMNS = (
     Column("duty", "Mã nhiệm vụ", 18, required=True),
     Column("id", "Mã chỉ tiêu", 22, required=True),
     Column("name", "Tên chỉ tiêu", 60, required=True),
+    Column("kind", "Loại chỉ tiêu", 14),
     Column("unit", "Đơn vị tính", 10),
     Column("target", "Chỉ tiêu (số)", 12),
     Column("target_text", "Chỉ tiêu (lời)", 24),
+    Column("weight", "Trọng số (mã chỉ tiêu đếm)", 18),
 )
 HEADER_COLUMNS = (
     Column("key", "Trường", 24, required=True),
     Column("label", "Ý nghĩa", 40, derived=True),
     Column("value", "Giá trị", 70),
+)
+AMENDMENT_COLUMNS = (
+    Column("effective", "Hiệu lực từ ngày", 14, required=True),
+    Column("number", "Số, ký hiệu văn bản sửa đổi", 22),
+    Column("issued", "Ngày ban hành", 14),
+    Column("note", "Nội dung sửa đổi", 60),
 )
 COLUMNS: dict[str, tuple[Column, ...]] = {
     DUTIES: DUTY_COLUMNS,
@@ -121,6 +144,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     LADDER: LADDER_COLUMNS,
     INDICATORS: INDICATOR_COLUMNS,
     HEADER: HEADER_COLUMNS,
+    AMENDMENTS: AMENDMENT_COLUMNS,
 }
 PLAN_SCOPE = "kế hoạch"  # the ladder row that applies to the whole plan
 
@@ -166,6 +190,19 @@ HOLIDAY_WORDS = {
     HolidayPolicy.KEEP: "giữ nguyên",
 }
 LANGUAGE_WORDS = {"vi": "vi", "en": "en"}
+DEPENDENCY_WORDS = {
+    DependencyRule.SAME_PERIOD: "cùng kỳ",
+    DependencyRule.WITHIN: "các kỳ nằm trong kỳ",
+    DependencyRule.LATEST_BEFORE: "kỳ gần nhất trước đó",
+}
+EVIDENCE_WORDS = {"optional": "không bắt buộc", "required": "bắt buộc có tệp"}
+INDICATOR_KIND_WORDS = {
+    IndicatorKind.YES_NO: "có/không",
+    IndicatorKind.COUNT: "số lượng",
+    IndicatorKind.PERCENT: "tỷ lệ %",
+    IndicatorKind.VALUE: "giá trị",
+}
+LEVEL_WORDS = {"commune": "cấp xã", "district": "cấp huyện"}
 DAY_COUNT_WORDS = {DayCount.WORKING: "ngày làm việc", DayCount.CALENDAR: "ngày lịch"}
 KIND_WORDS = {
     AgencyKind.POLICE: "công an",

@@ -15,7 +15,7 @@ from phancong.authoring import sheets as S
 from phancong.authoring.problems import CellProblem
 
 # free text is kept as written (a plan's text may end with a newline); codes and names are trimmed
-FREE_TEXT = frozenset({"title", "text", "assumption", "label", "target_text"})
+FREE_TEXT = frozenset({"title", "text", "assumption", "label", "target_text", "note"})
 
 
 @dataclass

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from phancong.adapters.loader import directory
 from phancong.authoring import sheets as S
 from phancong.domain.citation import fmt_citation
-from phancong.domain.plan import Cadence, Duty, Group, Plan
+from phancong.domain.plan import Cadence, Dated, Duty, Group, Plan
 
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _DERIVED_FILL = PatternFill("solid", fgColor="F2F2F2")
@@ -49,6 +49,7 @@ def build_workbook(plan: Plan) -> Workbook:
     _ladder(book[S.LADDER], plan)
     _indicators(book[S.INDICATORS], plan)
     _header(book[S.HEADER], plan)
+    _amendments(book[S.AMENDMENTS], plan)
     return book
 
 
@@ -75,10 +76,14 @@ def _duty_row(index: int, duty: Duty) -> dict[str, Any]:
         "requested": S.join_list(duty.requested),
         **_cadence_cells(duty.cadence),
         "depends_on": S.join_list(duty.depends_on),
+        "depends_on_period": S.DEPENDENCY_WORDS[duty.depends_on_period],
         "due_after_inputs": duty.due_after_inputs,
         "recipients": S.join_list(duty.recipients),
         "also_cites": S.join_list([fmt_citation(c) for c in duty.also_cites]),
         "indicators": "\n".join(i.name for i in duty.indicators),
+        "evidence": S.EVIDENCE_WORDS[duty.evidence],
+        "active_from": duty.active_from,
+        "active_to": duty.active_to,
         "assumption": duty.assumption,
     }
 
@@ -114,6 +119,42 @@ def _duties(sheet: Worksheet, plan: Plan) -> None:
         _list_range("C", len(S.CADENCE_WORDS)),
         [f"{cols['cadence']}2:{cols['cadence']}{count}"],
     )
+    _dropdown(
+        sheet,
+        _list_range("J", len(S.DEPENDENCY_WORDS)),
+        [f"{cols['depends_on_period']}2:{cols['depends_on_period']}{count}"],
+        prompt="Các kỳ của nhiệm vụ phụ thuộc mà mỗi kỳ chờ: cùng kỳ (mặc định); các kỳ nằm"
+        " trong kỳ (ví dụ báo cáo năm chờ các quý); kỳ gần nhất trước đó",
+    )
+    _dropdown(
+        sheet,
+        _list_range("K", len(S.EVIDENCE_WORDS)),
+        [f"{cols['evidence']}2:{cols['evidence']}{count}"],
+        prompt="«bắt buộc có tệp»: mỗi lần nộp phải kèm ít nhất một tệp báo cáo",
+    )
+    for key in ("active_from", "active_to"):
+        _date_cells(sheet, f"{cols[key]}2:{cols[key]}{count}")
+
+
+def _dated_cells(item: Dated) -> dict[str, Any]:
+    return {
+        "valid_from": item.valid_from,
+        "valid_to": item.valid_to,
+        "successor": item.successor,
+    }
+
+
+def _dated_dropdowns(sheet: Worksheet, columns: Sequence[S.Column], count: int, refs: int) -> None:
+    cols = {c.key: S.column_letter(i) for i, c in enumerate(columns, 1)}
+    _dropdown(
+        sheet,
+        f"='{S.LISTS}'!$A$2:$A${refs + 1}",
+        [f"{cols['successor']}2:{cols['successor']}{count}"],
+        strict=False,
+        prompt="Cơ quan hoặc nhóm nhận lại phần việc đến hạn sau ngày «Tồn tại đến ngày»",
+    )
+    for key in ("valid_from", "valid_to"):
+        _date_cells(sheet, f"{cols[key]}2:{cols[key]}{count}")
 
 
 def _agencies(sheet: Worksheet, plan: Plan) -> None:
@@ -127,6 +168,8 @@ def _agencies(sheet: Worksheet, plan: Plan) -> None:
             "emails": S.join_list(a.emails),
             "parent": a.parent,
             "language": a.language,
+            **_dated_cells(a),
+            "assumption": a.assumption,
         }
         for a in plan.agencies
     ]
@@ -146,12 +189,14 @@ def _agencies(sheet: Worksheet, plan: Plan) -> None:
         _list_range("I", len(S.LANGUAGE_WORDS)),
         [f"{cols['language']}2:{cols['language']}{count}"],
     )
+    _dated_dropdowns(sheet, S.AGENCY_COLUMNS, count, len(plan.agencies) + len(plan.groups))
 
 
 def _group_rule(group: Group, size: int) -> str:
     parts = []
     if group.wards_of is not None:
-        parts.append(f"mọi xã, phường của tỉnh/thành phố mã {group.wards_of.province_code}")
+        units = "xã, phường" if group.wards_of.level == "commune" else "huyện (trước 1/7/2025)"
+        parts.append(f"mọi {units} của tỉnh/thành phố mã {group.wards_of.province_code}")
     if group.members:
         parts.append("các thành viên liệt kê")
     return " và ".join(parts) + f" ({size} đơn vị)"
@@ -169,13 +214,24 @@ def _groups(sheet: Worksheet, plan: Plan) -> None:
                 "name_en": g.name_en,
                 "members": S.join_list(g.members),
                 "province_code": g.wards_of.province_code if g.wards_of else None,
+                "level": S.LEVEL_WORDS[g.wards_of.level] if g.wards_of else None,
                 "email_pattern": g.wards_of.email_pattern if g.wards_of else None,
                 "rule": _group_rule(g, size),
                 "size": size,
+                **_dated_cells(g),
                 "assumption": g.assumption,
             }
         )
     _table(sheet, S.GROUP_COLUMNS, rows)
+    count = len(rows) + 200
+    cols = {c.key: S.column_letter(i) for i, c in enumerate(S.GROUP_COLUMNS, 1)}
+    _dropdown(
+        sheet,
+        _list_range("M", len(S.LEVEL_WORDS)),
+        [f"{cols['level']}2:{cols['level']}{count}"],
+        prompt="Với mã tỉnh: cấp xã (mặc định) hoặc cấp huyện (chỉ trước 1/7/2025)",
+    )
+    _dated_dropdowns(sheet, S.GROUP_COLUMNS, count, len(plan.agencies) + len(plan.groups))
 
 
 def _calendar(sheet: Worksheet, plan: Plan) -> None:
@@ -222,14 +278,24 @@ def _indicators(sheet: Worksheet, plan: Plan) -> None:
             "duty": d.id,
             "id": i.id,
             "name": i.name,
+            "kind": S.INDICATOR_KIND_WORDS[i.kind],
             "unit": i.unit,
             "target": i.target,
             "target_text": i.target_text,
+            "weight": i.weight,
         }
         for d in plan.duties
         for i in d.indicators
     ]
     _table(sheet, S.INDICATOR_COLUMNS, rows)
+    cols = {c.key: S.column_letter(i) for i, c in enumerate(S.INDICATOR_COLUMNS, 1)}
+    _dropdown(
+        sheet,
+        _list_range("L", len(S.INDICATOR_KIND_WORDS)),
+        [f"{cols['kind']}2:{cols['kind']}{len(rows) + 200}"],
+        prompt="có/không: tỷ lệ đơn vị trả lời có; số lượng: cộng tổng; tỷ lệ %: trung bình"
+        " (có thể theo trọng số); giá trị: liệt kê",
+    )
 
 
 def _header(sheet: Worksheet, plan: Plan) -> None:
@@ -267,6 +333,17 @@ def _header(sheet: Worksheet, plan: Plan) -> None:
     _dropdown(sheet, _list_range("F", len(S.HOLIDAY_WORDS)), [f"C{policy_row}"])
 
 
+def _amendments(sheet: Worksheet, plan: Plan) -> None:
+    rows = [
+        {"effective": a.effective, "number": a.number, "issued": a.issued, "note": a.note}
+        for a in plan.plan.amendments
+    ]
+    _table(sheet, S.AMENDMENT_COLUMNS, rows)
+    for key in ("effective", "issued"):
+        letter = S.column_letter([c.key for c in S.AMENDMENT_COLUMNS].index(key) + 1)
+        _date_cells(sheet, f"{letter}2:{letter}{len(rows) + 50}")
+
+
 def _lists(sheet: Worksheet, plan: Plan, refs: Sequence[str]) -> None:
     columns: list[tuple[str, Iterable[str]]] = [
         ("Cơ quan, nhóm", refs),
@@ -278,6 +355,10 @@ def _lists(sheet: Worksheet, plan: Plan, refs: Sequence[str]) -> None:
         ("Cách tính ngày", S.DAY_COUNT_WORDS.values()),
         ("Kỳ báo cáo", [e.id for e in plan.reporting_calendar]),
         ("Ngôn ngữ", S.LANGUAGE_WORDS.values()),
+        ("Kỳ phụ thuộc", S.DEPENDENCY_WORDS.values()),
+        ("Minh chứng", S.EVIDENCE_WORDS.values()),
+        ("Loại chỉ tiêu", S.INDICATOR_KIND_WORDS.values()),
+        ("Cấp đơn vị của tỉnh", S.LEVEL_WORDS.values()),
     ]
     for col, (title, values) in enumerate(columns, 1):
         sheet.cell(row=1, column=col, value=title).font = Font(bold=True)
@@ -306,6 +387,18 @@ def _dropdown(
         rule.prompt = prompt
     for cell_range in ranges:
         rule.add(cell_range)
+    sheet.add_data_validation(rule)
+
+
+def _date_cells(sheet: Worksheet, cell_range: str) -> None:
+    """Cells for a day: shown as dd/mm/yyyy, a date checked on entry (a warning, the importer
+    also reads '15/03/2026' written as text)."""
+    rule = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
+    rule.showErrorMessage = True
+    rule.errorStyle = "warning"
+    rule.errorTitle = "Không phải ngày"
+    rule.error = "Ghi ngày dạng ngày/tháng/năm, ví dụ 15/03/2026."
+    rule.add(cell_range)
     sheet.add_data_validation(rule)
 
 

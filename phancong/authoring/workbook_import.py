@@ -6,6 +6,7 @@ the plan is returned only when the whole workbook is valid, so nothing is half-i
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -20,6 +21,7 @@ from phancong.authoring import sheets as S
 from phancong.authoring.problems import (
     CellProblem,
     WorkbookError,
+    field_of,
     translate_check,
     translate_pydantic,
 )
@@ -139,6 +141,8 @@ def _assemble(
             "emails": S.split_list(r.text(row, "emails") or ""),
             "parent": _first(r.refs(row, "parent", names)),
             "language": r.text(row, "language") or "vi",
+            **_dated(r, row, names),
+            "assumption": r.text(row, "assumption"),
         }
         agencies.append(agency)
         at(("agencies", i), row, "id")
@@ -151,6 +155,7 @@ def _assemble(
             "name": r.text(row, "name", True),
             "name_en": r.text(row, "name_en"),
             "members": r.refs(row, "members", names),
+            **_dated(r, row, names),
             "assumption": r.text(row, "assumption"),
         }
         code = r.integer(row, "province_code")
@@ -160,16 +165,26 @@ def _assemble(
                 f"không có tỉnh, thành phố nào mã {code}",
                 f"no province with code {code}",
             )
-        if code is not None or row.cells.get("email_pattern") is not None:
+        if any(row.cells.get(key) is not None for key in ("email_pattern", "level")) or (
+            code is not None
+        ):
             group["wards_of"] = {
                 "province_code": code,
+                "level": r.word(
+                    row,
+                    "level",
+                    dict(S.LEVEL_WORDS),
+                    "cấp đơn vị của tỉnh",
+                    "level of the province's units",
+                ),
                 "email_pattern": r.text(row, "email_pattern"),
             }
         groups.append(group)
         at(("groups", i), row, "id")
-        for key in ("id", "name", "name_en", "members", "assumption"):
+        for key in group:
             at(("groups", i, key), row, key)
         at(("groups", i, "wards_of"), row, "province_code")
+        at(("groups", i, "wards_of", "level"), row, "level")
         at(("groups", i, "wards_of", "email_pattern"), row, "email_pattern")
     calendar = []
     for i, row in enumerate(rows.get(S.CALENDAR, [])):
@@ -194,9 +209,18 @@ def _assemble(
                 {
                     "id": r.text(row, "id", True),
                     "name": r.text(row, "name", True),
+                    "kind": r.word(
+                        row,
+                        "kind",
+                        {k.value: v for k, v in S.INDICATOR_KIND_WORDS.items()},
+                        "loại chỉ tiêu",
+                        "kind of indicator",
+                    )
+                    or "value",
                     "unit": r.text(row, "unit"),
                     "target": r.number(row, "target"),
                     "target_text": r.text(row, "target_text"),
+                    "weight": r.text(row, "weight"),
                 },
             )
         )
@@ -245,9 +269,23 @@ def _assemble(
             or "lead",
             "cadence": _cadence(r, row, with_due=True),
             "depends_on": S.split_list(r.text(row, "depends_on") or ""),
+            "depends_on_period": r.word(
+                row,
+                "depends_on_period",
+                {k.value: v for k, v in S.DEPENDENCY_WORDS.items()},
+                "cách chọn kỳ phụ thuộc",
+                "dependency rule",
+            )
+            or "same_period",
             "due_after_inputs": r.integer(row, "due_after_inputs"),
             "recipients": r.refs(row, "recipients", names),
             "also_cites": S.split_citations(r.text(row, "also_cites") or ""),
+            "evidence": r.word(
+                row, "evidence", dict(S.EVIDENCE_WORDS), "yêu cầu minh chứng", "evidence rule"
+            )
+            or "optional",
+            "active_from": r.date(row, "active_from"),
+            "active_to": r.date(row, "active_to"),
             "assumption": r.text(row, "assumption"),
         }
         at(("duties", i), row, "id")
@@ -279,6 +317,20 @@ def _assemble(
             f"'{scope}' không phải «{S.PLAN_SCOPE}» hay mã một nhiệm vụ",
             f"'{scope}' is neither '{S.PLAN_SCOPE}' nor a duty id",
         )
+    amendments = []
+    for i, row in enumerate(rows.get(S.AMENDMENTS, [])):
+        amendments.append(
+            {
+                "effective": r.date(row, "effective", True),
+                "number": r.text(row, "number"),
+                "issued": r.date(row, "issued"),
+                "note": r.text(row, "note"),
+            }
+        )
+        at(("plan", "amendments", i), row, "effective")
+        for key in ("effective", "number", "issued", "note"):
+            at(("plan", "amendments", i, key), row, key)
+    header["amendments"] = amendments
     if not duties and S.DUTIES in rows:
         r.add((S.DUTIES, 2, "", ""), "chưa có nhiệm vụ nào", "no duty in the plan")
     data: dict[str, Any] = {
@@ -294,6 +346,26 @@ def _assemble(
         where.setdefault(("plan",), row.where("value"))
         where[("plan", *path)] = row.where("value")
     return _drop_none(data), where
+
+
+def _dated(r: Reader, row: Row, names: dict[str, str]) -> dict[str, Any]:
+    """An agency's or group's dates of existence and who takes over after them."""
+    return {
+        "valid_from": r.date(row, "valid_from"),
+        "valid_to": r.date(row, "valid_to"),
+        "successor": _first(r.refs(row, "successor", names)),
+    }
+
+
+def _weighted_indicator(data: dict[str, Any], path: ModelPath, message: str) -> ModelPath:
+    """A duty's check of an indicator's weight is named at that indicator's weight cell."""
+    match = re.match(r"indicator '(.+?)' is weighted by", message)
+    if match is None or len(path) != 2 or path[0] != "duties" or not isinstance(path[1], int):
+        return path
+    for j, indicator in enumerate(data["duties"][path[1]].get("indicators", [])):
+        if indicator.get("id") == match[1]:
+            return (*path, "indicators", j, "weight")
+    return path
 
 
 def _is_province(code: int) -> bool:
@@ -327,7 +399,12 @@ def _validate(data: dict[str, Any], where: dict[ModelPath, Where]) -> Plan:
         problems = []
         for error in exc.errors():
             vi, en = translate_pydantic(dict(error))
-            problems.append(CellProblem(*_locate(where, tuple(error["loc"])), vi=vi, en=en))
+            path = tuple(error["loc"])
+            key = field_of(en) if error["type"] == "value_error" else None
+            if key is not None and (*path, key) in where:
+                path = (*path, key)
+            path = _weighted_indicator(data, path, en)
+            problems.append(CellProblem(*_locate(where, path), vi=vi, en=en))
         raise WorkbookError(problems) from None
     try:
         found = check(plan, wards_of)

@@ -57,3 +57,18 @@ def test_libreoffice_converts_the_workbook_to_pdf_and_resaves_it(tmp_path: Path)
     done = _soffice(tmp_path, "xlsx:Calc MS Excel 2007 XML", book, resaved)
     assert done.returncode == 0, done.stderr
     assert read_workbook(resaved / "hanoi.xlsx") == plan
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_every_field_survives_a_libreoffice_resave(tmp_path: Path) -> None:
+    """Dates, dropdown words and the amendments sheet of the all-fields plan read back the same
+    after LibreOffice has saved the workbook again."""
+    from tests.unit.test_workbook import _rich_plan
+
+    plan = _rich_plan()
+    book = tmp_path / "rich.xlsx"
+    export_workbook(plan, book)
+    resaved = tmp_path / "lo"
+    done = _soffice(tmp_path, "xlsx:Calc MS Excel 2007 XML", book, resaved)
+    assert done.returncode == 0, done.stderr
+    assert read_workbook(resaved / "rich.xlsx") == plan

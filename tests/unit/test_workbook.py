@@ -245,14 +245,17 @@ def test_a_clerks_edit_is_read(tmp_path: Path) -> None:
 
 
 def _rich_plan() -> Plan:
-    """A plan using what the shipped plans do not: per-duty ladder, indicators, default deadlines,
-    holiday policies, English names, parents, one-off and restricted cadences, odd text, level
-    names, consolidations, recipients, other citations, reporting-calendar entries, assumptions
-    on groups and calendar entries — every field of the model with a value other than its
+    """A plan using what the shipped plans do not: per-duty ladder, indicators (their kinds and a
+    weight), default deadlines, holiday policies, English names, parents, one-off and restricted
+    cadences, odd text, level names, consolidations, recipients, other citations,
+    reporting-calendar entries, assumptions on agencies, groups and calendar entries, units and
+    groups that end mid-plan with a successor, a group of the districts before 1/7/2025, duties
+    active for part of the plan, a dependency on periods of another length, required evidence,
+    amendments — every field of the model with a value other than its
     default (checked by test_the_all_fields_plan_sets_every_field_of_the_model)."""
     data = load(MINI).model_dump(mode="json")
     data["plan"].update(
-        number="12/KH-UBND", issued="2025-12-20", holiday_policy="previous_working_day",
+        number="12/KH-UBND", issued="2024-12-20", period={"start": "2025-01-01", "end": "2026-12-31"}, holiday_policy="previous_working_day",
         support_lead_days=3, portal_email_domain="example.test", timezone="Asia/Bangkok",
         default_deadlines={"quarterly": {"day": 10, "anchor": "next_month"},
                            "semiannual": {"day": 15, "before": True},
@@ -261,14 +264,24 @@ def _rich_plan() -> Plan:
                      "steering_committee": "UBND tỉnh",
                      "standing_office_en": "Department of Labour",
                      "steering_committee_en": "Provincial People's Committee"},
+        amendments=[{"effective": "2026-07-01", "number": "45/KH-UBND", "issued": "2026-06-20",
+                     "note": "Bổ sung nhiệm vụ;\n«Tháng hành động»."},
+                    {"effective": "2026-10-01"}],
     )  # fmt: skip
     data["ladder"] = {"day_count": "calendar", "reminder_before": 7, "overdue_notice_after": 2,
                       "standing_office_after": 9, "steering_committee_after": 30}  # fmt: skip
     data["agencies"][1].update(name_en="Criminal Police", short="PC02", language="en")
+    data["agencies"].append({"id": "pa05", "name": "Phòng An ninh mạng", "parent": "ca",
+                             "valid_from": "2026-01-01", "valid_to": "2026-06-30",
+                             "successor": "ca", "assumption": "Sáp nhập 1/7/2026: giả định."})  # fmt: skip
     data["groups"][0]["assumption"] = "Các đơn vị: giả định."
     data["groups"].append({"id": "xa", "name": "UBND các xã, phường", "name_en": "Communes",
                            "members": ["vks"],
-                           "wards_of": {"province_code": 48, "email_pattern": "{codename}@x.test"}})  # fmt: skip
+                           "valid_from": "2025-07-01",
+                           "wards_of": {"province_code": 48, "email_pattern": "{codename}@x.test"}})
+    data["groups"].append({"id": "huyen", "name": "UBND các quận, huyện (cũ)",
+                           "valid_to": "2025-06-30", "successor": "xa",
+                           "wards_of": {"province_code": 48, "level": "district"}})  # fmt: skip
     data["duties"][0].update(
         text="= không phải công thức\n  thụt đầu dòng, dòng cuối trống\n",
         title="Tuyên truyền; «trong» trường học",
@@ -276,20 +289,24 @@ def _rich_plan() -> Plan:
                  "deadline": {"day": 31, "anchor": "first_month", "holiday_policy": "next_working_day"}},
         ladder={"day_count": "calendar", "reminder_before": 1, "overdue_notice_after": 2,
                 "standing_office_after": 3, "steering_committee_after": 4},
-        indicators=[{"id": "ty-le", "name": "Tỷ lệ trường", "unit": "%", "target": 95.5},
-                    {"id": "muc", "name": "Mức", "target_text": "Hằng năm"}],
+        indicators=[{"id": "ty-le", "name": "Tỷ lệ trường", "kind": "percent", "unit": "%",
+                     "target": 95.5, "weight": "so-truong"},
+                    {"id": "so-truong", "name": "Số trường", "kind": "count"},
+                    {"id": "muc", "name": "Mức", "kind": "yes_no", "target_text": "Hằng năm"}],
         assumption="Giả định: thử.", owner_role="requested", lead=["xa", "sgd"],
         also_cites=["Mục IV.1, gạch đầu dòng 2", "Điều 5 khoản 2 điểm a", "III.5, paragraph 2"],
     )  # fmt: skip
-    data["duties"][1]["cadence"] = {"kind": "periodic", "entries": ["q", "y"]}
+    data["duties"][1].update(cadence={"kind": "periodic", "entries": ["q", "y"]},
+                             evidence="required")  # fmt: skip
     data["duties"][2].update(due_after_inputs=5, recipients=["bcd", "vks"],
                              cadence={"kind": "periodic", "entries": ["q", "y"]})  # fmt: skip
     data["duties"].append({"id": "once", "title": "Một lần", "text": "Nộp kế hoạch.",
                            "source": "III.5.1, paragraph 1", "lead": ["pc02"],
                            "cadence": {"kind": "once", "due": "2026-02-28"},
-                           "depends_on": ["d1", "report"]})  # fmt: skip
+                           "depends_on": ["d1", "report"], "depends_on_period": "latest_before"})  # fmt: skip
     data["duties"].append({"id": "thang-hanh-dong", "title": "Tháng hành động", "text": "Tổ chức.",
                            "source": "Điều 3, khoản 1", "lead": ["sgd"],
+                           "active_from": "2026-03-01", "active_to": "2026-11-30",
                            "cadence": {"kind": "yearly", "deadline": {
                                "day": 15, "month": 7, "before": True, "holiday_policy": "keep"}}})  # fmt: skip
     data["reporting_calendar"][0].update(source="V.1", assumption="Quý: giả định.")
@@ -474,8 +491,27 @@ def test_enumerated_values_have_dropdowns(tmp_path: Path) -> None:
         }
 
     duties = validated(S.DUTIES)
-    for key in ("lead", "supporting", "requested", "recipients", "entries", "cadence"):
+    for key in ("lead", "supporting", "requested", "recipients", "entries", "cadence",
+                "depends_on_period", "evidence"):  # fmt: skip
         assert "Danh mục" in duties[_col(key)], key
+    for key in ("active_from", "active_to"):
+        assert duties[_col(key)] == "1", key  # a date check (a warning: text dates are read too)
+    assert "Danh mục" in validated(S.INDICATORS)[_letter(S.INDICATOR_COLUMNS, "kind")]
+    for sheet, columns in ((S.AGENCIES, S.AGENCY_COLUMNS), (S.GROUPS, S.GROUP_COLUMNS)):
+        assert "Danh mục" in validated(sheet)[_letter(columns, "successor")], sheet
+    assert "Danh mục" in validated(S.GROUPS)[_letter(S.GROUP_COLUMNS, "level")]
+    assert listed["Kỳ phụ thuộc"] == list(S.DEPENDENCY_WORDS.values())
+    assert listed["Minh chứng"] == list(S.EVIDENCE_WORDS.values())
+    assert listed["Loại chỉ tiêu"] == list(S.INDICATOR_KIND_WORDS.values())
+    assert listed["Cấp đơn vị của tỉnh"] == list(S.LEVEL_WORDS.values())
+    # each dropdown's range covers exactly its list on «Danh mục»
+    for sheet in (S.DUTIES, S.INDICATORS, S.GROUPS):
+        for formula in validated(sheet).values():
+            if "Danh mục" not in formula or "$A$" in formula:
+                continue
+            col, last = formula.split("!$")[1].split("$2:$")[0], formula.rsplit("$", 1)[1]
+            title = lists[f"{col}1"].value
+            assert int(last) == len(listed[title]) + 1, (sheet, title)
     assert listed["Kỳ báo cáo"] == ["q", "h", "y"]
     assert set(listed["Hạn rơi vào ngày nghỉ"]) == set(S.HOLIDAY_WORDS.values())
     assert set(listed["Cách tính ngày"]) == set(S.DAY_COUNT_WORDS.values())
@@ -490,3 +526,107 @@ def test_enumerated_values_have_dropdowns(tmp_path: Path) -> None:
     assert "Danh mục" in validated(S.HEADER)["C"] and header.cell(policy, 3).value == (
         "lùi về ngày làm việc trước"
     )
+
+
+def _rich_edited(tmp_path: Path, edit: Callable[[Workbook], None]) -> Path:
+    path = tmp_path / "rich.xlsx"
+    export_workbook(_rich_plan(), path)
+    book = load_workbook(path)
+    edit(book)
+    book.save(path)
+    return path
+
+
+def _letter(columns: tuple[S.Column, ...], key: str) -> str:
+    return next(S.column_letter(i) for i, c in enumerate(columns, 1) if c.key == key)
+
+
+def _row_of(book: Workbook, sheet: str, ident: str, key: str = "id") -> int:
+    found = book[sheet]
+    column = [c.key for c in S.COLUMNS[sheet]].index(key) + 1
+    return next(r for r in range(2, found.max_row + 1) if found.cell(r, column).value == ident)
+
+
+def test_the_new_fields_name_their_problems(tmp_path: Path) -> None:
+    rows: dict[str, int] = {}
+
+    def edit(book: Workbook) -> None:
+        rows["ty-le"] = _row_of(book, S.INDICATORS, "ty-le")
+        rows["so-truong"] = _row_of(book, S.INDICATORS, "so-truong")
+        rows["once"] = _row_of(book, S.DUTIES, "once")
+        rows["pc02"] = _row_of(book, S.AGENCIES, "pc02")
+        indicators = book[S.INDICATORS]
+        indicators[f"{_letter(S.INDICATOR_COLUMNS, 'kind')}{rows['so-truong']}"] = "phần trăm"
+        indicators[f"{_letter(S.INDICATOR_COLUMNS, 'weight')}{rows['ty-le']}"] = "muc"
+        duties = book[S.DUTIES]
+        duties[f"{_col('depends_on_period')}{rows['once']}"] = "bất kỳ"
+        duties[f"{_col('evidence')}2"] = "có thể"
+        duties[f"{_col('active_from')}2"] = "1/13/2026"
+        agencies = book[S.AGENCIES]
+        agencies[f"{_letter(S.AGENCY_COLUMNS, 'successor')}{rows['pc02']}"] = "ca"
+        book[S.AMENDMENTS]["A3"] = "mùng 1"
+        book[S.GROUPS][f"{_letter(S.GROUP_COLUMNS, 'level')}2"] = "cấp tỉnh"
+
+    path = _rich_edited(tmp_path, edit)
+    text = _problems(path)
+    kind, weight = _letter(S.INDICATOR_COLUMNS, "kind"), _letter(S.INDICATOR_COLUMNS, "weight")
+    assert (
+        f"Trang «Chỉ tiêu», dòng {rows['so-truong']}, cột {kind} (Loại chỉ tiêu): 'phần trăm'"
+        " không phải loại chỉ tiêu (có/không, số lượng, tỷ lệ %, giá trị)"
+    ) in text
+    assert (
+        f"Trang «Phân công nhiệm vụ», dòng {rows['once']}, cột {_col('depends_on_period')}"
+        " (Kỳ phụ thuộc): 'bất kỳ' không phải cách chọn kỳ phụ thuộc"
+    ) in text
+    assert f"dòng 2, cột {_col('evidence')} (Minh chứng (tệp báo cáo)): 'có thể'" in text
+    assert f"dòng 2, cột {_col('active_from')} (Áp dụng từ ngày): '1/13/2026' không phải" in text
+    assert "Trang «Sửa đổi», dòng 3, cột A (Hiệu lực từ ngày): 'mùng 1' không phải ngày" in text
+    assert (
+        f"Trang «Nhóm», dòng 2, cột {_letter(S.GROUP_COLUMNS, 'level')} (Cấp đơn vị của tỉnh):"
+        " 'cấp tỉnh' không phải cấp đơn vị của tỉnh"
+    ) in text
+    english = _problems(path, "en")
+    assert "'phần trăm' is not a kind of indicator (yes_no, count, percent, value)" in english
+    assert "'bất kỳ' is not a dependency rule (same_period, within, latest_before)" in english
+    assert "Sheet 'Sửa đổi', row 3, column A (Hiệu lực từ ngày)" in english
+
+    # cell by cell fine, the model's checks are named at the cell they are about
+    def model(book: Workbook) -> None:
+        edit(book)
+        indicators = book[S.INDICATORS]
+        indicators[f"{kind}{rows['so-truong']}"] = "số lượng"
+        book[S.DUTIES][f"{_col('depends_on_period')}{rows['once']}"] = "cùng kỳ"
+        book[S.DUTIES][f"{_col('evidence')}2"] = "bắt buộc có tệp"
+        book[S.DUTIES][f"{_col('active_from')}2"] = None
+        book[S.AMENDMENTS]["A3"] = dt.datetime(2026, 10, 1)
+        book[S.GROUPS][f"{_letter(S.GROUP_COLUMNS, 'level')}2"] = None
+
+    path = _rich_edited(tmp_path, model)
+    text = _problems(path)
+    successor = _letter(S.AGENCY_COLUMNS, "successor")
+    assert (
+        f"Trang «Cơ quan», dòng {rows['pc02']}, cột {successor} (Đơn vị kế thừa): 'successor'"
+        " chỉ có nghĩa khi có ngày kết thúc"
+    ) in text
+    assert (
+        f"Trang «Chỉ tiêu», dòng {rows['ty-le']}, cột {weight} (Trọng số (mã chỉ tiêu đếm)):"
+        " chỉ tiêu 'ty-le' được tính theo trọng số 'muc'"
+    ) in text
+    assert f"Sheet 'Cơ quan', row {rows['pc02']}, column {successor}" in _problems(path, "en")
+
+    def unlinked(book: Workbook) -> None:
+        book[S.DUTIES][f"{_col('depends_on_period')}{_row_of(book, S.DUTIES, 'once')}"] = "cùng kỳ"
+
+    text = _problems(_rich_edited(tmp_path, unlinked))
+    assert (
+        f"cột {_col('depends_on')} (Phụ thuộc): 'd1' không nối được kỳ nào của 'once' theo"
+        " «Kỳ phụ thuộc» (same_period); khi các kỳ khác độ dài, chọn «các kỳ nằm trong kỳ»"
+    ) in text
+
+
+def test_a_workbook_without_the_amendments_sheet_reads_as_before(tmp_path: Path) -> None:
+    def edit(book: Workbook) -> None:
+        del book[S.AMENDMENTS]
+
+    plan = read_workbook(_rich_edited(tmp_path, edit))
+    assert plan.plan.amendments == () and plan.duties == _rich_plan().duties
