@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     deliver_cron: str = "*/5 * * * *"
     materialize_cron: str = "0 1 * * *"
     digest_cron: str = "0 7 * * 1"
+    # how long a delivery batch holds the rows it claimed before another delivery may take them
+    # (a runner killed mid-batch leaves its rows for this long); longer than a batch takes
+    deliver_lease_seconds: int = Field(default=900, ge=10, le=86_400)
 
     @field_validator("sweep_cron", "deliver_cron", "materialize_cron", "digest_cron")
     @classmethod
