@@ -157,7 +157,7 @@ def sweep(
 def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, dict[int, Route]]:
     """Who hears of each step just taken (every step, not only an obligation's highest): per
     recipient unit, one line per obligation (:func:`phancong.domain.ladder.one_line_each`)."""
-    rows = session.execute(
+    rows = session.connection().execute(  # Core rows: no ORM bookkeeping for ~33,000 steps
         select(
             EscalationRow.obligation_id, EscalationRow.level, EscalationRow.blocked, UnitRow.code
         )
@@ -168,19 +168,31 @@ def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, dict[i
     ).all()
     waiting = [r[0] for r in rows if r[2] and r[1] == Level.OVERDUE.value]
     upstream = blockers(session, waiting)
+    # a step that waits on nobody is routed by its level and owner alone: once per pair
+    unblocked: dict[tuple[str, str], list[Route]] = {}
     routed: list[tuple[int, Route]] = []
     for oid, level_value, _, owner in rows:
-        blocked_on = [
-            Upstream(b.upstream_id, b.unit_code, b.awaiting_review) for b in upstream.get(oid, [])
-        ]
-        for route in route_step(
-            Level(level_value),
-            owner,
-            blocked_on=blocked_on,
-            standing_office=plan.standing_office,
-            steering_committee=plan.steering_committee,
-        ):
-            routed.append((oid, route))
+        held_up = upstream.get(oid)
+        if held_up:
+            routes = route_step(
+                Level(level_value),
+                owner,
+                blocked_on=[Upstream(b.upstream_id, b.unit_code, b.awaiting_review)
+                            for b in held_up],
+                standing_office=plan.standing_office,
+                steering_committee=plan.steering_committee,
+            )
+        else:
+            routes = unblocked.get((level_value, owner)) or unblocked.setdefault(
+                (level_value, owner),
+                route_step(
+                    Level(level_value),
+                    owner,
+                    standing_office=plan.standing_office,
+                    steering_committee=plan.steering_committee,
+                ),
+            )
+        routed.extend((oid, route) for route in routes)
     return one_line_each(routed)
 
 
