@@ -139,7 +139,11 @@ def sweep(
             session.scalar(
                 select(func.count())
                 .select_from(EscalationRow)
-                .where(EscalationRow.id >= first_new, EscalationRow.level == level.value)
+                .where(
+                    EscalationRow.id >= first_new,
+                    EscalationRow.sweep_key == key,
+                    EscalationRow.level == level.value,
+                )
             )
             or 0
         )
@@ -154,7 +158,9 @@ def sweep(
     return report
 
 
-def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, dict[int, Route]]:
+def _routes(
+    session: Session, plan: PlanRow, first_new: int, key: str
+) -> dict[str, dict[int, Route]]:
     """Who hears of each step just taken (every step, not only an obligation's highest): per
     recipient unit, one line per obligation (:func:`phancong.domain.ladder.one_line_each`)."""
     rows = session.connection().execute(  # Core rows: no ORM bookkeeping for ~33,000 steps
@@ -163,7 +169,9 @@ def _routes(session: Session, plan: PlanRow, first_new: int) -> dict[str, dict[i
         )
         .join(ObligationRow, ObligationRow.id == EscalationRow.obligation_id)
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-        .where(EscalationRow.id >= first_new)  # this sweep's steps (sweeps are serialised)
+        # this sweep's steps: sweeps of one plan are serialised, but another plan's sweep may
+        # commit steps with higher ids meanwhile (PostgreSQL), hence the plan's sweep key too
+        .where(EscalationRow.id >= first_new, EscalationRow.sweep_key == key)
         .order_by(EscalationRow.obligation_id, EscalationRow.rank)
     ).all()
     waiting = [r[0] for r in rows if r[2] and r[1] == Level.OVERDUE.value]
@@ -206,7 +214,7 @@ def _queue(
     renderer: Renderer | None,
 ) -> tuple[int, list[str]]:
     """One outbox row per recipient, its lines as references; rendered now or at delivery."""
-    routes = _routes(session, plan, first_new)
+    routes = _routes(session, plan, first_new, key)
     if not routes:
         return 0, []
     units = {
