@@ -18,7 +18,9 @@ carried its PREFECT__FLOW_RUN_ID, seen in /proc); every ladder step due was reco
 every step has its line in an email queued once; every queued email arrived, doubled at most
 once per delivery kill (the message in flight), with the same Message-ID. Across the two
 portal processes: a submission through A is seen at once by B and by the next sweep; a
-session opened on A is valid on B, and a logout on B ends it for A.
+session opened on A is valid on B, and a logout on B ends it for A. Recorded, not asserted
+(known limits, docs/deployment.md): whether a copy of the cookie taken before the logout still
+works, and whether the login throttle of A holds on B (each process counts its own).
 
 Figures go to $PHANCONG_TEST_OUTPUT/multi-process.txt (quoted in RELIABILITY.md).
 """
@@ -375,30 +377,7 @@ def test_two_runners_two_portals_one_ledger(
               timeout=STARTUP_TIMEOUT, context=context)
         figures["startup_s"] = round(time.monotonic() - started, 1)
 
-        runner_a = start_runner("a")
-        sweep_id = _wait("sweep deployment", lambda: _deployment_id(api, f"sweep/{PLAN_ID}"),
-                         timeout=STARTUP_TIMEOUT, context=context)
-        deliver_id = _wait("deliver deployment", lambda: _deployment_id(api, "deliver/outbox"),
-                           context=context)
-        runner_b = start_runner("b")
-        alive = {"a": runner_a, "b": runner_b}
-
-        # --- 1. the first scheduled sweep, killed inside its transaction ---------------------
-        holder = _wait("a scheduled sweep holding the plan's advisory lock",
-                       lambda: _lock_holder(engine), every=0.02, context=context)
-        machine = next(m for m, c in alive.items() if c.name == holder)
-        _kill_machine(alive[machine])
-        killed_sweep_at = time.monotonic()
-        _wait("the killed sweep's lock released", lambda: _lock_holder(engine) is None, 30)
-        figures["escalations_after_sweep_kill"] = _count(
-            engine, select(func.count()).select_from(EscalationRow))
-        figures["outbox_after_sweep_kill"] = _count(
-            engine, select(func.count()).select_from(OutboxRow))
-        assert figures["escalations_after_sweep_kill"] == 0, "a killed sweep left part of its work"
-        assert figures["outbox_after_sweep_kill"] == 0
-        alive[machine] = start_runner(machine)  # the machine comes back
-
-        # --- 2. the portals, while the next sweep is awaited ---------------------------------
+        # --- 0. the portals, before any runner ----------------------------------------------
         d2 = dt.datetime.combine(today + dt.timedelta(days=21), dt.time(8), VN)
         with engine.connect() as conn:
             target = conn.execute(
@@ -462,17 +441,75 @@ def test_two_runners_two_portals_one_ledger(
         # not asserted, until it is kept in the database
         figures["login_throttle_shared_across_portals"] = failed_login(portal_b) == 429
 
-        # --- 3. the next scheduled sweep, by whichever runner --------------------------------
+        runner_a = start_runner("a")
+        sweep_id = _wait("sweep deployment", lambda: _deployment_id(api, f"sweep/{PLAN_ID}"),
+                         timeout=STARTUP_TIMEOUT, context=context)
+        deliver_id = _wait("deliver deployment", lambda: _deployment_id(api, "deliver/outbox"),
+                           context=context)
+        runner_b = start_runner("b")
+        alive = {"a": runner_a, "b": runner_b}
+
+        # --- 1. the first scheduled sweep, killed inside its transaction ---------------------
+        holder = _wait("a scheduled sweep holding the plan's advisory lock",
+                       lambda: _lock_holder(engine), every=0.02, context=context)
+        machine = next(m for m, c in alive.items() if c.name == holder)
+        _kill_machine(alive[machine])
+        killed_sweep_at = time.monotonic()
+        _wait("the killed sweep's lock released", lambda: _lock_holder(engine) is None, 30)
+        figures["escalations_after_sweep_kill"] = _count(
+            engine, select(func.count()).select_from(EscalationRow))
+        figures["outbox_after_sweep_kill"] = _count(
+            engine, select(func.count()).select_from(OutboxRow))
+        assert figures["escalations_after_sweep_kill"] == 0, "a killed sweep left part of its work"
+        assert figures["outbox_after_sweep_kill"] == 0
+        alive[machine] = start_runner(machine)  # the machine comes back
+
+        # --- 2. the next scheduled sweep, and a delivery killed while it sends ----------------
+        # one watcher for both: the delivery of the recovered sweep's emails may start at any
+        # moment after that sweep commits (the two run in the same minute)
         def completed_sweeps() -> list[dict[str, Any]]:
             return [r for r in _runs(api, [sweep_id]) if r["state_type"] == "COMPLETED"
                     and "auto-scheduled" in r["tags"]]
 
-        _wait("a scheduled sweep completed after the kill", completed_sweeps, every=2,
-              context=context)
-        figures["recovered_after_s"] = round(time.monotonic() - killed_sweep_at, 1)
-        assert _due_now(engine, today) == 0, "steps due today left untaken after the kill"
+        def delivering() -> str | None:
+            """The runner of a delivery that has sent some of its batch and not all of it."""
+            if smtp.mailbox.count() == 0:
+                return None
+            claimed = _count(engine, select(func.count()).select_from(OutboxRow).where(
+                OutboxRow.status == "queued",
+                OutboxRow.next_attempt_at > dt.datetime.now(dt.UTC)))
+            if claimed == 0:
+                return None
+            sending = [r for r in _runs(api, [deliver_id]) if r["state_type"] == "RUNNING"]
+            for run in sending:
+                for runner in monitor.runners_of(run["id"]):
+                    return runner
+            return None
 
-        # --- 4. two sweeps of one plan at the same instant (as of three weeks ahead) ---------
+        recovered = killed_delivery = False
+        deadline = time.monotonic() + PHASE_TIMEOUT + 60
+        next_sweep_check = 0.0
+        while not (recovered and killed_delivery):
+            assert time.monotonic() < deadline, (
+                f"recovered sweep {recovered}, delivery killed {killed_delivery}\n{context()}")
+            if not recovered and time.monotonic() >= next_sweep_check:
+                next_sweep_check = time.monotonic() + 2
+                if completed_sweeps():
+                    recovered = True
+                    figures["recovered_after_s"] = round(time.monotonic() - killed_sweep_at, 1)
+                    assert _due_now(engine, today) == 0, "steps due today left untaken"
+            if not killed_delivery:
+                runner_name = delivering()
+                if runner_name:
+                    machine = next(m for m, c in alive.items() if c.name == runner_name)
+                    sent_before_kill = smtp.mailbox.count()
+                    _kill_machine(alive[machine])
+                    figures["delivery_kill_after_messages"] = sent_before_kill
+                    alive[machine] = start_runner(machine)
+                    killed_delivery = True
+            time.sleep(0.05)
+
+        # --- 3. two sweeps of one plan at the same instant (as of three weeks ahead) ---------
         escalations_before = _count(engine, select(func.count()).select_from(EscalationRow))
         expected_new = _due_now(engine, d2.date())
         assert expected_new > 0, "nothing due three weeks ahead: the pair would prove nothing"
@@ -508,29 +545,7 @@ def test_two_runners_two_portals_one_ledger(
         assert "overdue" not in submitted_steps, "the sweep escalated what was submitted on A"
         figures["submission_seen_by_next_sweep"] = True
 
-        # --- 5. a delivery killed while it sends ---------------------------------------------
-        def delivering() -> str | None:
-            sending = [r for r in _runs(api, [deliver_id]) if r["state_type"] == "RUNNING"]
-            if not sending or smtp.mailbox.count() == 0:
-                return None
-            claimed = _count(engine, select(func.count()).select_from(OutboxRow).where(
-                OutboxRow.status == "queued",
-                OutboxRow.next_attempt_at > dt.datetime.now(dt.UTC)))
-            if claimed == 0:
-                return None
-            for run in sending:
-                for runner in monitor.runners_of(run["id"]):
-                    return runner
-            return None
-
-        runner_name = _wait("a delivery in the middle of its batch", delivering, every=0.05,
-                            context=context)
-        machine = next(m for m, c in alive.items() if c.name == runner_name)
-        sent_before_kill = smtp.mailbox.count()
-        _kill_machine(alive[machine])
-        figures["delivery_kill_after_messages"] = sent_before_kill
-        alive[machine] = start_runner(machine)
-
+        # --- 4. every email due sent, the killed batch's too ---------------------------------
         def all_sent() -> bool:  # the pair's emails wait for their own day (as_of three
             # weeks ahead); every other one, the killed batch's included, must go
             return _count(engine, select(func.count()).select_from(OutboxRow).where(
@@ -540,7 +555,7 @@ def test_two_runners_two_portals_one_ledger(
               every=2, context=context)
         last_check = dt.datetime.now(dt.UTC)
 
-        # --- 6. the record ---------------------------------------------------------------------
+        # --- 5. the record ---------------------------------------------------------------------
         runs = _runs(api, [sweep_id, deliver_id])
         scheduled = [r for r in runs if "auto-scheduled" in r["tags"]
                      and dt.datetime.fromisoformat(r["expected_start_time"])
