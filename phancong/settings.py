@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -77,6 +78,9 @@ class Settings(BaseSettings):
     deliver_cron: str = "*/5 * * * *"
     materialize_cron: str = "0 1 * * *"
     digest_cron: str = "0 7 * * 1"
+    # how long a delivery batch holds the rows it claimed before another delivery may take them
+    # (a runner killed mid-batch leaves its rows for this long); longer than a batch takes
+    deliver_lease_seconds: int = Field(default=900, ge=10, le=86_400)
 
     @field_validator("sweep_cron", "deliver_cron", "materialize_cron", "digest_cron")
     @classmethod
@@ -136,14 +140,28 @@ class Settings(BaseSettings):
         return f"sqlite+pysqlite:///{self.data_dir / 'phancong.db'}"
 
     def signing_key(self) -> str:
-        """The portal's signing key; in development one is generated once and kept on disk."""
+        """The portal's signing key; in development one is generated once and kept on disk.
+
+        Processes that start together (``portal serve --workers 4`` on a fresh data directory)
+        agree on one key: each writes its candidate to a file of its own and links it into
+        place, which only the first succeeds in doing; every one then reads the winner's. The
+        file is per data directory, so portal processes on several machines need the same
+        ``PHANCONG_SECRET_KEY`` (required in production) or one shared data directory.
+        """
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         path = self.data_dir / "secret_key"
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-            path.chmod(0o600)
+            candidate = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(8)}")
+            candidate.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            candidate.chmod(0o600)
+            try:
+                os.link(candidate, path)  # atomic; refused when another process was first
+            except FileExistsError:
+                pass
+            finally:
+                candidate.unlink(missing_ok=True)
         return path.read_text(encoding="utf-8").strip()
 
 

@@ -21,7 +21,9 @@ def deliver_outbox(now: dt.datetime, limit: int = 500) -> dict[str, Any]:
 
     No Prefect retries here: the outbox keeps its own per-message backoff, and the deliver
     deployment runs every few minutes, so the next run (with a later ``now``) retries."""
-    report = wiring.deliverer()(sessions(), wiring.transport(get_settings()), now=now, limit=limit)
+    settings = get_settings()
+    report = wiring.deliverer()(sessions(), wiring.transport(settings), now=now, limit=limit,
+                                lease=dt.timedelta(seconds=settings.deliver_lease_seconds))
     if getattr(report, "error", None):
         raise RuntimeError(f"delivery stopped: {report.error}")
     result: dict[str, Any] = plain(report)

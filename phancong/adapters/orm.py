@@ -139,6 +139,8 @@ class ObligationRow(Base):
         Index("ix_obligations_open_deadline", "plan_id", "state", "effective_deadline"),
         # the matrix's status filters: obligations in a state whose period began by a day
         Index("ix_obligations_state_start", "plan_id", "state", "period_start"),
+        # the national roll-up: per plan, the rows past their deadline, read from the index only
+        Index("ix_obligations_rollup", "plan_id", "effective_deadline", "state", "role", "on_time"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))

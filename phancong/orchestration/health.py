@@ -435,6 +435,15 @@ def render_text(report: StatusReport, lang: str = "vi") -> str:
         if plan.oldest_queued is not None:
             minutes = int((now - plan.oldest_queued).total_seconds() // 60)
             out.append(_w("oldest", lang, when=local_time(plan.oldest_queued), minutes=minutes))
+        if plan.placeholder_units:
+            out.append(
+                f"  Lưu ý: {plan.placeholder_units} đơn vị chưa có địa chỉ email thật (chỉ có địa "
+                f"chỉ mẫu *.example hoặc trống): cập nhật bằng `phancong units import-contacts` "
+                f"hoặc trang Đơn vị, email"
+                if lang != "en" else
+                f"  Note: {plan.placeholder_units} units have no real email address (placeholder "
+                f"*.example or none): set them with `phancong units import-contacts` or the "
+                f"portal's unit contacts page")
         if report.prefect.healthy:
             out.append(_w("deployments", lang))
             out += [_deployment_line(d, lang) for d in by_plan.get(plan.plan_id, [])]
@@ -487,6 +496,7 @@ def render_json(report: StatusReport, lang: str = "vi") -> dict[str, Any]:
             "last_sweep_age_hours": (round((now - p.last_sweep).total_seconds() / 3600, 2)
                                      if p.last_sweep else None),
             "outbox": p.outbox,
+            "placeholder_units": p.placeholder_units,
             "oldest_queued": _stamp(p.oldest_queued),
             "oldest_queued_age_minutes": (int((now - p.oldest_queued).total_seconds() // 60)
                                           if p.oldest_queued else None),

@@ -52,6 +52,9 @@ class PlanLedgerHealth:
     loaded_at: dt.datetime | None  # when the plan was first loaded
     outbox: dict[str, int] = field(default_factory=dict)
     oldest_queued: dt.datetime | None = None
+    # units whose mail reaches no one (no address, or placeholders such as *.example only):
+    # a warning, the sweep refuses nothing
+    placeholder_units: int = 0
 
     def problems(self, now: dt.datetime) -> list[Problem]:
         out: list[Problem] = []
@@ -146,9 +149,12 @@ def plan_health(session: Session, plan_id: str) -> PlanLedgerHealth:
     oldest = session.scalar(
         select(func.min(OutboxRow.created_at))
         .where(OutboxRow.plan_id == plan_id, OutboxRow.status == "queued"))
+    from phancong.services.units import units_on_placeholder_addresses
+
     return PlanLedgerHealth(plan_id=plan_id, title=plan.title, last_sweep=last,
                             last_sweep_as_of=as_of, last_sweep_source=source,
-                            loaded_at=loaded_at, outbox=outbox, oldest_queued=oldest)
+                            loaded_at=loaded_at, outbox=outbox, oldest_queued=oldest,
+                            placeholder_units=len(units_on_placeholder_addresses(session, plan_id)))
 
 
 def ledger_health(session: Session) -> list[PlanLedgerHealth]:

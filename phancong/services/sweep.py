@@ -140,7 +140,11 @@ def sweep(
             session.scalar(
                 select(func.count())
                 .select_from(EscalationRow)
-                .where(EscalationRow.id >= first_new, EscalationRow.level == level.value)
+                .where(
+                    EscalationRow.id >= first_new,
+                    EscalationRow.sweep_key == key,
+                    EscalationRow.level == level.value,
+                )
             )
             or 0
         )
@@ -157,34 +161,48 @@ def sweep(
 
 
 def _routes(
-    session: Session, plan: PlanRow, first_new: int, offices: tuple[str, str]
+    session: Session, plan: PlanRow, first_new: int, key: str, offices: tuple[str, str]
 ) -> dict[str, dict[int, Route]]:
     """Who hears of each step just taken (every step, not only an obligation's highest): per
     recipient unit, one line per obligation (:func:`phancong.domain.ladder.one_line_each`)."""
-    rows = session.execute(
+    rows = session.connection().execute(  # Core rows: no ORM bookkeeping for ~33,000 steps
         select(
             EscalationRow.obligation_id, EscalationRow.level, EscalationRow.blocked, UnitRow.code
         )
         .join(ObligationRow, ObligationRow.id == EscalationRow.obligation_id)
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-        .where(EscalationRow.id >= first_new)  # this sweep's steps (sweeps are serialised)
+        # this sweep's steps: sweeps of one plan are serialised, but another plan's sweep may
+        # commit steps with higher ids meanwhile (PostgreSQL), hence the plan's sweep key too
+        .where(EscalationRow.id >= first_new, EscalationRow.sweep_key == key)
         .order_by(EscalationRow.obligation_id, EscalationRow.rank)
     ).all()
     waiting = [r[0] for r in rows if r[2] and r[1] == Level.OVERDUE.value]
     upstream = blockers(session, waiting)
+    # a step that waits on nobody is routed by its level and owner alone: once per pair
+    unblocked: dict[tuple[str, str], list[Route]] = {}
     routed: list[tuple[int, Route]] = []
     for oid, level_value, _, owner in rows:
-        blocked_on = [
-            Upstream(b.upstream_id, b.unit_code, b.awaiting_review) for b in upstream.get(oid, [])
-        ]
-        for route in route_step(
-            Level(level_value),
-            owner,
-            blocked_on=blocked_on,
-            standing_office=offices[0],
-            steering_committee=offices[1],
-        ):
-            routed.append((oid, route))
+        held_up = upstream.get(oid)
+        if held_up:
+            routes = route_step(
+                Level(level_value),
+                owner,
+                blocked_on=[Upstream(b.upstream_id, b.unit_code, b.awaiting_review)
+                            for b in held_up],
+                standing_office=offices[0],
+                steering_committee=offices[1],
+            )
+        else:
+            routes = unblocked.get((level_value, owner)) or unblocked.setdefault(
+                (level_value, owner),
+                route_step(
+                    Level(level_value),
+                    owner,
+                    standing_office=offices[0],
+                    steering_committee=offices[1],
+                ),
+            )
+        routed.extend((oid, route) for route in routes)
     return one_line_each(routed)
 
 
@@ -200,7 +218,7 @@ def _queue(
 ) -> tuple[int, list[str]]:
     """One outbox row per recipient, its lines as references; rendered now or at delivery.
     ``offices``: the standing office and steering committee acting that day."""
-    routes = _routes(session, plan, first_new, offices)
+    routes = _routes(session, plan, first_new, key, offices)
     if not routes:
         return 0, []
     units = {

@@ -331,6 +331,24 @@ CATALOG: dict[str, tuple[str, str]] = {
         "If this email has an active account, a login link has been sent to it. Check your inbox.",
     ),
     "forgot.subject": ("Liên kết đăng nhập cổng theo dõi", "Your login link"),
+    # the national roll-up of every plan in the account's scope
+    "nav.national": ("Toàn quốc", "National"),
+    "national.title": ("Tổng hợp các kế hoạch", "All plans at a glance"),
+    "national.as_of": ("Số liệu đến ngày {day}", "Figures as of {day}"),
+    "national.plans": ("{n} kế hoạch", "{n} plans"),
+    "national.hint": (
+        "Các nhiệm vụ của đơn vị chủ trì và đơn vị được đề nghị đã đến hạn (không tính nhiệm vụ "
+        "đã hủy hoặc được miễn). Đã báo cáo: đã nộp hoặc đã được duyệt. Tỷ lệ đúng hạn: số được "
+        "duyệt đúng hạn trên số được duyệt cộng số quá hạn chưa nộp, như ở Ma trận theo dõi.",
+        "Obligations of lead and requested units whose deadline has passed (cancelled and waived "
+        "ones excluded). Reported: submitted or accepted. On-time rate: accepted on time out of "
+        "accepted plus late and not yet reported, as the Matrix counts it.",
+    ),
+    "national.plan": ("Kế hoạch", "Plan"),
+    "national.reported": ("Đã báo cáo / đến hạn", "Reported / due"),
+    "national.late": ("Quá hạn chưa nộp", "Late, not reported"),
+    "national.total": ("Tổng cộng", "Total"),
+    "national.cell": ("{done}/{total} đã báo cáo", "{done} of {total} reported"),
     # units and contact addresses
     "nav.units": ("Đơn vị, email", "Units"),
     "units.title": ("Email liên hệ của các đơn vị", "Contact addresses of the units"),

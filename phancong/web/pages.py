@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
 from phancong.domain import charts
-from phancong.domain.status import Status
+from phancong.domain.status import Status, local_date
 from phancong.services import accounts, consolidate, ledger, units
 from phancong.services.attachments import human_size
 from phancong.services.errors import Refused
@@ -500,6 +500,24 @@ def _charts(
         }
 
     return portal.memo(key, compute, seconds=portal.rollup_seconds)
+
+
+@router.get("/national")
+def national(page: PageDep) -> Response:
+    """Every plan in the account's scope on one page (a ministry's viewer account has no plan
+    restriction and sees them all): per plan, x of N reported and the on-time rate."""
+    _overview(page)
+    now = page.now()
+    with page.portal.factory() as session:
+        plans = queries.plans_for(session, page.user)
+        rows = queries.national_rollup(session, plans, now)
+    total = queries.PlanRollup(
+        queries.PlanInfo("", "", page.portal.tz),
+        *(sum(getattr(r, f) for r in rows)
+          for f in ("due", "reported", "accepted", "accepted_on_time", "late")),
+    )
+    return page.render("national.html", rows=rows, total=total,
+                       today=local_date(now, page.portal.tz))
 
 
 @router.get("/matrix/communes")

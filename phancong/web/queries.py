@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -821,3 +821,61 @@ def sorted_statuses(values: Iterable[str]) -> list[str]:
 
 def status_literal(value: str) -> Any:
     return literal(value)
+
+
+# ----------------------------------------------------------------------------- national roll-up
+
+
+@dataclass(frozen=True)
+class PlanRollup:
+    """One plan (a province) on the national page: its owners' obligations past deadline."""
+
+    plan: PlanInfo
+    due: int  # deadline passed, owed by an owner (lead or requested); cancelled, waived excluded
+    reported: int  # of those: submitted or accepted
+    accepted: int
+    accepted_on_time: int
+    late: int  # of those: still open or returned
+
+    @property
+    def rate(self) -> float | None:
+        """On-time rate as the matrix counts it: accepted on time / (accepted + late)."""
+        judged = self.accepted + self.late
+        return self.accepted_on_time / judged if judged else None
+
+
+def national_rollup(
+    session: Session, plans: Sequence[PlanInfo], as_of: dt.datetime
+) -> list[PlanRollup]:
+    """'x of N reported' and the on-time rate of every plan in one grouped scan per timezone
+    (the deadline-passed rows of each plan through the (plan, state, deadline) index)."""
+    o = ObligationRow
+    found: dict[str, tuple[int, ...]] = {}
+    by_tz: dict[str, list[str]] = {}
+    for plan in plans:
+        by_tz.setdefault(plan.timezone, []).append(plan.id)
+    reported = o.state.in_(["submitted", "accepted"])
+    for tz, ids in by_tz.items():
+        day = local_date(as_of, tz)
+        rows = session.execute(
+            select(
+                o.plan_id,
+                func.count(),
+                func.sum(case((reported, 1), else_=0)),
+                func.sum(case((o.state == "accepted", 1), else_=0)),
+                func.sum(case((and_(o.state == "accepted", o.on_time.is_(True)), 1), else_=0)),
+                func.sum(case((o.state.in_(["open", "returned"]), 1), else_=0)),
+            )
+            .where(
+                o.plan_id.in_(ids),
+                o.state.in_(["open", "returned", "submitted", "accepted"]),
+                o.effective_deadline < day,
+                o.role != "support",
+            )
+            .group_by(o.plan_id)
+        ).all()
+        found.update({r[0]: tuple(int(v or 0) for v in r[1:]) for r in rows})
+    out = []
+    for plan in plans:
+        out.append(PlanRollup(plan, *found.get(plan.id, (0, 0, 0, 0, 0))))
+    return out

@@ -137,6 +137,14 @@ def test_left_alone_it_sweeps_and_delivers_by_itself(tmp_path: Path) -> None:
         after = len(httpx.post(f"{api}/flow_runs/filter", json={}, timeout=10).json())
         assert after > before, "the manual run is recorded on up's server"
 
+        # and it says it is healthy: every deployment has its next run, a recent sweep, no
+        # stale mail, SMTP and Prefect reachable (the server found through the data directory)
+        doctor = subprocess.run(
+            [PHANCONG, "status", "--json"], env=env, capture_output=True, text=True,
+            timeout=120, stdin=subprocess.DEVNULL, check=False)
+        assert doctor.returncode == 0, doctor.stdout[-3000:] + doctor.stderr[-2000:]
+        assert '"healthy": true' in doctor.stdout
+
         server_log = (data_dir / "logs" / "prefect-server.log").read_text(errors="replace")
         assert "Traceback" not in server_log, server_log[-5000:]
         print(f"\nfirst scheduled email {first_mail:.0f} s after 'up'; "

@@ -188,6 +188,7 @@ TABLE: dict[tuple[str, str], tuple[Call, dict[str, Any]]] = {
     ),
     ("GET", "/matrix"): (Call("GET", "/matrix"), OVERVIEW),
     ("GET", "/matrix/communes"): (Call("GET", "/matrix/communes"), OVERVIEW),
+    ("GET", "/national"): (Call("GET", "/national"), OVERVIEW),
     ("GET", "/review"): (Call("GET", "/review"), expect(LOGIN, 403, 403, 403, 200)),
     ("GET", "/account"): (Call("GET", "/account"), PAGE_ALL),
     ("POST", "/account/password"): (
