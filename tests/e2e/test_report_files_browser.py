@@ -134,6 +134,7 @@ def test_ward_uploads_police_reports_figures_office_opens_files(
         ward.page.set_input_files("#submit-files", [str(pdf_path), str(docx_path)])
         ward.shoot("report-files-form")
         ward.page.click("#submit-button")
+        ward.page.click("#submit-confirm-button")  # the confirmation before sending
         expect(ward.page.locator("#obligation-facts")).to_be_visible()
         links = ward.page.get_by_test_id("file-link")
         expect(links).to_have_count(2)
@@ -150,6 +151,7 @@ def test_ward_uploads_police_reports_figures_office_opens_files(
         police.page.fill("#indicator-ty-le-tiep-nhan-tin-bao", "100")
         police.page.fill("#indicator-ty-le-giai-quyet-tin-bao", "96.5")
         police.page.click("#submit-button")
+        police.page.click("#submit-confirm-button")
         expect(police.page.get_by_test_id("submission")).to_have_count(1)
         expect(police.page.get_by_test_id("submission")).to_contain_text("96.5")
 

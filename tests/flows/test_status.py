@@ -153,7 +153,7 @@ def test_a_healthy_service_exits_zero_and_says_so(world: Prefect, smtp: SmtpServ
     assert "Kết luận: hoạt động bình thường." in out
     assert "Kế hoạch mini: Kế hoạch thử nghiệm" in out
     assert "Lần rà soát thành công gần nhất:" in out and "(0 giờ trước)" in out
-    assert "Hộp thư đi: chờ gửi 3, đã gửi 0, lỗi 0" in out
+    assert "Hộp thư đi: chờ gửi 4, đã gửi 0, lỗi 0" in out
     assert "sweep/mini" in out and "lần tới:" in out
     assert "Máy chủ thư: 127.0.0.1:" in out and "kết nối được (250" in out
     assert smtp.mailbox.count() == 0  # connect, EHLO, NOOP: nothing sent
@@ -233,7 +233,7 @@ def test_mail_queued_for_more_than_an_hour_fails(world: Prefect) -> None:
     assert (code, codes) == (1, ["mail_stale"])
     assert report["plans"][0]["oldest_queued_age_minutes"] == 61
     code, out = status()
-    assert "3 thư đang chờ gửi, thư cũ nhất đã chờ 61 phút (quá 60 phút)" in out
+    assert "4 thư đang chờ gửi, thư cũ nhất đã chờ 61 phút (quá 60 phút)" in out
 
 
 def test_smtp_or_prefect_unreachable_fails(world: Prefect, smtp: SmtpServer) -> None:
