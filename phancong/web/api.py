@@ -439,7 +439,13 @@ async def submit(bearer: BearerDep, obligation_id: ObligationId, body: SubmitIn)
         evidence_url=body.evidence_url,
         on_behalf_reason=body.on_behalf_reason,
     )
-    try:  # recorded by the portal's writer with the submissions that arrive alongside
+    return await _recorded(bearer, request)
+
+
+async def _recorded(bearer: Bearer, request: SubmitRequest) -> ActionOut:
+    """A submission recorded by the portal's writer with those that arrive alongside, answered
+    as the obligation now stands."""
+    try:
         principal, current = await bearer.portal.submits.record(request)
     except Unauthenticated:
         raise bearer.unauthorized() from None
@@ -472,6 +478,10 @@ async def submit_files(
         str, Form(max_length=20_000, description='a JSON object, e.g. {"so-buoi": 12}')
     ] = "{}",
     evidence_url: Annotated[str | None, Form(max_length=2000)] = None,
+    on_behalf_reason: Annotated[
+        str | None,
+        Form(max_length=10_000, description="a coordinator submitting for the unit: why"),
+    ] = None,
 ) -> ActionOut:
     """Mark the obligation done with its report files (multipart/form-data): the same rules as
     ``submit``, plus the files. Nothing is stored if any file is refused."""
@@ -503,18 +513,10 @@ async def submit_files(
         note=note,
         indicator_values={k: v for k, v in values.items() if v is not None},
         evidence_url=evidence_url or None,
+        on_behalf_reason=on_behalf_reason,
         files=tuple(checked),
     )
-    try:
-        principal, current = await bearer.portal.submits.record(request)
-    except Unauthenticated:
-        raise bearer.unauthorized() from None
-    bearer.portal.ledger_changed()
-    caller = bearer.as_caller(principal)
-    return ActionOut(
-        message=i18n.t(f"flash.{Action.SUBMIT.value}", caller.lang),
-        obligation=_out(caller, current),
-    )
+    return await _recorded(bearer, request)
 
 
 @router.get(
