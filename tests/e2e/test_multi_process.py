@@ -635,7 +635,9 @@ def test_two_runners_two_portals_one_ledger(
             figures["emails_not_sent"] = conn.execute(select(func.count()).select_from(
                 OutboxRow).where(OutboxRow.status != "sent")).scalar_one()
         with transaction(factory) as session:
-            figures["steps_without_email"] = len(steps_without_line(session, PLAN_ID))
+            missing = steps_without_line(session, PLAN_ID)
+            figures["steps_without_email"] = len(missing)
+            figures["steps_without_email_sample"] = [str(m) for m in missing[:5]]
         figures["steps_due_untaken"] = _due_now(engine, d2.date())
         received = smtp.mailbox.message_ids()
         figures["emails_sent"] = len(message_ids)

@@ -5,7 +5,8 @@ Written from the ladder's rules as the README states them, independently of the 
 - a reminder reaches the owner (as a reminder, or folded into a more urgent line about the same
   obligation in the same email: its overdue notice, or — when the owner is the Standing Office
   — the request to review what it waits on);
-- an overdue notice reaches the owner, or — when the obligation was blocked when the step was
+- an overdue notice reaches the owner (as the notice, or folded into a higher line to the same
+  recipient: the Steering Committee's own duty, escalated in the same sweep), or — when the obligation was blocked when the step was
   taken — someone holding it up (an upstream owner, or the Standing Office for a report awaiting
   its review), never the owner who waits; a line naming the upstream obligation counts as the
   urge even when a higher line to the same recipient carries it;
@@ -87,7 +88,9 @@ def steps_without_line(session: Session, plan_id: str) -> list[Missing]:
                 (lv in ("blocker", "review") or urges) and r != owner for lv, r, urges in found
             ) or any(lv == "review" and r == standing for lv, r, _ in found)
         elif level == "overdue":
-            ok = any(lv == "overdue" and r == owner for lv, r, _ in found)
+            # the owner's own line about it: the notice, or a higher one to the same recipient
+            # (the Steering Committee's own duty escalated to itself in the same sweep)
+            ok = any(lv != "reminder" and r == owner for lv, r, _ in found)
         elif level == "standing_office":
             told = steering if owner == standing else standing
             # to the Steering Committee, its own step of the same sweep may carry it
