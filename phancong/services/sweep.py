@@ -357,6 +357,8 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
         .where(OutboxItemRow.outbox_id == row.id)
     ).all()
     upstream_lines = (Line.BLOCKER.value, Line.REVIEW.value)
+    lines = {line.value for line in Line}
+    office = acting_offices(session, plan, day)[0]  # once per email, not once per line
     waits = blockers(session, [r[0] for r in refs if r[1] not in upstream_lines])
     earlier = _told_before(session, [r[0] for r in refs], f"{plan.id}:{day.isoformat()}", as_of)
     reviewed = _owner_names(session, [r[2] for r in refs if r[1] == Line.REVIEW.value and r[2]])
@@ -380,11 +382,8 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
                 link=_link(r[2] or r[0], portal_url),
                 first_notice=r[1] not in upstream_lines and r[0] not in earlier,
                 awaiting_review_of=reviewed.get(r[2] or 0, ""),
-                past_owner=escalated_past_owner(
-                    Line(r[1]), row.recipient_unit or "", acting_offices(session, plan, day)[0]
-                )
-                if r[1] in set(Line)
-                else False,
+                past_owner=r[1] in lines
+                and escalated_past_owner(Line(r[1]), row.recipient_unit or "", office),
             )
             for r in refs
         ),
