@@ -12,17 +12,17 @@ from phancong.orchestration.artifacts import (
     OVERDUE_LIMIT,
     artifact_language,
     headed,
+    late_description,
+    late_list_url,
+    late_rows,
     local_date_text,
-    overdue_description,
     overdue_key,
-    overdue_list_url,
-    overdue_rows,
     summary_for,
     summary_key,
 )
 from phancong.orchestration.db import sessions
 from phancong.orchestration.values import SweepSummary
-from phancong.services.sweep import overdue_table
+from phancong.services.sweep import late_list
 from phancong.settings import get_settings
 from tasks import IO_RETRIES
 
@@ -31,17 +31,17 @@ from tasks import IO_RETRIES
 def publish_overdue(plan_id: str, as_of: dt.datetime) -> int:
     with sessions()() as session:
         lang = artifact_language(session, plan_id)
-        found = overdue_table(session, plan_id, as_of, limit=OVERDUE_LIMIT)
+        found = late_list(session, plan_id, as_of, limit=OVERDUE_LIMIT)
     total = int(str(found[0]["total"])) if found else 0
-    rows = headed(overdue_rows(found, lang), lang)
+    rows = headed(late_rows(found, lang), lang)
     # A list of rows, one dict per obligation keyed by the column headers in order: the only
     # form Prefect's V2 UI (the default) reads; V1 reads it too. No overdue obligation
     # publishes an empty table, which V2 shows as "No results." and V1 as "No data". A cut
     # list says so in the description and links the portal's full list.
     create_table_artifact(rows, key=overdue_key(plan_id),
-                          description=overdue_description(
+                          description=late_description(
                               as_of, len(rows), total, lang=lang,
-                              list_url=overdue_list_url(get_settings().portal_url, plan_id)))
+                              list_url=late_list_url(get_settings().portal_url, plan_id)))
     return total
 
 

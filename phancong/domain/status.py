@@ -1,4 +1,20 @@
-"""Status of an obligation as Vietnamese trackers count it, as of a given instant (pure)."""
+"""Status of an obligation as Vietnamese trackers count it, as of a given instant (pure).
+
+Two words that sound alike count different things, and each has one definition here:
+
+- **overdue** (:attr:`Status.OVERDUE`, "Quá hạn chưa hoàn thành") is a *status*: open, past its
+  (possibly extended) deadline and not waiting on another unit. Every unit counts, owners and
+  supporting units alike. The portal's matrix and filters, the weekly digest and the reports use
+  it.
+- the **late list** (:func:`is_late`, "Danh sách chậm trễ") is what the Standing Office chases:
+  an obligation an owner (lead or requested unit) still owes after its deadline, whatever stops
+  it — open, returned for rework, or waiting on an upstream unit. Supporting units' input is
+  not on it. The Prefect table of each sweep, the portal's "chậm trễ" filter it links to and the
+  national roll-up's "late" column use it.
+
+:mod:`phancong.services.status_sql` holds the same two rules as SQL expressions, checked
+against these functions by ``tests/integration/test_status_sql.py``.
+"""
 
 from __future__ import annotations
 
@@ -112,3 +128,16 @@ def status_of(facts: Facts, as_of: dt.datetime, tz: str) -> Status:
     if day > facts.effective_deadline:
         return Status.OVERDUE
     return Status.IN_PROGRESS
+
+
+LATE = "late"  # the late list's name where a filter takes it beside the statuses (not a status)
+LATE_LABEL = ("Chậm trễ: còn nợ sau hạn (kể cả bị trả lại, đang chờ)",
+              "Late: still owed after the deadline (returned or waiting included)")
+OWNER_ROLES = ("lead", "requested")  # the roles that owe a duty; "support" only contributes
+
+
+def is_late(state: State | str, role: str, effective_deadline: dt.date, day: dt.date) -> bool:
+    """On the late list on local day ``day``: still owed (open or returned) by an owner after
+    its effective deadline, blocked or not. See the module docstring for how this differs from
+    the overdue status."""
+    return State(state) in ACTIVE_STATES and role in OWNER_ROLES and day > effective_deadline

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from phancong.domain.calendar import period_title
 from phancong.domain.citation import fmt_citation
-from phancong.domain.status import LABELS, Status
+from phancong.domain.status import LABELS, LATE, Status
 from phancong.services.ledger import DutyRollup, UnitRollup
 
 TZ = "Asia/Ho_Chi_Minh"
@@ -99,20 +99,23 @@ def artifact_language(session: Session, plan_id: str) -> str:
     return "en" if language == "en" else "vi"
 
 
-def overdue_list_url(portal_url: str, plan_id: str) -> str:
-    """The portal's full list of overdue obligations of a plan (every period)."""
-    query = urllib.parse.urlencode({"plan": plan_id, "status": "overdue", "period": ""})
+def late_list_url(portal_url: str, plan_id: str) -> str:
+    """The portal's full late list of a plan (every period): the same rows as the table."""
+    query = urllib.parse.urlencode({"plan": plan_id, "status": LATE, "period": ""})
     return f"{portal_url.rstrip('/')}/obligations?{query}"
 
 
-def overdue_description(as_of: dt.datetime, shown: int, total: int, *, lang: str = "vi",
+def late_description(as_of: dt.datetime, shown: int, total: int, *, lang: str = "vi",
                         list_url: str = "", tz: str = TZ) -> str:
     """The table artifact's description: when, and "x / N shown" with a link when cut."""
     when = local_time(as_of, tz)
     if lang == "en":
-        out = f"Overdue obligations as of {when} (Hà Nội time): {number(total, lang)}"
+        out = (f"Late list — obligations an owner still owes after the deadline (returned or"
+               f" waiting included), as of {when} (Hà Nội time): {number(total, lang)}")
     else:
-        out = f"Nghĩa vụ quá hạn tính đến {when} (giờ Hà Nội): {number(total, lang)}"
+        out = (f"Danh sách chậm trễ — nghĩa vụ đơn vị chủ trì, được đề nghị còn nợ sau hạn (kể cả"
+               f" bị trả lại, đang chờ đơn vị khác) tính đến {when} (giờ Hà Nội):"
+               f" {number(total, lang)}")
     if shown < total:
         if lang == "en":
             out += f". {number(shown, lang)} of {number(total, lang)} shown"
@@ -132,6 +135,7 @@ def key(plan_id: str, what: str) -> str:
 
 
 def overdue_key(plan_id: str) -> str:
+    """The late list's key; "overdue" since the first release, kept so links to it still work."""
     return key(plan_id, "overdue")
 
 
@@ -176,7 +180,7 @@ def md(value: object) -> str:
     return cell(str(value))
 
 
-def overdue_rows(rows: Iterable[dict[str, Any]], lang: str = "vi") -> list[dict[str, Any]]:
+def late_rows(rows: Iterable[dict[str, Any]], lang: str = "vi") -> list[dict[str, Any]]:
     """The service's overdue list, reduced to the columns of the table artifact (keys are
     :data:`OVERDUE_COLUMNS`), values in the reader's language — citations, periods, roles,
     statuses and levels — and text cells escaped with :func:`cell` (numbers stay numbers:

@@ -41,9 +41,9 @@ from phancong.services.ledger import (
     files_of,
     rollup_by_duty,
     status_counts,
-    status_expr,
     submit,
 )
+from phancong.services.status_sql import status_expr
 
 TEMPLATES = templates_dir() / "report"
 ACTOR = "system:consolidate"

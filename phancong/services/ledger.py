@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlparse
 
-from sqlalchemy import Table, and_, bindparam, case, exists, func, insert, literal, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -40,7 +40,6 @@ from phancong.domain.status import (
     CLOSED_STATES,
     Facts,
     State,
-    Status,
     local_date,
     on_time,
     status_of,
@@ -48,6 +47,7 @@ from phancong.domain.status import (
 from phancong.services.attachments import Attachment
 from phancong.services.errors import Conflict, Forbidden, LedgerError, NotFound, Refused
 from phancong.services.materialize import ladder_dates
+from phancong.services.status_sql import blocked_expr, status_expr
 
 NOTE_LIMIT = 10_000
 
@@ -657,62 +657,6 @@ def waive(
     ob.state, ob.closed_reason, ob.updated_at = State.WAIVED.value, reason, at
     _flush(session)
     _audit(session, ob, actor, "obligation.waived", at, before, reason=reason)
-
-
-# ----------------------------------------------------------------------------- status in SQL
-
-
-def blocked_expr() -> ColumnElement[bool]:
-    """Whether the obligation of the row waits on an upstream obligation still open."""
-    upstream = aliased(ObligationRow)
-    return exists().where(
-        DependencyRow.obligation_id == ObligationRow.id,
-        DependencyRow.upstream_id == upstream.id,
-        upstream.state.not_in([s.value for s in CLOSED_STATES]),
-    )
-
-
-def blocked_among(ids: Any) -> Any:
-    """The obligations among ``ids`` (a one-column select) that :func:`blocked_expr` calls
-    blocked, for a large set: PostgreSQL plans the correlated EXISTS over many rows as a hash
-    of every blocked obligation of the ledger, this starts from the given ones."""
-    upstream = aliased(ObligationRow)
-    return (
-        select(DependencyRow.obligation_id)
-        .join(upstream, upstream.id == DependencyRow.upstream_id)
-        .where(
-            DependencyRow.obligation_id.in_(ids),
-            upstream.state.not_in([s.value for s in CLOSED_STATES]),
-        )
-    )
-
-
-def status_expr(as_of: dt.datetime, tz: str) -> ColumnElement[str]:
-    """The rules of :func:`phancong.domain.status.status_of`, as one SQL expression."""
-    day = local_date(as_of, tz)
-    o = ObligationRow
-    return case(
-        (o.state == State.CANCELLED.value, literal(Status.CANCELLED.value)),
-        (o.state == State.WAIVED.value, literal(Status.WAIVED.value)),
-        (
-            and_(o.state == State.ACCEPTED.value, o.accepted_at <= as_of),
-            case(
-                (o.on_time.is_(True), literal(Status.COMPLETED_ON_TIME.value)),
-                else_=literal(Status.COMPLETED_LATE.value),
-            ),
-        ),
-        (
-            and_(
-                o.state.in_([State.ACCEPTED.value, State.SUBMITTED.value]), o.submitted_at <= as_of
-            ),
-            literal(Status.SUBMITTED.value),
-        ),
-        (o.state == State.RETURNED.value, literal(Status.RETURNED.value)),
-        (o.period_start > day, literal(Status.NOT_OPEN.value)),
-        (blocked_expr(), literal(Status.BLOCKED.value)),
-        (o.effective_deadline < day, literal(Status.OVERDUE.value)),
-        else_=literal(Status.IN_PROGRESS.value),
-    )
 
 
 # ----------------------------------------------------------------------------- queries

@@ -35,10 +35,11 @@ from phancong.domain.ladder import (
 )
 from phancong.domain.status import ACTIVE_STATES, local_date
 from phancong.services.errors import NotFound
-from phancong.services.ledger import Blocker, blocked_among, blockers
+from phancong.services.ledger import Blocker, blockers
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
 from phancong.services.outbox import message_id
 from phancong.services.plan_names import acting_offices, in_language, level_names
+from phancong.services.status_sql import blocked_among, late_expr
 
 LEVEL_COLUMN = {
     Level.REMINDER: ObligationRow.remind_on,
@@ -467,12 +468,13 @@ def _link(obligation_id: int, portal_url: str) -> str:
     return f"{portal_url}/obligations/{obligation_id}" if portal_url else ""
 
 
-def overdue_table(
+def late_list(
     session: Session, plan_id: str, as_of: dt.datetime, limit: int = 1000
 ) -> list[dict[str, object]]:
-    """The overdue list coordinators see: agency, duty, citation, deadline, days late,
-    escalation level and who it is blocked by; the first ``limit`` rows, each carrying in
-    ``total`` how many there are in all (so a cut list can say "1.000 / 1.359")."""
+    """The late list (:func:`phancong.domain.status.is_late`) coordinators see in Prefect:
+    agency, duty, citation, deadline, days late, escalation level and who it is blocked by; the
+    first ``limit`` rows, each carrying in ``total`` how many there are in all (so a cut list
+    can say "1.000 / 1.359")."""
     plan = session.get(PlanRow, plan_id)
     if plan is None:
         raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
@@ -493,17 +495,14 @@ def overdue_table(
             top_level.c.rank,
             ObligationRow.role,
             ObligationRow.state,
-            func.count().over().label("total"),  # before LIMIT: every overdue obligation
+            func.count().over().label("total"),  # before LIMIT: the whole late list
         )
         .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
         .outerjoin(top_level, top_level.c.obligation_id == ObligationRow.id)
         .where(
             ObligationRow.plan_id == plan_id,
-            ObligationRow.state.in_([s.value for s in ACTIVE_STATES]),
-            ObligationRow.effective_deadline < day,
-            ObligationRow.period_start <= day,
-            ObligationRow.role != "support",
+            late_expr(day),
         )
         .order_by(ObligationRow.effective_deadline, UnitRow.name, ObligationRow.id)
         .limit(limit)

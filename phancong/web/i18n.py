@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from phancong.domain import citation
 from phancong.domain.calendar import period_title
-from phancong.domain.status import LABELS, Status
+from phancong.domain.status import LABELS, LATE, LATE_LABEL, Status
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
@@ -429,7 +429,8 @@ def pick_lang(*candidates: str | None) -> str:
 
 
 def status_label(status: str, lang: str = DEFAULT_LANG) -> str:
-    vi, en = LABELS[Status(status)]
+    """A status's name, or the late list's (the obligations list filters on both)."""
+    vi, en = LATE_LABEL if status == LATE else LABELS[Status(status)]
     return en if lang == "en" else vi
 
 

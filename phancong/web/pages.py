@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
 from phancong.domain import charts
-from phancong.domain.status import Status, local_date
+from phancong.domain.status import LATE, Status, local_date
 from phancong.services import accounts, consolidate, ledger, units
 from phancong.services.attachments import human_size
 from phancong.services.errors import Refused
@@ -36,6 +36,7 @@ Text = Annotated[str, Query(max_length=100)]
 PageNo = Annotated[int, Query(ge=1, le=100_000, alias="page")]
 PER_PAGE = 50
 STATUSES = [s.value for s in Status]
+LIST_FILTERS = [*STATUSES, LATE]  # the obligations list also filters on the late list
 FLASH = {"submit", "accept", "return", "extend", "waive", "withdraw"}
 
 
@@ -151,7 +152,7 @@ def obligations(
             period = queries.current_period(periods, queries.today(info, now)) or ""
         filters = {
             "period": _clean(period or "", periods),
-            "status": _clean(status, STATUSES),
+            "status": _clean(status, LIST_FILTERS),
             "unit": user.unit_code if user.is_agency else _clean(unit),
             "duty": _clean(duty),
         }
@@ -181,7 +182,7 @@ def obligations(
         plan=info,
         plans=plans,
         periods=periods,
-        statuses=STATUSES,
+        statuses=LIST_FILTERS,
         filters=filters,
         views=views[:PER_PAGE],
         page=page_no,

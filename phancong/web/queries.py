@@ -1,7 +1,7 @@
 """Set-based reads behind the portal's pages and exports (never all obligations into Python).
 
 The matrix groups obligations by unit × period × status in SQL, with the status computed by
-:func:`phancong.services.ledger.status_expr`, for one page of units and one year of periods.
+:func:`phancong.services.status_sql.status_expr`, for one page of units and one year of periods.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import JSON, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -21,6 +21,7 @@ from phancong.adapters.orm import DutyRow, ObligationRow, PlanRow, SubmissionRow
 from phancong.domain.status import Status, local_date
 from phancong.services import ledger
 from phancong.services.errors import NotFound
+from phancong.services.status_sql import late_expr, status_expr, status_is, submitted_by
 from phancong.web.authz import Principal, plan_in_scope
 
 # worst first: a cell takes the colour of its most urgent obligation
@@ -50,33 +51,6 @@ LEGEND = (
     Status.WAIVED,
 )
 FANOUT_MIN_UNITS = 10
-
-
-def status_is(as_of: dt.datetime, tz: str, status: str) -> ColumnElement[bool]:
-    """``status_expr(...) == status``, preceded by cheap conditions that status implies.
-
-    The status expression stays the single definition; the prefix (states, dates) lets the
-    database use the (plan, state, …) indexes and discard rows before it evaluates the
-    dependency subquery of each one. The prefix assumes nothing was submitted or accepted after
-    ``as_of`` — true of the portal, which asks as of now (an obligation submitted later counts
-    as open before, one accepted later as submitted).
-    """
-    o = ObligationRow
-    day = local_date(as_of, tz)
-    still_open = o.state == "open"
-    implied: dict[str, ColumnElement[bool]] = {
-        "overdue": and_(still_open, o.effective_deadline < day, o.period_start <= day),
-        "in_progress": and_(still_open, o.effective_deadline >= day, o.period_start <= day),
-        "blocked": and_(still_open, o.period_start <= day),
-        "not_open": and_(still_open, o.period_start > day),
-        "submitted": and_(o.state == "submitted", o.submitted_at <= as_of),
-        "completed_on_time": o.state == "accepted",
-        "completed_late": o.state == "accepted",
-        "returned": o.state == "returned",
-        "waived": o.state == "waived",
-        "cancelled": o.state == "cancelled",
-    }
-    return and_(implied.get(status, true()), ledger.status_expr(as_of, tz) == status)
 
 
 _PERIOD = re.compile(r"^(?:ONCE-(\d{4})-(\d{2})-(\d{2})|(\d{4})(?:-(Q|H)?(\d{1,2}))?)$")
@@ -406,7 +380,7 @@ def matrix(
     per_page: int = 150,
 ) -> Matrix:
     """Units × periods with status counts per cell, for one page of units."""
-    st = ledger.status_expr(as_of, plan.timezone)
+    st = status_expr(as_of, plan.timezone)
     o = ObligationRow
     base_where = [o.plan_id == plan.id, o.period_label.in_(periods)]
     latest = latest_start(periods)
@@ -508,7 +482,7 @@ def fanout(
     """Duties owed by many units of one kind (the communes and wards) × those units, for one
     period; units of other kinds owing the same duty (departments) are left out."""
     o = ObligationRow
-    st = ledger.status_expr(as_of, plan.timezone)
+    st = status_expr(as_of, plan.timezone)
     of_kind = select(UnitRow.id).where(UnitRow.plan_id == plan.id, UnitRow.kind == kind)
     owed = [
         o.plan_id == plan.id,
@@ -569,13 +543,6 @@ def fanout(
     return Fanout(duties, units, cells, submitted, total, page, pages)
 
 
-def submitted_by(as_of: dt.datetime) -> ColumnElement[bool]:
-    """Marked done by ``as_of`` (status submitted, completed on time or late), without
-    evaluating the whole status expression."""
-    o = ObligationRow
-    return and_(o.state.in_(["submitted", "accepted"]), o.submitted_at <= as_of)
-
-
 @dataclass(frozen=True)
 class DutyProgress:
     duty_code: str
@@ -592,9 +559,6 @@ def duty_progress(
     """'x of N submitted' per duty for one period, as ``ledger.rollup_by_duty`` counts it,
     with the dependency subquery evaluated only for rows already past their deadline."""
     o = ObligationRow
-    day = local_date(as_of, plan.timezone)
-    late = and_(o.state == "open", o.effective_deadline < day, o.period_start <= day)
-    st = ledger.status_expr(as_of, plan.timezone)
     rows = session.execute(
         select(
             DutyRow.code,
@@ -602,7 +566,7 @@ def duty_progress(
             DutyRow.source,
             func.count(),
             func.sum(case((submitted_by(as_of), 1), else_=0)),
-            func.sum(case((late, case((st == "overdue", 1), else_=0)), else_=0)),
+            func.sum(case((status_is(as_of, plan.timezone, Status.OVERDUE), 1), else_=0)),
         )
         .join(DutyRow, DutyRow.id == o.duty_id)
         .where(
@@ -747,7 +711,7 @@ def list_obligations(
     rows = session.execute(
         select(
             *ledger.view_columns(),
-            ledger.status_expr(as_of, plan.timezone),
+            status_expr(as_of, plan.timezone),
             o.submitted_at,
             DutyRow.indicators,
         )
@@ -864,7 +828,7 @@ def national_rollup(
                 func.sum(case((reported, 1), else_=0)),
                 func.sum(case((o.state == "accepted", 1), else_=0)),
                 func.sum(case((and_(o.state == "accepted", o.on_time.is_(True)), 1), else_=0)),
-                func.sum(case((o.state.in_(["open", "returned"]), 1), else_=0)),
+                func.sum(case((late_expr(day), 1), else_=0)),
             )
             .where(
                 o.plan_id.in_(ids),

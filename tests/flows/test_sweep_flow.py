@@ -277,7 +277,7 @@ def test_a_cut_overdue_table_says_how_many_it_shows_and_links_the_portal(
     data, description = served_artifact("mini-overdue")
     assert len(data) == 2
     assert "2 / 5 được hiển thị" in description
-    assert "](http://portal.test/obligations?plan=mini&status=overdue&period=)" in description
+    assert "](http://portal.test/obligations?plan=mini&status=late&period=)" in description
 
 
 def test_artifacts_are_in_english_when_the_standing_office_reads_english(
@@ -304,7 +304,8 @@ def test_artifacts_are_in_english_when_the_standing_office_reads_english(
                                   "Days late", "Status", "Escalated to", "Waiting on"]
     assert {row["Escalated to"] for row in data_rows} == {"Overdue notice"}
     assert {row["Period"] for row in data_rows} == {"Q1 2026"}
-    assert description.startswith("Overdue obligations as of 17/03/2026 08:00 (Hà Nội time)")
+    assert description.startswith("Late list — obligations an owner still owes after the deadline")
+    assert "as of 17/03/2026 08:00 (Hà Nội time)" in description
     summary = _artifact("english-summary").data
     assert "## On-time rate per agency" in summary and "Tỉ lệ" not in summary
     progress = _artifact("english-sweep-progress")

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import OutboxRow
 from phancong.services.health import ledger_health, plan_health, record_sweep
-from phancong.services.sweep import overdue_table, sweep
+from phancong.services.sweep import late_list, sweep
 from tests.helpers import MINI, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
 
@@ -58,12 +58,12 @@ def test_last_sweep_outbox_and_oldest_queued_mail(ledger: Ledger) -> None:
     assert [p.code for p in health.problems(later)] == ["sweep_stale", "mail_stale"]
 
 
-def test_a_cut_overdue_table_counts_every_overdue_obligation(ledger: Ledger) -> None:
+def test_a_cut_late_list_counts_every_overdue_obligation(ledger: Ledger) -> None:
     ledger.materialize(MINI)
     with ledger.factory() as session:
-        whole = overdue_table(session, "mini", at("2026-03-17"))
-        cut = overdue_table(session, "mini", at("2026-03-17"), limit=2)
-        nothing = overdue_table(session, "mini", at("2026-03-05"))
+        whole = late_list(session, "mini", at("2026-03-17"))
+        cut = late_list(session, "mini", at("2026-03-17"), limit=2)
+        nothing = late_list(session, "mini", at("2026-03-05"))
     assert len(whole) == 5 and {row["total"] for row in whole} == {5}
     assert len(cut) == 2 and {row["total"] for row in cut} == {5}
     assert [row["duty"] for row in cut] == [row["duty"] for row in whole[:2]]

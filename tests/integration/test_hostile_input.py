@@ -56,7 +56,7 @@ from phancong.mail.render import render_notice
 from phancong.orchestration.artifacts import md, summary_for, summary_markdown
 from phancong.services import accounts, consolidate, ledger
 from phancong.services.notices import Notice, NoticeItem, NoticeKind
-from phancong.services.sweep import overdue_table, sweep
+from phancong.services.sweep import late_list, sweep
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from phancong.web.testing import (
@@ -442,7 +442,7 @@ def test_consolidated_report_escapes_plan_texts(world: World) -> None:
 def test_prefect_artifact_markdown_is_inert(world: World) -> None:
     with world.factory() as session:
         text = summary_for(session, "mini", at("2026-04-01"), {"overdue": 3}, 2)
-        rows = overdue_table(session, "mini", at("2026-04-01"))
+        rows = late_list(session, "mini", at("2026-04-01"))
     # the markdown holds the payloads escaped with backslashes; what a UI shows is its rendering
     assert_inert(MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text),
                  "summary artifact")

@@ -21,6 +21,7 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.status import Facts, State, Status, status_of
 from phancong.services import ledger as svc
+from phancong.services import status_sql
 from phancong.services.errors import Refused
 from tests.helpers import HANOI, MINI, at
 from tests.integration.ledger_fixtures import Ledger
@@ -318,10 +319,10 @@ def test_blocked_among_a_set_agrees_with_the_blocked_expression(ledger: Ledger) 
     def compare() -> set[int]:
         with ledger.factory() as s:
             every = select(ObligationRow.id).where(ObligationRow.plan_id == "mini")
-            expected = set(s.scalars(every.where(svc.blocked_expr())))
-            assert set(s.scalars(svc.blocked_among(every))) == expected
+            expected = set(s.scalars(every.where(status_sql.blocked_expr())))
+            assert set(s.scalars(status_sql.blocked_among(every))) == expected
             some = every.where(ObligationRow.id.in_(sorted(waiting)[::2]))  # a subset only
-            assert set(s.scalars(svc.blocked_among(some))) == expected & set(s.scalars(some))
+            assert set(s.scalars(status_sql.blocked_among(some))) == expected & set(s.scalars(some))
             return expected
 
     before = compare()

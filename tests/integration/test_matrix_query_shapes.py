@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
 from phancong.domain.status import Status
-from phancong.services import ledger
+from phancong.services import status_sql
 from phancong.services.errors import LedgerError
 from phancong.web import queries
 from phancong.web.actions import perform
@@ -136,7 +136,7 @@ def test_both_shapes_and_both_databases_count_the_same_cells(
     seen: set[str] = set()
     with sqlite() as lite, postgres() as pg:
         for as_of in AS_OF:
-            st = ledger.status_expr(as_of, "Asia/Ho_Chi_Minh")
+            st = status_sql.status_expr(as_of, "Asia/Ho_Chi_Minh")
             for status in STATUSES:
                 on_sqlite = _cells(lite, as_of, status)
                 on_postgres = _cells(pg, as_of, status)
@@ -170,14 +170,14 @@ def test_status_filters_find_what_the_status_expression_finds(database_url: str)
     as_of = dt.datetime(2027, 6, 30, 3, 0, tzinfo=dt.UTC)  # after every action of the fixture
     mini = ObligationRow.plan_id == "mini"
     with factory() as session:
-        st = ledger.status_expr(as_of, "Asia/Ho_Chi_Minh")
+        st = status_sql.status_expr(as_of, "Asia/Ho_Chi_Minh")
         found_any = set()
         for status in Status:
             expected = set(session.scalars(select(ObligationRow.id).where(mini, st == status)))
             narrowed = set(
                 session.scalars(
                     select(ObligationRow.id).where(
-                        mini, queries.status_is(as_of, "Asia/Ho_Chi_Minh", status.value)
+                        mini, status_sql.status_is(as_of, "Asia/Ho_Chi_Minh", status.value)
                     )
                 )
             )

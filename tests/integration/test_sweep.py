@@ -16,7 +16,7 @@ from phancong.adapters.orm import (
     OutboxRow,
     UnitRow,
 )
-from phancong.services.sweep import SweepReport, overdue_table, sweep
+from phancong.services.sweep import SweepReport, late_list, sweep
 from tests.helpers import MINI, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
 from tests.integration.step_lines import steps_without_line
@@ -153,7 +153,7 @@ def test_outbox_rows_cite_their_obligations(ledger: Ledger) -> None:
         assert cited and cited >= 6
         ids = [r.message_id for r in s.scalars(select(OutboxRow))]
         assert len(ids) == len(set(ids)) and all(i.startswith("<") and i.endswith(">") for i in ids)
-        table = overdue_table(s, "mini", at("2026-03-24"))
+        table = late_list(s, "mini", at("2026-03-24"))
     blocked = next(row for row in table if row["citation"] == "V.3")
     assert blocked["blocked_by"] == "Công an Thành phố, Sở Giáo dục và Đào tạo"
     assert {row["escalation_level"] for row in table} == {"standing_office"}

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from phancong.adapters.loader import directory, load
-from phancong.orchestration.artifacts import OVERDUE_COLUMNS, cell, overdue_rows
+from phancong.orchestration.artifacts import OVERDUE_COLUMNS, cell, late_rows
 from tests.helpers import HAIDUONG, HANOI
 
 pytestmark = pytest.mark.unit
@@ -143,7 +143,7 @@ def test_plain_texts_of_the_shipped_plans_are_unchanged() -> None:
     )
 
 
-def test_overdue_rows_escape_text_and_keep_numbers() -> None:
+def test_late_rows_escape_text_and_keep_numbers() -> None:
     row = {
         "obligation": 7,
         "agency": f"Sở {SCRIPT}",
@@ -155,7 +155,7 @@ def test_overdue_rows_escape_text_and_keep_numbers() -> None:
         "escalation_level": "overdue",
         "blocked_by": "- Công an",
     }
-    (out,) = overdue_rows([row])
+    (out,) = late_rows([row])
     assert tuple(out) == OVERDUE_COLUMNS  # the obligation id is not published
     assert out["days_late"] == 3
     assert out["agency"] == "Sở \\<script\\>alert(1)\\</script\\>"
@@ -187,7 +187,7 @@ def test_citations_in_the_artifacts_read_in_vietnamese() -> None:
         "escalation_level": "overdue",
         "blocked_by": "",
     }
-    (out,) = overdue_rows([row])
+    (out,) = late_rows([row])
     assert out["citation"] == "Mục IV.3, gạch đầu dòng 2"
     duty = DutyRollup(
         duty_code="d1",

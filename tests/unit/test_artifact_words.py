@@ -11,12 +11,12 @@ import pytest
 from phancong.orchestration.artifacts import (
     OVERDUE_COLUMNS,
     headed,
+    late_description,
+    late_list_url,
+    late_rows,
     local_date_text,
     local_time,
     number,
-    overdue_description,
-    overdue_list_url,
-    overdue_rows,
     progress_words,
     summary_markdown,
 )
@@ -48,8 +48,8 @@ def test_times_are_shown_in_ho_chi_minh_whatever_zone_they_arrive_in() -> None:
     assert f"{early:%d/%m/%Y}" == "24/03/2026"
 
 
-def test_overdue_rows_translate_levels_roles_statuses_and_periods() -> None:
-    (vi,) = overdue_rows([row()])
+def test_late_rows_translate_levels_roles_statuses_and_periods() -> None:
+    (vi,) = late_rows([row()])
     assert tuple(vi) == OVERDUE_COLUMNS
     assert vi["escalation_level"] == "Thường trực Ban Chỉ đạo"
     assert vi["role"] == "Đề nghị"
@@ -58,41 +58,41 @@ def test_overdue_rows_translate_levels_roles_statuses_and_periods() -> None:
     assert vi["citation"] == "Mục IV.3, gạch đầu dòng 2"
     assert vi["days_late"] == 9
 
-    (en,) = overdue_rows([row()], "en")
+    (en,) = late_rows([row()], "en")
     assert (en["escalation_level"], en["role"], en["status"], en["period"]) == (
         "Standing Office", "Requested", "Overdue", "H1 2026")
 
-    levels = {level: overdue_rows([row(escalation_level=level)])[0]["escalation_level"]
+    levels = {level: late_rows([row(escalation_level=level)])[0]["escalation_level"]
               for level in ("reminder", "overdue", "steering_committee", "—")}
     assert levels == {"reminder": "Nhắc hạn", "overdue": "Thông báo quá hạn",
                       "steering_committee": "Ban Chỉ đạo", "—": "—"}
-    assert overdue_rows([row(role="lead")])[0]["role"] == "Chủ trì"
-    assert overdue_rows([row(state="returned")])[0]["status"] == "Bị trả lại"
-    assert overdue_rows([row(blocked_by="Công an Thành phố")])[0]["status"] == \
+    assert late_rows([row(role="lead")])[0]["role"] == "Chủ trì"
+    assert late_rows([row(state="returned")])[0]["status"] == "Bị trả lại"
+    assert late_rows([row(blocked_by="Công an Thành phố")])[0]["status"] == \
         "Đang chờ đơn vị khác"
 
 
 def test_headers_are_vietnamese_or_english_in_column_order() -> None:
-    rows = overdue_rows([row()])
+    rows = late_rows([row()])
     (vi,) = headed(rows)
     assert list(vi) == ["Đơn vị", "Vai trò", "Nhiệm vụ", "Căn cứ", "Kỳ báo cáo", "Hạn",
                         "Số ngày quá hạn", "Trạng thái", "Đã đôn đốc đến", "Đang chờ đơn vị"]
     assert vi["Đã đôn đốc đến"] == "Thường trực Ban Chỉ đạo"
-    (en,) = headed(overdue_rows([row()], "en"), "en")
+    (en,) = headed(late_rows([row()], "en"), "en")
     assert list(en)[:3] == ["Agency", "Role", "Duty"]
     assert en["Escalated to"] == "Standing Office"
 
 
 def test_a_cut_table_says_how_many_are_shown_and_links_the_full_list() -> None:
-    url = overdue_list_url("https://cong.example/", "hanoi-2026-2030")
-    assert url == "https://cong.example/obligations?plan=hanoi-2026-2030&status=overdue&period="
-    cut = overdue_description(SWEEP_0800_UTC, 1000, 1359, list_url=url)
+    url = late_list_url("https://cong.example/", "hanoi-2026-2030")
+    assert url == "https://cong.example/obligations?plan=hanoi-2026-2030&status=late&period="
+    cut = late_description(SWEEP_0800_UTC, 1000, 1359, list_url=url)
     assert "25/03/2026 08:00" in cut and "01:00" not in cut
     assert "1.000 / 1.359 được hiển thị" in cut
     assert f"]({url})" in cut
-    whole = overdue_description(SWEEP_0800_UTC, 12, 12, list_url=url)
+    whole = late_description(SWEEP_0800_UTC, 12, 12, list_url=url)
     assert "được hiển thị" not in whole and url not in whole and whole.endswith(": 12")
-    english = overdue_description(SWEEP_0800_UTC, 1000, 1359, lang="en", list_url=url)
+    english = late_description(SWEEP_0800_UTC, 1000, 1359, lang="en", list_url=url)
     assert "1,000 of 1,359 shown" in english
     assert number(1359) == "1.359" and number(1359, "en") == "1,359"
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from phancong.domain.status import Facts, State, Status, on_time, status_of
+from phancong.domain.status import Facts, State, Status, is_late, on_time, status_of
 from tests.helpers import at
 
 pytestmark = pytest.mark.unit
@@ -76,3 +76,20 @@ def test_blocked_returned_waived_cancelled() -> None:
 def test_naive_instants_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         status_of(facts(), dt.datetime(2026, 3, 20), TZ)
+
+
+def test_late_list_rule_owners_still_owing_after_the_deadline() -> None:
+    """The late list is not the overdue status: returned and blocked obligations are on it,
+    supporting units and obligations within their deadline or closed are not."""
+    deadline = dt.date(2026, 3, 16)
+    after, on = dt.date(2026, 3, 17), dt.date(2026, 3, 16)
+    assert is_late(State.OPEN, "lead", deadline, after)
+    assert is_late(State.RETURNED, "requested", deadline, after)
+    assert not is_late(State.OPEN, "support", deadline, after)
+    assert not is_late(State.OPEN, "lead", deadline, on)  # due today is not late yet
+    for closed in (State.SUBMITTED, State.ACCEPTED, State.WAIVED, State.CANCELLED):
+        assert not is_late(closed, "lead", deadline, after)
+    # a blocked obligation past its deadline: late, while its status is "blocked", not overdue
+    facts = Facts(State.OPEN, dt.date(2026, 1, 1), deadline, None, True)
+    assert status_of(facts, dt.datetime(2026, 3, 17, 1, tzinfo=dt.UTC), TZ) is Status.BLOCKED
+    assert is_late(facts.state, "lead", facts.effective_deadline, after)

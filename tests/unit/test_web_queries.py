@@ -10,7 +10,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.sql.compiler import WARN_LINTING
 
 from phancong.adapters.orm import ObligationRow
-from phancong.services.ledger import status_expr
+from phancong.services.status_sql import status_expr
 from phancong.web.queries import (
     Cell,
     MatrixRow,
