@@ -265,8 +265,8 @@ def step_sweep(url: str) -> dict[str, Any]:
 def step_page(url: str, requests: int) -> dict[str, Any]:
     import httpx
 
-    from phancong.web.testing import csrf_from
     from tests.e2e.portal_server import portal_server
+    from tests.portal_support import csrf_from
 
     now = dt.datetime.combine(dt.date.fromisoformat(DAY), dt.time(10), VN)
     data_dir = ROOT / "var" / "bench" / "national-plans-portal"

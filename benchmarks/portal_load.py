@@ -434,7 +434,7 @@ def _login(url: str) -> tuple[str, int]:
     """A coordinator session cookie, and how many matrix rows its page shows (sanity check)."""
     import httpx
 
-    from phancong.web.testing import csrf_from
+    from tests.portal_support import csrf_from
 
     with httpx.Client(base_url=url, timeout=60) as client:
         page = client.get("/login")

@@ -1,7 +1,7 @@
 """``phancong users …`` (portal accounts) and ``phancong obligation …`` (act as a user).
 
 The obligation commands go through the same authorisation and services as the portal and the
-JSON API (:func:`phancong.web.actions.perform`), so an agency account can only mark its own
+JSON API (:func:`phancong.services.actions.perform`), so an agency account can only mark its own
 unit's obligations done and only coordinators accept, return, extend or waive.
 """
 
@@ -16,12 +16,13 @@ import typer
 
 from phancong.adapters.db import transaction
 from phancong.cli._common import fail, parse_date, parse_instant, sessions, user_errors
+from phancong.mail.render import render_notice
 from phancong.services import accounts
+from phancong.services.access import Action, Principal
+from phancong.services.actions import perform
 from phancong.services.attachments import Upload, check_all, human_size, keep_in
 from phancong.services.units import find_unit
 from phancong.settings import get_settings
-from phancong.web.actions import perform
-from phancong.web.authz import Action, Principal
 from phancong.web.links import login_link, safe_next
 
 users_app = typer.Typer(help="Tài khoản cổng thông tin / portal accounts.", no_args_is_help=True)
@@ -237,6 +238,7 @@ def _act(obligation_id: int, email: str, action: Action, at: str | None, **kwarg
             action,
             now=parse_instant(at),
             portal_url=get_settings().portal_url,
+            renderer=render_notice,
             **kwargs,
         )
     typer.echo(f"obligation {obligation_id}: {action.value} by {principal.email}")

@@ -9,10 +9,17 @@ from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import OutboxRow, PlanRow, UnitRow
 from phancong.domain.status import Status, local_date
-from phancong.mail.render import obligation_link, render_notice
+from phancong.mail.render import render_notice
 from phancong.services import ledger
 from phancong.services.errors import NotFound
-from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
+from phancong.services.notices import (
+    Level,
+    Notice,
+    NoticeItem,
+    NoticeKind,
+    Renderer,
+    obligation_link,
+)
 from phancong.services.outbox import enqueue, message_id
 from phancong.services.plan_names import acting_offices, in_language, level_names
 

@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo
 
 from phancong.domain.status import Status
 from phancong.mail.templating import DISPLAY_TZ, environment, language
-from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, RenderedMail
+from phancong.services.notices import (
+    Level,
+    Notice,
+    NoticeItem,
+    NoticeKind,
+    RenderedMail,
+    obligation_link,
+)
 
 SUBJECT_LIMIT = 120
 SUBJECT_TAG = "phancong"
@@ -64,11 +71,6 @@ class LevelGroup:
     units: tuple[UnitGroup, ...]
     by_unit: bool
     count: int  # all of the level's obligations
-
-
-def obligation_link(portal_url: str, obligation_id: int) -> str:
-    """The portal page of an obligation (used when the sweep gave no signed link)."""
-    return f"{portal_url.rstrip('/')}/obligations/{obligation_id}" if portal_url else ""
 
 
 def _item_key(item: NoticeItem) -> tuple[object, ...]:

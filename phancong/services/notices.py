@@ -13,7 +13,13 @@ from typing import Protocol
 
 from phancong.domain.ladder import Level
 
-__all__ = ["Level", "Notice", "NoticeItem", "NoticeKind", "RenderedMail", "Renderer"]
+__all__ = ["Level", "Notice", "NoticeItem", "NoticeKind", "RenderedMail", "Renderer",
+           "obligation_link"]
+
+
+def obligation_link(portal_url: str, obligation_id: int) -> str:
+    """The portal page of an obligation (every email and table links it the same way)."""
+    return f"{portal_url.rstrip('/')}/obligations/{obligation_id}" if portal_url else ""
 
 
 class NoticeKind(StrEnum):

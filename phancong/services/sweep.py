@@ -36,7 +36,14 @@ from phancong.domain.ladder import (
 from phancong.domain.status import ACTIVE_STATES, local_date
 from phancong.services.errors import NotFound
 from phancong.services.ledger import Blocker, blockers
-from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind, Renderer
+from phancong.services.notices import (
+    Level,
+    Notice,
+    NoticeItem,
+    NoticeKind,
+    Renderer,
+    obligation_link,
+)
 from phancong.services.outbox import message_id
 from phancong.services.plan_names import acting_offices, in_language, level_names
 from phancong.services.status_sql import blocked_among, late_expr
@@ -380,7 +387,7 @@ def build_notice(session: Session, row: OutboxRow) -> Notice:
                 days_late=(day - r[5]).days,
                 blocked_by=() if r[2] else _names(waits.get(r[0], [])),
                 waiting=(r[11],) if r[2] else (),
-                link=_link(r[2] or r[0], portal_url),
+                link=obligation_link(portal_url, r[2] or r[0]),
                 first_notice=r[1] not in upstream_lines and r[0] not in earlier,
                 awaiting_review_of=reviewed.get(r[2] or 0, ""),
                 past_owner=r[1] in lines
@@ -462,10 +469,6 @@ def _names(waits_on: list[Blocker]) -> tuple[str, ...]:
     if len(names) <= NAMES_SHOWN:
         return names
     return (*names[:NAMES_SHOWN], f"+{len(names) - NAMES_SHOWN}")
-
-
-def _link(obligation_id: int, portal_url: str) -> str:
-    return f"{portal_url}/obligations/{obligation_id}" if portal_url else ""
 
 
 def late_list(

@@ -19,11 +19,11 @@ from starlette.responses import Response
 from phancong.adapters.db import transaction
 from phancong.domain.status import Status
 from phancong.services import ledger
+from phancong.services.access import MAX_ID, Action, authorize, forbidden
+from phancong.services.actions import perform_in
 from phancong.services.errors import Refused
 from phancong.web import files as web_files
 from phancong.web import i18n, queries
-from phancong.web.actions import perform_in
-from phancong.web.authz import MAX_ID, Action, authorize, forbidden
 from phancong.web.batching import SubmitRequest, Unauthenticated
 from phancong.web.context import Bearer, Caller, api_bearer, api_caller
 from phancong.web.links import obligation_url
@@ -415,6 +415,7 @@ async def _act(bearer: Bearer, obligation_id: int, action: Action, **kwargs: Any
                 action,
                 now=now,
                 portal_url=caller.portal.settings.portal_url,
+                renderer=caller.portal.renderer,
                 **kwargs,
             )
             return caller, ledger.get(session, obligation_id, now)

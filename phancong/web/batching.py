@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.services import accounts, ledger
+from phancong.services.access import Action, Principal, authorize_many
+from phancong.services.actions import submission
 from phancong.services.attachments import Attachment
 from phancong.services.errors import LedgerError
-from phancong.web.actions import submission
-from phancong.web.authz import Action, Principal, authorize_many
 
 log = logging.getLogger(__name__)
 

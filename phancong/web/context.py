@@ -1,7 +1,7 @@
 """What every request can reach: the wiring (``Portal``) and the per-request ``Page``/``Caller``.
 
 The dependencies here resolve who is calling — a session cookie for pages, a bearer token for
-the API — and in which language; scope checks live in :mod:`phancong.web.authz`.
+the API — and in which language; scope checks live in :mod:`phancong.services.access`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from starlette.templating import Jinja2Templates
 
 from phancong.adapters.orm import UserRow
 from phancong.domain.status import local_date
+from phancong.mail.render import render_notice
 from phancong.resources import templates_dir
 from phancong.services import accounts
+from phancong.services.access import Principal
 from phancong.services.attachments import human_size
+from phancong.services.notices import Renderer
 from phancong.settings import Settings
 from phancong.web import i18n, queries
-from phancong.web.authz import Principal
 from phancong.web.batching import SubmitBatcher
 from phancong.web.security import (
     LoginRequired,
@@ -53,6 +55,7 @@ class Portal:
     throttle: LoginThrottle
     secure_cookies: bool
     proxies: tuple[Network, ...] = ()
+    renderer: Renderer = render_notice  # review notices queued by the actions
     css: bytes = b""
     css_version: str = ""
     memo_seconds: float = 30.0

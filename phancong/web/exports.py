@@ -22,9 +22,9 @@ from openpyxl.utils import get_column_letter
 from starlette.responses import Response
 
 from phancong.services import accounts, ledger
+from phancong.services.access import Principal, forbidden
 from phancong.services.errors import LedgerError, NotFound
 from phancong.web import i18n, queries
-from phancong.web.authz import Principal, forbidden
 from phancong.web.context import Page, Portal, get_portal, page_user
 from phancong.web.links import base_url, obligation_url
 from phancong.web.pages import STATUSES, matrix_filters

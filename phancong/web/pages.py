@@ -18,12 +18,12 @@ from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
 from phancong.domain import charts
 from phancong.domain.status import LATE, Status, local_date
 from phancong.services import accounts, consolidate, ledger, units
+from phancong.services.access import MAX_ID, Action, authorize, forbidden
+from phancong.services.actions import perform
+from phancong.services.actions import withdraw as withdraw_submission
 from phancong.services.attachments import human_size
 from phancong.services.errors import Refused
 from phancong.web import files, i18n, queries
-from phancong.web.actions import perform
-from phancong.web.actions import withdraw as withdraw_submission
-from phancong.web.authz import MAX_ID, Action, authorize, forbidden
 from phancong.web.context import Page, page_user
 from phancong.web.links import base_url
 from phancong.web.security import csrf_protect, start_session
@@ -285,6 +285,7 @@ async def _act(page: Page, request: Request, obligation_id: int, action: Action)
         action,
         now=page.now(),
         portal_url=page.portal.settings.portal_url,
+        renderer=page.portal.renderer,
         **kwargs,
     )
     page.portal.ledger_changed()

@@ -20,9 +20,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from phancong.adapters.orm import DutyRow, ObligationRow, PlanRow, SubmissionRow, UnitRow
 from phancong.domain.status import Status, local_date
 from phancong.services import ledger
+from phancong.services.access import Principal, plan_in_scope
 from phancong.services.errors import NotFound
 from phancong.services.status_sql import late_expr, status_expr, status_is, submitted_by
-from phancong.web.authz import Principal, plan_in_scope
 
 # worst first: a cell takes the colour of its most urgent obligation
 STATUS_ORDER = (

@@ -18,8 +18,8 @@ import uvicorn
 
 from phancong.settings import Settings
 from phancong.web.app import create_app
-from phancong.web.testing import seed_ledger
 from tests.e2e.portal_server import free_port
+from tests.portal_support import seed_ledger
 
 sync_api = pytest.importorskip("playwright.sync_api")
 

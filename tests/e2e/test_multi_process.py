@@ -64,12 +64,12 @@ from phancong.services import accounts
 from phancong.services.materialize import materialize
 from phancong.services.notices import Level
 from phancong.services.sweep import due_steps_query
-from phancong.web.testing import PASSWORD, csrf_from
 from tests.conftest import POSTGRES_URL_ENV, _running_in_ci
 from tests.e2e.portal_server import PortalProcess, start_portal
 from tests.helpers import HANOI
 from tests.integration.smtp_server import SmtpServer
 from tests.integration.step_lines import steps_without_line
+from tests.portal_support import PASSWORD, csrf_from
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.postgres]
 

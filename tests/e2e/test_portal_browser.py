@@ -33,9 +33,9 @@ from phancong.services import ledger
 from phancong.services.attachments import Upload, check
 from phancong.web.i18n import days_text, fmt_citation
 from phancong.web.queries import period_year
-from phancong.web.testing import PASSWORD, add_user, seed_ledger
 from tests.e2e.portal_server import PortalProcess, portal_server
 from tests.helpers import HANOI
+from tests.portal_support import PASSWORD, add_user, seed_ledger
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect

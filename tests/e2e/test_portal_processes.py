@@ -24,8 +24,8 @@ import pytest
 
 from phancong.orchestration.up import portal_command
 from phancong.services import throttle
-from phancong.web.testing import PASSWORD, add_user, seed_ledger
 from tests.e2e.portal_server import HOST, PortalProcess, start_portal
+from tests.portal_support import PASSWORD, add_user, seed_ledger
 
 pytestmark = pytest.mark.e2e
 

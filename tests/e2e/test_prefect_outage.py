@@ -33,7 +33,6 @@ from phancong.services import accounts
 from phancong.services.sweep import sweep
 from phancong.settings import Settings
 from phancong.web.app import create_app
-from phancong.web.testing import add_user, client_for, fast_hasher, login, seed_ledger
 from tests.helpers import MINI, at
 from tests.integration.test_outages import (
     PORTAL,
@@ -42,6 +41,7 @@ from tests.integration.test_outages import (
     reference_ledger,
     unreachable,
 )
+from tests.portal_support import add_user, client_for, fast_hasher, login, seed_ledger
 
 pytestmark = pytest.mark.e2e
 

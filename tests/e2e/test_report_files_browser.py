@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import select
 
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
-from phancong.web.testing import add_user, seed_ledger
 from tests.e2e.portal_server import PortalProcess, portal_server
 from tests.e2e.test_portal_browser import CHROMIUM, CHROMIUM_ARGS, Tab
 from tests.helpers import HANOI
+from tests.portal_support import add_user, seed_ledger
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect

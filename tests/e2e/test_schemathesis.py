@@ -39,7 +39,7 @@ from phancong.adapters.db import transaction
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
-from phancong.web.testing import add_user, fast_hasher, seed_ledger
+from tests.portal_support import add_user, fast_hasher, seed_ledger
 
 pytestmark = pytest.mark.e2e
 

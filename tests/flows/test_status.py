@@ -275,7 +275,7 @@ def test_the_portal_shows_coordinators_the_schedules_warnings(
     from phancong.services import accounts
     from phancong.settings import Settings
     from phancong.web.app import create_app
-    from phancong.web.testing import add_user, client_for, fast_hasher, login
+    from tests.portal_support import add_user, client_for, fast_hasher, login
 
     monkeypatch.setattr(accounts, "hasher", fast_hasher)
     monkeypatch.setenv("PREFECT_API_URL", api())  # as `phancong up` gives it to the portal

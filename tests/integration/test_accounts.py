@@ -14,7 +14,7 @@ from phancong.adapters.db import transaction
 from phancong.adapters.orm import AuditRow, LoginLinkRow, UserRow
 from phancong.services import accounts
 from phancong.services.errors import Conflict, NotFound, Refused
-from phancong.web.testing import fast_hasher, seed_ledger
+from tests.portal_support import fast_hasher, seed_ledger
 
 pytestmark = pytest.mark.integration
 

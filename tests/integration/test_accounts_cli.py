@@ -18,7 +18,7 @@ from phancong.cli import app
 from phancong.services import accounts
 from phancong.settings import get_settings
 from phancong.web.app import create_app
-from phancong.web.testing import client_for, csrf_from, fast_hasher, seed_ledger
+from tests.portal_support import client_for, csrf_from, fast_hasher, seed_ledger
 
 pytestmark = pytest.mark.integration
 

@@ -45,7 +45,8 @@ from phancong.services import accounts, ledger, throttle
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from phancong.web.links import login_link, serializer
-from phancong.web.testing import (
+from tests.integration.test_outages import unreachable
+from tests.portal_support import (
     MINI_PLAN,
     PASSWORD,
     add_user,
@@ -55,7 +56,6 @@ from phancong.web.testing import (
     fast_hasher,
     seed_ledger,
 )
-from tests.integration.test_outages import unreachable
 
 pytestmark = pytest.mark.integration
 

@@ -284,7 +284,7 @@ def test_portal_matrix_charts_and_pdf_preview(seeded: Seeded, tmp_path: Path) ->
     from phancong.services import accounts
     from phancong.settings import Settings
     from phancong.web.app import create_app
-    from phancong.web.testing import add_user, client_for, fast_hasher, login
+    from tests.portal_support import add_user, client_for, fast_hasher, login
 
     accounts_hasher = accounts.hasher
     accounts.hasher = fast_hasher  # type: ignore[assignment]

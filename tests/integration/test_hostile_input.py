@@ -59,7 +59,8 @@ from phancong.services.notices import Notice, NoticeItem, NoticeKind
 from phancong.services.sweep import late_list, sweep
 from phancong.settings import Settings
 from phancong.web.app import create_app
-from phancong.web.testing import (
+from tests.helpers import at
+from tests.portal_support import (
     MINI_PLAN,
     add_user,
     client_for,
@@ -68,7 +69,6 @@ from phancong.web.testing import (
     login,
     seed_ledger,
 )
-from tests.helpers import at
 
 pytestmark = pytest.mark.integration
 

@@ -22,10 +22,10 @@ from phancong.domain.citation import fmt_citation
 from phancong.mail.deliver import DeliveryReport, FileTransport, MockTransport, deliver
 from phancong.mail.digest import queue_digest
 from phancong.mail.render import render_notice
-from phancong.mail.review import notify_review
 from phancong.services import ledger as svc
 from phancong.services.notices import Notice, NoticeKind
 from phancong.services.outbox import enqueue
+from phancong.services.review import notify_review
 from phancong.services.sweep import sweep
 from phancong.settings import get_settings
 from tests.helpers import MINI, at
@@ -314,13 +314,13 @@ def test_review_notice_goes_to_the_owner_with_the_decision(
         svc.return_(session, oid, actor="pc02@example.test", at=at("2026-03-13"),
                     reason="Thiếu số liệu chỉ tiêu")
         notify_review(session, oid, review="returned", reason="Thiếu số liệu chỉ tiêu",
-                      now=at("2026-03-13"), portal_url=PORTAL)
+                      now=at("2026-03-13"), portal_url=PORTAL, renderer=render_notice)
     with transaction(ledger.factory) as session:
         svc.submit(session, oid, actor="sgd@example.test", at=at("2026-03-14"), note="Bổ sung")
     with transaction(ledger.factory) as session:
         svc.accept(session, oid, actor="pc02@example.test", at=at("2026-03-16"))
         notify_review(session, oid, review="accepted", reason=None, now=at("2026-03-16"),
-                      portal_url=PORTAL)
+                      portal_url=PORTAL, renderer=render_notice)
     run(ledger.factory, smtp_server, at("2026-03-16"))
     returned, accepted = smtp_server.mailbox.messages()
     assert returned.rcpt_tos == accepted.rcpt_tos == ("sgd@example.test",)

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
 from phancong.domain.status import Status
+from phancong.mail.render import render_notice
 from phancong.services import status_sql
+from phancong.services.access import Action, Principal
+from phancong.services.actions import perform
 from phancong.services.errors import LedgerError
 from phancong.web import queries
-from phancong.web.actions import perform
-from phancong.web.authz import Action, Principal
-from phancong.web.testing import add_user, seed_ledger
+from tests.portal_support import add_user, seed_ledger
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -59,7 +60,8 @@ def _ledger(url: str) -> sessionmaker[Session]:
         if action is Action.SUBMIT:  # the coordinator records the units' reports for them
             kwargs["on_behalf_reason"] = "Đơn vị gửi báo cáo giấy"
         with contextlib.suppress(LedgerError):  # e.g. blocked: refused alike on both databases
-            perform(factory, who, oid, action, now=when, portal_url="http://x", **kwargs)
+            perform(factory, who, oid, action, now=when, portal_url="http://x",
+                    renderer=render_notice, **kwargs)
 
     for i, (oid, deadline, start) in enumerate(rows):
         if start > dt.date(2026, 9, 30):

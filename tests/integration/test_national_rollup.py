@@ -21,7 +21,7 @@ from phancong.services import accounts, ledger
 from phancong.services.materialize import materialize
 from phancong.settings import Settings
 from phancong.web.app import create_app
-from phancong.web.testing import MINI_PLAN, add_user, client_for, fast_hasher, login
+from tests.portal_support import MINI_PLAN, add_user, client_for, fast_hasher, login
 
 pytestmark = pytest.mark.integration
 

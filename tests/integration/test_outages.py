@@ -40,9 +40,9 @@ from phancong.services import accounts
 from phancong.services.sweep import sweep
 from phancong.settings import Settings, get_settings
 from phancong.web.app import create_app
-from phancong.web.testing import add_user, client_for, csrf, fast_hasher, login, seed_ledger
 from tests.helpers import MINI, at
 from tests.integration.smtp_server import SmtpServer, smtp_server
+from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
 
 pytestmark = pytest.mark.integration
 __all__ = ["smtp_server"]  # the fixture, imported for pytest

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import make_engine, session_factory, transaction, upgrade
 from phancong.adapters.loader import directory, load
 from phancong.services import materialize as service
-from phancong.web.testing import MINI_PLAN
+from tests.portal_support import MINI_PLAN
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from phancong.web.links import login_link, obligation_login_link, obligation_url
-from phancong.web.testing import (
+from tests.portal_support import (
     PASSWORD,
     add_user,
     client_for,

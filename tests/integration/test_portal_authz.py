@@ -21,7 +21,7 @@ from phancong.adapters.orm import DutyRow, ObligationRow, SubmissionFileRow, Uni
 from phancong.services import accounts, attachments, ledger
 from phancong.settings import Settings
 from phancong.web.app import create_app, route_table
-from phancong.web.testing import add_user, client_for, csrf, fast_hasher, login, seed_ledger
+from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
 
 pytestmark = pytest.mark.integration
 

@@ -6,9 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
-import sys
 import time
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +17,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
+from phancong.mail.render import render_notice
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
-from phancong.web.testing import add_user, client_for, csrf, fast_hasher, login, seed_ledger
+from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
 
 pytestmark = pytest.mark.integration
 
@@ -320,11 +319,10 @@ def test_review_notice_hook_called_in_transaction(
 
     def notify_review(session: Session, obligation_id: int, **kwargs: Any) -> None:
         assert session.in_transaction()
+        assert kwargs.pop("renderer") is render_notice  # the portal's wired renderer
         calls.append({"id": obligation_id, **kwargs})
 
-    fake = types.ModuleType("phancong.mail.review")
-    fake.notify_review = notify_review  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "phancong.mail.review", fake)
+    monkeypatch.setattr("phancong.services.actions.notify_review", notify_review)
     agency, coordinator = as_user(app, SGD), as_user(app, COORD)
     post(agency, "/obligations/1/submit", note="x")
     post(coordinator, "/obligations/1/return", reason="Bổ sung số liệu")

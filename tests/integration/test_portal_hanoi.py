@@ -20,7 +20,7 @@ from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from phancong.web.i18n import fmt_citation
-from phancong.web.testing import add_user, client_for, fast_hasher, login, seed_ledger
+from tests.portal_support import add_user, client_for, fast_hasher, login, seed_ledger
 
 pytestmark = pytest.mark.integration
 

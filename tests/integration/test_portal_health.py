@@ -20,8 +20,8 @@ from phancong.services.sweep import sweep
 from phancong.settings import Settings
 from phancong.web import pages
 from phancong.web.app import create_app
-from phancong.web.testing import add_user, client_for, fast_hasher, login, seed_ledger
 from tests.helpers import at, plain_renderer
+from tests.portal_support import add_user, client_for, fast_hasher, login, seed_ledger
 
 pytestmark = pytest.mark.integration
 

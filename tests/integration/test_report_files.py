@@ -35,7 +35,7 @@ from phancong.adapters.orm import (
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
-from phancong.web.testing import add_user, client_for, csrf, fast_hasher, login, seed_ledger
+from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
 
 pytestmark = pytest.mark.integration
 

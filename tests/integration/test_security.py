@@ -77,7 +77,7 @@ from phancong.services.outbox import enqueue
 from phancong.settings import Settings, get_settings
 from phancong.web.app import create_app, route_table
 from phancong.web.links import login_link, serializer
-from phancong.web.testing import (
+from tests.portal_support import (
     PASSWORD,
     add_user,
     client_for,

@@ -21,7 +21,7 @@ from phancong.services import accounts, ledger
 from phancong.services.errors import Forbidden, NotFound, Refused
 from phancong.web import batching
 from phancong.web.batching import SubmitBatcher, SubmitRequest, Unauthenticated
-from phancong.web.testing import add_user, fast_hasher, seed_ledger
+from tests.portal_support import add_user, fast_hasher, seed_ledger
 
 pytestmark = pytest.mark.integration
 

@@ -20,8 +20,8 @@ from phancong.cli import app
 from phancong.cli.flows import compact, deliver_summary
 from phancong.services import accounts
 from phancong.settings import get_settings
-from phancong.web.testing import fast_hasher, seed_ledger
 from tests.helpers import HANOI
+from tests.portal_support import fast_hasher, seed_ledger
 
 pytestmark = pytest.mark.integration
 

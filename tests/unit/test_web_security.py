@@ -8,9 +8,9 @@ import ipaddress
 import pytest
 from starlette.requests import Request
 
+from phancong.services.access import Action, Principal, check, in_scope
 from phancong.services.errors import Forbidden, NotFound
 from phancong.services.throttle import ACCOUNT, ADDRESS, account_key
-from phancong.web.authz import Action, Principal, check, in_scope
 from phancong.web.links import safe_next
 from phancong.web.security import _unmask, client_address, csrf_token
 

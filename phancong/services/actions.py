@@ -1,25 +1,28 @@
 """The obligation actions as the portal, the JSON API and the CLI perform them.
 
-One transaction per action: authorise (scope and role), call the ledger, and — for accept and
-return — let the mail package queue the review notice in the same transaction when it exists.
+One transaction per action: authorise (scope and role, :mod:`phancong.services.access`), call
+the ledger, and — for accept, return and extend — queue the review notice to the unit
+(:mod:`phancong.services.review`) in the same transaction, rendered by the renderer the caller
+was wired with.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.services import ledger
+from phancong.services.access import Action, Principal, authorize, forbidden
 from phancong.services.attachments import Attachment
 from phancong.services.errors import Refused
-from phancong.web.authz import Action, Principal, authorize, forbidden
+from phancong.services.notices import Renderer
+from phancong.services.review import notify_review
 
 log = logging.getLogger(__name__)
 
@@ -74,18 +77,6 @@ def submission(
     )
 
 
-def review_notifier() -> Callable[..., Any] | None:
-    """``phancong.mail.review.notify_review`` when the mail package provides it, else None."""
-    try:
-        module = importlib.import_module("phancong.mail.review")
-    except ImportError as exc:
-        if exc.name not in ("phancong.mail", "phancong.mail.review"):
-            log.warning("phancong.mail.review could not be imported: %s", exc)
-        return None
-    notify = getattr(module, "notify_review", None)
-    return notify if callable(notify) else None
-
-
 class ActionOptions(TypedDict, total=False):
     """What an action may take besides who does it to which obligation (see :func:`perform_in`)."""
 
@@ -106,13 +97,15 @@ def perform(
     *,
     now: dt.datetime,
     portal_url: str,
+    renderer: Renderer,
     **options: Unpack[ActionOptions],
 ) -> None:
     """Do ``action`` as ``principal`` in a transaction of its own; raises a LedgerError the
     caller turns into a message."""
     with transaction(factory) as session:
         perform_in(
-            session, principal, obligation_id, action, now=now, portal_url=portal_url, **options
+            session, principal, obligation_id, action, now=now, portal_url=portal_url,
+            renderer=renderer, **options
         )
 
 
@@ -124,6 +117,7 @@ def perform_in(
     *,
     now: dt.datetime,
     portal_url: str,
+    renderer: Renderer,
     note: str | None = None,
     indicator_values: Mapping[str, Any] | None = None,
     evidence_url: str | None = None,
@@ -164,16 +158,15 @@ def perform_in(
         ledger.waive(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
     reviews = {Action.ACCEPT: "accepted", Action.RETURN: "returned", Action.EXTEND: "extended"}
     if action in reviews:
-        notify = review_notifier()
-        if notify is not None:
-            notify(
-                session,
-                obligation_id,
-                review=reviews[action],
-                reason=_reason(reason) if action in (Action.RETURN, Action.EXTEND) else None,
-                now=now,
-                portal_url=portal_url,
-            )
+        notify_review(
+            session,
+            obligation_id,
+            review=reviews[action],
+            reason=_reason(reason) if action in (Action.RETURN, Action.EXTEND) else None,
+            now=now,
+            renderer=renderer,
+            portal_url=portal_url,
+        )
 
 
 def withdraw(

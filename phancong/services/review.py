@@ -22,9 +22,8 @@ from phancong.adapters.orm import (
     UserRow,
 )
 from phancong.domain.status import local_date
-from phancong.mail.render import obligation_link, render_notice
 from phancong.services.errors import NotFound
-from phancong.services.notices import Notice, NoticeItem, NoticeKind, Renderer
+from phancong.services.notices import Notice, NoticeItem, NoticeKind, Renderer, obligation_link
 from phancong.services.outbox import enqueue
 from phancong.services.plan_names import in_language, level_names
 
@@ -89,8 +88,7 @@ def review_notice(session: Session, obligation_id: int, *, review: str, reason: 
 
 
 def notify_review(session: Session, obligation_id: int, *, review: str, reason: str | None,
-                  now: dt.datetime, renderer: Renderer = render_notice,
-                  portal_url: str = "") -> OutboxRow:
+                  now: dt.datetime, renderer: Renderer, portal_url: str = "") -> OutboxRow:
     """Queue the accept/return notice; call it right after ``ledger.accept`` / ``return_``."""
     notice, submission_id = review_notice(session, obligation_id, review=review, reason=reason,
                                           now=now, portal_url=portal_url)

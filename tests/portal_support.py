@@ -1,4 +1,5 @@
-"""Helpers for tests of the portal (integration and browser tests): a seeded ledger and clients.
+"""Helpers for tests of the portal (integration and browser tests) and the portal benchmarks: a
+seeded ledger and clients.
 
 Not used by the portal itself. ``TestClient`` comes from Starlette, which warns when it runs on
 ``httpx`` rather than ``httpx2``; the import is done here with that one warning silenced so a
@@ -24,9 +25,9 @@ from phancong.services.materialize import materialize
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
-MINI_PLAN = Path(__file__).resolve().parent.parent.parent / "tests" / "data" / "mini.yaml"
+MINI_PLAN = Path(__file__).resolve().parent / "data" / "mini.yaml"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-PASSWORD = "mật-khẩu-thử-nghiệm-2026"  # noqa: S105 - test accounts only
+PASSWORD = "mật-khẩu-thử-nghiệm-2026"
 
 
 def fast_hasher() -> PasswordHasher:
