@@ -14,6 +14,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from phancong.adapters.dialect import Dialect, check_url, is_postgresql
+
 WRITE_OPTION = "phancong_write"
 
 # SQLite has one writer at a time. Writers of the same process queue on this lock (a fair,
@@ -23,7 +25,9 @@ _SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.We
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    if url.startswith("sqlite"):
+    """An engine for SQLite or PostgreSQL (any other database is refused, see
+    :mod:`phancong.adapters.dialect`), with the session settings phancong relies on."""
+    if check_url(url) is Dialect.SQLITE:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -48,7 +52,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
-    if engine.dialect.name == "postgresql":
+    if is_postgresql(engine):
 
         @event.listens_for(engine, "connect", insert=True)
         def _session_settings(dbapi_connection: Any, _record: Any) -> None:
@@ -92,7 +96,7 @@ def analyze(factory: sessionmaker[Session], tables: tuple[str, ...]) -> bool:
     SQLite keeps no statistics unless asked (ANALYZE) and its plans do not rely on them: a
     no-op there. Returns whether statistics were refreshed."""
     bind = factory.kw.get("bind")
-    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+    if not isinstance(bind, Engine) or not is_postgresql(bind):
         return False
     with bind.begin() as conn:
         conn.execute(text("ANALYZE " + ", ".join(f'"{name}"' for name in tables)))

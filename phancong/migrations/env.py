@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from phancong.adapters.db import make_engine
+from phancong.adapters.dialect import Dialect, dialect_of
 from phancong.adapters.orm import Base
 
 config = context.config
@@ -18,7 +19,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=dialect_of(connection) is Dialect.SQLITE,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -8,7 +8,6 @@ emails are queued in the same transaction. Nothing here reads the clock: ``as_of
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -16,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, exists, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
+from phancong.adapters.dialect import is_postgresql, lock_for_transaction
 from phancong.adapters.orm import (
     DutyRow,
     EscalationRow,
@@ -99,10 +99,7 @@ def due_steps_query(plan_id: str, level: Level, day: dt.date):  # type: ignore[n
 
 def _serialise(session: Session, plan_id: str) -> None:
     """One sweep per plan at a time (SQLite already serialises writers with BEGIN IMMEDIATE)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(f"sweep:{plan_id}".encode())}
-        )
+    lock_for_transaction(session, f"sweep:{plan_id}")
 
 
 def sweep(
@@ -303,7 +300,7 @@ def _queue(
 def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
     if not items:
         return
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         # one statement from arrays: executemany costs a round trip per batch of rows
         session.execute(
             text(

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
+from phancong.adapters.dialect import insert_missing
 from phancong.adapters.orm import LoginThrottleRow
 
 
@@ -76,11 +75,7 @@ class Reservation:
 
 def _ensure_rows(session: Session, keys: Sequence[str], now: float) -> None:
     rows = [{"key": k, "failures": 0, "blocked_until": None, "last_at": now} for k in keys]
-    table = cast(Table, LoginThrottleRow.__table__)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(pg_insert(table).values(rows).on_conflict_do_nothing())
-    else:
-        session.execute(sqlite_insert(table).values(rows).on_conflict_do_nothing())
+    insert_missing(session, cast(Table, LoginThrottleRow.__table__), rows)
 
 
 def _locked(session: Session, keys: Sequence[str]) -> list[LoginThrottleRow]:

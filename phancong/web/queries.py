@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from phancong.adapters.dialect import Dialect, dialect_of
 from phancong.adapters.orm import DutyRow, ObligationRow, PlanRow, SubmissionRow, UnitRow
 from phancong.domain.status import Status, local_date
 from phancong.services import ledger
@@ -286,7 +287,7 @@ AnySelect = Select[*tuple[Any, ...]]
 
 
 def cell_counts_query(
-    dialect: str,
+    dialect: Dialect,
     st: ColumnElement[str],
     where: list[ColumnElement[bool]],
     unit_ids: list[int],
@@ -326,7 +327,7 @@ def cell_counts_query(
             query = query.where(sub.c.st == status)
         return query.group_by(*(sub.c[name] for name in by), sub.c.period_label, sub.c.st)
 
-    if dialect != "postgresql":
+    if dialect != Dialect.POSTGRESQL:
         return grouped(
             select(o.id, o.unit_id, o.period_label, o.role, st.label("st")).where(
                 *where, o.unit_id.in_(unit_ids)
@@ -352,9 +353,9 @@ def cell_counts(
     status: str | None,
 ) -> list[CellCount]:
     """One row per unit, period and status of a page's cells (see :func:`cell_counts_query`)."""
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     result = session.execute(cell_counts_query(dialect, st, where, unit_ids, status))
-    if dialect != "postgresql":
+    if dialect != Dialect.POSTGRESQL:
         return [
             (unit_id, period, st_value, int(n), int(owners or 0), first_id)
             for unit_id, period, st_value, n, owners, first_id in result

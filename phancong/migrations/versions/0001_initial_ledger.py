@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import phancong.adapters.orm
+from phancong.adapters.dialect import is_postgresql
 
 
 revision: str = '0001'
@@ -274,14 +275,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_submissions_obligation', ['obligation_id'], unique=False)
 
     # ### end Alembic commands ###
-    dialect = op.get_bind().dialect.name
-    for statement in APPEND_ONLY_POSTGRES if dialect == "postgresql" else APPEND_ONLY_SQLITE:
+    postgresql = is_postgresql(op.get_bind())  # refuses a database that is neither
+    for statement in APPEND_ONLY_POSTGRES if postgresql else APPEND_ONLY_SQLITE:
         op.execute(statement)
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
+    if is_postgresql(op.get_bind()):
         op.execute("DROP TRIGGER audit_log_no_truncate ON audit_log")
         op.execute("DROP TRIGGER audit_log_no_change ON audit_log")
         op.execute("DROP FUNCTION audit_log_append_only()")
