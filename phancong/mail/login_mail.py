@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import LoginLinkRow, OutboxRow
-from phancong.mail.templating import environment
 from phancong.services import accounts
 from phancong.services.errors import Refused
 from phancong.services.outbox import message_id
 from phancong.settings import Settings
+from phancong.templating import environment
 from phancong.web.links import login_link
 
 LINK_TTL = dt.timedelta(hours=1)

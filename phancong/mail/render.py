@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from phancong.domain.status import Status
-from phancong.mail.templating import DISPLAY_TZ, environment, language
 from phancong.services.notices import (
     Level,
     Notice,
@@ -24,6 +23,7 @@ from phancong.services.notices import (
     RenderedMail,
     obligation_link,
 )
+from phancong.templating import DISPLAY_TZ, environment, language
 
 SUBJECT_LIMIT = 120
 SUBJECT_TAG = "phancong"

@@ -12,11 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
@@ -31,10 +29,8 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.calendar import period_title
 from phancong.domain.charts import RateRow, ReportedBar, period_short
-from phancong.domain.citation import fmt_citation
 from phancong.domain.indicators import aggregate
 from phancong.domain.status import State, local_date, on_time
-from phancong.resources import templates_dir
 from phancong.services.attachments import Attachment, Upload, check
 from phancong.services.errors import NotFound
 from phancong.services.ledger import (
@@ -44,8 +40,8 @@ from phancong.services.ledger import (
     submit,
 )
 from phancong.services.status_sql import status_expr
+from phancong.templating import environment
 
-TEMPLATES = templates_dir() / "report"
 ACTOR = "system:consolidate"
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 REPORTED_STATES = (State.SUBMITTED.value, State.ACCEPTED.value)
@@ -587,37 +583,8 @@ def reported_bars(chart: ChartData) -> list[ReportedBar]:
 
 # ----------------------------------------------------------------------------- render
 
-def _number(value: float) -> str:
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\u00a0")  # thousands separated by a no-break space
-
-
-def _date(value: dt.date | dt.datetime | None) -> str:
-    return value.strftime("%d/%m/%Y") if value is not None else "—"
-
-
-def _citation(source: str) -> str:
-    """The report is written in Vietnamese: 'IV.3, bullet 2' → 'Mục IV.3, gạch đầu dòng 2'."""
-    return fmt_citation(source, "vi")
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                      autoescape=select_autoescape(["html", "htm"], default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["number"] = _number
-    env.filters["vndate"] = _date
-    env.filters["citation"] = _citation
-    from phancong.services.report_docx import counts_sentence, indicator_result
-
-    env.filters["indicator_result"] = indicator_result
-    env.filters["counts_sentence"] = counts_sentence
-    return env
-
-
 def render_html(report: ConsolidatedReport) -> str:
-    return environment().get_template("consolidated.html").render(report=report)
+    return environment().get_template("report/consolidated.html").render(report=report)
 
 
 def render_docx(report: ConsolidatedReport, portal_url: str = "") -> bytes:

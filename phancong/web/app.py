@@ -34,7 +34,7 @@ from phancong.services.errors import LedgerError
 from phancong.settings import Settings, get_settings
 from phancong.web import api, auth, exports, i18n, pages
 from phancong.web.context import (
-    TEMPLATES_DIR,
+    PORTAL_DIR,
     Page,
     Portal,
     get_portal,
@@ -212,7 +212,7 @@ def create_app(
     if factory is None:
         factory = session_factory(make_engine(settings.effective_database_url))
     secure = settings.environment == "production" or settings.portal_url.startswith("https://")
-    css = (TEMPLATES_DIR / "static" / "portal.css").read_bytes()
+    css = (PORTAL_DIR / "static" / "portal.css").read_bytes()
     portal = Portal(
         settings=settings,
         factory=factory,

@@ -12,10 +12,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import jinja2
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,9 +26,9 @@ from phancong.mail.render import render_notice
 from phancong.resources import templates_dir
 from phancong.services import accounts
 from phancong.services.access import Principal
-from phancong.services.attachments import human_size
 from phancong.services.notices import Renderer
 from phancong.settings import Settings
+from phancong.templating import environment
 from phancong.web import i18n, queries
 from phancong.web.batching import SubmitBatcher
 from phancong.web.security import (
@@ -43,7 +41,7 @@ from phancong.web.security import (
 
 T = TypeVar("T")
 _ACTION = re.compile(r"^/obligations/\d+/[a-z]+$")
-TEMPLATES_DIR = templates_dir() / "portal"
+PORTAL_DIR = templates_dir() / "portal"
 
 
 @dataclass
@@ -120,18 +118,9 @@ class Portal:
         return value
 
 
-def make_templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(directory)),
-        autoescape=jinja2.select_autoescape(("html", "xml"), default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["date"] = i18n.fmt_date
-    env.filters["citation"] = i18n.fmt_citation
-    env.filters["filesize"] = human_size
-    return Jinja2Templates(env=env)
+def make_templates() -> Jinja2Templates:
+    """The portal's templates: ``portal/…`` of the one environment (:mod:`phancong.templating`)."""
+    return Jinja2Templates(env=environment())
 
 
 def get_portal(request: Request) -> Portal:
@@ -211,7 +200,7 @@ class Page:
         }
         base.update(context)
         return self.portal.templates.TemplateResponse(
-            self.request, name, base, status_code=status_code
+            self.request, f"portal/{name}", base, status_code=status_code
         )
 
 

@@ -29,8 +29,8 @@ from phancong.mail.render import (
     group_items,
     render_notice,
 )
-from phancong.mail.templating import TEMPLATES_DIR, environment, format_date
 from phancong.services.notices import Notice, NoticeItem, NoticeKind, RenderedMail
+from phancong.templating import TEMPLATES_DIR, environment, format_date
 
 pytestmark = pytest.mark.unit
 

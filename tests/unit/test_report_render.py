@@ -16,6 +16,7 @@ from phancong.services.consolidate import (
     DutyRef,
     UnitReport,
 )
+from phancong.templating import TEMPLATES_DIR
 
 pytestmark = pytest.mark.unit
 
@@ -73,7 +74,7 @@ def test_docx_report_cites_duties_in_vietnamese() -> None:
 
 def test_report_template_shows_citations_through_the_filter() -> None:
     shown = 0
-    for path in consolidate.TEMPLATES.glob("*.html"):
+    for path in (TEMPLATES_DIR / "report").glob("*.html"):
         for match in re.finditer(r"{{\s*[\w.]+\.source\b([^}]*)}}", path.read_text("utf-8")):
             shown += 1
             assert re.match(r"\s*\|\s*citation\s*$", match.group(1)), (path, match[0])

@@ -1,7 +1,11 @@
 """The one Jinja2 environment for every template of the project (email, portal, reports).
 
-Templates live in the repository's ``templates/`` directory; partials are prefixed ``_``.
-HTML is autoescaped, undefined names are errors. The environment is built on first use.
+Templates live in the shipped ``templates/`` folder (:mod:`phancong.resources`) and are named
+from it: ``email/vi/owner.txt``, ``portal/matrix.html``, ``report/consolidated.html``; partials
+are prefixed ``_``. HTML and XML are autoescaped, plain-text email parts are not; undefined
+names are errors. Filters that depend on the reader's language take it from the template's
+``lang`` (Vietnamese when there is none). The environment is built once per process, on first
+use.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from phancong.domain.calendar import period_title
 from phancong.domain.citation import fmt_citation
 from phancong.domain.status import LABELS, Status
 from phancong.resources import templates_dir
+from phancong.services.attachments import human_size
+from phancong.services.report_docx import counts_sentence, indicator_result
 
 TEMPLATES_DIR = templates_dir()
 LANGUAGES = ("vi", "en")
@@ -112,6 +118,18 @@ def _wrap(text: str, width: int, indent: str, first: str | None) -> str:
     return "\n\n".join(out)
 
 
+def report_figure(value: float) -> str:
+    """A figure of the consolidated report: up to two decimals, thousands separated by a
+    no-break space (as the report's tables of indicators print them)."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\u00a0")
+
+
+def report_date(value: dt.date | dt.datetime | None) -> str:
+    """dd/mm/YYYY, or a dash where a report's cell has no date."""
+    return format_date(value) if value is not None else "—"
+
+
 def paragraphs(text: str) -> Markup:
     """Plain text → escaped HTML paragraphs (blank lines separate paragraphs)."""
     parts = [p.strip() for p in re.split(r"\n\s*\n", str(text).strip()) if p.strip()]
@@ -154,6 +172,11 @@ def environment() -> Environment:
         "wrap": wrap,
         "paragraphs": paragraphs,
         "roman": roman,
+        "filesize": human_size,
+        "figure": report_figure,
+        "vndate": report_date,
+        "indicator_result": indicator_result,
+        "counts_sentence": counts_sentence,
     }
     env.filters.update(filters)
     env.globals.update({"LANGUAGES": LANGUAGES, "DEFAULT_LANGUAGE": DEFAULT_LANGUAGE, "t": _t})
