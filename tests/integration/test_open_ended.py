@@ -210,3 +210,44 @@ def test_matrix_header_reads_until_revoked(database_url: str, tmp_path: Path) ->
         assert "from 20/01/2026, until revoked" in english.text
     finally:
         factory.kw["bind"].dispose()
+
+
+def test_migration_0007_keeps_a_held_ledger_and_refuses_to_drop_an_open_plan(
+    database_url: str,
+) -> None:
+    """0005 → 0007 on a ledger with a plan, units, duties and obligations (SQLite rebuilds the
+    plans table under their foreign keys); back down to 0005 only while no plan lacks an end."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from phancong.adapters.db import downgrade, make_engine, session_factory, upgrade
+    from tests.helpers import MINI
+
+    upgrade(database_url, "0005")
+    engine = make_engine(database_url)
+    held = Ledger(database_url, engine, session_factory(engine))
+    held.materialize(MINI, through="2026-06-30", now="2026-01-02")
+    before = _count(held)
+    assert before > 0
+    engine.dispose()
+
+    upgrade(database_url)
+    check = create_engine(database_url)
+    columns = {c["name"]: c for c in inspect(check).get_columns("plans")}
+    assert columns["period_end"]["nullable"] is True
+    with check.connect() as conn:
+        assert conn.execute(text("SELECT period_end FROM plans")).scalar() is not None
+    check.dispose()
+    engine = make_engine(database_url)
+    held = Ledger(database_url, engine, session_factory(engine))
+    assert _count(held) == before
+    held.materialize(DIRECTIVE, through="2026-12-31", now="2026-06-20")
+    engine.dispose()
+    with pytest.raises(RuntimeError, match="without an end date"):
+        downgrade(database_url, "0005")
+
+
+def _count(ledger: Ledger) -> int:
+    from sqlalchemy import func
+
+    with ledger.factory() as s:
+        return s.scalar(select(func.count()).select_from(ObligationRow)) or 0
