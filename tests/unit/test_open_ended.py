@@ -178,3 +178,20 @@ def test_workbook_round_trip_keeps_no_end(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plan", "import", str(book), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert load(out) == plan
+
+
+def test_the_consolidate_schedule_of_an_open_plan_reaches_years_ahead() -> None:
+    from phancong.orchestration.deployments import SCHEDULE_MONTHS, plan_deployments
+
+    plan = load(DIRECTIVE)
+    served = {p.flow: p for p in plan_deployments(plan, DIRECTIVE, today=dt.date(2031, 3, 1))}
+    rrule = served["consolidate"].rrule
+    assert rrule is not None and SCHEDULE_MONTHS == 60
+    # started 2026 and served on 1/3/2031: the periods starting within five years (by
+    # 28/2/2036) each get their run, the first working day after the reports fall due
+    assert "20260615T090000" in rrule and "20361215T090000" in rrule
+    assert "20370615" not in rrule
+    assert "trong 12 tháng tới" in served["materialize"].description
+    assert "đến khi có văn bản thay thế" in served["materialize"].description
+    hanoi = {p.flow: p for p in plan_deployments(load(HANOI), HANOI, today=dt.date(2031, 3, 1))}
+    assert "đến hết quý sau" in hanoi["materialize"].description
