@@ -251,3 +251,43 @@ def _count(ledger: Ledger) -> int:
 
     with ledger.factory() as s:
         return s.scalar(select(func.count()).select_from(ObligationRow)) or 0
+
+
+def test_ledger_cli_materialises_to_the_horizon_and_prints_the_open_period(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func
+    from typer.testing import CliRunner
+
+    from phancong.adapters.db import make_engine, session_factory
+    from phancong.cli import app
+    from phancong.settings import get_settings
+
+    monkeypatch.setenv("PHANCONG_DATABASE_URL", database_url)
+    monkeypatch.setenv("PHANCONG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PHANCONG_ENVIRONMENT", "development")
+    monkeypatch.setenv("PHANCONG_MATERIALIZE_HORIZON_MONTHS", "9")
+    get_settings.cache_clear()
+    try:
+        today = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+        through = horizon_through(today, 9)
+        made = CliRunner().invoke(app, ["ledger", "materialize", str(DIRECTIVE)])
+        assert made.exit_code == 0, made.output
+        assert f"through {through:%d/%m/%Y}" in made.output
+        engine = make_engine(database_url)
+        with session_factory(engine)() as s:
+            latest = s.scalar(select(func.max(ObligationRow.period_start)))
+            held = s.get(PlanRow, PLAN_ID)
+            assert held is not None and held.materialized_through == through
+        engine.dispose()
+        assert latest is not None and latest <= through
+        for lang, words in (("vi", "từ 20/01/2026, đến khi có văn bản thay thế"),
+                            ("en", "from 20/01/2026, until revoked")):
+            shown = CliRunner().invoke(app, ["ledger", "status", str(DIRECTIVE), "--lang", lang,
+                                             "--as-of", "2026-06-20"])
+            assert shown.exit_code == 0, shown.output
+            assert shown.output.splitlines()[1] == words
+    finally:
+        get_settings.cache_clear()
