@@ -291,3 +291,24 @@ def test_ledger_cli_materialises_to_the_horizon_and_prints_the_open_period(
             assert shown.output.splitlines()[1] == words
     finally:
         get_settings.cache_clear()
+
+
+def test_an_extension_is_not_capped_by_an_end_the_plan_does_not_have(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    from phancong.services.errors import Refused
+
+    _materialize_on(ledger, DAY_X)
+    row = next(r for r in _rows(ledger) if r["duty"] == "bao-cao-xa" and r["period"] == "2026")
+    with transaction(ledger.factory) as s:
+        svc.extend(s, row["id"], actor="so-y-te", at=at("2026-06-20"),
+                   new_deadline=dt.date(2029, 3, 31), reason="Sáp nhập đơn vị, gia hạn báo cáo")
+    assert next(r for r in _rows(ledger) if r["id"] == row["id"])["effective"] == dt.date(2029, 3, 31)
+    # once the directive has an end, an extension past it is refused in words, as for any plan
+    _materialize_on(ledger, dt.date(2026, 7, 1), _revoked(tmp_path, "2027-12-31"))
+    other = next(r for r in _rows(ledger) if r["duty"] == "bao-cao-so-nganh"
+                 and r["period"] == "2026" and r["state"] == "open")
+    with pytest.raises(Refused, match="vượt quá thời gian của kế hoạch"), \
+            transaction(ledger.factory) as s:
+        svc.extend(s, other["id"], actor="so-y-te", at=at("2026-07-01"),
+                   new_deadline=dt.date(2028, 1, 15), reason="Gia hạn")
