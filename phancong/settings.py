@@ -15,6 +15,7 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from phancong.domain.horizon import DEFAULT_HORIZON_MONTHS
 from phancong.resources import plans_dir
 
 DEFAULT_PLAN = plans_dir() / "hanoi-2026-2030.yaml"
@@ -78,6 +79,14 @@ class Settings(BaseSettings):
     deliver_cron: str = "*/5 * * * *"
     materialize_cron: str = "0 1 * * *"
     digest_cron: str = "0 7 * * 1"
+    # a plan without an end (until revoked) is materialised this many months ahead of today;
+    # the nightly materialize run moves the horizon forward
+    materialize_horizon_months: int = Field(
+        default=DEFAULT_HORIZON_MONTHS,
+        ge=1,
+        le=120,
+        description="months ahead an open-ended plan's obligations are created",
+    )
     # how long a delivery batch holds the rows it claimed before another delivery may take them
     # (a runner killed mid-batch leaves its rows for this long); longer than a batch takes
     deliver_lease_seconds: int = Field(default=900, ge=10, le=86_400)

@@ -15,6 +15,8 @@ from phancong.orchestration.artifacts import (
     progress_reporter,
 )
 from phancong.orchestration.db import sessions
+from phancong.orchestration.plans import materialize_through
+from phancong.orchestration.runs import local_day
 from phancong.orchestration.values import MaterializeSummary, SweepSummary
 from phancong.services.health import record_sweep
 from phancong.services.materialize import materialize, refresh_statistics
@@ -24,8 +26,12 @@ from tasks import IO_RETRIES
 
 
 @task(name="materialize", **IO_RETRIES)
-def materialize_plan(path: str, through: dt.date, now: dt.datetime) -> MaterializeSummary:
+def materialize_plan(path: str, through: dt.date | None, now: dt.datetime) -> MaterializeSummary:
+    """``through`` None: as far ahead as the plan is kept (:func:`materialize_through`)."""
     plan = load(path)
+    if through is None:
+        months = get_settings().materialize_horizon_months
+        through = materialize_through(plan, local_day(now), months)
     progress = progress_reporter(progress_key(plan.id, "materialize"),
                                  f"Cập nhật sổ nghĩa vụ đến {through:%d/%m/%Y}")
     factory = sessions()

@@ -72,7 +72,7 @@ class PlanRow(Base):
     issuer: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     period_start: Mapped[dt.date] = mapped_column(Date)
-    period_end: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)  # None: until revoked
     standing_office: Mapped[str] = mapped_column(String(80))
     steering_committee: Mapped[str] = mapped_column(String(80))
     current_version: Mapped[int] = mapped_column(Integer, default=1)

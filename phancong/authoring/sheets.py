@@ -155,7 +155,7 @@ HEADER_FIELDS = (
     ("issuer", "Cơ quan ban hành"),
     ("issued", "Ngày ban hành"),
     ("period_start", "Thực hiện từ ngày"),
-    ("period_end", "Đến ngày"),
+    ("period_end", "Đến ngày (để trống: đến khi có văn bản thay thế)"),
     ("timezone", "Múi giờ"),
     ("standing_office", "Cơ quan Thường trực"),
     ("steering_committee", "Ban Chỉ đạo (cấp leo thang cuối)"),

@@ -50,7 +50,8 @@ def header(
         header["issued"] = r.date(found["issued"], "value")
     header["period"] = {
         "start": r.date(found["period_start"], "value", True) if "period_start" in found else None,
-        "end": r.date(found["period_end"], "value", True) if "period_end" in found else None,
+        # empty: until revoked (a directive with no end date)
+        "end": r.date(found["period_end"], "value") if "period_end" in found else None,
     }
     if "holiday_policy" in found:
         header["holiday_policy"] = r.word(

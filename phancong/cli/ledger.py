@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -20,6 +21,7 @@ from phancong.cli._common import (
 )
 from phancong.cli.plan import table
 from phancong.domain.calendar import period_title
+from phancong.domain.horizon import horizon_through, plan_period_words
 from phancong.domain.status import label
 from phancong.services import ledger as ledger_service
 from phancong.services.materialize import materialize as run_materialize
@@ -35,11 +37,23 @@ PlanArg = Annotated[Path, typer.Argument(help="Plan file (YAML).")]
 def materialize(
     plan_file: PlanArg,
     through: Annotated[
-        str, typer.Option(help="Create obligations of periods starting on or before this date.")
-    ] = f"{dt.date.today().year}-12-31",
+        str | None,
+        typer.Option(
+            help="Create obligations of periods starting on or before this date (default: the"
+            " end of this year; a plan without an end: today plus"
+            " PHANCONG_MATERIALIZE_HORIZON_MONTHS)."
+        ),
+    ] = None,
 ) -> None:
     """Create every obligation up to THROUGH; idempotent; a changed plan becomes a new version."""
     plan = load_plan(plan_file)
+    today = dt.datetime.now(ZoneInfo(plan.plan.timezone)).date()
+    if through is not None:
+        last = parse_date(through)
+    elif plan.plan.period.open_ended:
+        last = horizon_through(today, get_settings().materialize_horizon_months)
+    else:
+        last = dt.date(today.year, 12, 31)
     url = get_settings().effective_database_url
     upgrade(url)
     factory = sessions()
@@ -48,14 +62,14 @@ def materialize(
             session,
             plan,
             directory(plan),
-            through=parse_date(through),
+            through=last,
             now=dt.datetime.now(dt.UTC),
             source=str(plan_file),
             progress=progress_printer("materialize"),
         )
     refresh_statistics(factory, report)
     typer.echo(
-        f"plan {report.plan_id} version {report.version}"
+        f"plan {report.plan_id} version {report.version} through {last:%d/%m/%Y}"
         f"{' (new version)' if report.new_version else ''}: "
         f"{report.obligations_created} obligations created, "
         f"{report.obligations_cancelled} cancelled, {report.obligations_rescheduled} rescheduled, "
@@ -84,7 +98,10 @@ def status(
         duties = ledger_service.rollup_by_duty(session, plan.id, instant, period)
         units = ledger_service.rollup_by_unit(session, plan.id, instant)
     local = instant.astimezone(dt.timezone(dt.timedelta(hours=7)))
-    typer.echo(f"{plan.plan.title}\nas of {local:%d/%m/%Y %H:%M} (Asia/Ho_Chi_Minh)\n")
+    typer.echo(
+        f"{plan.plan.title}\n{plan_period_words(plan.plan.period, lang)}\n"
+        f"as of {local:%d/%m/%Y %H:%M} (Asia/Ho_Chi_Minh)\n"
+    )
     typer.echo(
         table([[label(k, lang), str(v)] for k, v in sorted(counts.items())], ["trạng thái", "số"])
     )

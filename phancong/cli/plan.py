@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,7 @@ from phancong.adapters.seed import coverage as seed_coverage
 from phancong.adapters.seed import read as read_seed
 from phancong.cli._common import default_plan, fail, load_plan
 from phancong.domain.calendar import duty_occurrences, holiday_name, period_title
+from phancong.domain.horizon import plan_period_words, years_words
 from phancong.domain.plan import Plan, Role
 
 plan_app = typer.Typer(
@@ -92,7 +94,7 @@ def show(file: PlanFile = default_plan()) -> None:
     header = plan.plan
     typer.echo(
         f"{header.title}\n{header.issuer} · {header.number or 'không số'} · "
-        f"{header.period.start:%d/%m/%Y}–{header.period.end:%d/%m/%Y}\n"
+        f"{plan_period_words(header.period)}\n"
     )
     typer.echo("Nhiệm vụ / duties:")
     typer.echo(
@@ -155,7 +157,7 @@ def calendar(
     plan = load_plan(file)
     rows = []
     for duty in plan.duties:
-        for due in duty_occurrences(plan, duty):
+        for due in duty_occurrences(plan, duty, until=dt.date(year, 12, 31)):
             if due.effective.year != year:
                 continue
             moved = ""
@@ -184,7 +186,7 @@ def calendar(
     if not rows:
         fail(
             f"no deadline in {year} "
-            f"(plan period {plan.plan.period.start:%Y}–{plan.plan.period.end:%Y})"
+            f"(plan period {years_words(plan.plan.period, 'en')})"
         )
     rows.sort(key=lambda r: (r[0], r[1]))
     typer.echo(table([r[2] for r in rows], ["hạn", "kỳ", "trích dẫn", "nhiệm vụ", "ghi chú"]))

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import holidays
 
+from phancong.domain.horizon import open_window_end
 from phancong.domain.plan import (
     Anchor,
     Cadence,
@@ -164,14 +165,17 @@ class Due:
     effective: dt.date  # after the holiday policy
 
 
-def occurrences(plan: Plan, cadence: Cadence) -> list[Due]:
+def occurrences(plan: Plan, cadence: Cadence, until: dt.date | None = None) -> list[Due]:
     """All dated occurrences of a cadence over the plan's period.
 
     A periodic (continuous) duty follows the plan's reporting calendar. Periods are those that
     overlap the plan period; deadline validation happens in :mod:`phancong.domain.validate`.
+    A plan without an end (until revoked) has no last period: its periods are those starting
+    on or before ``until`` (by default its first years, :func:`open_window_end`), whole.
     """
     header = plan.plan
     start, end = header.period.start, header.period.end
+    last = open_window_end(header.period, until)
     if cadence.kind is CadenceKind.ONCE:
         assert cadence.due is not None
         period = Period(start, cadence.due, f"ONCE-{cadence.due.isoformat()}", CadenceKind.ONCE)
@@ -181,7 +185,7 @@ def occurrences(plan: Plan, cadence: Cadence) -> list[Due]:
         for entry in plan.reporting_calendar:
             if cadence.entries and entry.id not in cadence.entries:
                 continue
-            for due in occurrences(plan, entry.cadence):
+            for due in occurrences(plan, entry.cadence, until):
                 found.setdefault(due.period.label, due)
         return sorted(found.values(), key=lambda d: (d.effective, d.period.label))
     rule = plan.deadline_rule(cadence)
@@ -189,12 +193,12 @@ def occurrences(plan: Plan, cadence: Cadence) -> list[Due]:
     default = HolidayPolicy.PREVIOUS_WORKING_DAY if rule.before else header.holiday_policy
     policy = rule.holiday_policy or default
     result = []
-    for number, period in periods_of(cadence.kind, start.year, end.year):
-        if period.end < start or period.start > end:
+    for number, period in periods_of(cadence.kind, start.year, last.year):
+        if period.end < start or period.start > last:
             continue
         if cadence.only and number not in cadence.only:
             continue
-        if period.end > end:
+        if end is not None and period.end > end:
             # a plan ending inside a period: the period is cut at the plan's end and its
             # deadline, when the rule would put it later, is the plan's last working day
             period = Period(period.start, end, period.label, period.kind)
@@ -209,7 +213,9 @@ def occurrences(plan: Plan, cadence: Cadence) -> list[Due]:
     return result
 
 
-def duty_occurrences(plan: Plan, duty: Duty, _trail: tuple[str, ...] = ()) -> list[Due]:
+def duty_occurrences(
+    plan: Plan, duty: Duty, _trail: tuple[str, ...] = (), until: dt.date | None = None
+) -> list[Due]:
     """All dated occurrences of a duty.
 
     A consolidation (``due_after_inputs``) keeps its cadence's periods, but each is due that
@@ -217,7 +223,7 @@ def duty_occurrences(plan: Plan, duty: Duty, _trail: tuple[str, ...] = ()) -> li
     period: the Standing Office cannot consolidate on the day the units report. A period no
     input has keeps the cadence's date (:mod:`phancong.domain.validate` reports it).
     """
-    dues = [d for d in occurrences(plan, duty.cadence) if duty.active_on(d.effective)]
+    dues = [d for d in occurrences(plan, duty.cadence, until) if duty.active_on(d.effective)]
     if duty.due_after_inputs is None or duty.id in _trail:
         return dues
     inputs: dict[str, dt.date] = {}
@@ -226,7 +232,7 @@ def duty_occurrences(plan: Plan, duty: Duty, _trail: tuple[str, ...] = ()) -> li
             upstream = plan.duty(dependency)
         except KeyError:
             continue
-        for due in duty_occurrences(plan, upstream, (*_trail, duty.id)):
+        for due in duty_occurrences(plan, upstream, (*_trail, duty.id), until):
             label = due.period.label
             inputs[label] = max(inputs.get(label, due.effective), due.effective)
     out = []
@@ -240,13 +246,15 @@ def duty_occurrences(plan: Plan, duty: Duty, _trail: tuple[str, ...] = ()) -> li
     return [d for d in out if duty.active_on(d.effective)]
 
 
-def inputs_deadline(plan: Plan, duty: Duty, label: str) -> dt.date | None:
+def inputs_deadline(
+    plan: Plan, duty: Duty, label: str, until: dt.date | None = None
+) -> dt.date | None:
     """The latest deadline, for period ``label``, of the duties ``duty`` depends on."""
     days = [
         due.effective
         for dependency in duty.depends_on
         if dependency in {d.id for d in plan.duties}
-        for due in duty_occurrences(plan, plan.duty(dependency))
+        for due in duty_occurrences(plan, plan.duty(dependency), until=until)
         if due.period.label == label
     ]
     return max(days) if days else None

@@ -445,12 +445,25 @@ class Duty(Frozen):
 
 
 class PlanPeriod(Frozen):
+    """The days a plan runs. No ``end``: a directive reported until a later text revokes it
+    (*đến khi có văn bản thay thế*); its obligations are materialised a rolling horizon ahead
+    (:mod:`phancong.domain.horizon`)."""
+
     start: dt.date
-    end: dt.date
+    end: dt.date | None = Field(
+        default=None, description="last day of the plan; absent: until revoked (open-ended)"
+    )
+
+    @property
+    def open_ended(self) -> bool:
+        return self.end is None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
 
     @model_validator(mode="after")
     def _ordered(self) -> PlanPeriod:
-        if self.end <= self.start:
+        if self.end is not None and self.end <= self.start:
             raise ValueError("thời gian kế hoạch phải kết thúc sau khi bắt đầu / "
                              "the plan period must end after it starts")
         return self

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from phancong.domain.calendar import duty_occurrences, inputs_deadline, linked_periods
+from phancong.domain.horizon import plan_period_words
 from phancong.domain.plan import CadenceKind, Dated, Plan, Role
 from phancong.domain.units import (
     Assignment,
@@ -200,14 +201,14 @@ def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
         ]
     if duty.cadence.kind is CadenceKind.ONCE:
         assert duty.cadence.due is not None
-        if not period.start <= duty.cadence.due <= period.end:
+        if not period.covers(duty.cadence.due):
             return [
                 Problem(
                     (*where, "due"),
                     f"deadline {duty.cadence.due:%d/%m/%Y} is outside the plan period "
-                    f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
+                    f"{plan_period_words(period, 'en')}",
                     f"hạn {duty.cadence.due:%d/%m/%Y} nằm ngoài thời gian của kế hoạch "
-                    f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
+                    f"{plan_period_words(period)}",
                 )
             ]
     dues = duty_occurrences(plan, duty)
@@ -215,14 +216,14 @@ def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
         return [Problem(where, "this cadence yields no period inside the plan period",
                         "tần suất này không cho kỳ báo cáo nào trong thời gian của kế hoạch")]
     for due in dues:
-        if not period.start <= due.effective <= period.end:
+        if not period.covers(due.effective):
             return [
                 Problem(
                     where,
                     f"the {due.period.label} deadline {due.effective:%d/%m/%Y} is outside the plan"
-                    f" period {period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
+                    f" period {plan_period_words(period, 'en')}",
                     f"hạn {due.effective:%d/%m/%Y} của kỳ {due.period.label} nằm ngoài thời gian "
-                    f"của kế hoạch {period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}",
+                    f"của kế hoạch {plan_period_words(period)}",
                 )
             ]
     return []
@@ -294,9 +295,13 @@ def _validity_problems(plan: Plan, agency_ids: set[str], group_ids: set[str]) ->
         ref = getattr(plan.plan, key)
         if ref not in agency_ids:
             continue  # reported elsewhere
-        days = [period.start, period.end]
+        days = [period.start] if period.end is None else [period.start, period.end]
         for agency in plan.agencies:
-            if agency.valid_to is not None and period.start <= agency.valid_to < period.end:
+            if (
+                agency.valid_to is not None
+                and period.start <= agency.valid_to
+                and (period.end is None or agency.valid_to < period.end)
+            ):
                 days.append(agency.valid_to + dt.timedelta(days=1))
         for day in sorted(set(days)):
             acting = plan.office_on(ref, day)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
 from phancong.adapters.loader import load
 from phancong.domain.calendar import (
@@ -24,12 +25,16 @@ from phancong.domain.calendar import (
     next_working_day,
     occurrences,
 )
+from phancong.domain.horizon import horizon_through
 from phancong.domain.plan import Duty, Plan
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 TZ = "Asia/Ho_Chi_Minh"
+# a plan without an end gets the consolidation dates of this many months ahead in its schedule
+# (the deployments are served afresh at each start of `phancong up`)
+SCHEDULE_MONTHS = 60
 CONSOLIDATE_HOUR = 9
 DELIVER_NAME = "outbox"
 
@@ -75,13 +80,14 @@ class ConsolidationRun:
     due: dt.date  # the consolidated report's own deadline
 
 
-def consolidation_runs(plan: Plan) -> list[ConsolidationRun]:
+def consolidation_runs(plan: Plan, until: dt.date | None = None) -> list[ConsolidationRun]:
     """One run per period of each consolidation: the first working day after its inputs fall
-    due (so a report sent on the deadline day counts), before the consolidation is due."""
+    due (so a report sent on the deadline day counts), before the consolidation is due.
+    ``until``: for a plan without an end, the periods starting by then."""
     runs: dict[str, ConsolidationRun] = {}
     for duty in consolidations(plan):
-        for due in duty_occurrences(plan, duty):
-            last = inputs_deadline(plan, duty, due.period.label)
+        for due in duty_occurrences(plan, duty, until=until):
+            last = inputs_deadline(plan, duty, due.period.label, until)
             if last is None:
                 continue
             run_on = next_working_day(last + dt.timedelta(days=1))
@@ -90,20 +96,21 @@ def consolidation_runs(plan: Plan) -> list[ConsolidationRun]:
     return sorted(runs.values(), key=lambda r: (r.run_on, r.period_label))
 
 
-def consolidation_dates(plan: Plan) -> list[dt.date]:
+def consolidation_dates(plan: Plan, until: dt.date | None = None) -> list[dt.date]:
     """The days the consolidate flow runs: the first working day after the inputs of each
     consolidation fall due; a plan without a declared consolidation runs the day after each
     deadline of its reporting calendar."""
-    runs = consolidation_runs(plan)
+    runs = consolidation_runs(plan, until)
     if runs:
         return sorted({r.run_on for r in runs})
     days = {due.effective + dt.timedelta(days=1)
-            for entry in plan.reporting_calendar for due in occurrences(plan, entry.cadence)}
+            for entry in plan.reporting_calendar
+            for due in occurrences(plan, entry.cadence, until)}
     return sorted(days)
 
 
-def consolidation_rrule(plan: Plan) -> str | None:
-    days = consolidation_dates(plan)
+def consolidation_rrule(plan: Plan, until: dt.date | None = None) -> str | None:
+    days = consolidation_dates(plan, until)
     if not days:
         return None
     stamps = [f"{d:%Y%m%d}T{CONSOLIDATE_HOUR:02d}0000" for d in days]
@@ -131,17 +138,25 @@ def _when(cron: str, default: str, words: str) -> str:
     return words if cron == default else f"Lịch: cron {cron} ({TZ_WORDS})."
 
 
-def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
+def plan_deployments(
+    plan: Plan, plan_file: Path, today: dt.date | None = None
+) -> list[Planned]:
     from phancong.settings import get_settings
 
     settings = get_settings()
     tags = ("phancong", f"plan:{plan.id}")
+    until, ahead = None, "đến hết quý sau"
+    if plan.plan.period.open_ended:  # until revoked: the schedule lists the next years' dates
+        day = today or dt.datetime.now(ZoneInfo(TZ)).date()
+        until = horizon_through(day, SCHEDULE_MONTHS)
+        ahead = (f"trong {settings.materialize_horizon_months} tháng tới (kế hoạch không có ngày"
+                 " kết thúc: thực hiện đến khi có văn bản thay thế)")
     out = [
         Planned("materialize", plan.id, {"plan": str(plan_file)}, (*tags, "flow:materialize"),
                 cron=settings.materialize_cron,
                 description=_when(settings.materialize_cron, "0 1 * * *",
                                   f"Chạy hằng đêm lúc 01:00 {TZ_WORDS}.")
-                + " Cập nhật sổ theo dõi: tạo các nhiệm vụ của kế hoạch đến hết quý sau."),
+                + f" Cập nhật sổ theo dõi: tạo các nhiệm vụ của kế hoạch {ahead}."),
         Planned("sweep", plan.id, {"plan": plan.id}, (*tags, "flow:sweep"),
                 cron=settings.sweep_cron,
                 description=_when(settings.sweep_cron, "0 8 * * *",
@@ -154,11 +169,11 @@ def plan_deployments(plan: Plan, plan_file: Path) -> list[Planned]:
                                   f"Chạy sáng thứ Hai hằng tuần lúc 07:00 {TZ_WORDS}.")
                 + " Bản tổng hợp tình hình thực hiện gửi Thường trực Ban Chỉ đạo."),
     ]
-    rrule = consolidation_rrule(plan)
+    rrule = consolidation_rrule(plan, until)
     out.append(Planned(
         "consolidate", plan.id, {"plan": plan.id}, (*tags, "flow:consolidate"),
         rrule=rrule, cron=None if rrule else "0 9 16 3,6,9,12 *",
-        description=consolidation_words(consolidation_dates(plan) if rrule else [])
+        description=consolidation_words(consolidation_dates(plan, until) if rrule else [])
         + " Lập báo cáo tổng hợp của Thường trực (HTML, DOCX) sau khi các đơn vị đến hạn báo cáo,"
         " trước hạn của chính báo cáo tổng hợp."))
     return out

@@ -9,6 +9,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from phancong.domain.horizon import horizon_through
+from phancong.domain.plan import Plan
 from phancong.settings import DEFAULT_PLAN
 
 
@@ -53,3 +55,12 @@ def end_of_next_quarter(day: dt.date) -> dt.date:
     last_month = next_quarter * 3
     following = dt.date(year + 1, 1, 1) if last_month == 12 else dt.date(year, last_month + 1, 1)
     return following - dt.timedelta(days=1)
+
+
+def materialize_through(plan: Plan, today: dt.date, horizon_months: int) -> dt.date:
+    """How far ahead a plan is materialised on ``today``: through the end of the next quarter;
+    a plan without an end (until revoked), every period starting before ``today`` plus the
+    horizon (``PHANCONG_MATERIALIZE_HORIZON_MONTHS``), which the nightly run moves forward."""
+    if plan.plan.period.open_ended:
+        return horizon_through(today, horizon_months)
+    return end_of_next_quarter(today)

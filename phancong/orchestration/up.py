@@ -128,20 +128,22 @@ def start_prefect(settings: Settings, options: UpOptions, running: Running, say:
 
 def prepare_ledger(settings: Settings, plans: Sequence[Path], progress: Progress | None,
                    say: Say, now: dt.datetime) -> list[str]:
-    """Migrate, then materialise each plan through the end of next quarter; the plan ids."""
+    """Migrate, then materialise each plan through the end of next quarter (a plan without an
+    end: its horizon ahead); the plan ids."""
     from phancong.adapters.db import transaction, upgrade
     from phancong.adapters.loader import directory, load
     from phancong.orchestration.db import sessions
-    from phancong.orchestration.plans import end_of_next_quarter
+    from phancong.orchestration.plans import materialize_through
     from phancong.services.materialize import materialize, refresh_statistics
 
     url = settings.effective_database_url
     say(f"Ledger: {_redacted(url)}")
     upgrade(url)
-    through = end_of_next_quarter(now.astimezone(ZoneInfo(TZ)).date())
+    today = now.astimezone(ZoneInfo(TZ)).date()
     ids: list[str] = []
     for path in plans:
         plan = load(path)
+        through = materialize_through(plan, today, settings.materialize_horizon_months)
         say(f"  materialising {plan.id} through {through:%d/%m/%Y} …")
         factory = sessions()
         with transaction(factory) as session:

@@ -623,7 +623,7 @@ def extend(
             f"The new deadline must be after {ob.effective_deadline:%d/%m/%Y}",
         )
     plan = _plan(session, ob.plan_id)
-    if new_deadline > plan.period_end:
+    if plan.period_end is not None and new_deadline > plan.period_end:  # None: until revoked
         raise Refused(
             "Hạn mới vượt quá thời gian của kế hoạch", "The new deadline is after the plan's end"
         )

@@ -145,6 +145,7 @@ def _sync_plan(
 ) -> PlanRow:
     header = plan.plan
     row = session.get(PlanRow, plan.id)
+    had_end: dt.date | object | None = _NEW if row is None else row.period_end
     if row is None:
         row = PlanRow(id=plan.id, current_version=0)
         session.add(row)
@@ -155,6 +156,12 @@ def _sync_plan(
         header.period.end,
     )
     row.standing_office, row.steering_committee = header.standing_office, header.steering_committee
+    if had_end is not _NEW and had_end != header.period.end:
+        session.add(AuditRow(**_audit(
+            now, "system:materialize", "plan.period_end", plan.id, "plan", plan.id,
+            before={"period_end": _iso(had_end)}, after={"period_end": _iso(header.period.end)},
+            reason=_end_reason(plan, had_end),
+        )))
     digest = checksum(plan)
     latest = session.scalars(
         select(PlanVersionRow)
@@ -191,6 +198,42 @@ def _sync_plan(
     report.version = row.current_version
     session.flush()
     return row
+
+
+_NEW = object()  # a plan the ledger did not hold yet
+
+
+def _iso(day: object) -> str | None:
+    return day.isoformat() if isinstance(day, dt.date) else None
+
+
+def _end_reason(plan: Plan, had_end: object) -> str:
+    """Why the plan's end changed, for the audit: the revoking text when an amendment of the
+    plan takes effect the day after its new end."""
+    end = plan.plan.period.end
+    if end is None:
+        return f"kế hoạch không còn ngày kết thúc (trước đây: {_iso(had_end)})"
+    words = f"kế hoạch kết thúc ngày {end:%d/%m/%Y}"
+    if had_end is None:
+        words += "; các kỳ bắt đầu sau ngày đó bị hủy, các kỳ trước được giữ nguyên"
+    by = _revoking(plan)
+    return f"{words} ({by})" if by else words
+
+
+def _revoking(plan: Plan) -> str | None:
+    """The amendment that ends the plan (in force the day after its end), in words."""
+    end = plan.plan.period.end
+    if end is None:
+        return None
+    for amendment in plan.plan.amendments:
+        if amendment.effective == end + dt.timedelta(days=1):
+            parts = [f"văn bản {amendment.number}" if amendment.number else "văn bản sửa đổi"]
+            if amendment.issued:
+                parts.append(f"ngày {amendment.issued:%d/%m/%Y}")
+            if amendment.note:
+                parts.append(amendment.note)
+            return ", ".join(parts)
+    return None
 
 
 def _sync_units(
@@ -395,7 +438,13 @@ def materialize(
     actor: str = "system:materialize",
     progress: Progress | None = None,
 ) -> MaterializeReport:
-    """Bring the ledger in line with ``plan`` for every period starting on or before ``through``."""
+    """Bring the ledger in line with ``plan`` for every period starting on or before ``through``.
+
+    A plan without an end (until revoked) is enumerated up to ``through`` only: call it with a
+    rolling ``through`` (:func:`phancong.domain.horizon.horizon_through`) and each run adds the
+    periods that came within reach, leaving those already held as they are. When the plan is
+    given an end later, open obligations of periods starting after it are cancelled, whatever
+    ``through`` is; everything before is kept."""
     report = MaterializeReport(plan_id=plan.id, version=0)
     held = session.get(PlanRow, plan.id)
     frozen = (
@@ -449,7 +498,8 @@ def _materialize_duty(
     report: MaterializeReport,
     frozen: dt.date | None = None,
 ) -> None:
-    dues = [d for d in duty_occurrences(plan, duty) if d.period.start <= through]
+    dues = [d for d in duty_occurrences(plan, duty, until=through) if d.period.start <= through]
+    end = plan.plan.period.end
     ladder_json = plan.ladder_for(duty).model_dump_json()
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
     for assignment in owing.assignments:
@@ -500,6 +550,7 @@ def _materialize_duty(
     ).all()
     seen: set[tuple[int, str]] = set()
     stale: list[int] = []
+    ended: list[int] = []
     audits: list[dict[str, Any]] = []
     for row in existing:
         key = (row.unit_id, row.period_label)
@@ -508,7 +559,9 @@ def _materialize_duty(
             continue  # ended before the amendment: kept as it was
         target = wanted.get(key)
         if target is None:
-            if row.period_start <= through:
+            if end is not None and row.period_start > end:
+                ended.append(row.id)  # the plan was revoked before this period
+            elif row.period_start <= through:
                 stale.append(row.id)
             continue
         if row.state != State.OPEN.value or row.effective_deadline != row.original_deadline:
@@ -559,6 +612,19 @@ def _materialize_duty(
             now,
             actor,
             f"đơn vị hoặc kỳ không còn thuộc nhiệm vụ {duty.id} theo kế hoạch mới",
+            report,
+        )
+    if ended:
+        assert end is not None
+        by = _revoking(plan)
+        _cancel(
+            session,
+            plan.id,
+            ObligationRow.id.in_(ended),
+            now,
+            actor,
+            f"kế hoạch kết thúc ngày {end:%d/%m/%Y}{f' ({by})' if by else ''}: kỳ này bắt đầu"
+            " sau ngày kết thúc",
             report,
         )
     fresh = [

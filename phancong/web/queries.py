@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from phancong.adapters.dialect import Dialect, dialect_of
 from phancong.adapters.orm import DutyRow, ObligationRow, PlanRow, SubmissionRow, UnitRow
+from phancong.domain.horizon import period_words
 from phancong.domain.status import Status, local_date
 from phancong.services import ledger
 from phancong.services.access import Principal, plan_in_scope
@@ -65,10 +66,21 @@ class PlanInfo:
     id: str
     title: str
     timezone: str
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None  # None: until revoked
+
+    def period_words(self, lang: str = "vi") -> str:
+        """The plan's period as people read it ('từ 01/01/2026, đến khi có văn bản thay thế')."""
+        if self.period_start is None:
+            return ""
+        return period_words(self.period_start, self.period_end, lang)
+
+
+PLAN_INFO = (PlanRow.id, PlanRow.title, PlanRow.timezone, PlanRow.period_start, PlanRow.period_end)
 
 
 def plans_for(session: Session, principal: Principal) -> list[PlanInfo]:
-    query = select(PlanRow.id, PlanRow.title, PlanRow.timezone).order_by(PlanRow.id)
+    query = select(*PLAN_INFO).order_by(PlanRow.id)
     if principal.plan_id is not None:
         query = query.where(PlanRow.id == principal.plan_id)
     return [PlanInfo(*row) for row in session.execute(query).all()]
@@ -79,7 +91,7 @@ def resolve_plan(session: Session, principal: Principal, requested: str | None) 
     if requested and not plan_in_scope(principal, requested):
         raise NotFound(f"Không có kế hoạch '{requested}'", f"No plan '{requested}'")
     plan_id = requested or principal.plan_id
-    query = select(PlanRow.id, PlanRow.title, PlanRow.timezone)
+    query = select(*PLAN_INFO)
     query = query.where(PlanRow.id == plan_id) if plan_id else query.order_by(PlanRow.id).limit(1)
     row = session.execute(query).first()
     if row is None:
