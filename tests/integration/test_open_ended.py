@@ -192,7 +192,7 @@ def test_an_end_inside_a_period_keeps_what_came_before(ledger: Ledger, tmp_path:
 def test_matrix_header_reads_until_revoked(database_url: str, tmp_path: Path) -> None:
     from phancong.settings import Settings
     from phancong.web.app import create_app
-    from phancong.web.testing import add_user, client_for, login, seed_ledger
+    from tests.portal_support import add_user, client_for, login, seed_ledger
 
     now = at("2026-06-20")
     factory = seed_ledger(database_url, DIRECTIVE, through=dt.date(2027, 6, 19), now=now)
