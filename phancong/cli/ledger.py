@@ -23,7 +23,7 @@ from phancong.cli.plan import table
 from phancong.domain.calendar import period_title
 from phancong.domain.horizon import horizon_through, plan_period_words
 from phancong.domain.status import label
-from phancong.services import ledger as ledger_service
+from phancong.services import reads
 from phancong.services.materialize import materialize as run_materialize
 from phancong.services.materialize import refresh_statistics
 from phancong.settings import get_settings
@@ -94,10 +94,10 @@ def status(
     plan = load_plan(plan_file)
     instant = parse_instant(as_of, plan.plan.timezone)
     with user_errors(), sessions()() as session:
-        counts = ledger_service.status_counts(session, plan.id, instant, period)
-        duties = ledger_service.rollup_by_duty(session, plan.id, instant, period)
-        units = ledger_service.rollup_by_unit(session, plan.id, instant)
-    local = instant.astimezone(dt.timezone(dt.timedelta(hours=7)))
+        counts = reads.status_counts(session, plan.id, instant, period)
+        duties = reads.rollup_by_duty(session, plan.id, instant, period)
+        units = reads.rollup_by_unit(session, plan.id, instant)
+    local = instant.astimezone(ZoneInfo(plan.plan.timezone))
     typer.echo(
         f"{plan.plan.title}\n{plan_period_words(plan.plan.period, lang)}\n"
         f"as of {local:%d/%m/%Y %H:%M} (Asia/Ho_Chi_Minh)\n"
@@ -106,7 +106,7 @@ def status(
         table([[label(k, lang), str(v)] for k, v in sorted(counts.items())], ["trạng thái", "số"])
     )
     # periods whose deadline has passed, and the next deadline after the instant
-    today = instant.astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+    today = instant.astimezone(ZoneInfo(plan.plan.timezone)).date()
     upcoming = min((d.deadline for d in duties if d.deadline >= today), default=today)
     started = [d for d in duties if d.not_open < d.total and d.deadline <= upcoming]
     typer.echo("\nĐã nộp theo nhiệm vụ và kỳ / submitted per duty and period:")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from phancong.adapters.orm import OutboxRow, PlanRow, UnitRow
 from phancong.domain.status import Status, local_date
 from phancong.mail.render import render_notice
-from phancong.services import ledger
+from phancong.services import reads
 from phancong.services.errors import NotFound
 from phancong.services.notices import (
     Level,
@@ -40,8 +40,8 @@ def build_digest(session: Session, plan_id: str, as_of: dt.datetime, portal_url:
     office = session.scalars(
         select(UnitRow).where(UnitRow.plan_id == plan_id, UnitRow.code == office_code)
     ).first()
-    counts = ledger.status_counts(session, plan_id, as_of)
-    units = ledger.rollup_by_unit(session, plan_id, as_of)
+    counts = reads.status_counts(session, plan_id, as_of)
+    units = reads.rollup_by_unit(session, plan_id, as_of)
     due = sum(u.due for u in units)
     summary = {"total": sum(counts.values()), "due": due,
                "overdue": counts.get(Status.OVERDUE.value, 0),
@@ -49,7 +49,7 @@ def build_digest(session: Session, plan_id: str, as_of: dt.datetime, portal_url:
     if due:
         summary["on_time_pct"] = round(100 * sum(u.on_time for u in units) / due)
     summary.update({k: v for k, v in counts.items() if k != Status.OVERDUE.value})
-    views = ledger.find(session, plan_id, as_of, status=Status.OVERDUE.value, limit=limit)
+    views = reads.find(session, plan_id, as_of, status=Status.OVERDUE.value, limit=limit)
     items = tuple(
         NoticeItem(
             obligation_id=v.id, level=Level.OVERDUE.value, duty_code=v.duty_code,

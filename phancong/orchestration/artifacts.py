@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from phancong.domain.calendar import period_title
 from phancong.domain.citation import fmt_citation
 from phancong.domain.status import LABELS, LATE, Status
-from phancong.services.ledger import DutyRollup, UnitRollup
+from phancong.services.reads import DutyRollup, UnitRollup
 
 TZ = "Asia/Ho_Chi_Minh"
 _KEY_BAD = re.compile(r"[^a-z0-9-]+")
@@ -301,7 +301,7 @@ def summary_for(session: Session, plan_id: str, as_of: dt.datetime,
     from phancong.adapters.orm import PlanRow
     from phancong.domain.status import local_date
     from phancong.services.consolidate import current_periods
-    from phancong.services.ledger import rollup_by_duty, rollup_by_unit
+    from phancong.services.reads import rollup_by_duty, rollup_by_unit
 
     plan = session.get(PlanRow, plan_id)
     if plan is None:

@@ -33,12 +33,8 @@ from phancong.domain.indicators import aggregate
 from phancong.domain.status import State, local_date, on_time
 from phancong.services.attachments import Attachment, Upload, check
 from phancong.services.errors import NotFound
-from phancong.services.ledger import (
-    files_of,
-    rollup_by_duty,
-    status_counts,
-    submit,
-)
+from phancong.services.ledger import submit
+from phancong.services.reads import files_of, rollup_by_duty, status_counts
 from phancong.services.status_sql import status_expr
 from phancong.templating import environment
 

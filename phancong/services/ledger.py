@@ -1,4 +1,6 @@
-"""Use cases on obligations: submit, accept, return, extend, waive; queries and roll-ups.
+"""Use cases on obligations: submit, accept, return, withdraw, extend, waive.
+
+What people read (lists, views, roll-ups) is the read model, :mod:`phancong.services.reads`.
 
 Each action runs inside the caller's transaction, locks the obligation, checks the transition,
 and writes its audit entry with the change, so the two commit or fail together.
@@ -9,27 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlparse
 
-from sqlalchemy import Table, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.sql.elements import ColumnElement
 
 from phancong.adapters.orm import (
     AuditRow,
-    DependencyRow,
     DutyRow,
-    EscalationRow,
     ExtensionRow,
     ObligationRow,
-    OutboxItemRow,
-    OutboxRow,
     PlanRow,
     SubmissionFileRow,
     SubmissionRow,
@@ -37,7 +33,6 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.plan import Ladder
 from phancong.domain.status import (
-    CLOSED_STATES,
     Facts,
     State,
     local_date,
@@ -47,12 +42,9 @@ from phancong.domain.status import (
 from phancong.services.attachments import Attachment
 from phancong.services.errors import Conflict, Forbidden, LedgerError, NotFound, Refused
 from phancong.services.materialize import ladder_dates
-from phancong.services.status_sql import blocked_expr, status_expr
+from phancong.services.reads.obligations import ObligationView, view_columns, view_from_row
 
 NOTE_LIMIT = 10_000
-
-
-# ----------------------------------------------------------------------------- helpers
 
 
 def _plan(session: Session, plan_id: str) -> PlanRow:
@@ -162,13 +154,16 @@ def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> No
     ob.alert_on = ob.remind_on or ob.overdue_on
 
 
-# ----------------------------------------------------------------------------- actions
-
-
 _YES = {"1", "true", "yes", "có", "co", "đạt", "x"}
+
+
 _NO = {"0", "false", "no", "không", "khong", "chưa"}
+
+
 # no count, sum of money or number of people a plan tracks comes near; bounds every value
 INDICATOR_MAX = 1e12
+
+
 COUNT_LIMIT = INDICATOR_MAX
 
 
@@ -659,506 +654,3 @@ def waive(
     _audit(session, ob, actor, "obligation.waived", at, before, reason=reason)
 
 
-# ----------------------------------------------------------------------------- queries
-
-
-@dataclass(frozen=True)
-class ObligationView:
-    id: int
-    plan_id: str
-    duty_code: str
-    duty_title: str
-    source: str
-    unit_code: str
-    unit_name: str
-    role: str
-    period_label: str
-    period_start: dt.date
-    deadline: dt.date  # effective
-    original_deadline: dt.date
-    state: str
-    status: str
-    submitted_at: dt.datetime | None
-    days_left: int  # negative: days late
-    indicators: list[Any] = field(default_factory=list)
-
-
-def view_columns() -> tuple[Any, ...]:
-    """The first 13 columns of an :class:`ObligationView` row (id … state), in its order; a
-    view query adds status, submitted_at and the duty's indicators (see :func:`view_from_row`)."""
-    o = ObligationRow
-    return (
-        o.id,
-        o.plan_id,
-        DutyRow.code,
-        DutyRow.title,
-        DutyRow.source,
-        UnitRow.code,
-        UnitRow.name,
-        o.role,
-        o.period_label,
-        o.period_start,
-        o.effective_deadline,
-        o.original_deadline,
-        o.state,
-    )
-
-
-def _view_query(as_of: dt.datetime, tz: str) -> Any:
-    return (
-        select(
-            *view_columns(),
-            status_expr(as_of, tz).label("status"),
-            ObligationRow.submitted_at,
-            DutyRow.indicators,
-        )
-        .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
-        .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-    )
-
-
-def view_from_row(row: Any, day: dt.date) -> ObligationView:
-    """The view of a row of :func:`view_columns` then status, submitted_at and indicators,
-    its days left counted from ``day``."""
-    return ObligationView(
-        id=row[0],
-        plan_id=row[1],
-        duty_code=row[2],
-        duty_title=row[3],
-        source=row[4],
-        unit_code=row[5],
-        unit_name=row[6],
-        role=row[7],
-        period_label=row[8],
-        period_start=row[9],
-        deadline=row[10],
-        original_deadline=row[11],
-        state=row[12],
-        status=row[13],
-        submitted_at=row[14],
-        days_left=(row[10] - day).days,
-        indicators=list(row[15] or []),
-    )
-
-
-def find(
-    session: Session,
-    plan_id: str,
-    as_of: dt.datetime,
-    *,
-    unit: str | None = None,
-    period: str | None = None,
-    status: str | None = None,
-    duty: str | None = None,
-    open_first: bool = True,
-    limit: int = 500,
-    offset: int = 0,
-) -> list[ObligationView]:
-    plan = _plan(session, plan_id)
-    day = local_date(as_of, plan.timezone)
-    st = status_expr(as_of, plan.timezone)
-    query = _view_query(as_of, plan.timezone).where(ObligationRow.plan_id == plan_id)
-    if unit:
-        query = query.where(UnitRow.code == unit)
-    if period:
-        query = query.where(ObligationRow.period_label == period)
-    if duty:
-        query = query.where(DutyRow.code == duty)
-    if status:
-        query = query.where(st == status)
-    if open_first:
-        closed = case((ObligationRow.state.in_(["accepted", "waived", "cancelled"]), 1), else_=0)
-        query = query.order_by(closed, ObligationRow.effective_deadline, ObligationRow.id)
-    else:
-        query = query.order_by(ObligationRow.id)
-    rows = session.execute(query.limit(limit).offset(offset)).all()
-    return [view_from_row(r, day) for r in rows]
-
-
-@functools.cache
-def _get_query() -> Any:
-    """Obligations' views by id with the facts their status is derived from, built once.
-
-    The status of a single row is derived in Python by :func:`status_of` (the rules
-    :func:`status_expr` mirrors), so the statement does not depend on the instant and its
-    compiled form is reused on every call.
-    """
-    o = ObligationRow
-    return (
-        select(
-            *view_columns(),
-            o.on_time,  # status is computed below from these facts
-            o.submitted_at,
-            DutyRow.indicators,
-            o.accepted_at,
-            blocked_expr().label("blocked"),
-            PlanRow.timezone,
-        )
-        .join(DutyRow, DutyRow.id == o.duty_id)
-        .join(UnitRow, UnitRow.id == o.unit_id)
-        .join(PlanRow, PlanRow.id == o.plan_id)
-        .where(o.id.in_(bindparam("obligation_ids", expanding=True)))
-    )
-
-
-def get(session: Session, obligation_id: int, as_of: dt.datetime) -> ObligationView:
-    view = get_many(session, [obligation_id], as_of).get(obligation_id)
-    if view is None:
-        raise NotFound(f"Không có nghĩa vụ số {obligation_id}", f"No obligation {obligation_id}")
-    return view
-
-
-def get_many(
-    session: Session, obligation_ids: Sequence[int], as_of: dt.datetime
-) -> dict[int, ObligationView]:
-    """The views of the given obligations that exist, by id."""
-    if not obligation_ids:
-        return {}
-    rows = session.connection().execute(_get_query(), {"obligation_ids": list(obligation_ids)})
-    views: dict[int, ObligationView] = {}
-    for row in rows:
-        tz = row[18]
-        facts = Facts(
-            state=State(row[12]),
-            period_start=row[9],
-            effective_deadline=row[10],
-            on_time=row[13],
-            blocked=bool(row[17]),
-            submitted_at=row[14],
-            accepted_at=row[16],
-        )
-        status = status_of(facts, as_of, tz).value
-        views[row[0]] = view_from_row((*row[:13], status, *row[14:16]), local_date(as_of, tz))
-    return views
-
-
-@dataclass(frozen=True)
-class Blocker:
-    obligation_id: int
-    upstream_id: int
-    unit_code: str
-    unit_name: str
-    duty_code: str
-    awaiting_review: bool = False  # the upstream is submitted: the reviewer holds it up
-
-
-def blockers(session: Session, obligation_ids: list[int]) -> dict[int, list[Blocker]]:
-    """Open upstream obligations each of the given obligations waits on."""
-    out: dict[int, list[Blocker]] = defaultdict(list)
-    if not obligation_ids:
-        return out
-    up = aliased(ObligationRow)
-    for start in range(0, len(obligation_ids), 5000):
-        chunk = obligation_ids[start : start + 5000]
-        rows = session.execute(
-            select(
-                DependencyRow.obligation_id,
-                up.id,
-                UnitRow.code,
-                UnitRow.name,
-                DutyRow.code,
-                up.state == State.SUBMITTED.value,
-            )
-            .join(up, up.id == DependencyRow.upstream_id)
-            .join(UnitRow, UnitRow.id == up.unit_id)
-            .join(DutyRow, DutyRow.id == up.duty_id)
-            .where(
-                DependencyRow.obligation_id.in_(chunk),
-                up.state.not_in([s.value for s in CLOSED_STATES]),
-            )
-            .order_by(UnitRow.code)
-        ).all()
-        for r in rows:
-            out[r[0]].append(Blocker(r[0], r[1], r[2], r[3], r[4], bool(r[5])))
-    return out
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    """A report file as pages and the API list it (its bytes stay in the ledger)."""
-
-    id: int
-    submission_id: int
-    obligation_id: int
-    name: str
-    content_type: str
-    size: int
-    sha256: str
-
-
-def files_of(session: Session, obligation_ids: Sequence[int]) -> dict[int, list[FileInfo]]:
-    """The report files of the given obligations, by submission id, in upload order."""
-    out: dict[int, list[FileInfo]] = defaultdict(list)
-    f = SubmissionFileRow
-    for start in range(0, len(obligation_ids), 5000):
-        chunk = list(obligation_ids[start : start + 5000])
-        rows = session.execute(
-            select(f.id, f.submission_id, f.obligation_id, f.name, f.content_type, f.size, f.sha256)
-            .where(f.obligation_id.in_(chunk))
-            .order_by(f.id)
-        ).all()
-        for r in rows:
-            out[r[1]].append(FileInfo(*r))
-    return out
-
-
-@dataclass(frozen=True)
-class FileContent:
-    info: FileInfo
-    data: bytes | None  # None: kept in the files directory, at ``location``
-    location: str | None
-
-
-def file_content(session: Session, obligation_id: int, file_id: int) -> FileContent:
-    """One file of the obligation with its bytes (or where they are kept); not found when it
-    belongs to another obligation."""
-    f = SubmissionFileRow
-    row = session.execute(
-        select(
-            f.id,
-            f.submission_id,
-            f.obligation_id,
-            f.name,
-            f.content_type,
-            f.size,
-            f.sha256,
-            f.data,
-            f.location,
-        ).where(f.id == file_id, f.obligation_id == obligation_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"Không có tệp số {file_id}", f"No file {file_id}")
-    return FileContent(FileInfo(*row[:7]), None if row[7] is None else bytes(row[7]), row[8])
-
-
-@dataclass
-class History:
-    view: ObligationView
-    duty_text: str
-    submissions: list[SubmissionRow]
-    extensions: list[ExtensionRow]
-    escalations: list[EscalationRow]
-    emails: list[OutboxRow]
-    audit: list[AuditRow]
-    blocked_by: list[Blocker]
-    files: dict[int, list[FileInfo]] = field(default_factory=dict)  # by submission id
-
-
-def history(session: Session, obligation_id: int, as_of: dt.datetime) -> History:
-    view = get(session, obligation_id, as_of)
-    ob = session.get(ObligationRow, obligation_id)
-    assert ob is not None
-    duty = session.get(DutyRow, ob.duty_id)
-    assert duty is not None
-    return History(
-        view=view,
-        duty_text=duty.text,
-        submissions=list(
-            session.scalars(
-                select(SubmissionRow)
-                .where(SubmissionRow.obligation_id == obligation_id)
-                .order_by(SubmissionRow.id)
-            )
-        ),
-        extensions=list(
-            session.scalars(
-                select(ExtensionRow)
-                .where(ExtensionRow.obligation_id == obligation_id)
-                .order_by(ExtensionRow.id)
-            )
-        ),
-        escalations=list(
-            session.scalars(
-                select(EscalationRow)
-                .where(EscalationRow.obligation_id == obligation_id)
-                .order_by(EscalationRow.rank)
-            )
-        ),
-        emails=list(
-            session.scalars(
-                select(OutboxRow)
-                .join(OutboxItemRow, OutboxItemRow.outbox_id == OutboxRow.id)
-                .where(OutboxItemRow.obligation_id == obligation_id)
-                .order_by(OutboxRow.id)
-            )
-        ),
-        audit=list(
-            session.scalars(
-                select(AuditRow)
-                .where(AuditRow.entity == "obligation", AuditRow.entity_id == str(obligation_id))
-                .order_by(AuditRow.id)
-            )
-        ),
-        blocked_by=blockers(session, [obligation_id]).get(obligation_id, []),
-        files=dict(files_of(session, [obligation_id])),
-    )
-
-
-# ----------------------------------------------------------------------------- roll-ups
-
-
-@dataclass(frozen=True)
-class DutyRollup:
-    duty_code: str
-    title: str
-    source: str
-    period_label: str
-    total: int  # owed by owners (lead and requested), cancelled excluded
-    submitted: int  # marked done (awaiting review or accepted)
-    accepted: int
-    on_time: int
-    overdue: int
-    not_open: int
-    deadline: dt.date  # the period's earliest effective deadline
-
-
-def rollup_by_duty(
-    session: Session, plan_id: str, as_of: dt.datetime, period: str | None = None
-) -> list[DutyRollup]:
-    """'x of N submitted' per duty and period."""
-    plan = _plan(session, plan_id)
-    st = status_expr(as_of, plan.timezone).label("st")
-    inner = select(
-        ObligationRow.duty_id, ObligationRow.period_label, ObligationRow.effective_deadline, st
-    ).where(
-        ObligationRow.plan_id == plan_id,
-        ObligationRow.role != "support",
-        ObligationRow.state != State.CANCELLED.value,
-    )
-    if period:
-        inner = inner.where(ObligationRow.period_label == period)
-    sub = inner.subquery()
-
-    def count(*values: str) -> ColumnElement[Any]:
-        return func.sum(case((sub.c.st.in_(values), 1), else_=0))
-
-    rows = session.execute(
-        select(
-            DutyRow.code,
-            DutyRow.title,
-            DutyRow.source,
-            sub.c.period_label,
-            func.count(),
-            count("submitted", "completed_on_time", "completed_late"),
-            count("completed_on_time", "completed_late"),
-            count("completed_on_time"),
-            count("overdue"),
-            count("not_open"),
-            func.min(sub.c.effective_deadline),
-        )
-        .join(DutyRow, DutyRow.id == sub.c.duty_id)
-        .group_by(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source, sub.c.period_label)
-        .order_by(func.min(sub.c.effective_deadline), sub.c.period_label, DutyRow.id)
-    ).all()
-    return [
-        DutyRollup(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            int(r[5] or 0),
-            int(r[6] or 0),
-            int(r[7] or 0),
-            int(r[8] or 0),
-            int(r[9] or 0),
-            r[10],
-        )
-        for r in rows
-    ]
-
-
-@dataclass(frozen=True)
-class UnitRollup:
-    unit_code: str
-    unit_name: str
-    kind: str
-    due: int  # deadline passed or completed
-    on_time: int
-    late: int
-    overdue: int
-    open: int
-    # completed through a coordinator's submission on the agency's behalf: part of ``due``,
-    # counted apart from ``on_time`` and ``late`` (the agency's own record)
-    on_behalf: int = 0
-
-    @property
-    def rate(self) -> float | None:
-        return self.on_time / self.due if self.due else None
-
-
-def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[UnitRollup]:
-    """On-time rate per agency: accepted on time / obligations past their deadline or done.
-
-    An obligation completed by a coordinator's submission on the agency's behalf is counted in
-    ``on_behalf``, not in the agency's ``on_time`` or ``late``."""
-    plan = _plan(session, plan_id)
-    st = status_expr(as_of, plan.timezone).label("st")
-    behalf = (
-        select(SubmissionRow.obligation_id)
-        .where(SubmissionRow.review == "accepted", SubmissionRow.on_behalf_reason.is_not(None))
-        .distinct()
-        .subquery()
-    )
-    sub = (
-        select(
-            ObligationRow.unit_id,
-            st,
-            behalf.c.obligation_id.is_not(None).label("by_coordinator"),
-        )
-        .outerjoin(behalf, behalf.c.obligation_id == ObligationRow.id)
-        .where(
-            ObligationRow.plan_id == plan_id,
-            ObligationRow.role != "support",
-            ObligationRow.state.not_in([State.CANCELLED.value, State.WAIVED.value]),
-        )
-        .subquery()
-    )
-
-    def count(*values: str, by_coordinator: bool | None = None) -> ColumnElement[Any]:
-        when: ColumnElement[bool] = sub.c.st.in_(values)
-        if by_coordinator is not None:
-            when = and_(when, sub.c.by_coordinator.is_(by_coordinator))
-        return func.sum(case((when, 1), else_=0))
-
-    rows = session.execute(
-        select(
-            UnitRow.code,
-            UnitRow.name,
-            UnitRow.kind,
-            count("completed_on_time", "completed_late", "overdue"),
-            count("completed_on_time", by_coordinator=False),
-            count("completed_late", by_coordinator=False),
-            count("overdue"),
-            count("in_progress", "blocked", "submitted", "returned"),
-            count("completed_on_time", "completed_late", by_coordinator=True),
-        )
-        .join(UnitRow, UnitRow.id == sub.c.unit_id)
-        .group_by(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
-        .order_by(UnitRow.kind, UnitRow.code)
-    ).all()
-    return [
-        UnitRollup(
-            r[0],
-            r[1],
-            r[2],
-            int(r[3] or 0),
-            int(r[4] or 0),
-            int(r[5] or 0),
-            int(r[6] or 0),
-            int(r[7] or 0),
-            int(r[8] or 0),
-        )
-        for r in rows
-    ]
-
-
-def status_counts(
-    session: Session, plan_id: str, as_of: dt.datetime, period: str | None = None
-) -> dict[str, int]:
-    plan = _plan(session, plan_id)
-    st = status_expr(as_of, plan.timezone)
-    query = select(st, func.count()).where(ObligationRow.plan_id == plan_id).group_by(st)
-    if period:
-        query = query.where(ObligationRow.period_label == period)
-    return {str(k): int(v) for k, v in session.execute(query).all()}

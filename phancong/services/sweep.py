@@ -35,7 +35,6 @@ from phancong.domain.ladder import (
 )
 from phancong.domain.status import ACTIVE_STATES, local_date
 from phancong.services.errors import NotFound
-from phancong.services.ledger import Blocker, blockers
 from phancong.services.notices import (
     Level,
     Notice,
@@ -46,6 +45,7 @@ from phancong.services.notices import (
 )
 from phancong.services.outbox import message_id
 from phancong.services.plan_names import acting_offices, in_language, level_names
+from phancong.services.reads import Blocker, blockers
 from phancong.services.status_sql import blocked_among, late_expr
 
 LEVEL_COLUMN = {

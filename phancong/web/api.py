@@ -18,12 +18,12 @@ from starlette.responses import Response
 
 from phancong.adapters.db import transaction
 from phancong.domain.status import Status
-from phancong.services import ledger
+from phancong.services import reads
 from phancong.services.access import MAX_ID, Action, authorize, forbidden
 from phancong.services.actions import perform_in
 from phancong.services.errors import Refused
 from phancong.web import files as web_files
-from phancong.web import i18n, queries
+from phancong.web import i18n
 from phancong.web.batching import SubmitRequest, Unauthenticated
 from phancong.web.context import Bearer, Caller, api_bearer, api_caller
 from phancong.web.links import obligation_url
@@ -252,7 +252,7 @@ class UnitRollupOut(BaseModel):
     on_time_rate: float | None
 
 
-def _out(caller: Caller, view: ledger.ObligationView) -> ObligationOut:
+def _out(caller: Caller, view: reads.ObligationView) -> ObligationOut:
     return ObligationOut(
         id=view.id,
         plan_id=view.plan_id,
@@ -305,8 +305,8 @@ def list_obligations(
     """Obligations in the caller's scope, open ones first (agency accounts: their unit only)."""
     p = caller.principal
     with caller.portal.factory() as session:
-        info = queries.resolve_plan(session, p, plan)
-        views = queries.list_obligations(
+        info = reads.resolve_plan(session, p, plan)
+        views = reads.list_obligations(
             session,
             info,
             caller.now(),
@@ -329,7 +329,7 @@ def list_obligations(
 def _detail(caller: Caller, obligation_id: int) -> ObligationDetail:
     with caller.portal.factory() as session:
         authorize(session, caller.principal, obligation_id, Action.VIEW)
-        h = ledger.history(session, obligation_id, caller.now())
+        h = reads.history(session, obligation_id, caller.now())
         base = _out(caller, h.view).model_dump()
         return ObligationDetail(
             **base,
@@ -400,7 +400,7 @@ def get_obligation(caller: CallerDep, obligation_id: ObligationId) -> Obligation
 
 
 async def _act(bearer: Bearer, obligation_id: int, action: Action, **kwargs: Any) -> ActionOut:
-    def act() -> tuple[Caller, ledger.ObligationView]:
+    def act() -> tuple[Caller, reads.ObligationView]:
         # one worker-thread hop and one transaction: the token's owner, the action, and the
         # obligation as it now stands (the API's busiest route is submit)
         if not bearer.plausible:
@@ -418,7 +418,7 @@ async def _act(bearer: Bearer, obligation_id: int, action: Action, **kwargs: Any
                 renderer=caller.portal.renderer,
                 **kwargs,
             )
-            return caller, ledger.get(session, obligation_id, now)
+            return caller, reads.get(session, obligation_id, now)
 
     caller, current = await run_in_threadpool(act)
     bearer.portal.ledger_changed()
@@ -532,7 +532,7 @@ def file_download(caller: CallerDep, obligation_id: ObligationId, file_id: FileI
     """A report file of the obligation (anyone who may see the obligation), as an attachment."""
     with caller.portal.factory() as session:
         authorize(session, caller.principal, obligation_id, Action.VIEW)
-        content = ledger.file_content(session, obligation_id, file_id)
+        content = reads.file_content(session, obligation_id, file_id)
     return web_files.download_of(content, caller.portal.settings)
 
 
@@ -576,8 +576,8 @@ def duty_rollups(
     """'x of N submitted' per duty and period (coordinators and viewers)."""
     _overview(caller)
     with caller.portal.factory() as session:
-        info = queries.resolve_plan(session, caller.principal, plan)
-        rows = ledger.rollup_by_duty(session, info.id, caller.now(), period=period)
+        info = reads.resolve_plan(session, caller.principal, plan)
+        rows = reads.rollup_by_duty(session, info.id, caller.now(), period=period)
     return [
         DutyRollupOut(
             duty_code=r.duty_code,
@@ -603,8 +603,8 @@ def unit_rollups(
     """On-time rate per agency (coordinators and viewers)."""
     _overview(caller)
     with caller.portal.factory() as session:
-        info = queries.resolve_plan(session, caller.principal, plan)
-        rows = ledger.rollup_by_unit(session, info.id, caller.now())
+        info = reads.resolve_plan(session, caller.principal, plan)
+        rows = reads.rollup_by_unit(session, info.id, caller.now())
     return [
         UnitRollupOut(
             unit_code=r.unit_code,

@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
-from phancong.services import accounts, ledger
+from phancong.services import accounts, ledger, reads
 from phancong.services.access import Action, Principal, authorize_many
 from phancong.services.actions import submission
 from phancong.services.attachments import Attachment
@@ -33,7 +33,7 @@ from phancong.services.errors import LedgerError
 
 log = logging.getLogger(__name__)
 
-Outcome = tuple[Principal, ledger.ObligationView]
+Outcome = tuple[Principal, reads.ObligationView]
 
 
 class Unauthenticated(Exception):

@@ -24,12 +24,12 @@ from phancong.adapters.orm import UserRow
 from phancong.domain.status import local_date
 from phancong.mail.render import render_notice
 from phancong.resources import templates_dir
-from phancong.services import accounts
+from phancong.services import accounts, reads
 from phancong.services.access import Principal
 from phancong.services.notices import Renderer
 from phancong.settings import Settings
 from phancong.templating import environment
-from phancong.web import i18n, queries
+from phancong.web import i18n
 from phancong.web.batching import SubmitBatcher
 from phancong.web.security import (
     LoginRequired,
@@ -83,7 +83,7 @@ class Portal:
         return value
 
     def periods(self, session: Session, plan_id: str) -> list[str]:
-        return list(self.memo(f"periods:{plan_id}", lambda: queries.plan_periods(session, plan_id)))
+        return list(self.memo(f"periods:{plan_id}", lambda: reads.plan_periods(session, plan_id)))
 
     def ledger_changed(self) -> None:
         """This process changed the ledger: summaries it keeps are recomputed on next use."""
@@ -91,8 +91,8 @@ class Portal:
             self.generation += 1
 
     def duty_progress(
-        self, session: Session, plan: queries.PlanInfo, period: str
-    ) -> tuple[list[queries.DutyProgress], dt.datetime]:
+        self, session: Session, plan: reads.PlanInfo, period: str
+    ) -> tuple[list[reads.DutyProgress], dt.datetime]:
         """The plan-wide 'x of N submitted' per duty and the instant it was counted.
 
         A scan of every unit's obligations for the period (tens of thousands of rows at
@@ -103,7 +103,7 @@ class Portal:
         key = f"rollups:{plan.id}:{period}:{local_date(now, plan.timezone)}:{self.generation}"
         return self.memo(
             key,
-            lambda: (queries.duty_progress(session, plan, now, period), now),
+            lambda: (reads.duty_progress(session, plan, now, period), now),
             seconds=self.rollup_seconds,
         )
 

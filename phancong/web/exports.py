@@ -21,10 +21,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from starlette.responses import Response
 
-from phancong.services import accounts, ledger
+from phancong.services import accounts, reads
 from phancong.services.access import Principal, forbidden
 from phancong.services.errors import LedgerError, NotFound
-from phancong.web import i18n, queries
+from phancong.web import i18n
 from phancong.web.context import Page, Portal, get_portal, page_user
 from phancong.web.links import base_url, obligation_url
 from phancong.web.pages import STATUSES, matrix_filters
@@ -123,7 +123,7 @@ def _matrix_table(
     with page.portal.factory() as session:
         f = matrix_filters(page, session, plan, year, period, status, kind, q)
         columns = [f["period"]] if f["period"] else f["year_periods"]
-        m = queries.matrix(
+        m = reads.matrix(
             session,
             f["info"],
             page.now(),
@@ -202,8 +202,8 @@ def _overdue_table(page: Page, plan: str) -> tuple[str, list[str], list[list[Any
     user, lang = page.user, page.lang
     settings = page.portal.settings
     with page.portal.factory() as session:
-        info = queries.resolve_plan(session, user, plan or None)
-        views = queries.overdue(
+        info = reads.resolve_plan(session, user, plan or None)
+        views = reads.overdue(
             session,
             info,
             page.now(),
@@ -288,11 +288,11 @@ def calendar_for(page_portal: Portal, principal: Principal, now: dt.datetime) ->
     cal.add("method", "PUBLISH")
     cal.add("x-wr-timezone", settings.timezone)
     with page_portal.factory() as session:
-        plan = queries.resolve_plan(session, principal, None)
+        plan = reads.resolve_plan(session, principal, None)
         cal.add("x-wr-calname", f"{i18n.t('app.short', lang)} – {plan.title}"[:200])
-        since = queries.today(plan, now) - dt.timedelta(days=366)
+        since = reads.today(plan, now) - dt.timedelta(days=366)
         if principal.is_agency:
-            views = ledger.find(
+            views = reads.find(
                 session,
                 plan.id,
                 now,
@@ -313,7 +313,7 @@ def calendar_for(page_portal: Portal, principal: Principal, now: dt.datetime) ->
                     _event(f"obligation-{v.id}@{host}", v.deadline, title, description, link, now)
                 )
         else:
-            for g in queries.deadline_groups(session, plan, since):
+            for g in reads.deadline_groups(session, plan, since):
                 title = f"{g.duty_title} – {i18n.period_name(g.period_label, lang)} ({g.count})"
                 query = urlencode({"plan": plan.id, "duty": g.duty_code, "period": g.period_label})
                 link = f"{base_url(settings)}/obligations?{query}"

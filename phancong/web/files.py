@@ -20,7 +20,7 @@ from starlette.responses import Response
 from phancong.services import attachments
 from phancong.services.attachments import Attachment, Upload
 from phancong.services.errors import LedgerError, Refused
-from phancong.services.ledger import FileContent, FileInfo
+from phancong.services.reads import FileContent, FileInfo
 from phancong.settings import Settings
 
 

@@ -17,13 +17,13 @@ from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
 from phancong.domain import charts
 from phancong.domain.status import LATE, Status, local_date
-from phancong.services import accounts, consolidate, ledger, units
+from phancong.services import accounts, consolidate, reads, units
 from phancong.services.access import MAX_ID, Action, authorize, forbidden
 from phancong.services.actions import perform
 from phancong.services.actions import withdraw as withdraw_submission
 from phancong.services.attachments import human_size
 from phancong.services.errors import Refused
-from phancong.web import files, i18n, queries
+from phancong.web import files, i18n
 from phancong.web.context import Page, page_user
 from phancong.web.links import base_url
 from phancong.web.security import csrf_protect, start_session
@@ -105,7 +105,7 @@ def people_names(session: Any, emails: set[str]) -> dict[str, str]:
     return {email: name for email, name in rows if name}
 
 
-def _actors(history: ledger.History) -> set[str]:
+def _actors(history: reads.History) -> set[str]:
     found = {a.actor for a in history.audit}
     for sub in history.submissions:
         found.add(sub.submitted_by)
@@ -145,18 +145,18 @@ def obligations(
     user = page.user
     now = page.now()
     with page.portal.factory() as session:
-        info = queries.resolve_plan(session, user, plan or None)
-        plans = queries.plans_for(session, user)
+        info = reads.resolve_plan(session, user, plan or None)
+        plans = reads.plans_for(session, user)
         periods = page.portal.periods(session, info.id)
         if period is None and not user.is_agency and not (unit or duty):
-            period = queries.current_period(periods, queries.today(info, now)) or ""
+            period = reads.current_period(periods, reads.today(info, now)) or ""
         filters = {
             "period": _clean(period or "", periods),
             "status": _clean(status, LIST_FILTERS),
             "unit": user.unit_code if user.is_agency else _clean(unit),
             "duty": _clean(duty),
         }
-        views = queries.list_obligations(
+        views = reads.list_obligations(
             session,
             info,
             now,
@@ -198,7 +198,7 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
     now = page.now()
     with page.portal.factory() as session:
         authorize(session, user, obligation_id, Action.VIEW)
-        history = ledger.history(session, obligation_id, now)
+        history = reads.history(session, obligation_id, now)
         closed_reason, evidence = session.execute(
             select(ObligationRow.closed_reason, DutyRow.evidence)
             .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
@@ -308,7 +308,7 @@ def file_download(page: PageDep, obligation_id: ObligationId, file_id: Obligatio
     """A report file of the obligation, for whoever may see the obligation (as an attachment)."""
     with page.portal.factory() as session:
         authorize(session, page.user, obligation_id, Action.VIEW)
-        content = ledger.file_content(session, obligation_id, file_id)
+        content = reads.file_content(session, obligation_id, file_id)
     return files.download_of(content, page.portal.settings)
 
 
@@ -362,15 +362,15 @@ def matrix_filters(
     q: str,
 ) -> dict[str, Any]:
     """Resolve the matrix filters shared by the page and its exports."""
-    info = queries.resolve_plan(session, page.user, plan or None)
+    info = reads.resolve_plan(session, page.user, plan or None)
     periods = page.portal.periods(session, info.id)
-    years = sorted({y for y in (queries.period_year(p) for p in periods) if y is not None})
-    today = queries.today(info, page.now())
+    years = sorted({y for y in (reads.period_year(p) for p in periods) if y is not None})
+    today = reads.today(info, page.now())
     if year not in years:
         year = today.year if today.year in years else (years[0] if years else today.year)
-    year_periods = [p for p in periods if queries.period_year(p) == year]
+    year_periods = [p for p in periods if reads.period_year(p) == year]
     period = _clean(period, year_periods)
-    kinds = queries.unit_kinds(session, info.id)
+    kinds = reads.unit_kinds(session, info.id)
     return {
         "info": info,
         "periods": periods,
@@ -403,7 +403,7 @@ def matrix(
         f = matrix_filters(page, session, plan, year, period, status, kind, q)
         info = f["info"]
         columns = [f["period"]] if f["period"] else f["year_periods"]
-        m = queries.matrix(
+        m = reads.matrix(
             session,
             info,
             now,
@@ -413,11 +413,11 @@ def matrix(
             q=f["q"] or None,
             page=page_no,
         )
-        rollup_period = f["period"] or queries.current_period(f["year_periods"], f["today"])
+        rollup_period = f["period"] or reads.current_period(f["year_periods"], f["today"])
         rollups, rollups_at = (
             page.portal.duty_progress(session, info, rollup_period) if rollup_period else ([], now)
         )
-        plans = queries.plans_for(session, page.user)
+        plans = reads.plans_for(session, page.user)
         placeholder_units = len(units.units_on_placeholder_addresses(session, info.id))
         charts = _charts(page, session, info, f["year_periods"], now)
         health = _health(page, session, info.id)
@@ -446,7 +446,7 @@ def matrix(
         rollups=rollups,
         rollups_at=rollups_at,
         rollup_period=rollup_period,
-        legend=queries.LEGEND,
+        legend=reads.LEGEND,
         placeholder_units=placeholder_units,
         page_url=_page_url("/matrix", params),
         export_query=export_query,
@@ -472,7 +472,7 @@ def _written_report(page: Page, plan_id: str, period: str | None) -> list[str]:
 
 
 def _charts(
-    page: Page, session: Any, info: queries.PlanInfo, periods: list[str], now: dt.datetime
+    page: Page, session: Any, info: reads.PlanInfo, periods: list[str], now: dt.datetime
 ) -> dict[str, str] | None:
     """The matrix page's two charts as inline SVG, kept like the duty roll-ups."""
     if not periods:
@@ -511,10 +511,10 @@ def national(page: PageDep) -> Response:
     _overview(page)
     now = page.now()
     with page.portal.factory() as session:
-        plans = queries.plans_for(session, page.user)
-        rows = queries.national_rollup(session, plans, now)
-    total = queries.PlanRollup(
-        queries.PlanInfo("", "", page.portal.tz),
+        plans = reads.plans_for(session, page.user)
+        rows = reads.national_rollup(session, plans, now)
+    total = reads.PlanRollup(
+        reads.PlanInfo("", "", page.portal.tz),
         *(sum(getattr(r, f) for r in rows)
           for f in ("due", "reported", "accepted", "accepted_on_time", "late")),
     )
@@ -534,16 +534,16 @@ def communes(
     _overview(page)
     now = page.now()
     with page.portal.factory() as session:
-        info = queries.resolve_plan(session, page.user, plan or None)
+        info = reads.resolve_plan(session, page.user, plan or None)
         periods = page.portal.periods(session, info.id)
         chosen = (
             _clean(period, periods)
-            or queries.current_period(periods, queries.today(info, now))
+            or reads.current_period(periods, reads.today(info, now))
             or ""
         )
         st = _clean(status, STATUSES)
         f = (
-            queries.fanout(
+            reads.fanout(
                 session,
                 info,
                 now,
@@ -553,9 +553,9 @@ def communes(
                 page=page_no,
             )
             if chosen
-            else queries.Fanout([], [], {}, {}, 0, 1, 1)
+            else reads.Fanout([], [], {}, {}, 0, 1, 1)
         )
-        plans = queries.plans_for(session, page.user)
+        plans = reads.plans_for(session, page.user)
     params = {"plan": plan, "period": chosen, "status": st, "q": q.strip()}
     return page.render(
         "fanout.html",
@@ -566,7 +566,7 @@ def communes(
         f=f,
         statuses=STATUSES,
         filters={"status": st, "q": q.strip()},
-        legend=queries.LEGEND,
+        legend=reads.LEGEND,
         page_url=_page_url("/matrix/communes", params),
     )
 
@@ -592,13 +592,13 @@ def review(
             )
             if unit is not None:
                 flash = page.t(f"flash.reviewed_{done}", unit=unit, id=ob)
-        info = queries.resolve_plan(session, page.user, plan or None)
-        pending = queries.pending_reviews(session, info)
+        info = reads.resolve_plan(session, page.user, plan or None)
+        pending = reads.pending_reviews(session, info)
         people = people_names(session, {r.submitted_by for r in pending if r.submitted_by})
-        attached = ledger.files_of(session, [r.obligation_id for r in pending])
-        total = queries.pending_count(session, info)
-        late = queries.overdue(session, info, now, limit=50)
-        plans = queries.plans_for(session, page.user)
+        attached = reads.files_of(session, [r.obligation_id for r in pending])
+        total = reads.pending_count(session, info)
+        late = reads.overdue(session, info, now, limit=50)
+        plans = reads.plans_for(session, page.user)
         health = _health(page, session, info.id)
     return page.render(
         "review.html",
@@ -722,10 +722,10 @@ def _units_page(
     status_code: int = 200,
 ) -> Response:
     with page.portal.factory() as session:
-        info = queries.resolve_plan(session, page.user, plan or None)
+        info = reads.resolve_plan(session, page.user, plan or None)
         found = units.list_units(session, info.id, q.strip()[:100] or None)
         left = len(units.units_on_placeholder_addresses(session, info.id))
-        plans = queries.plans_for(session, page.user)
+        plans = reads.plans_for(session, page.user)
     if placeholder:
         found = [u for u in found if u.placeholder]
     return page.render(
@@ -765,7 +765,7 @@ async def set_unit_contacts(
 
     def save() -> str:
         with transaction(page.portal.factory) as session:
-            info = queries.resolve_plan(session, page.user, plan or None)
+            info = reads.resolve_plan(session, page.user, plan or None)
             units.set_contacts(
                 session, info.id, code, field("emails"), now=page.now(), actor=page.user.email
             )

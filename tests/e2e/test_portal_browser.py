@@ -29,10 +29,10 @@ from sqlalchemy import select
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
-from phancong.services import ledger
+from phancong.services import ledger, reads
 from phancong.services.attachments import Upload, check
+from phancong.services.reads import period_year
 from phancong.web.i18n import days_text, fmt_citation
-from phancong.web.queries import period_year
 from tests.e2e.portal_server import PortalProcess, portal_server
 from tests.helpers import HANOI
 from tests.portal_support import PASSWORD, add_user, seed_ledger
@@ -81,7 +81,7 @@ class Prepared:
     other: int  # another open obligation of the ward, in another period (script note)
 
 
-def _choose(factory: Any, now: dt.datetime) -> tuple[ledger.ObligationView, ledger.ObligationView]:
+def _choose(factory: Any, now: dt.datetime) -> tuple[reads.ObligationView, reads.ObligationView]:
     with factory() as session:
         unit_id = session.scalar(
             select(UnitRow.id).where(UnitRow.plan_id == PLAN_ID, UnitRow.code == UNIT)
@@ -97,7 +97,7 @@ def _choose(factory: Any, now: dt.datetime) -> tuple[ledger.ObligationView, ledg
             )
             .order_by(ObligationRow.period_start, ObligationRow.id)
         ).all()
-        views = [ledger.get(session, i, now) for i in ids]
+        views = [reads.get(session, i, now) for i in ids]
     for status in OPEN:
         chosen = next((v for v in views if v.status == status), None)
         if chosen is None:

@@ -29,10 +29,10 @@ from phancong.adapters.loader import load
 from phancong.adapters.orm import ObligationRow, UnitRow
 from phancong.mail.render import render_notice
 from phancong.mail.samples import sample_notice
-from phancong.services import ledger
+from phancong.services import reads
 from phancong.services.notices import NoticeKind
+from phancong.services.reads import period_key
 from phancong.web.i18n import status_short
-from phancong.web.queries import period_key
 from tests.e2e.portal_server import PortalProcess, portal_server
 from tests.helpers import HANOI
 from tests.portal_support import PASSWORD, add_user, seed_ledger
@@ -81,7 +81,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
                 select(ObligationRow.id)
                 .where(ObligationRow.unit_id == unit_id, ObligationRow.state == "open")
                 .order_by(ObligationRow.period_start, ObligationRow.id)).all()
-            views = [ledger.get(session, i, NOW) for i in ids]
+            views = [reads.get(session, i, NOW) for i in ids]
         chosen = next(v for v in views if v.status in ("in_progress", "overdue"))
     finally:
         factory.kw["bind"].dispose()

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import make_engine, session_factory, transaction
 from phancong.adapters.orm import AuditRow, LoginThrottleRow, SubmissionRow
-from phancong.services import accounts, ledger, throttle
+from phancong.services import accounts, ledger, reads, throttle
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from phancong.web.links import login_link, serializer
@@ -454,7 +454,7 @@ def test_nobody_accepts_their_own_submission(site_db: Site) -> None:
         audit = session.scalars(select(AuditRow).where(
             AuditRow.entity_id == str(target), AuditRow.action.like("obligation.%"))
             .order_by(AuditRow.id)).all()
-        units = {u.unit_code: u for u in ledger.rollup_by_unit(session, "mini", NOW)}
+        units = {u.unit_code: u for u in reads.rollup_by_unit(session, "mini", NOW)}
     assert [(a.action, a.actor) for a in audit] == [
         ("obligation.submitted_on_behalf", COORD), ("obligation.accepted", COORD2)]
     assert audit[0].reason == "Sở gửi công văn giấy số 12/SGD"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import AuditRow, ObligationRow, SubmissionRow
 from phancong.services import ledger as svc
+from phancong.services import reads
 from phancong.services.errors import LedgerError
 from tests.helpers import MINI, at
 from tests.integration.ledger_fixtures import Ledger
@@ -49,7 +50,7 @@ def q1_obligations(ledger: Ledger) -> list[int]:
     with ledger.factory() as s:
         return [
             v.id
-            for v in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
+            for v in reads.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
             if v.role != "support"
         ]
 

@@ -29,7 +29,7 @@ from phancong.adapters.loader import directory, load
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
 from phancong.cli import app as cli
 from phancong.domain.status import label
-from phancong.services import consolidate, ledger
+from phancong.services import consolidate, ledger, reads
 from phancong.services.attachments import Upload, check
 from phancong.services.materialize import materialize
 from phancong.services.report_docx import counts_sentence
@@ -336,6 +336,6 @@ def test_recorded_report_carries_its_docx(seeded: Seeded, tmp_path: Path) -> Non
         obligation = consolidate.record(session, "hanoi-2026-2030", PERIOD, files, AS_OF)
     assert obligation is not None
     with seeded.factory() as session:
-        attached = [f for fs in ledger.files_of(session, [obligation]).values() for f in fs]
+        attached = [f for fs in reads.files_of(session, [obligation]).values() for f in fs]
     assert [f.name for f in attached] == ["bao-cao-tong-hop-2026-Q1.docx"]
     assert attached[0].sha256 == hashlib.sha256(Path(files.docx).read_bytes()).hexdigest()

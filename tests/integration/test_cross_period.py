@@ -12,6 +12,7 @@ from phancong.adapters.db import transaction
 from phancong.adapters.orm import OutboxItemRow, OutboxRow
 from phancong.domain.status import Status
 from phancong.services import ledger as svc
+from phancong.services import reads
 from phancong.services.sweep import sweep
 from tests.helpers import ROOT, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
@@ -22,9 +23,9 @@ pytestmark = pytest.mark.integration
 PLAN = ROOT / "tests" / "data" / "shapes" / "ministry-once.yaml"
 
 
-def _views(ledger: Ledger, when: str) -> dict[tuple[str, str], svc.ObligationView]:
+def _views(ledger: Ledger, when: str) -> dict[tuple[str, str], reads.ObligationView]:
     with ledger.factory() as s:
-        return {(v.duty_code, v.unit_code): v for v in svc.find(s, "ministry-once", at(when))}
+        return {(v.duty_code, v.unit_code): v for v in reads.find(s, "ministry-once", at(when))}
 
 
 def test_a_one_off_consolidation_waits_on_every_province(ledger: Ledger) -> None:

@@ -21,7 +21,7 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.status import Facts, State, Status, status_of
 from phancong.services import ledger as svc
-from phancong.services import status_sql
+from phancong.services import reads, status_sql
 from phancong.services.errors import Refused
 from tests.helpers import HANOI, MINI, at
 from tests.integration.ledger_fixtures import Ledger
@@ -170,7 +170,7 @@ def test_status_before_on_and_after_the_deadline(ledger: Ledger) -> None:
     with ledger.factory() as s:
 
         def status(when: str) -> str:
-            return svc.get(s, oid, at(when)).status
+            return reads.get(s, oid, at(when)).status
 
         assert status("2026-03-16T23:59") == Status.IN_PROGRESS
         assert status("2026-03-17T00:01") == Status.OVERDUE
@@ -184,8 +184,8 @@ def test_status_before_on_and_after_the_deadline(ledger: Ledger) -> None:
             reason="Chờ số liệu của Tòa án",
         )
     with ledger.factory() as s:
-        assert svc.get(s, oid, at("2026-03-20")).status == Status.IN_PROGRESS
-        view = svc.get(s, oid, at("2026-03-20"))
+        assert reads.get(s, oid, at("2026-03-20")).status == Status.IN_PROGRESS
+        view = reads.get(s, oid, at("2026-03-20"))
         assert view.deadline == dt.date(2026, 3, 31) and view.original_deadline == dt.date(
             2026, 3, 16
         )
@@ -193,15 +193,15 @@ def test_status_before_on_and_after_the_deadline(ledger: Ledger) -> None:
         svc.submit(s, oid, actor="sgd", at=at("2026-03-25"), note="Báo cáo quý I")
         svc.return_(s, oid, actor="pc02", at=at("2026-03-26"), reason="Thiếu số liệu")
     with ledger.factory() as s:
-        assert svc.get(s, oid, at("2026-03-27")).status == Status.RETURNED
+        assert reads.get(s, oid, at("2026-03-27")).status == Status.RETURNED
     with transaction(ledger.factory) as s:
         svc.submit(s, oid, actor="sgd", at=at("2026-03-28"), note="Bổ sung")
         svc.accept(s, oid, actor="pc02", at=at("2026-03-29"))
     with ledger.factory() as s:
         # within the extension but after the original deadline: completed late in the statistics
-        assert svc.get(s, oid, at("2026-04-01")).status == Status.COMPLETED_LATE
-        assert svc.get(s, oid, at("2026-03-28T12:00")).status == Status.SUBMITTED
-        history = svc.history(s, oid, at("2026-04-01"))
+        assert reads.get(s, oid, at("2026-04-01")).status == Status.COMPLETED_LATE
+        assert reads.get(s, oid, at("2026-03-28T12:00")).status == Status.SUBMITTED
+        history = reads.history(s, oid, at("2026-04-01"))
         assert [a.action for a in history.audit] == [
             "obligation.extended",
             "obligation.submitted",
@@ -222,9 +222,9 @@ def test_on_time_submission_and_waiver(ledger: Ledger) -> None:
         svc.accept(s, timely, actor="pc02", at=at("2026-03-20"))
         svc.waive(s, waived, actor="pc02", at=at("2026-03-20"), reason="Không phát sinh")
     with ledger.factory() as s:
-        assert svc.get(s, timely, at("2026-03-21")).status == Status.COMPLETED_ON_TIME
-        assert svc.get(s, waived, at("2026-03-21")).status == Status.WAIVED
-        units = {u.unit_code: u for u in svc.rollup_by_unit(s, "mini", at("2026-03-21"))}
+        assert reads.get(s, timely, at("2026-03-21")).status == Status.COMPLETED_ON_TIME
+        assert reads.get(s, waived, at("2026-03-21")).status == Status.WAIVED
+        units = {u.unit_code: u for u in reads.rollup_by_unit(s, "mini", at("2026-03-21"))}
         assert units["ca"].on_time == 1 and units["ca"].rate == 1.0
         assert units["sgd"].overdue == 2 and units["sgd"].rate == 0.0
 
@@ -251,13 +251,13 @@ def test_a_submission_answers_the_view_a_read_back_gives(ledger: Ledger) -> None
         outcomes = svc.submit_and_view(s, items, at=when)
         assert isinstance(outcomes[3], Refused)
         answered = outcomes[:3]
-        read_back = svc.get_many(s, [on_time, late, again], when)
+        read_back = reads.get_many(s, [on_time, late, again], when)
     assert answered == [read_back[on_time], read_back[late], read_back[again]]
-    views = [v for v in answered if isinstance(v, svc.ObligationView)]
+    views = [v for v in answered if isinstance(v, reads.ObligationView)]
     assert len(views) == 3 and {v.status for v in views} == {Status.SUBMITTED}
     assert min(v.days_left for v in views) < 0  # the late ones count their days late
     with ledger.factory() as s:  # and as committed
-        assert svc.get_many(s, [on_time, late, again], when) == read_back
+        assert reads.get_many(s, [on_time, late, again], when) == read_back
 
 
 def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
@@ -266,7 +266,7 @@ def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
     ledger.materialize(MINI)
     with transaction(ledger.factory) as s:
         ids = [
-            o.id for o in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
+            o.id for o in reads.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
         ]
         svc.submit(s, ids[0], actor="x", at=at("2026-03-05"), note="x")
         svc.accept(s, ids[0], actor="y", at=at("2026-03-06"))
@@ -284,10 +284,10 @@ def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
     with ledger.factory() as s:
         blocked = {r[0] for r in s.execute(select(DependencyRow.obligation_id)).all()}
         for when in instants:
-            views = {v.id: v for v in svc.find(s, "mini", at(when), open_first=False)}
+            views = {v.id: v for v in reads.find(s, "mini", at(when), open_first=False)}
             for ob in s.scalars(select(ObligationRow)):
                 open_upstream = (
-                    bool(svc.blockers(s, [ob.id]).get(ob.id)) if ob.id in blocked else False
+                    bool(reads.blockers(s, [ob.id]).get(ob.id)) if ob.id in blocked else False
                 )
                 expected = status_of(
                     Facts(
@@ -304,7 +304,7 @@ def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
                 )
                 assert views[ob.id].status == expected, (ob.id, when)
                 # one obligation's view derives its status in Python: the same view as the list's
-                assert svc.get(s, ob.id, at(when)) == views[ob.id], (ob.id, when)
+                assert reads.get(s, ob.id, at(when)) == views[ob.id], (ob.id, when)
 
 
 def test_blocked_among_a_set_agrees_with_the_blocked_expression(ledger: Ledger) -> None:

@@ -23,6 +23,7 @@ from phancong.mail.deliver import DeliveryReport, FileTransport, MockTransport, 
 from phancong.mail.digest import queue_digest
 from phancong.mail.render import render_notice
 from phancong.services import ledger as svc
+from phancong.services import reads
 from phancong.services.notices import Notice, NoticeKind
 from phancong.services.outbox import enqueue
 from phancong.services.review import notify_review
@@ -342,7 +343,7 @@ def test_the_digest_is_queued_once_per_week(ledger: Ledger) -> None:
     with transaction(ledger.factory) as session:
         first = queue_digest(session, "mini", at("2026-03-23"), render_notice, PORTAL)
         again = queue_digest(session, "mini", at("2026-03-27"), render_notice, PORTAL)
-        counts = svc.status_counts(session, "mini", at("2026-03-23"))
+        counts = reads.status_counts(session, "mini", at("2026-03-23"))
     assert first is not None
     assert again is None
     assert first.recipients == ["pc02@example.test"]

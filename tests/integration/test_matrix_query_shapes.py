@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
 from phancong.domain.status import Status
 from phancong.mail.render import render_notice
-from phancong.services import status_sql
+from phancong.services import reads, status_sql
 from phancong.services.access import Action, Principal
 from phancong.services.actions import perform
 from phancong.services.errors import LedgerError
-from phancong.web import queries
 from tests.portal_support import add_user, seed_ledger
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -111,9 +110,9 @@ def _names(session: Session) -> dict[int, tuple[str, str, str]]:
 
 
 def _cells(session: Session, as_of: dt.datetime, status: str | None) -> dict[Any, Any]:
-    plan = queries.resolve_plan(session, _coordinator(session), "mini")
-    periods = [p for p in queries.plan_periods(session, "mini") if p.startswith("2026")]
-    grid = queries.matrix(session, plan, as_of, periods=periods, status=status)
+    plan = reads.resolve_plan(session, _coordinator(session), "mini")
+    periods = [p for p in reads.plan_periods(session, "mini") if p.startswith("2026")]
+    grid = reads.matrix(session, plan, as_of, periods=periods, status=status)
     names = _names(session)
     return {
         (row.unit.code, period): (
@@ -151,8 +150,8 @@ def test_both_shapes_and_both_databases_count_the_same_cells(
                     ObligationRow.state != "cancelled",
                 ]
                 units = list(pg.scalars(select(UnitRow.id).where(UnitRow.plan_id == "mini")))
-                per_unit = queries.cell_counts(pg, st, where, units, status)
-                grouped = pg.execute(queries.cell_counts_query("sqlite", st, where, units, status))
+                per_unit = reads.cell_counts(pg, st, where, units, status)
+                grouped = pg.execute(reads.cell_counts_query("sqlite", st, where, units, status))
                 if status is None:
                     assert per_unit, as_of
                 assert sorted(per_unit) == sorted(
@@ -167,7 +166,7 @@ def test_status_filters_find_what_the_status_expression_finds(database_url: str)
     every recorded action, as the portal asks, it must select exactly the obligations whose
     status the status expression gives. And no obligation starts after the day
     latest_start gives for its period, which the matrix adds as a condition (the shipped
-    plans' one-off duties: tests/unit/test_web_queries.py)."""
+    plans' one-off duties: tests/unit/test_reads.py)."""
     factory = _ledger(database_url)
     as_of = dt.datetime(2027, 6, 30, 3, 0, tzinfo=dt.UTC)  # after every action of the fixture
     mini = ObligationRow.plan_id == "mini"
@@ -195,5 +194,5 @@ def test_status_filters_find_what_the_status_expression_finds(database_url: str)
     assert {"submitted", "completed_on_time", "completed_late", "returned", "waived"} <= found_any
     assert starts
     for label, latest in starts:
-        bound = queries.latest_start([label])
+        bound = reads.latest_start([label])
         assert bound is not None and latest <= bound, label

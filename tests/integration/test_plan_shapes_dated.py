@@ -14,6 +14,7 @@ from sqlalchemy import select
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, OutboxRow, UnitRow
 from phancong.services import ledger as svc
+from phancong.services import reads
 from phancong.services.sweep import sweep
 from tests.helpers import ROOT, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
@@ -127,9 +128,9 @@ def test_without_the_amendment_date_history_is_rewritten(ledger: Ledger, tmp_pat
     assert report.obligations_cancelled == len(cancelled)
 
 
-def _find(ledger: Ledger, when: str) -> list[svc.ObligationView]:
+def _find(ledger: Ledger, when: str) -> list[reads.ObligationView]:
     with ledger.factory() as s:
-        return list(svc.find(s, "through-reform", at(when), limit=10_000))
+        return list(reads.find(s, "through-reform", at(when), limit=10_000))
 
 
 @pytest.mark.parametrize("name", ["periods-inside.yaml", "kontum-2019.yaml"])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.mail.render import render_notice
-from phancong.services import accounts
+from phancong.services import accounts, reads
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
@@ -531,7 +531,7 @@ def test_duty_rollups_follow_actions_at_once_and_other_writers_within_the_ttl(
     with transaction(factory) as session:  # another process: the portal is not told
         other = next(
             v
-            for v in ledger.find(session, "mini", NOW, unit="ca", period="2026-Q1")
+            for v in reads.find(session, "mini", NOW, unit="ca", period="2026-Q1")
             if v.role != "support" and v.state == "open"
         )
         ledger.submit(session, other.id, actor=CA, at=NOW, note="qua dòng lệnh")

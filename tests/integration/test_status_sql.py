@@ -12,9 +12,8 @@ from phancong.adapters.db import transaction
 from phancong.adapters.orm import ObligationRow
 from phancong.domain.status import LATE, State, Status, is_late, local_date
 from phancong.services import ledger as svc
-from phancong.services import status_sql
+from phancong.services import reads, status_sql
 from phancong.services.sweep import late_list
-from phancong.web import queries
 from tests.helpers import MINI, at
 from tests.integration.ledger_fixtures import Ledger
 
@@ -28,7 +27,7 @@ def _worked_ledger(ledger: Ledger) -> None:
     """MINI with one obligation of each kind of history: accepted, submitted, returned."""
     ledger.materialize(MINI)
     with transaction(ledger.factory) as s:
-        views = svc.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
+        views = reads.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
         ids = [v.id for v in views if v.role == "lead"]
         svc.submit(s, ids[0], actor="x", at=at("2026-03-05"), note="x")
         svc.accept(s, ids[0], actor="y", at=at("2026-03-06"))
@@ -62,10 +61,10 @@ def test_every_surface_of_the_late_list_counts_the_same_obligations(ledger: Ledg
     when = at("2026-03-24")
     with ledger.factory() as s:
         table = late_list(s, "mini", when)
-        plan = queries.PlanInfo("mini", "mini", TZ)
-        listed = queries.list_obligations(s, plan, when, status=LATE, limit=10_000)
-        (rollup,) = queries.national_rollup(s, [plan], when)
-        overdue = queries.list_obligations(s, plan, when, status=Status.OVERDUE, limit=10_000)
+        plan = reads.PlanInfo("mini", "mini", TZ)
+        listed = reads.list_obligations(s, plan, when, status=LATE, limit=10_000)
+        (rollup,) = reads.national_rollup(s, [plan], when)
+        overdue = reads.list_obligations(s, plan, when, status=Status.OVERDUE, limit=10_000)
     assert table and table[0]["total"] == len(table)
     assert {r["obligation"] for r in table} == {v.id for v in listed}
     assert rollup.late == len(table)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters import db
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import AuditRow, ObligationRow, SubmissionRow
-from phancong.services import accounts, ledger
+from phancong.services import accounts, ledger, reads
 from phancong.services.errors import Forbidden, NotFound, Refused
 from phancong.web import batching
 from phancong.web.batching import SubmitBatcher, SubmitRequest, Unauthenticated
@@ -49,7 +49,7 @@ def tokens(factory: sessionmaker[Session]) -> dict[str, str]:
 
 def open_ids(factory: sessionmaker[Session], unit: str) -> list[int]:
     with factory() as session:
-        views = ledger.find(session, "mini", NOW, unit=unit, period="2026-Q1", open_first=False)
+        views = reads.find(session, "mini", NOW, unit=unit, period="2026-Q1", open_first=False)
         return [v.id for v in views if v.state == "open"]
 
 

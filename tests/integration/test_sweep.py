@@ -16,6 +16,7 @@ from phancong.adapters.orm import (
     OutboxRow,
     UnitRow,
 )
+from phancong.services import reads
 from phancong.services.sweep import SweepReport, late_list, sweep
 from tests.helpers import MINI, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
@@ -138,7 +139,7 @@ def test_submitted_obligations_are_not_chased(ledger: Ledger) -> None:
 
     ledger.materialize(MINI)
     with transaction(ledger.factory) as s:
-        for view in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1"):
+        for view in reads.find(s, "mini", at("2026-03-01"), period="2026-Q1"):
             if view.unit_code == "sgd":
                 svc.submit(s, view.id, actor="sgd", at=at("2026-03-05"), note="xong")
     run(ledger, "2026-03-24")
@@ -202,7 +203,7 @@ def test_a_report_awaiting_review_is_not_a_blocker(ledger: Ledger) -> None:
 
     ledger.materialize(MINI)
     with transaction(ledger.factory) as s:
-        for view in svc.find(s, "mini", at("2026-03-01"), period="2026-Q1"):
+        for view in reads.find(s, "mini", at("2026-03-01"), period="2026-Q1"):
             if view.unit_code == "ca" and view.duty_code == "report":
                 svc.submit(s, view.id, actor="ca", at=at("2026-03-12"), note="xong")
     run(ledger, "2026-03-17")

@@ -175,7 +175,7 @@ def test_citations_in_the_artifacts_read_in_vietnamese() -> None:
     import datetime as dt
 
     from phancong.orchestration.artifacts import summary_markdown
-    from phancong.services.ledger import DutyRollup
+    from phancong.services.reads import DutyRollup
 
     row = {
         "agency": "Sở Y tế",
@@ -216,7 +216,7 @@ def test_the_summary_escapes_as_much_as_the_overdue_table() -> None:
     import datetime as dt
 
     from phancong.orchestration.artifacts import summary_markdown
-    from phancong.services.ledger import DutyRollup, UnitRollup
+    from phancong.services.reads import DutyRollup, UnitRollup
 
     units = [UnitRollup(f"u{i}", text, "agency", 1, 1, 0, 0, 0) for i, text in enumerate(HOSTILE)]
     duties = [

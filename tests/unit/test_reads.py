@@ -10,8 +10,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.sql.compiler import WARN_LINTING
 
 from phancong.adapters.orm import ObligationRow
-from phancong.services.status_sql import status_expr
-from phancong.web.queries import (
+from phancong.services.reads import (
     Cell,
     MatrixRow,
     UnitInfo,
@@ -22,6 +21,7 @@ from phancong.web.queries import (
     period_key,
     period_year,
 )
+from phancong.services.status_sql import status_expr
 
 pytestmark = pytest.mark.unit
 
