@@ -17,7 +17,7 @@ from typing import Any, TypedDict, Unpack
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
-from phancong.services import ledger
+from phancong.services import ledger, submissions
 from phancong.services.access import Action, Principal, authorize, forbidden
 from phancong.services.attachments import Attachment
 from phancong.services.errors import Refused
@@ -59,13 +59,13 @@ def submission(
     evidence_url: str | None,
     on_behalf_reason: str | None = None,
     files: Sequence[Attachment] = (),
-) -> ledger.SubmitItem:
+) -> submissions.SubmitItem:
     """A submission as the portal, the API and the CLI hand it to the ledger (text cleaned;
     files already checked by :func:`phancong.services.attachments.check_all`).
 
     Anyone but the unit's own agency account (a coordinator) submits on the agency's behalf
     and must say why."""
-    return ledger.SubmitItem(
+    return submissions.SubmitItem(
         obligation_id,
         principal.email,
         clean_text(note),
@@ -136,7 +136,7 @@ def perform_in(
             obligation_id, principal, note, indicator_values, evidence_url, on_behalf_reason,
             files,
         )
-        (refused,) = ledger.submit_many(session, [item], at=now)
+        (refused,) = submissions.submit_many(session, [item], at=now)
         if refused is not None:
             raise refused
     elif action is Action.ACCEPT:

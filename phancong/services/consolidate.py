@@ -33,9 +33,9 @@ from phancong.domain.indicators import aggregate
 from phancong.domain.status import State, local_date, on_time
 from phancong.services.attachments import Attachment, Upload, check
 from phancong.services.errors import NotFound
-from phancong.services.ledger import submit
 from phancong.services.reads import files_of, rollup_by_duty, status_counts
 from phancong.services.status_sql import status_expr
+from phancong.services.submissions import submit
 from phancong.templating import environment
 
 ACTOR = "system:consolidate"

@@ -28,7 +28,7 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.calendar import is_working_day, next_working_day
-from phancong.services import ledger
+from phancong.services import ledger, submissions
 from phancong.services.attachments import Upload, check
 from phancong.services.notices import Renderer
 from phancong.services.sweep import sweep
@@ -163,7 +163,7 @@ def simulate(
                     ledger.accept(session, oid, actor="simulator:standing-office", at=review_at)
                     report.accepted += 1
                 for oid in plans.pop(day, []):
-                    ledger.submit(
+                    submissions.submit(
                         session,
                         oid,
                         actor="simulator:agency",

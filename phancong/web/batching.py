@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
-from phancong.services import accounts, ledger, reads
+from phancong.services import accounts, reads, submissions
 from phancong.services.access import Action, Principal, authorize_many
 from phancong.services.actions import submission
 from phancong.services.attachments import Attachment
@@ -232,7 +232,7 @@ class SubmitBatcher:
             ]
             # each recorded submission comes back as its obligation now stands, from the rows
             # read under lock (no read-back statement)
-            recorded = ledger.submit_and_view(session, items, at=now) if items else []
+            recorded = submissions.submit_and_view(session, items, at=now) if items else []
             done = 0
             for (position, principal), outcome in zip(allowed, recorded, strict=True):
                 if isinstance(outcome, LedgerError):

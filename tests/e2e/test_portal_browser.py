@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
-from phancong.services import ledger, reads
+from phancong.services import ledger, reads, submissions
 from phancong.services.attachments import Upload, check
 from phancong.services.reads import period_year
 from phancong.web.i18n import days_text, fmt_citation
@@ -134,7 +134,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
             ).all()
             report = check(Upload("bao-cao.pdf", b"%PDF-1.4\n%%EOF\n"))
             for oid in rest:
-                ledger.submit(
+                submissions.submit(
                     session, oid, actor=AGENCY, at=now, note="Đã hoàn thành", files=[report]
                 )
                 ledger.accept(session, oid, actor=COORDINATOR, at=now)

@@ -25,6 +25,7 @@ from phancong.adapters.orm import (
 )
 from phancong.orchestration.db import sessions
 from phancong.services import ledger as ledger_service
+from phancong.services import submissions
 
 pytestmark = pytest.mark.flows
 
@@ -63,7 +64,7 @@ def test_consolidate_compiles_writes_and_records_the_standing_office_report(
         ledger: Ledger) -> None:
     report_sgd = obligation("report", "sgd")
     with transaction(sessions()) as session:
-        ledger_service.submit(session, report_sgd, actor="sgd@example.test", at=at("2026-03-13"),
+        submissions.submit(session, report_sgd, actor="sgd@example.test", at=at("2026-03-13"),
                               indicator_values={"cases": 3, "trainings": 2})
         ledger_service.accept(session, report_sgd, actor="pc02@example.test",
                               at=at("2026-03-14"))

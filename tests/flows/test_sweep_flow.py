@@ -24,6 +24,7 @@ from phancong.adapters.orm import (
 from phancong.orchestration.db import sessions
 from phancong.orchestration.values import SweepSummary
 from phancong.services import ledger as ledger_service
+from phancong.services import submissions
 
 pytestmark = pytest.mark.flows
 
@@ -106,7 +107,7 @@ def test_sweeps_take_exactly_the_due_steps_and_queue_one_mail_per_recipient(ledg
     # sgd reports on 20/3 and the Standing Office accepts: no escalation for it any more
     report_sgd = obligation("report", "sgd")
     with transaction(sessions()) as session:
-        ledger_service.submit(session, report_sgd, actor="sgd@example.test", at=at("2026-03-20"),
+        submissions.submit(session, report_sgd, actor="sgd@example.test", at=at("2026-03-20"),
                               note="Đã báo cáo", indicator_values={"cases": 3})
         ledger_service.accept(session, report_sgd, actor="pc02@example.test",
                               at=at("2026-03-20", 15))

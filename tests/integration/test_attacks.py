@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import make_engine, session_factory, transaction
 from phancong.adapters.orm import AuditRow, LoginThrottleRow, SubmissionRow
 from phancong.services import accounts, ledger, reads, throttle
+from phancong.services.errors import LedgerError
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from phancong.web.links import login_link, serializer
@@ -443,7 +444,7 @@ def test_nobody_accepts_their_own_submission(site_db: Site) -> None:
                            data={"csrf_token": csrf(coordinator)}, follow_redirects=False)
     assert own.status_code == 403
     assert "tự chấp nhận" in own.text
-    with transaction(site_db.factory) as session, pytest.raises(ledger.LedgerError):
+    with transaction(site_db.factory) as session, pytest.raises(LedgerError):
         ledger.accept(session, target, actor=COORD.upper(), at=NOW)
     page = other.get(f"/obligations/{target}")
     assert "Nộp thay đơn vị" in page.text and "công văn giấy số 12/SGD" in page.text

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import AuditRow, ObligationRow, SubmissionRow
 from phancong.services import ledger as svc
-from phancong.services import reads
+from phancong.services import reads, submissions
 from phancong.services.errors import LedgerError
 from tests.helpers import MINI, at
 from tests.integration.ledger_fixtures import Ledger
@@ -59,7 +59,7 @@ def test_two_submissions_at_once(ledger: Ledger) -> None:
     ledger.materialize(MINI)
 
     def submit(s: Session, oid: int) -> object:
-        return svc.submit(
+        return submissions.submit(
             s, oid, actor=f"user-{threading.get_ident()}", at=at("2026-03-10"), note="nộp"
         )
 
@@ -90,7 +90,7 @@ def test_accept_racing_return(ledger: Ledger) -> None:
     ids = q1_obligations(ledger)
     with transaction(ledger.factory) as s:
         for oid in ids:
-            svc.submit(s, oid, actor="agency", at=at("2026-03-10"), note="nộp")
+            submissions.submit(s, oid, actor="agency", at=at("2026-03-10"), note="nộp")
 
     def accept(s: Session, oid: int) -> object:
         return svc.accept(s, oid, actor="coordinator-a", at=at("2026-03-11"))

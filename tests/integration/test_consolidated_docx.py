@@ -29,7 +29,7 @@ from phancong.adapters.loader import directory, load
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
 from phancong.cli import app as cli
 from phancong.domain.status import label
-from phancong.services import consolidate, ledger, reads
+from phancong.services import consolidate, ledger, reads, submissions
 from phancong.services.attachments import Upload, check
 from phancong.services.materialize import materialize
 from phancong.services.report_docx import counts_sentence
@@ -85,18 +85,18 @@ def seeded(database_url: str) -> Iterator[Seeded]:
             if n % 5 == 4:
                 continue  # every fifth unit does not report
             day = "2026-03-10" if n % 3 else "2026-03-18"  # some after the 16/3 deadline
-            ledger.submit(session, oid, actor=f"{code}@hanoi.example", at=at(day),
+            submissions.submit(session, oid, actor=f"{code}@hanoi.example", at=at(day),
                           note=f"Đã triển khai kế hoạch tại {code}.", files=[pdf])
             reported += 1
             if n % 2 == 0:
                 ledger.accept(session, oid, actor="pc02@hanoi.example", at=at("2026-03-19"))
         # wards report the yes/no indicator of IV.12: 60 yes, 20 no, the rest silent
         for n, (oid, _code, _kind) in enumerate(_owners(session, "iv-12-b2")[:80]):
-            ledger.submit(session, oid, actor="xa@hanoi.example", at=at("2026-03-11"),
+            submissions.submit(session, oid, actor="xa@hanoi.example", at=at("2026-03-11"),
                           indicator_values={"xa-phuong-ung-dung-khcn": n < 60})
             ledger.accept(session, oid, actor="pc02@hanoi.example", at=at("2026-03-12"))
         (police, *_rest) = _owners(session, "iv-1-b7")
-        ledger.submit(session, police[0], actor="catp@hanoi.example", at=at("2026-03-12"),
+        submissions.submit(session, police[0], actor="catp@hanoi.example", at=at("2026-03-12"),
                       note="Tiếp nhận, phân loại toàn bộ tin báo.",
                       indicator_values={"ty-le-tiep-nhan-tin-bao": 100,
                                         "ty-le-giai-quyet-tin-bao": 93.5})

@@ -54,7 +54,7 @@ from phancong.mail.digest import queue_digest
 from phancong.mail.message import build_message
 from phancong.mail.render import render_notice
 from phancong.orchestration.artifacts import md, summary_for, summary_markdown
-from phancong.services import accounts, consolidate, ledger
+from phancong.services import accounts, consolidate, submissions
 from phancong.services.notices import Notice, NoticeItem, NoticeKind
 from phancong.services.sweep import late_list, sweep
 from phancong.settings import Settings
@@ -491,7 +491,7 @@ def _ledger(url: str, tmp: Path) -> Ledger:
             "later": ob_id(session, "d1", "sgd", "2026-Q3"),
         }
     with transaction(factory) as session:
-        ledger.submit(session, ids["submitted"], actor=SGD, at=NOW, note="đã xong")
+        submissions.submit(session, ids["submitted"], actor=SGD, at=NOW, note="đã xong")
     return Ledger(factory, create_app(settings_for(tmp, url), factory, clock=lambda: NOW), ids)
 
 

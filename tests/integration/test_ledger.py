@@ -21,7 +21,7 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.status import Facts, State, Status, status_of
 from phancong.services import ledger as svc
-from phancong.services import reads, status_sql
+from phancong.services import reads, status_sql, submissions
 from phancong.services.errors import Refused
 from tests.helpers import HANOI, MINI, at
 from tests.integration.ledger_fixtures import Ledger
@@ -130,11 +130,11 @@ def test_plan_change_keeps_submissions_and_explains_itself(ledger: Ledger, tmp_p
     d1_h1 = find_one(ledger, "d1", "sgd", "2026-H1")
     d1_q3 = find_one(ledger, "d1", "sgd", "2026-Q3")
     with transaction(ledger.factory) as s:
-        svc.submit(
+        submissions.submit(
             s, d1_q1, actor="sgd@example.test", at=at("2026-03-10"), note="Đã tổ chức 12 buổi"
         )
         svc.accept(s, d1_q1, actor="pc02@example.test", at=at("2026-03-11"))
-        svc.submit(s, d1_h1, actor="sgd@example.test", at=at("2026-06-01"), note="Đang chờ duyệt")
+        submissions.submit(s, d1_h1, actor="sgd@example.test", at=at("2026-06-01"), note="Đang chờ duyệt")
     report = ledger.materialize(_edit(tmp_path), now="2026-06-02")
     assert report.new_version and report.version == 2
     assert report.duties_added == ["new-duty"] and report.duties_removed == ["d1"]
@@ -190,12 +190,12 @@ def test_status_before_on_and_after_the_deadline(ledger: Ledger) -> None:
             2026, 3, 16
         )
     with transaction(ledger.factory) as s:
-        svc.submit(s, oid, actor="sgd", at=at("2026-03-25"), note="Báo cáo quý I")
+        submissions.submit(s, oid, actor="sgd", at=at("2026-03-25"), note="Báo cáo quý I")
         svc.return_(s, oid, actor="pc02", at=at("2026-03-26"), reason="Thiếu số liệu")
     with ledger.factory() as s:
         assert reads.get(s, oid, at("2026-03-27")).status == Status.RETURNED
     with transaction(ledger.factory) as s:
-        svc.submit(s, oid, actor="sgd", at=at("2026-03-28"), note="Bổ sung")
+        submissions.submit(s, oid, actor="sgd", at=at("2026-03-28"), note="Bổ sung")
         svc.accept(s, oid, actor="pc02", at=at("2026-03-29"))
     with ledger.factory() as s:
         # within the extension but after the original deadline: completed late in the statistics
@@ -218,7 +218,7 @@ def test_on_time_submission_and_waiver(ledger: Ledger) -> None:
     timely = find_one(ledger, "report", "ca", "2026-Q1")
     waived = find_one(ledger, "d1", "vks", "2026-Q1")
     with transaction(ledger.factory) as s:
-        svc.submit(s, timely, actor="ca", at=at("2026-03-16T17:00"), note="đúng hạn")
+        submissions.submit(s, timely, actor="ca", at=at("2026-03-16T17:00"), note="đúng hạn")
         svc.accept(s, timely, actor="pc02", at=at("2026-03-20"))
         svc.waive(s, waived, actor="pc02", at=at("2026-03-20"), reason="Không phát sinh")
     with ledger.factory() as s:
@@ -238,17 +238,17 @@ def test_a_submission_answers_the_view_a_read_back_gives(ledger: Ledger) -> None
     again = find_one(ledger, "report", "sgd", "2026-Q1")
     later = find_one(ledger, "report", "ca", "2026-Q3")  # period not begun: refused
     with transaction(ledger.factory) as s:
-        svc.submit(s, again, actor="sgd", at=at("2026-03-10"), note="lần đầu")
+        submissions.submit(s, again, actor="sgd", at=at("2026-03-10"), note="lần đầu")
         svc.return_(s, again, actor="pc02", at=at("2026-03-11"), reason="Thiếu số liệu")
     items = [
-        svc.SubmitItem(on_time, "ca", "đúng hạn"),
-        svc.SubmitItem(late, "sgd", "trễ", evidence_url="https://example.test/a"),
-        svc.SubmitItem(again, "sgd", "lần hai"),
-        svc.SubmitItem(later, "ca"),
+        submissions.SubmitItem(on_time, "ca", "đúng hạn"),
+        submissions.SubmitItem(late, "sgd", "trễ", evidence_url="https://example.test/a"),
+        submissions.SubmitItem(again, "sgd", "lần hai"),
+        submissions.SubmitItem(later, "ca"),
     ]
     when = at("2026-03-18T06:30")  # 23:30 UTC the day before: days count in local time
     with transaction(ledger.factory) as s:
-        outcomes = svc.submit_and_view(s, items, at=when)
+        outcomes = submissions.submit_and_view(s, items, at=when)
         assert isinstance(outcomes[3], Refused)
         answered = outcomes[:3]
         read_back = reads.get_many(s, [on_time, late, again], when)
@@ -268,10 +268,10 @@ def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
         ids = [
             o.id for o in reads.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
         ]
-        svc.submit(s, ids[0], actor="x", at=at("2026-03-05"), note="x")
+        submissions.submit(s, ids[0], actor="x", at=at("2026-03-05"), note="x")
         svc.accept(s, ids[0], actor="y", at=at("2026-03-06"))
-        svc.submit(s, ids[1], actor="x", at=at("2026-03-20"), note="x")
-        svc.submit(s, ids[2], actor="x", at=at("2026-03-01"), note="x")
+        submissions.submit(s, ids[1], actor="x", at=at("2026-03-20"), note="x")
+        submissions.submit(s, ids[2], actor="x", at=at("2026-03-01"), note="x")
         svc.return_(s, ids[2], actor="y", at=at("2026-03-02"), reason="thiếu")
     instants = [
         "2025-12-31",
@@ -338,15 +338,15 @@ def test_actions_refuse_what_does_not_apply(ledger: Ledger) -> None:
     ledger.materialize(MINI)
     oid = find_one(ledger, "report", "ca", "2026-Q3")
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="chưa bắt đầu"):
-        svc.submit(s, oid, actor="ca", at=at("2026-03-01"))
+        submissions.submit(s, oid, actor="ca", at=at("2026-03-01"))
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="Không thể chấp nhận"):
         svc.accept(s, oid, actor="pc02", at=at("2026-07-02"))
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="lý do"):
         svc.return_(s, oid, actor="pc02", at=at("2026-07-02"), reason="  ")
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="Chỉ tiêu 'ghost'"):
-        svc.submit(s, oid, actor="ca", at=at("2026-07-02"), indicator_values={"ghost": 1})
+        submissions.submit(s, oid, actor="ca", at=at("2026-07-02"), indicator_values={"ghost": 1})
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="http"):
-        svc.submit(s, oid, actor="ca", at=at("2026-07-02"), evidence_url="javascript:alert(1)")
+        submissions.submit(s, oid, actor="ca", at=at("2026-07-02"), evidence_url="javascript:alert(1)")
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="Hạn mới phải sau"):
         svc.extend(
             s, oid, actor="pc02", at=at("2026-07-02"), new_deadline=dt.date(2026, 9, 1), reason="x"

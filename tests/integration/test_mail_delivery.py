@@ -23,7 +23,7 @@ from phancong.mail.deliver import DeliveryReport, FileTransport, MockTransport, 
 from phancong.mail.digest import queue_digest
 from phancong.mail.render import render_notice
 from phancong.services import ledger as svc
-from phancong.services import reads
+from phancong.services import reads, submissions
 from phancong.services.notices import Notice, NoticeKind
 from phancong.services.outbox import enqueue
 from phancong.services.review import notify_review
@@ -310,14 +310,14 @@ def test_review_notice_goes_to_the_owner_with_the_decision(
             .where(DutyRow.code == "d1", UnitRow.code == "sgd",
                    ObligationRow.period_label == "2026-Q1")).one()
     with transaction(ledger.factory) as session:
-        svc.submit(session, oid, actor="sgd@example.test", at=at("2026-03-12"), note="Đã làm")
+        submissions.submit(session, oid, actor="sgd@example.test", at=at("2026-03-12"), note="Đã làm")
     with transaction(ledger.factory) as session:
         svc.return_(session, oid, actor="pc02@example.test", at=at("2026-03-13"),
                     reason="Thiếu số liệu chỉ tiêu")
         notify_review(session, oid, review="returned", reason="Thiếu số liệu chỉ tiêu",
                       now=at("2026-03-13"), portal_url=PORTAL, renderer=render_notice)
     with transaction(ledger.factory) as session:
-        svc.submit(session, oid, actor="sgd@example.test", at=at("2026-03-14"), note="Bổ sung")
+        submissions.submit(session, oid, actor="sgd@example.test", at=at("2026-03-14"), note="Bổ sung")
     with transaction(ledger.factory) as session:
         svc.accept(session, oid, actor="pc02@example.test", at=at("2026-03-16"))
         notify_review(session, oid, review="accepted", reason=None, now=at("2026-03-16"),

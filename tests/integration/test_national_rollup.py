@@ -17,7 +17,7 @@ from phancong.adapters.db import make_engine, session_factory, transaction, upgr
 from phancong.adapters.loader import directory, load
 from phancong.adapters.orm import ObligationRow
 from phancong.domain.plan import Plan
-from phancong.services import accounts, ledger
+from phancong.services import accounts, ledger, submissions
 from phancong.services.materialize import materialize
 from phancong.settings import Settings
 from phancong.web.app import create_app
@@ -70,10 +70,10 @@ def nation(database_url: str, tmp_path: Any) -> Iterator[Nation]:
             if plan_id == "tinh-01":  # everything reported the day before and accepted
                 on_time = dt.datetime.combine(max(deadline - dt.timedelta(days=1), start),
                                               dt.time(3), dt.UTC)
-                ledger.submit(session, oid, actor="x@example.test", at=on_time, note="xong")
+                submissions.submit(session, oid, actor="x@example.test", at=on_time, note="xong")
                 ledger.accept(session, oid, actor="pc02@example.test", at=on_time)
             elif plan_id == "tinh-02" and oid % 2:  # every other one reported late, accepted
-                ledger.submit(session, oid, actor="x@example.test", at=NOW, note="muộn")
+                submissions.submit(session, oid, actor="x@example.test", at=NOW, note="muộn")
                 ledger.accept(session, oid, actor="pc02@example.test", at=NOW)
     add_user(factory, "bo@example.test", "viewer", plan=None, now=NOW)  # the ministry
     add_user(factory, "tinh2@example.test", "coordinator", plan="tinh-02", now=NOW)

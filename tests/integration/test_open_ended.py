@@ -18,6 +18,7 @@ from phancong.adapters.orm import AuditRow, DutyRow, ObligationRow, PlanRow, Uni
 from phancong.domain.horizon import horizon_through
 from phancong.orchestration.plans import materialize_through
 from phancong.services import ledger as svc
+from phancong.services import submissions
 from phancong.services.sweep import sweep
 from tests.helpers import ROOT, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
@@ -74,7 +75,7 @@ def test_the_horizon_rolls_forward_without_changing_or_doubling(ledger: Ledger) 
     # work happens: a report submitted and accepted, the sweep's steps taken
     lead = next(r for r in first if r["duty"] == "bao-cao-so-nganh" and r["period"] == "2026-H1")
     with transaction(ledger.factory) as s:
-        svc.submit(s, lead["id"], actor=lead["unit"], at=at("2026-06-10"), note="Đã báo cáo")
+        submissions.submit(s, lead["id"], actor=lead["unit"], at=at("2026-06-10"), note="Đã báo cáo")
         svc.accept(s, lead["id"], actor="so-y-te", at=at("2026-06-11"))
     with transaction(ledger.factory) as s:
         swept = sweep(s, PLAN_ID, at(DAY_X.isoformat()), renderer=plain_renderer)

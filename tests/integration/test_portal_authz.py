@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, SubmissionFileRow, UnitRow
-from phancong.services import accounts, attachments, ledger
+from phancong.services import accounts, attachments, submissions
 from phancong.settings import Settings
 from phancong.web.app import create_app, route_table
 from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
@@ -84,7 +84,7 @@ def world(database_url: str, tmp_path: Any) -> Iterator[World]:
             "api_return": ob_id(session, "report", "sgd", "2026"),
         }
         for key in ("accept", "return", "api_accept", "api_return"):
-            ledger.submit(
+            submissions.submit(
                 session,
                 ids[key],
                 actor=EMAILS["agency_own"],

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.mail.render import render_notice
-from phancong.services import accounts, reads
+from phancong.services import accounts, reads, submissions
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
@@ -526,7 +526,6 @@ def test_duty_rollups_follow_actions_at_once_and_other_writers_within_the_ttl(
     after_form = _rollups(coordinator.get(path).text)
     assert sum(after_form.values()) == sum(counts.values()) + 2
 
-    from phancong.services import ledger
 
     with transaction(factory) as session:  # another process: the portal is not told
         other = next(
@@ -534,7 +533,7 @@ def test_duty_rollups_follow_actions_at_once_and_other_writers_within_the_ttl(
             for v in reads.find(session, "mini", NOW, unit="ca", period="2026-Q1")
             if v.role != "support" and v.state == "open"
         )
-        ledger.submit(session, other.id, actor=CA, at=NOW, note="qua dòng lệnh")
+        submissions.submit(session, other.id, actor=CA, at=NOW, note="qua dòng lệnh")
     assert _rollups(coordinator.get(path).text) == after_form  # still the kept count
     portal = app.state.portal
     clock = time.monotonic() + portal.rollup_seconds + 1

@@ -71,7 +71,7 @@ from phancong.cli import app as cli
 from phancong.mail.deliver import deliver
 from phancong.mail.render import render_notice
 from phancong.mail.transport import SmtpConfig, SmtpTransport, transport_from_settings
-from phancong.services import accounts, ledger, throttle
+from phancong.services import accounts, submissions, throttle
 from phancong.services.notices import Notice, NoticeKind
 from phancong.services.outbox import enqueue
 from phancong.settings import Settings, get_settings
@@ -191,7 +191,7 @@ def make_portal(url: str, tmp: Path, **settings: Any) -> Portal:
         }
     with transaction(factory) as session:
         for key in ("submitted", "submitted2", "submitted3"):
-            ledger.submit(session, ids[key], actor=SGD, at=NOW, note="đã xong")
+            submissions.submit(session, ids[key], actor=SGD, at=NOW, note="đã xong")
     values: dict[str, Any] = {
         "data_dir": tmp / "data",
         "database_url": url,

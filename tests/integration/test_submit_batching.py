@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters import db
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import AuditRow, ObligationRow, SubmissionRow
-from phancong.services import accounts, ledger, reads
+from phancong.services import accounts, reads, submissions
 from phancong.services.errors import Forbidden, NotFound, Refused
 from phancong.web import batching
 from phancong.web.batching import SubmitBatcher, SubmitRequest, Unauthenticated
@@ -175,7 +175,7 @@ def test_a_failing_group_is_recorded_one_by_one(
 ) -> None:
     tok = tokens(factory)
     batcher = SubmitBatcher(factory, lambda: NOW)
-    real = ledger.submit_and_view
+    real = submissions.submit_and_view
 
     def fails_for_groups(session: Session, items: Any, *, at: dt.datetime) -> Any:
         outcomes = real(session, items, at=at)  # written, then the transaction breaks
@@ -183,7 +183,7 @@ def test_a_failing_group_is_recorded_one_by_one(
             raise RuntimeError("the group's transaction breaks")
         return outcomes
 
-    monkeypatch.setattr(ledger, "submit_and_view", fails_for_groups)
+    monkeypatch.setattr(submissions, "submit_and_view", fails_for_groups)
     asks = [(SGD, oid) for oid in open_ids(factory, "sgd")] + [(CA, open_ids(factory, "ca")[0])]
     assert len(asks) >= 3
     with db._SQLITE_WRITERS[factory.kw["bind"]]:

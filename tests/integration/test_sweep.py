@@ -16,7 +16,7 @@ from phancong.adapters.orm import (
     OutboxRow,
     UnitRow,
 )
-from phancong.services import reads
+from phancong.services import reads, submissions
 from phancong.services.sweep import SweepReport, late_list, sweep
 from tests.helpers import MINI, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
@@ -135,13 +135,12 @@ def test_a_missed_week_is_caught_up_in_order(ledger: Ledger) -> None:
 
 
 def test_submitted_obligations_are_not_chased(ledger: Ledger) -> None:
-    from phancong.services import ledger as svc
 
     ledger.materialize(MINI)
     with transaction(ledger.factory) as s:
         for view in reads.find(s, "mini", at("2026-03-01"), period="2026-Q1"):
             if view.unit_code == "sgd":
-                svc.submit(s, view.id, actor="sgd", at=at("2026-03-05"), note="xong")
+                submissions.submit(s, view.id, actor="sgd", at=at("2026-03-05"), note="xong")
     run(ledger, "2026-03-24")
     assert not any(unit == "sgd" for (_, unit, _, _) in steps_by_unit(ledger))
 
@@ -199,13 +198,12 @@ def test_first_sweep_letters_say_nobody_was_reminded_before(ledger: Ledger) -> N
 def test_a_report_awaiting_review_is_not_a_blocker(ledger: Ledger) -> None:
     """ca has submitted the report the consolidated report waits on: the reviewer holds it up,
     so the Standing Office is asked to review, and ca is not urged."""
-    from phancong.services import ledger as svc
 
     ledger.materialize(MINI)
     with transaction(ledger.factory) as s:
         for view in reads.find(s, "mini", at("2026-03-01"), period="2026-Q1"):
             if view.unit_code == "ca" and view.duty_code == "report":
-                svc.submit(s, view.id, actor="ca", at=at("2026-03-12"), note="xong")
+                submissions.submit(s, view.id, actor="ca", at=at("2026-03-12"), note="xong")
     run(ledger, "2026-03-17")
     with ledger.factory() as s:
         items = s.execute(
