@@ -295,10 +295,12 @@ def _insert(
     for code, unit_pk in sorted(unit_pks.items()):
         role = owners[code]
         remind, overdue, standing, steering = ladder_dates(deadline, ladder_json, role.value)
-        if remind is not None and remind < today:
-            # a unit that reports its own event needs no reminder of it today; a unit asked for
-            # an ad hoc report is told by the next sweep
-            remind = None if kind == EVENT else today
+        if kind == REQUEST:
+            # a unit asked for an ad hoc report learns of it from the next sweep, whose
+            # reminder carries it (one reminder per obligation: this one)
+            remind = today
+        elif remind is not None and remind < today:
+            remind = None  # a unit that reports its own event needs no reminder of it today
         ob = ObligationRow(
             plan_id=plan.id,
             duty_id=duty_row.id,
