@@ -14,19 +14,27 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from phancong.adapters.orm import PlanRow
 from phancong.services import events
 from phancong.services.errors import Forbidden, NotFound, Refused
 from phancong.web.actions import clean_text
 from phancong.web.authz import Principal, forbidden, plan_in_scope
 
 
-def _plan_of(principal: Principal, plan_id: str | None) -> str:
+def plan_of(principal: Principal, plan_id: str | None) -> str:
     plan_id = plan_id or principal.plan_id
     if not plan_id:
         raise Refused("Cần chọn kế hoạch", "Choose a plan")
     if not plan_in_scope(principal, plan_id):
         raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
     return plan_id
+
+
+def timezone_of(session: Session, plan_id: str) -> str:
+    plan = session.get(PlanRow, plan_id)
+    if plan is None:
+        raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
+    return plan.timezone
 
 
 def may_open(principal: Principal) -> bool:
@@ -58,7 +66,7 @@ def open_event(
     assert principal.unit_code is not None
     return events.open_event(
         session,
-        plan_id=_plan_of(principal, plan_id),
+        plan_id=plan_of(principal, plan_id),
         duty_code=duty_code,
         unit_code=principal.unit_code,
         description=clean_text(description),
@@ -87,7 +95,7 @@ def request_reports(
         )
     return events.request_reports(
         session,
-        plan_id=_plan_of(principal, plan_id),
+        plan_id=plan_of(principal, plan_id),
         duty_code=duty_code,
         reason=clean_text(reason),
         actor=principal.email,
