@@ -87,6 +87,9 @@ def test_a_unit_reports_an_event_through_the_form(
     number = int(re.search(r"nghĩa vụ số (\d+)", flash.group(1)).group(1))  # type: ignore[union-attr]
     shown = client.get(f"/obligations/{number}")
     assert shown.status_code == 200 and "Sự việc 27/02/2026 (1)" in shown.text
+    # the audit trail says who opened it, when and what happened
+    assert "Đơn vị báo sự việc, mở nghĩa vụ" in shown.text
+    assert "Tiếp nhận tin báo một vụ việc" in shown.text
 
     # without the CSRF token: refused, nothing opened
     forged = client.post("/events/open", data={"duty": "su-viec", "what": "x"})
