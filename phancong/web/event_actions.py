@@ -10,6 +10,7 @@ note or reason (control and bidi characters dropped), then NFC-normalised by the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -20,12 +21,14 @@ from phancong.services.errors import Forbidden, NotFound, Refused
 from phancong.web.actions import clean_text
 from phancong.web.authz import Principal, forbidden, plan_in_scope
 
+_PLAN_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")  # a plan id as plan files write it
+
 
 def plan_of(principal: Principal, plan_id: str | None) -> str:
     plan_id = plan_id or principal.plan_id
     if not plan_id:
         raise Refused("Cần chọn kế hoạch", "Choose a plan")
-    if not plan_in_scope(principal, plan_id):
+    if not _PLAN_ID.fullmatch(plan_id) or not plan_in_scope(principal, plan_id):
         raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
     return plan_id
 
