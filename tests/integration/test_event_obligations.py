@@ -144,6 +144,24 @@ def test_open_sweep_escalate_report_accept(ledger: Ledger, tmp_path: Path) -> No
     assert row.state == "accepted" and row.on_time is False  # reported after 3/3
 
 
+def test_the_real_letter_names_the_event(ledger: Ledger, tmp_path: Path) -> None:
+    """The overdue letter, rendered with the real templates, names the event by its title."""
+    from phancong.mail.render import render_notice
+
+    ledger.materialize(mini_with_events(tmp_path))
+    opened = _open(ledger, SGD, "2026-03-02", description="Vụ việc")
+    with transaction(ledger.factory) as s:
+        sweep(s, "mini", at("2026-03-05"), renderer=render_notice, portal_url="https://cong.example")
+    with ledger.factory() as s:
+        body = s.scalars(
+            select(OutboxRow.body_text)
+            .join(OutboxItemRow, OutboxItemRow.outbox_id == OutboxRow.id)
+            .where(OutboxItemRow.obligation_id == opened.obligation_id)
+        ).one()
+    assert "Sự việc 02/03/2026 (1)" in body, body
+    assert f"https://cong.example/obligations/{opened.obligation_id}" in body
+
+
 def test_numbering_and_ad_hoc_requests(ledger: Ledger, tmp_path: Path) -> None:
     ledger.materialize(mini_with_events(tmp_path))
     first = _open(ledger, SGD, "2026-07-03", description="Vụ thứ nhất")
