@@ -171,6 +171,19 @@ class ObligationRow(Base):
     __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012
 
 
+class ObligationEventRow(Base):
+    """What opened an event-triggered obligation: an event its unit reported ("kịp thời"), or
+    a report the Standing Office asked for ("đột xuất"). One row per such obligation."""
+
+    __tablename__ = "obligation_events"
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # event | request
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text)
+    opened_by: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[dt.datetime] = mapped_column()
+
+
 class DependencyRow(Base):
     __tablename__ = "obligation_dependencies"
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from phancong.domain.plan import (
     AgencyKind,
@@ -58,6 +59,7 @@ DUTY_COLUMNS = (
     Column("only", "Chỉ các kỳ", 10),
     Column("deadline", "Quy tắc hạn", 26),
     Column("entries", "Theo các kỳ báo cáo", 16),
+    Column("within", "Hạn sau sự việc", 16),
     Column("depends_on", "Phụ thuộc", 20),
     Column("depends_on_period", "Kỳ phụ thuộc", 18),
     Column("due_after_inputs", "Hạn sau đầu vào (ngày làm việc)", 14),
@@ -177,6 +179,7 @@ CADENCE_WORDS = {
     CadenceKind.SEMIANNUAL: "6 tháng",
     CadenceKind.YEARLY: "hằng năm",
     CadenceKind.PERIODIC: "thường xuyên",
+    CadenceKind.ON_EVENT: "khi có sự việc",
 }
 ROLE_WORDS = {Role.LEAD: "chủ trì", Role.REQUESTED: "đề nghị"}
 ANCHOR_WORDS = {
@@ -228,6 +231,24 @@ def word_to_code(words: dict[str, str], text: str) -> str | None:
 
 
 BEFORE_WORD = "trước"
+
+
+def fmt_within(within: int | None, count: DayCount) -> str | None:
+    """'3 ngày làm việc', '7 ngày lịch': an event-triggered duty's time to report."""
+    return None if within is None else f"{within} {DAY_COUNT_WORDS[count]}"
+
+
+def within_fields(text: str) -> dict[str, Any] | None:
+    """{'within': 3, 'day_count': 'working'} from '3', '3 ngày làm việc' or '7 ngày lịch'
+    (also '7 calendar'); None when it cannot be read."""
+    number, _, rest = text.strip().partition(" ")
+    if not number.isdigit():
+        return None
+    rest = rest.strip()
+    if not rest:
+        return {"within": int(number), "day_count": DayCount.WORKING.value}
+    code = word_to_code({k.value: v for k, v in DAY_COUNT_WORDS.items()}, rest)
+    return None if code is None else {"within": int(number), "day_count": code}
 
 
 def fmt_rule(rule: DeadlineRule) -> str:

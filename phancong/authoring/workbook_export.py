@@ -60,6 +60,7 @@ def _cadence_cells(cadence: Cadence) -> dict[str, Any]:
         "only": ", ".join(str(n) for n in cadence.only),
         "deadline": S.fmt_rule(cadence.deadline) if cadence.deadline else None,
         "entries": S.join_list(cadence.entries),
+        "within": S.fmt_within(cadence.within, cadence.day_count),
     }
 
 
@@ -240,6 +241,7 @@ def _calendar(sheet: Worksheet, plan: Plan) -> None:
         cells = _cadence_cells(entry.cadence)
         cells.pop("due")
         cells.pop("entries")  # a calendar entry is never periodic: it has no entries
+        cells.pop("within")  # nor event-triggered
         rows.append(
             {
                 "id": entry.id,

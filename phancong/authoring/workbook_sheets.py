@@ -102,12 +102,24 @@ def cadence(r: Reader, row: Row, with_due: bool) -> dict[str, Any] | None:
     if with_due:  # a duty's cadence (a reporting-calendar entry has neither 'due' nor 'entries')
         cadence["due"] = r.date(row, "due")
         cadence["entries"] = S.split_list(r.text(row, "entries") or "")
+        within = r.text(row, "within")
+        if within is not None:
+            fields = S.within_fields(within)
+            if fields is None:
+                r.add(
+                    row.where("within"),
+                    f"'{within}' không đọc được; viết dạng '3 ngày làm việc' hoặc '7 ngày lịch'",
+                    f"'{within}' cannot be read; write e.g. '3 ngày làm việc' or '7 ngày lịch'",
+                )
+            else:
+                cadence.update(fields)
     return cadence
 
 
 def cadence_paths(base: ModelPath, row: Row, where: dict[ModelPath, Where]) -> None:
     for key in ("due", "only", "deadline", "entries"):
         where[(*base, key)] = row.where(key)
+    where[(*base, "within")] = where[(*base, "day_count")] = row.where("within")
 
 
 def first(items: list[str]) -> str | None:

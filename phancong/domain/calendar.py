@@ -39,9 +39,41 @@ class Period:
         return period_title(self.label, lang)
 
 
+EVENT_PREFIX = "EV"  # an event a unit reported: "Sự việc 03/07/2026 (2)"
+AD_HOC_PREFIX = "DX"  # a report the Standing Office asked for: "Báo cáo đột xuất 03/07/2026 (1)"
+
+
+def event_label(prefix: str, day: dt.date, number: int) -> str:
+    """The period label of an event obligation: EV-2026-07-03-2 (the second of that day)."""
+    return f"{prefix}-{day.isoformat()}-{number}"
+
+
+def parse_event_label(label: str) -> tuple[str, dt.date, int] | None:
+    """(prefix, day, number) of an event obligation's label; None for a calendar period."""
+    prefix, _, rest = label.partition("-")
+    if prefix not in (EVENT_PREFIX, AD_HOC_PREFIX) or len(rest) < 12 or rest[10] != "-":
+        return None
+    try:
+        return prefix, dt.date.fromisoformat(rest[:10]), int(rest[11:])
+    except ValueError:
+        return None
+
+
+def is_event_label(label: str) -> bool:
+    return parse_event_label(label) is not None
+
+
 def period_title(label: str, lang: str = "vi") -> str:
     """Human title of a period label, Vietnamese by default."""
     vi = lang == "vi"
+    event = parse_event_label(label)
+    if event is not None:
+        prefix, day, number = event
+        if prefix == AD_HOC_PREFIX:
+            what = "Báo cáo đột xuất" if vi else "Ad hoc report"
+        else:
+            what = "Sự việc" if vi else "Event"
+        return f"{what} {day:%d/%m/%Y} ({number})"
     if label.startswith("ONCE-"):
         day = dt.date.fromisoformat(label[5:])
         return f"Hạn {day:%d/%m/%Y}" if vi else f"Due {day:%d/%m/%Y}"
@@ -175,6 +207,8 @@ def occurrences(plan: Plan, cadence: Cadence, until: dt.date | None = None) -> l
     """
     header = plan.plan
     start, end = header.period.start, header.period.end
+    if cadence.kind is CadenceKind.ON_EVENT:
+        return []  # opened one by one when something happens (phancong.services.events)
     last = open_window_end(header.period, until)
     if cadence.kind is CadenceKind.ONCE:
         assert cadence.due is not None
@@ -211,6 +245,19 @@ def occurrences(plan: Plan, cadence: Cadence, until: dt.date | None = None) -> l
         nominal = nominal_deadline(period, rule)
         result.append(Due(period, nominal, apply_policy(nominal, policy)))
     return result
+
+
+def event_deadline(cadence: Cadence, event_day: dt.date) -> dt.date:
+    """The deadline of an event-triggered report: ``within`` working days after the event
+    (Vietnamese public holidays and Tết skipped), or calendar days with ``day_count: calendar``.
+
+    A deadline that falls on a weekend or a holiday (calendar days, or ``within: 0`` on a day
+    off) moves to the next working day, whatever the plan's policy: a deadline counted from
+    an event never moves back towards it.
+    """
+    if cadence.kind is not CadenceKind.ON_EVENT or cadence.within is None:
+        raise ValueError(f"not an event-triggered cadence: {cadence.kind}")
+    return next_working_day(shift_days(event_day, cadence.within, cadence.day_count))
 
 
 def duty_occurrences(

@@ -62,6 +62,9 @@ class CadenceKind(StrEnum):
     SEMIANNUAL = "semiannual"
     YEARLY = "yearly"
     PERIODIC = "periodic"  # continuous duty, reported with the plan's periodic reports
+    # due when something happens ("kịp thời", "đột xuất"): an obligation is opened by the unit
+    # (or requested by the Standing Office) for each event, due `within` days after it
+    ON_EVENT = "on_event"
 
 
 class Anchor(StrEnum):
@@ -217,9 +220,21 @@ class Cadence(Frozen):
         default=(),
         description="periodic only: report with these reporting-calendar entries, not all",
     )
+    within: int | None = Field(
+        default=None,
+        ge=0,
+        le=90,
+        description="on_event only: the report is due this many days after the event",
+    )
+    day_count: DayCount = Field(
+        default=DayCount.WORKING,
+        description="on_event only: whether 'within' counts working days (the default, skipping"
+        " weekends and Vietnamese public holidays) or calendar days",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Cadence:
+        self._check_event()
         if self.kind is CadenceKind.ONCE:
             if self.due is None:
                 raise ValueError("nhiệm vụ một lần cần hạn 'due' / a one-off cadence needs 'due'")
@@ -256,6 +271,29 @@ class Cadence(Frozen):
                              "a deadline 'month' is only for yearly cadences")
         return self
 
+    def _check_event(self) -> None:
+        if self.kind is not CadenceKind.ON_EVENT:
+            if self.within is not None or self.day_count is not DayCount.WORKING:
+                raise ValueError(
+                    f"'within' và 'day_count' chỉ dùng cho nhiệm vụ theo sự việc (on_event), "
+                    f"không cho '{self.kind}' / 'within' and 'day_count' are only for "
+                    f"event-triggered duties (on_event), not '{self.kind}'"
+                )
+            return
+        if self.within is None:
+            raise ValueError(
+                "nhiệm vụ theo sự việc cần 'within': số ngày làm việc từ khi sự việc xảy ra đến"
+                " hạn báo cáo, ví dụ {kind: on_event, within: 3} / an event-triggered duty needs"
+                " 'within': the days from the event to the deadline, e.g. {kind: on_event,"
+                " within: 3}"
+            )
+        if self.due is not None or self.deadline is not None or self.only or self.entries:
+            raise ValueError(
+                "nhiệm vụ theo sự việc chỉ ghi 'within' (và 'day_count'), không ghi 'due',"
+                " 'deadline', 'only' hay 'entries' / an event-triggered duty takes only"
+                " 'within' (and 'day_count'), no 'due', 'deadline', 'only' or 'entries'"
+            )
+
 
 class ReportingEntry(Frozen):
     """One line of the plan's reporting calendar (e.g. the 6-monthly report before 15/6)."""
@@ -269,7 +307,7 @@ class ReportingEntry(Frozen):
     @field_validator("cadence")
     @classmethod
     def _not_periodic(cls, value: Cadence) -> Cadence:
-        if value.kind in (CadenceKind.PERIODIC, CadenceKind.ONCE):
+        if value.kind in (CadenceKind.PERIODIC, CadenceKind.ONCE, CadenceKind.ON_EVENT):
             raise ValueError(
                 "kỳ của lịch báo cáo phải là hằng tháng/quý/6 tháng/năm / "
                 "a reporting calendar entry must be monthly/quarterly/6-monthly/yearly"
@@ -419,12 +457,30 @@ class Duty(Frozen):
             if not self.depends_on:
                 raise ValueError("'due_after_inputs' cần các nhiệm vụ đầu vào trong 'depends_on' / "
                                  "'due_after_inputs' needs the inputs in 'depends_on'")
-            if self.cadence.kind is CadenceKind.ONCE or self.cadence.deadline is not None:
+            if self.cadence.kind in (CadenceKind.ONCE, CadenceKind.ON_EVENT) or (
+                self.cadence.deadline is not None
+            ):
                 raise ValueError(
                     "nhiệm vụ tổng hợp lấy hạn theo các nhiệm vụ đầu vào: không ghi 'due' hay"
                     " 'deadline' / a duty due after its inputs takes its dates from them: no"
                     " 'due' or 'deadline' in its cadence"
                 )
+        return self
+
+    @property
+    def on_event(self) -> bool:
+        return self.cadence.kind is CadenceKind.ON_EVENT
+
+    @model_validator(mode="after")
+    def _event_owners_only(self) -> Duty:
+        """An event obligation is the reporting unit's own: nobody supports it with a dated
+        input, and it waits on nothing (an event does not wait for a calendar period)."""
+        if self.on_event and (self.supporting or self.depends_on):
+            raise ValueError(
+                "nhiệm vụ theo sự việc chỉ có đơn vị chủ trì (hoặc được đề nghị): không ghi"
+                " 'supporting' hay 'depends_on' / an event-triggered duty has only its owners:"
+                " no 'supporting' or 'depends_on'"
+            )
         return self
 
     @model_validator(mode="after")

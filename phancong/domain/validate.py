@@ -129,6 +129,10 @@ def check(plan: Plan, wards: WardSource) -> list[Problem]:
             elif dep == duty.id:
                 add(("duties", i, "depends_on", j), f"duty '{duty.id}' depends on itself",
                     f"nhiệm vụ '{duty.id}' phụ thuộc chính nó")
+            elif plan.duty(dep).on_event:
+                add(("duties", i, "depends_on", j),
+                    f"'{dep}' is event-triggered (on_event): it has no periods to wait on",
+                    f"'{dep}' là nhiệm vụ theo sự việc (on_event): không có kỳ nào để chờ")
         problems.extend(_deadline_problems(plan, i))
 
     if not problems:
@@ -193,6 +197,8 @@ def _deadline_problems(plan: Plan, index: int) -> list[Problem]:
     duty = plan.duties[index]
     period = plan.plan.period
     where: Path = ("duties", index, "cadence")
+    if duty.on_event:
+        return []  # no calendar: each event opens its own obligation
     if duty.cadence.kind is CadenceKind.PERIODIC and not plan.reporting_calendar:
         return [
             Problem(where, "a periodic duty needs the plan's reporting_calendar, which is empty",

@@ -35,7 +35,14 @@ from phancong.adapters.orm import (
     PlanVersionRow,
     UnitRow,
 )
-from phancong.domain.calendar import Due, duty_occurrences, shift_days
+from phancong.domain.calendar import (
+    AD_HOC_PREFIX,
+    EVENT_PREFIX,
+    Due,
+    duty_occurrences,
+    is_event_label,
+    shift_days,
+)
 from phancong.domain.plan import DayCount, DependencyRule, Duty, Ladder, Plan, Role
 from phancong.domain.status import ACTIVE_STATES, State
 from phancong.domain.units import Assignment, Directory, on_placeholder
@@ -114,6 +121,13 @@ def _duty_fields(duty: Duty, plan: Plan) -> dict[str, Any]:
         "depends_on": list(duty.depends_on),
         "ladder": plan.ladder_for(duty).model_dump(mode="json"),
     }
+
+
+def calendar_period(label: Any) -> Any:
+    """SQL: the obligation belongs to a calendar period, not to an event a unit reported or a
+    report the Standing Office asked for — those are never cancelled, rescheduled or linked by
+    materialisation (phancong.services.events opens them; a plan change leaves them be)."""
+    return and_(~label.like(f"{EVENT_PREFIX}-%"), ~label.like(f"{AD_HOC_PREFIX}-%"))
 
 
 def _audit(
@@ -352,6 +366,7 @@ def _sync_duties(
                 plan.id,
                 and_(
                     ObligationRow.duty_id == row.id,
+                    calendar_period(ObligationRow.period_label),
                     *([ObligationRow.period_end >= frozen] if frozen is not None else []),
                 ),
                 now,
@@ -555,6 +570,8 @@ def _materialize_duty(
     for row in existing:
         key = (row.unit_id, row.period_label)
         seen.add(key)
+        if is_event_label(row.period_label):
+            continue  # opened by an event: no plan change cancels or moves it
         if frozen is not None and row.period_end < frozen:
             continue  # ended before the amendment: kept as it was
         target = wanted.get(key)
@@ -687,7 +704,7 @@ def _link_dependencies(session: Session, plan: Plan, duty_ids: dict[str, int]) -
                         up.role != Role.SUPPORT.value,
                     ),
                 )
-                .where(down.duty_id == duty_ids[duty.id])
+                .where(down.duty_id == duty_ids[duty.id], calendar_period(down.period_label))
                 .where(
                     ~exists().where(
                         DependencyRow.obligation_id == down.id, DependencyRow.upstream_id == up.id

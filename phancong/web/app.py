@@ -32,7 +32,7 @@ from starlette.responses import RedirectResponse, Response
 from phancong.adapters.db import make_engine, session_factory
 from phancong.services.errors import LedgerError
 from phancong.settings import Settings, get_settings
-from phancong.web import api, auth, exports, i18n, pages
+from phancong.web import api, auth, events_api, events_pages, exports, i18n, pages
 from phancong.web.context import (
     PORTAL_DIR,
     Page,
@@ -290,8 +290,10 @@ def create_app(
     # at rates no person reaches, comes first (its paths all start with /api/, so the order
     # changes no match)
     app.include_router(api.router)
+    app.include_router(events_api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(events_pages.router)
     app.include_router(exports.router)
     return app
 

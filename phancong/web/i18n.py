@@ -256,6 +256,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "audit.obligation.withdrawn": ("Rút lại báo cáo trước khi duyệt", "Report withdrawn"),
     "audit.obligation.cancelled": ("Hủy (kế hoạch thay đổi)", "Cancelled (plan changed)"),
     "audit.obligation.rescheduled": ("Đổi hạn (kế hoạch thay đổi)", "Rescheduled (plan changed)"),
+    "audit.obligation.event_opened": ("Đơn vị báo sự việc, mở nghĩa vụ", "Event reported"),
+    "audit.obligation.requested": ("Yêu cầu báo cáo đột xuất", "Ad hoc report requested"),
     "audit.unit.contacts_set": ("Cập nhật email liên hệ", "Contact addresses set"),
     "audit.detail_note": ("Ghi chú", "Note"),
     "audit.detail_reason": ("Lý do", "Reason"),

@@ -39,6 +39,7 @@ from phancong.adapters.db import transaction
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
+from tests.integration.event_plans import mini_with_events
 from tests.portal_support import add_user, fast_hasher, seed_ledger
 
 pytestmark = pytest.mark.e2e
@@ -70,7 +71,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     url = f"sqlite+pysqlite:///{tmp}/ledger.db"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(accounts, "hasher", fast_hasher)
-        factory = seed_ledger(url, through=dt.date(2026, 12, 31), now=NOW)
+        # the mini plan with two event-triggered duties, so /api/events can open obligations
+        factory = seed_ledger(url, mini_with_events(tmp), through=dt.date(2026, 12, 31), now=NOW)
         for email, role, plan, unit in ACCOUNTS.values():
             add_user(factory, email, role, plan=plan, unit=unit, now=NOW)
         with transaction(factory) as session:

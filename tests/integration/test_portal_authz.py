@@ -21,6 +21,7 @@ from phancong.adapters.orm import DutyRow, ObligationRow, SubmissionFileRow, Uni
 from phancong.services import accounts, attachments, submissions
 from phancong.settings import Settings
 from phancong.web.app import create_app, route_table
+from tests.integration.event_plans import mini_with_events
 from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
 
 pytestmark = pytest.mark.integration
@@ -64,7 +65,10 @@ class World:
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Any) -> Iterator[World]:
-    factory = seed_ledger(database_url, through=dt.date(2026, 12, 31), now=NOW)
+    # mini.yaml with two event-triggered duties (su-viec: ca and sgd lead, vks requested)
+    factory = seed_ledger(
+        database_url, mini_with_events(tmp_path), through=dt.date(2026, 12, 31), now=NOW
+    )
     for role, email in EMAILS.items():
         kind = role.split("_")[0]
         unit = {"agency_own": "sgd", "agency_other": "ca"}.get(role)
@@ -266,6 +270,27 @@ TABLE: dict[tuple[str, str], tuple[Call, dict[str, Any]]] = {
     ("POST", "/api/obligations/{obligation_id}/waive"): (
         Call("POST", "/api/obligations/{ids[api_submit]}/waive", json={"reason": "Miễn"}, api=True),
         API_COORD,
+    ),
+    # event-triggered obligations: a unit opens for itself (su-viec is owned by both agencies),
+    # the Standing Office requests, the viewer does neither
+    ("GET", "/events"): (Call("GET", "/events"), expect(LOGIN, 200, 200, 403, 200)),
+    ("POST", "/events/open"): (
+        Call("POST", "/events/open", form={"plan": "mini", "duty": "su-viec", "what": "Vụ việc"}),
+        expect(LOGIN, 200, 200, 403, 403),
+    ),
+    ("POST", "/events/request"): (
+        Call("POST", "/events/request", form={"plan": "mini", "duty": "su-viec", "reason": "Cần"}),
+        expect(LOGIN, 403, 403, 403, 200),
+    ),
+    ("GET", "/api/events/duties"): (Call("GET", "/api/events/duties", api=True), API_ALL),
+    ("POST", "/api/events"): (
+        Call("POST", "/api/events", json={"duty_code": "su-viec", "description": "Vụ"}, api=True),
+        expect(401, 200, 200, 403, 403),
+    ),
+    ("POST", "/api/events/requests"): (
+        Call("POST", "/api/events/requests", json={"duty_code": "su-viec", "reason": "Cần"},
+             api=True),
+        expect(401, 403, 403, 403, 200),
     ),
     ("GET", "/api/rollups/duties"): (Call("GET", "/api/rollups/duties", api=True), API_OVERVIEW),
     ("GET", "/api/rollups/units"): (Call("GET", "/api/rollups/units", api=True), API_OVERVIEW),

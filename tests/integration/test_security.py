@@ -77,6 +77,7 @@ from phancong.services.outbox import enqueue
 from phancong.settings import Settings, get_settings
 from phancong.web.app import create_app, route_table
 from phancong.web.links import login_link, serializer
+from tests.integration.event_plans import mini_with_events
 from tests.portal_support import (
     PASSWORD,
     add_user,
@@ -108,6 +109,8 @@ FIELDS: dict[str, dict[str, str]] = {  # valid fields of each form (by the last 
                  "new_password_again": "Mật khẩu mới rất dài 2026!"},
     "contacts": {"emails": "van-thu@sgd.example.test"},
     "forgot": {"email": COORD},
+    "open": {"plan": "mini", "duty": "su-viec", "what": "Vụ việc"},  # /events/open
+    "request": {"plan": "mini", "duty": "su-viec", "reason": "Cần số liệu"},  # /events/request
 }
 
 
@@ -176,7 +179,7 @@ class Portal:
 
 
 def make_portal(url: str, tmp: Path, **settings: Any) -> Portal:
-    factory = seed_ledger(url, through=dt.date(2026, 12, 31), now=NOW)
+    factory = seed_ledger(url, mini_with_events(tmp), through=dt.date(2026, 12, 31), now=NOW)
     add_user(factory, COORD, "coordinator", plan=None, now=NOW)
     add_user(factory, SGD, "agency", plan="mini", unit="sgd", now=NOW)
     add_user(factory, VIEWER, "viewer", plan="mini", now=NOW)
@@ -595,8 +598,8 @@ def test_csrf_enforced_on_every_form_post(portal: Portal) -> None:
     # each with its own session and a fresh target, the right token works (the password change
     # last: the logins before it use the current password)
     for path in sorted(posts, key=lambda p: p == "/account/password"):
-        # a unit withdraws its own report; everything else is the coordinator's
-        who = SGD if path.endswith("/withdraw") else COORD
+        # a unit withdraws its own report and opens its own events; the rest is the coordinator's
+        who = SGD if path.endswith(("/withdraw", "/events/open")) else COORD
         client = portal.client(None if path.startswith("/login") else who)
         fields = FIELDS.get(path.rsplit("/", 1)[1], {})
         page = "/login" if path.startswith("/login") else "/account"

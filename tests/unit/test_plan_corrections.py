@@ -419,19 +419,31 @@ def test_every_duty_text_is_verbatim_from_its_seed(plan_path, seed) -> None:  # 
 
 
 def test_event_triggered_reports_are_declared_with_a_cadence_the_model_holds() -> None:
+    """IV.12 bullet 8 and V.4 ("kịp thời") and Hải Dương III.4 ("đột xuất") are on_event duties:
+    opened by the unit (or asked for by the Standing Office), due a few working days later."""
     plan = hanoi()
     v4 = seed_paragraphs("hanoi")["V.4"]
     assert "kịp thời báo cáo về UBND Thành phố (qua Công an Thành phố" in v4
-    (difficulties,) = cited(plan, "V.4")
-    assert difficulties.lead == (plan.plan.standing_office,)
-    assert difficulties.recipients == ("ubnd-tp",) and difficulties.due_after_inputs
-    assert difficulties.depends_on == ("v-1-bao-cao",)  # units raise them in their reports
-    assert "Not modelled" in (difficulties.assumption or "")
+    duties = {d.id: d for d in cited(plan, "V.4")}
+    assert set(duties) == {"v-4-bao-cao-kho-khan", "v-4-kho-khan"}
+    reports, synthesis = duties["v-4-bao-cao-kho-khan"], duties["v-4-kho-khan"]
+    assert reports.on_event and reports.cadence.within == 3
+    assert reports.lead == ("don-vi-bao-cao",) and reports.requested == ("mat-tran-doan-the",)
+    assert synthesis.lead == (plan.plan.standing_office,) and not synthesis.on_event
+    assert synthesis.recipients == ("ubnd-tp",) and synthesis.due_after_inputs
+    assert "v-4-bao-cao-kho-khan" in (synthesis.assumption or "")
     incidents = plan.duty("iv-12-b8")
     assert "kịp thời" in seed_paragraphs("hanoi")["IV.12, bullet 8"]
-    assert "Not modelled" in (incidents.assumption or "")
+    assert incidents.source == "IV.12, bullet 8"
+    assert incidents.on_event and incidents.cadence.within == 1
+    assert incidents.lead == ("xa-phuong",)
+    assert duty_occurrences(plan, incidents) == []  # no calendar obligation
     assert "đột xuất" in seed_paragraphs("haiduong")["III.4"]
-    assert "đột xuất" in (haiduong().duty("iii-4-bao-cao").assumption or "")
+    ad_hoc = haiduong().duty("iii-4-dot-xuat")
+    assert ad_hoc.on_event and ad_hoc.source == "III.4" and ad_hoc.lead == ("don-vi-bao-cao",)
+    assert "Standing Office" in (ad_hoc.assumption or "")
+    for duty in (*plan.duties, *haiduong().duties):
+        assert "cannot hold" not in (duty.assumption or ""), duty.id
 
 
 def test_blocker_sample_urges_once_the_consolidation_is_late() -> None:

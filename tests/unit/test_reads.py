@@ -161,3 +161,14 @@ def test_latest_start_bounds_every_obligation_of_the_shipped_plans() -> None:
                 bound = latest_start([due.period.label])
                 assert bound is not None and due.period.start <= bound, due.period
     assert CadenceKind.ONCE in kinds  # one-off periods start with the plan, before their day
+
+
+def test_event_and_ad_hoc_periods_cover_their_day_and_sort_among_the_others() -> None:
+    """The matrix places an event report (EV-…) and an ad hoc request (DX-…) on their day."""
+    day = dt.date(2026, 7, 3)
+    assert period_bounds("EV-2026-07-03-2") == (day, day)
+    assert period_bounds("DX-2026-07-03-1") == (day, day)
+    assert period_year("EV-2026-07-03-2") == 2026
+    labels = ["2026", "EV-2026-07-03-2", "2026-Q3", "DX-2026-02-01-1", "2026-Q1"]
+    assert sorted(labels, key=period_key) == [
+        "DX-2026-02-01-1", "2026-Q1", "EV-2026-07-03-2", "2026-Q3", "2026"]

@@ -77,7 +77,7 @@ def test_workbook_has_the_appendix_shape_dropdowns_and_frozen_headers(tmp_path: 
     lists = book[S.LISTS]
     refs = {lists.cell(r, 1).value for r in range(2, lists.max_row + 1)}
     assert {"catp", "xa-phuong"} <= refs
-    cadences = {lists.cell(r, 3).value for r in range(2, 8)}
+    cadences = {lists.cell(r, 3).value for r in range(2, 2 + len(S.CADENCE_WORDS))}
     assert cadences == set(S.CADENCE_WORDS.values())
     # the group of every ward says how it expands
     groups = book[S.GROUPS]
@@ -309,6 +309,9 @@ def _rich_plan() -> Plan:
                            "active_from": "2026-03-01", "active_to": "2026-11-30",
                            "cadence": {"kind": "yearly", "deadline": {
                                "day": 15, "month": 7, "before": True, "holiday_policy": "keep"}}})  # fmt: skip
+    data["duties"].append({"id": "su-viec", "title": "Báo cáo vụ việc", "text": "Báo cáo kịp thời.",
+                           "source": "IV.12, bullet 8", "lead": ["sgd"],
+                           "cadence": {"kind": "on_event", "within": 7, "day_count": "calendar"}})  # fmt: skip
     data["reporting_calendar"][0].update(source="V.1", assumption="Quý: giả định.")
     data["reporting_calendar"][0]["cadence"]["deadline"] = {
         "day": 20, "anchor": "first_month", "holiday_policy": "keep"}  # fmt: skip
@@ -335,6 +338,8 @@ def test_every_field_of_the_model_round_trips(tmp_path: Path) -> None:
 _UNSETTABLE = {
     ("reporting_calendar", "cadence", "due"),
     ("reporting_calendar", "cadence", "entries"),
+    ("reporting_calendar", "cadence", "within"),  # nor event-triggered
+    ("reporting_calendar", "cadence", "day_count"),
 }
 
 

@@ -71,7 +71,11 @@ def resolve_plan(session: Session, principal: Principal, requested: str | None) 
     return PlanInfo(*row)
 
 
-_PERIOD = re.compile(r"^(?:ONCE-(\d{4})-(\d{2})-(\d{2})|(\d{4})(?:-(Q|H)?(\d{1,2}))?)$")
+# a one-off deadline (ONCE-<day>), an event-triggered report (EV-<event day>-<n>) or an ad hoc
+# request (DX-<request day>-<n>): each covers its own day; or a year, quarter, half or month
+_PERIOD = re.compile(
+    r"^(?:(?:ONCE|EV|DX)-(\d{4})-(\d{2})-(\d{2})(?:-\d+)?|(\d{4})(?:-(Q|H)?(\d{1,2}))?)$"
+)
 
 
 def period_key(label: str) -> tuple[int, int, int, str]:
@@ -113,7 +117,8 @@ def plan_periods(session: Session, plan_id: str) -> list[str]:
 
 
 def period_bounds(label: str) -> tuple[dt.date, dt.date] | None:
-    """First and last day a period label covers (a one-off deadline covers its own day)."""
+    """First and last day a period label covers (a one-off deadline, an event and an ad hoc
+    request cover their own day)."""
     m = _PERIOD.match(label)
     if m is None:
         return None
