@@ -233,7 +233,9 @@ class EscalationRow(Base):
     __tablename__ = "escalations"
     __table_args__ = (UniqueConstraint("obligation_id", "level"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"))
+    # no foreign key (migration 0008): written only by the sweep from the obligations it reads
+    # in the same transaction; ``phancong status`` checks that none is orphaned
+    obligation_id: Mapped[int] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(24))
     rank: Mapped[int] = mapped_column(Integer)
     taken_at: Mapped[dt.datetime] = mapped_column()
@@ -268,8 +270,9 @@ class OutboxItemRow(Base):
     """Which obligations an outgoing message cites (for the obligation's history)."""
 
     __tablename__ = "outbox_items"
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
-    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
+    # no foreign keys (migration 0008), as for escalations: one writer, one transaction
+    outbox_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     level: Mapped[str | None] = mapped_column(String(24))  # the line's level in a sweep mail
     upstream_id: Mapped[int | None] = mapped_column(Integer)  # for an upstream owner's line
     __table_args__ = (Index("ix_outbox_items_obligation", "obligation_id"),)
