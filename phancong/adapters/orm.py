@@ -218,6 +218,21 @@ class SubmissionFileRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column()
 
 
+class ConsolidatedReportRow(Base):
+    """A consolidated report as the ``consolidate`` flow wrote it (HTML and DOCX; the PDF once
+    a portal made it): kept in the ledger, so that any portal process serves what any runner
+    wrote (migration 0008). The runner also writes the files under its data directory."""
+
+    __tablename__ = "consolidated_reports"
+    plan_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    period_label: Mapped[str] = mapped_column(String(24), primary_key=True)
+    as_of: Mapped[dt.datetime] = mapped_column()
+    written_at: Mapped[dt.datetime] = mapped_column()
+    html: Mapped[str] = mapped_column(Text, deferred=True)
+    docx: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
+
 class ExtensionRow(Base):
     __tablename__ = "extensions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
