@@ -515,8 +515,9 @@ def test_two_runners_two_portals_one_ledger(
             if claimed == 0:
                 return None
             sending = [r for r in _runs(api, [deliver_id]) if r["state_type"] == "RUNNING"]
-            for run in sending:
-                for runner in monitor.runners_of(run["id"]):
+            living = {c.name for c in alive.values()}
+            for run in sending:  # a delivery the killed sweep's runner was running stays
+                for runner in monitor.runners_of(run["id"]) & living:  # RUNNING: not that one
                     return runner
             return None
 
