@@ -30,7 +30,10 @@ def compile_report(plan_id: str, period: str, as_of: dt.datetime) -> consolidate
 @task(name="write-report", **IO_RETRIES)
 def write_report(report: consolidate.ConsolidatedReport) -> consolidate.ReportFiles:
     settings = get_settings()
-    return consolidate.write_files(report, settings.data_dir / "reports", settings.portal_url)
+    files = consolidate.write_files(report, settings.data_dir / "reports", settings.portal_url)
+    with transaction(sessions()) as session:  # for every portal process, on any machine
+        consolidate.keep_in_ledger(session, report, files, dt.datetime.now(dt.UTC))
+    return files
 
 
 @task(name="record-report", **IO_RETRIES)

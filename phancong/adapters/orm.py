@@ -231,6 +231,21 @@ class SubmissionFileRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column()
 
 
+class ConsolidatedReportRow(Base):
+    """A consolidated report as the ``consolidate`` flow wrote it (HTML and DOCX; the PDF once
+    a portal made it): kept in the ledger, so that any portal process serves what any runner
+    wrote (migration 0008). The runner also writes the files under its data directory."""
+
+    __tablename__ = "consolidated_reports"
+    plan_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    period_label: Mapped[str] = mapped_column(String(24), primary_key=True)
+    as_of: Mapped[dt.datetime] = mapped_column()
+    written_at: Mapped[dt.datetime] = mapped_column()
+    html: Mapped[str] = mapped_column(Text, deferred=True)
+    docx: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
+
 class ExtensionRow(Base):
     __tablename__ = "extensions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -246,7 +261,9 @@ class EscalationRow(Base):
     __tablename__ = "escalations"
     __table_args__ = (UniqueConstraint("obligation_id", "level"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"))
+    # no foreign key (migration 0008): written only by the sweep from the obligations it reads
+    # in the same transaction; ``phancong status`` checks that none is orphaned
+    obligation_id: Mapped[int] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(24))
     rank: Mapped[int] = mapped_column(Integer)
     taken_at: Mapped[dt.datetime] = mapped_column()
@@ -281,8 +298,9 @@ class OutboxItemRow(Base):
     """Which obligations an outgoing message cites (for the obligation's history)."""
 
     __tablename__ = "outbox_items"
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
-    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), primary_key=True)
+    # no foreign keys (migration 0008), as for escalations: one writer, one transaction
+    outbox_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     level: Mapped[str | None] = mapped_column(String(24))  # the line's level in a sweep mail
     upstream_id: Mapped[int | None] = mapped_column(Integer)  # for an upstream owner's line
     __table_args__ = (Index("ix_outbox_items_obligation", "obligation_id"),)

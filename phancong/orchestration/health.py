@@ -331,8 +331,11 @@ class StatusReport:
 
 
 def build_report(plans: list[PlanLedgerHealth], prefect: PrefectStatus, smtp: SmtpStatus,
-                 now: dt.datetime) -> StatusReport:
+                 now: dt.datetime, orphans: dict[str, int] | None = None) -> StatusReport:
+    from phancong.services.health import orphan_problems
+
     problems = [p for plan in plans for p in plan.problems(now)]
+    problems += orphan_problems(orphans or {})
     problems += prefect_problems(prefect, now)
     problems += smtp_problems(smtp)
     return StatusReport(now, plans, prefect, smtp, problems)
@@ -342,13 +345,14 @@ def collect(now: dt.datetime, api_url: str | None, *, smtp: bool = True,
             transport: httpx.BaseTransport | None = None) -> StatusReport:
     """Read the ledger, ask Prefect and the SMTP server; nothing is changed anywhere."""
     from phancong.orchestration.db import sessions
-    from phancong.services.health import ledger_health
+    from phancong.services.health import ledger_health, orphan_lines
 
     with sessions()() as session:
         plans = ledger_health(session)
+        orphans = orphan_lines(session)
     prefect = check_prefect(api_url, [p.plan_id for p in plans], now, transport)
     mail = check_smtp() if smtp else SmtpStatus(target="", reachable=True, skipped="--no-smtp")
-    return build_report(plans, prefect, mail, now)
+    return build_report(plans, prefect, mail, now, orphans)
 
 
 # ----------------------------------------------------------------------------- rendering

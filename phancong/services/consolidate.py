@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import (
+    ConsolidatedReportRow,
     DutyRow,
     ObligationRow,
     PlanRow,
@@ -665,6 +666,61 @@ def write_files(report: ConsolidatedReport, root: Path, portal_url: str, *,
             pdf = None
     url = f"{portal_url.rstrip('/')}/reports/{report.plan_id}/{report.period_label}.html"
     return ReportFiles(html=str(html_path), docx=str(docx_path), url=url, pdf=pdf)
+
+
+# ----------------------------------------------------------------------------- in the ledger
+
+REPORT_FORMATS = ("html", "docx", "pdf")
+
+
+def keep_in_ledger(session: Session, report: ConsolidatedReport, files: ReportFiles,
+                   written_at: dt.datetime) -> None:
+    """Store the report just written (its HTML and DOCX) in the ledger, replacing an earlier
+    version of the same period's report (and its PDF, made of the earlier DOCX): the portal
+    process that serves it need not be on the machine of the runner that wrote it."""
+    html = Path(files.html).read_text(encoding="utf-8")
+    docx = Path(files.docx).read_bytes()
+    pdf = Path(files.pdf).read_bytes() if files.pdf and Path(files.pdf).is_file() else None
+    row = session.get(ConsolidatedReportRow, (report.plan_id, report.period_label))
+    if row is None:
+        session.add(ConsolidatedReportRow(
+            plan_id=report.plan_id, period_label=report.period_label, as_of=report.as_of,
+            written_at=written_at, html=html, docx=docx, pdf=pdf))
+        return
+    row.as_of, row.written_at, row.html, row.docx, row.pdf = (
+        report.as_of, written_at, html, docx, pdf)
+
+
+def stored_formats(session: Session, plan_id: str, period_label: str) -> list[str]:
+    """The formats of the period's report kept in the ledger (a PDF is offered with the DOCX:
+    a portal makes it on first request); [] when the ledger has none."""
+    found = session.scalar(
+        select(func.count()).select_from(ConsolidatedReportRow)
+        .where(ConsolidatedReportRow.plan_id == plan_id,
+               ConsolidatedReportRow.period_label == period_label))
+    return list(REPORT_FORMATS) if found else []
+
+
+def stored_report(session: Session, plan_id: str, period_label: str,
+                  suffix: str) -> bytes | None:
+    """One format of the period's report from the ledger (HTML as UTF-8); ``None`` when the
+    ledger has no report of the period, or no PDF of it yet."""
+    if suffix not in REPORT_FORMATS:
+        return None
+    column = getattr(ConsolidatedReportRow, suffix)
+    value = session.scalar(
+        select(column).where(ConsolidatedReportRow.plan_id == plan_id,
+                             ConsolidatedReportRow.period_label == period_label))
+    if value is None:
+        return None
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+def keep_pdf(session: Session, plan_id: str, period_label: str, pdf: bytes) -> None:
+    """The PDF a portal made of the stored DOCX, kept for every other portal process."""
+    row = session.get(ConsolidatedReportRow, (plan_id, period_label))
+    if row is not None:
+        row.pdf = pdf
 
 
 # ----------------------------------------------------------------------------- record

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import (
     AuditRow,
     EscalationRow,
     ObligationRow,
+    OutboxItemRow,
     OutboxRow,
     PlanRow,
     PlanVersionRow,
@@ -161,3 +162,37 @@ def ledger_health(session: Session) -> list[PlanLedgerHealth]:
     """Every plan of the ledger, in id order."""
     ids = session.scalars(select(PlanRow.id).order_by(PlanRow.id)).all()
     return [plan_health(session, plan_id) for plan_id in ids]
+
+
+def orphan_lines(session: Session) -> dict[str, int]:
+    """Escalation steps and outbox lines whose obligation or outbox row does not exist.
+
+    These tables have no foreign keys (migration 0008: checking each of a national sweep's
+    ~70,000 new rows against its parent took a quarter of the sweep on PostgreSQL); their only
+    writers insert them in the transaction that reads the parents, and nothing deletes an
+    obligation or an outbox row. Any count above 0 is a defect: ``phancong status`` reports it.
+    One anti-join per reference (each reads the whole line table and the parent key index)."""
+    def count(table: type[EscalationRow] | type[OutboxItemRow], column, parent) -> int:  # type: ignore[no-untyped-def]
+        return int(session.scalar(
+            select(func.count()).select_from(table)
+            .where(~exists().where(parent.id == column))) or 0)
+
+    return {
+        "escalations→obligations": count(EscalationRow, EscalationRow.obligation_id, ObligationRow),
+        "outbox_items→obligations": count(OutboxItemRow, OutboxItemRow.obligation_id,
+                                          ObligationRow),
+        "outbox_items→outbox": count(OutboxItemRow, OutboxItemRow.outbox_id, OutboxRow),
+    }
+
+
+def orphan_problems(orphans: dict[str, int]) -> list[Problem]:
+    found = {k: n for k, n in orphans.items() if n}
+    if not found:
+        return []
+    listed = ", ".join(f"{k}: {n}" for k, n in sorted(found.items()))
+    return [Problem(
+        "orphan_lines",
+        f"Sổ theo dõi có dòng mồ côi (bước đôn đốc hoặc dòng thư không có nghĩa vụ/thư gốc): "
+        f"{listed}",
+        f"the ledger has orphaned lines (escalation steps or email lines without their "
+        f"obligation or email): {listed}")]

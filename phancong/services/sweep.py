@@ -8,6 +8,8 @@ emails are queued in the same transaction. Nothing here reads the clock: ``as_of
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -266,17 +268,7 @@ def _queue(
                 "sent_at": None,
             }
         )
-    connection = session.connection()  # Core inserts: no ORM bookkeeping per row
-    connection.execute(insert(OUTBOX), rows)
-    outbox_ids = dict(
-        session.execute(
-            select(OutboxRow.message_id, OutboxRow.id).where(
-                OutboxRow.message_id.in_([r["message_id"] for r in rows])
-            )
-        )
-        .tuples()
-        .all()
-    )
+    outbox_ids = _insert_outbox(session, rows)
     items = [
         {
             "outbox_id": outbox_ids[row["message_id"]],
@@ -297,6 +289,71 @@ def _queue(
     return len(rows), no_address
 
 
+def _insert_outbox(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the sweep's outbox rows; their ids by Message-ID."""
+    if is_postgresql(session):
+        # one statement from arrays, returning the ids (executemany dumps ~16 parameters a row
+        # and needs a second query for the ids)
+        first = rows[0]
+        constant = ("plan_id", "payload", "created_at")
+        assert all(r[c] == first[c] for r in rows for c in constant)
+        return dict(
+            session.execute(
+                text(
+                    "INSERT INTO outbox (plan_id, message_id, kind, language, recipient_unit, "
+                    "recipients, subject, body_text, body_html, payload, status, last_error, "
+                    "attempts, created_at, next_attempt_at, sent_at) "
+                    "SELECT :plan, m, k, lang, unit, CAST(r AS json), '', '', '', "
+                    "CAST(:payload AS json), st, err, 0, :at, :at, NULL "
+                    "FROM unnest(CAST(:m AS varchar[]), CAST(:k AS varchar[]), "
+                    "CAST(:lang AS varchar[]), CAST(:unit AS varchar[]), CAST(:r AS text[]), "
+                    "CAST(:st AS varchar[]), CAST(:err AS text[])) "
+                    "AS t(m, k, lang, unit, r, st, err) "
+                    "RETURNING message_id, id"
+                ),
+                {
+                    "plan": first["plan_id"],
+                    "payload": json.dumps(first["payload"]),
+                    "at": first["created_at"],
+                    "m": [r["message_id"] for r in rows],
+                    "k": [r["kind"] for r in rows],
+                    "lang": [r["language"] for r in rows],
+                    "unit": [r["recipient_unit"] for r in rows],
+                    "r": [json.dumps(r["recipients"]) for r in rows],
+                    "st": [r["status"] for r in rows],
+                    "err": [r["last_error"] for r in rows],
+                },
+            )
+            .tuples()
+            .all()
+        )
+    session.connection().execute(insert(OUTBOX), rows)  # Core: no ORM bookkeeping per row
+    return dict(
+        session.execute(
+            select(OutboxRow.message_id, OutboxRow.id).where(
+                OutboxRow.message_id.in_([r["message_id"] for r in rows])
+            )
+        )
+        .tuples()
+        .all()
+    )
+
+
+def _int_array(values: list[int | None]) -> str:
+    """A PostgreSQL array literal of integers (and NULLs): built with one join, where the
+    driver's array dumper spends ~1 µs on each of a national sweep's ~150,000 elements."""
+    return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
+
+
+def _word_array(values: list[str]) -> str:
+    """The same for words that need no quoting in an array literal (ladder line names)."""
+    assert all(_WORD.fullmatch(v) for v in set(values))
+    return "{" + ",".join(values) + "}"
+
+
+_WORD = re.compile(r"[a-z_]+")
+
+
 def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
     if not items:
         return
@@ -309,10 +366,10 @@ def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
                 "CAST(:l AS varchar[]), CAST(:u AS integer[]))"
             ),
             {
-                "o": [i["outbox_id"] for i in items],
-                "b": [i["obligation_id"] for i in items],
-                "l": [i["level"] for i in items],
-                "u": [i["upstream_id"] for i in items],
+                "o": _int_array([i["outbox_id"] for i in items]),
+                "b": _int_array([i["obligation_id"] for i in items]),
+                "l": _word_array([i["level"] for i in items]),
+                "u": _int_array([i["upstream_id"] for i in items]),
             },
         )
         return

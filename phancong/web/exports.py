@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from starlette.responses import Response
 
+from phancong.adapters.db import transaction
 from phancong.services import accounts, reads
 from phancong.services.access import Principal, forbidden
 from phancong.services.errors import LedgerError, NotFound
@@ -379,6 +380,10 @@ def consolidated_report(page: PageDep, plan_id: str, name: str) -> Response:
     period, _, suffix = name.rpartition(".")
     if suffix not in ("html", "docx", "pdf") or not period:
         raise not_found()
+    stored = _stored_report(page, plan_id, period, suffix)
+    if stored is not None:
+        return _report_response(stored, plan_id, period, suffix)
+    # a report written before the ledger kept them: on this machine's disk, if anywhere
     try:
         root = page.portal.settings.data_dir / "reports"
         html_path, docx_path = report_paths(root, plan_id, period)
@@ -389,8 +394,34 @@ def consolidated_report(page: PageDep, plan_id: str, name: str) -> Response:
         _make_pdf(docx_path, path, page.portal.settings.soffice, page.lang)
     if not path.is_file():
         raise not_found()
+    return _report_response(path.read_bytes(), plan_id, period, suffix)
+
+
+def _stored_report(page: Page, plan_id: str, period: str, suffix: str) -> bytes | None:
+    """The report from the ledger, where any runner's ``consolidate`` keeps it; a PDF not made
+    yet is made of the stored DOCX (LibreOffice) and kept there for every portal process."""
+    from phancong.services import consolidate
+
+    with page.portal.factory() as session:
+        stored = consolidate.stored_report(session, plan_id, period, suffix)
+        docx = (consolidate.stored_report(session, plan_id, period, "docx")
+                if stored is None and suffix == "pdf" else None)
+    if docx is None:
+        return stored
+    from phancong.services.consolidate import PdfUnavailable, render_pdf
+
+    try:
+        pdf = render_pdf(docx, page.portal.settings.soffice)
+    except PdfUnavailable as exc:
+        raise _Unavailable(exc.vi, exc.en) from None
+    with transaction(page.portal.factory) as session:
+        consolidate.keep_pdf(session, plan_id, period, pdf)
+    return pdf
+
+
+def _report_response(body: bytes, plan_id: str, period: str, suffix: str) -> Response:
     if suffix == "pdf":  # the portal's preview: shown in the browser's PDF viewer
-        return Response(path.read_bytes(), media_type="application/pdf", headers={
+        return Response(body, media_type="application/pdf", headers={
             "X-Content-Type-Options": "nosniff",
             "Content-Disposition": f'inline; filename="{plan_id}-{period}.pdf"',
             "Content-Security-Policy": "default-src 'none'; sandbox",
@@ -401,4 +432,4 @@ def consolidated_report(page: PageDep, plan_id: str, name: str) -> Response:
                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
     if suffix == "docx":
         headers["Content-Disposition"] = f'attachment; filename="{plan_id}-{period}.docx"'
-    return Response(path.read_bytes(), media_type=media, headers=headers)
+    return Response(body, media_type=media, headers=headers)

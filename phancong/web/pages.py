@@ -458,9 +458,14 @@ def matrix(
 
 def _written_report(page: Page, plan_id: str, period: str | None) -> list[str]:
     """The formats in which the consolidated report of ``period`` was written (html, docx; a
-    pdf is offered with the docx: the portal makes it on first request)."""
+    pdf is offered with the docx: the portal makes it on first request): from the ledger, or
+    for a report written before the ledger kept them, from this machine's data directory."""
     if not period:
         return []
+    with page.portal.factory() as session:
+        stored = consolidate.stored_formats(session, plan_id, period)
+    if stored:
+        return stored
     try:
         html, docx = consolidate.report_paths(
             page.portal.settings.data_dir / "reports", plan_id, period

@@ -18,7 +18,10 @@ carried its PREFECT__FLOW_RUN_ID, seen in /proc); every ladder step due was reco
 every step has its line in an email queued once; every queued email arrived, doubled at most
 once per delivery kill (the message in flight), with the same Message-ID. Across the two
 portal processes: a submission through A is seen at once by B and by the next sweep; a
-session opened on A is valid on B, and a logout on B ends it for A. Recorded, not asserted
+session opened on A is valid on B, and a logout on B ends it for A; the report file uploaded
+with that submission through A is served by B byte for byte, and the consolidated report that
+a runner's ``consolidate`` run wrote (into the ledger: each process has its own data
+directory) is served by the portals and links that file. Recorded, not asserted
 (known limits, docs/deployment.md): whether a copy of the cookie taken before the logout still
 works, and the login throttle of A holds on B (the ledger keeps it).
 
@@ -28,6 +31,8 @@ Figures go to $PHANCONG_TEST_OUTPUT/multi-process.txt (quoted in RELIABILITY.md)
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 import os
 import signal
@@ -36,6 +41,7 @@ import sys
 import threading
 import time
 import uuid
+import zipfile
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -78,6 +84,8 @@ PLAN_ID = "hanoi-2026-2030"
 PHANCONG = str(Path(sys.executable).with_name("phancong"))
 SECRET_KEY = "khoa-bi-mat-chung-cho-moi-cong-thong-tin-" + "x" * 16  # shared by both portals
 COORDINATOR = "dieu-phoi@mp.example"
+VIEWER = "bo-nganh@mp.example"  # the ministry's viewer, who reads the consolidated report
+REPORT_PDF = b"%PDF-1.4\n% Bao cao cua phuong, nop qua cong A\n%%EOF\n"
 STARTUP_TIMEOUT = 150.0
 PHASE_TIMEOUT = 150.0
 LEASE_SECONDS = 20  # PHANCONG_DELIVER_LEASE_SECONDS: a killed delivery's rows return this soon
@@ -259,6 +267,8 @@ def _prepare_ledger(url: str, today: dt.date, now: dt.datetime) -> None:
                     now=now, source=str(HANOI))
         accounts.add_user(session, email=COORDINATOR, name="Điều phối", role="coordinator",
                           now=now, plan_id=PLAN_ID, password=PASSWORD)
+        accounts.add_user(session, email=VIEWER, name="Bộ ngành", role="viewer", now=now,
+                          plan_id=PLAN_ID, password=PASSWORD)
     engine.dispose()
 
 
@@ -333,6 +343,7 @@ def test_two_runners_two_portals_one_ledger(
     })
     children: list[Child] = []
     portals: list[PortalProcess] = []
+    clients: list[httpx.Client] = []
     monitor = FlowProcesses(f"mp-{tag}-")
     monitor.start()
     runner_count = 0
@@ -381,7 +392,7 @@ def test_two_runners_two_portals_one_ledger(
         d2 = dt.datetime.combine(today + dt.timedelta(days=21), dt.time(8), VN)
         with engine.connect() as conn:
             target = conn.execute(
-                select(ObligationRow.id, UnitRow.code, ObligationRow.overdue_on)
+                select(ObligationRow.id, UnitRow.code, ObligationRow.period_label)
                 .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
                 .where(ObligationRow.plan_id == PLAN_ID, ObligationRow.state == "open",
                        ObligationRow.period_start <= today,
@@ -389,20 +400,42 @@ def test_two_runners_two_portals_one_ledger(
                        UnitRow.code.like("ward-%"))
                 .order_by(ObligationRow.overdue_on, ObligationRow.id).limit(1)
             ).one()
-        oid, unit, _ = target
+        oid, unit, period = target
         factory = session_factory(engine)
         with transaction(factory) as session:
             accounts.add_user(session, email="phuong@mp.example", name="Phường", role="agency",
                               now=now, plan_id=PLAN_ID, unit_code=unit, password=PASSWORD)
             token = accounts.issue_api_token(session, "phuong@mp.example", now=now)
         bearer = {"Authorization": f"Bearer {token}"}
-        submitted = httpx.post(f"{portal_a.url}/api/obligations/{oid}/submit", headers=bearer,
-                               json={"note": "Đã hoàn thành, báo cáo qua cổng A"}, timeout=30)
+        # the report and its file through A (multipart), the file read back through B
+        submitted = httpx.post(
+            f"{portal_a.url}/api/obligations/{oid}/submit-files", headers=bearer,
+            data={"note": "Đã hoàn thành, báo cáo qua cổng A"},
+            files=[("files", ("bao-cao-phuong.pdf", REPORT_PDF, "application/pdf"))],
+            timeout=30)
         assert submitted.status_code == 200, submitted.text
         seen_b = httpx.get(f"{portal_b.url}/api/obligations/{oid}", headers=bearer, timeout=30)
         assert seen_b.status_code == 200, seen_b.text
         assert seen_b.json()["state"] == "submitted", seen_b.json()
         figures["submission_seen_by_portal_b"] = True
+        (uploaded,) = seen_b.json()["submissions"][-1]["files"]
+        file_b = httpx.get(f"{portal_b.url}{uploaded['url']}", headers=bearer, timeout=30)
+        assert file_b.status_code == 200, file_b.text
+        assert file_b.content == REPORT_PDF
+        assert file_b.headers["x-file-sha256"] == hashlib.sha256(REPORT_PDF).hexdigest()
+        figures["report_file_uploaded_to_a_bytes"] = len(REPORT_PDF)
+        figures["report_file_served_by_b_identical"] = file_b.content == REPORT_PDF
+        file_path = f"/obligations/{oid}/files/{uploaded['id']}"
+
+        # the ministry's viewer signs in on B before the throttle test below makes this
+        # address wait, and keeps the session for the consolidated report
+        viewer = httpx.Client(timeout=30)
+        clients.append(viewer)
+        form = viewer.get(f"{portal_b.url}/login")
+        signed_in = viewer.post(f"{portal_b.url}/login", data={
+            "email": VIEWER, "password": PASSWORD, "next": "/",
+            "csrf_token": csrf_from(form.text)})
+        assert signed_in.status_code == 303, signed_in.text
 
         # one browser, two portal processes behind one address (cookies ignore the port, as
         # they would behind the reverse proxy that spreads requests over the processes)
@@ -482,8 +515,9 @@ def test_two_runners_two_portals_one_ledger(
             if claimed == 0:
                 return None
             sending = [r for r in _runs(api, [deliver_id]) if r["state_type"] == "RUNNING"]
-            for run in sending:
-                for runner in monitor.runners_of(run["id"]):
+            living = {c.name for c in alive.values()}
+            for run in sending:  # a delivery the killed sweep's runner was running stays
+                for runner in monitor.runners_of(run["id"]) & living:  # RUNNING: not that one
                     return runner
             return None
 
@@ -553,6 +587,49 @@ def test_two_runners_two_portals_one_ledger(
                 EscalationRow.obligation_id == oid)).scalars().all()
         assert "overdue" not in submitted_steps, "the sweep escalated what was submitted on A"
         figures["submission_seen_by_next_sweep"] = True
+
+        # --- 3b. the consolidated report, made on a runner, served by the portals ------------
+        consolidate_id = _wait("consolidate deployment",
+                               lambda: _deployment_id(api, f"consolidate/{PLAN_ID}"))
+        created = httpx.post(f"{api}/deployments/{consolidate_id}/create_flow_run", json={
+            "parameters": {"plan": PLAN_ID, "as_of": dt.datetime.now(VN).isoformat(),
+                           "period": period},
+            "state": {"type": "SCHEDULED", "state_details": {
+                "scheduled_time": dt.datetime.now(dt.UTC).isoformat()}},
+            "tags": ["mp-consolidate"]}, timeout=20)
+        created.raise_for_status()
+        report_run = created.json()["id"]
+        asked_at = time.monotonic()
+
+        def report_done() -> dict[str, Any] | None:
+            (run,) = [r for r in _runs(api, [consolidate_id]) if r["id"] == report_run]
+            return run if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED") else None
+
+        done = _wait("the consolidate run", report_done, every=1, context=context)
+        assert done["state_type"] == "COMPLETED", done
+        figures["consolidate_run_s"] = round(time.monotonic() - asked_at, 1)
+        figures["consolidate_run_runners"] = sorted(monitor.runners_of(report_run))
+        assert len(monitor.runners_of(report_run)) == 1
+        assert len([s for s in _states(api, report_run) if s["type"] == "RUNNING"]) == 1
+        served: dict[str, str] = {}
+        for name, portal in (("a", portal_a), ("b", portal_b)):
+            page = viewer.get(f"{portal.url}/reports/{PLAN_ID}/{period}.html")
+            assert page.status_code == 200, page.text[:500]
+            assert f'href="{file_path}"' in page.text, "the report does not link the file"
+            served[name] = page.text
+            assert not (tmp_path / f"portal-data-{name}" / "reports").exists()
+        assert served["a"] == served["b"]
+        docx = viewer.get(f"{portal_b.url}/reports/{PLAN_ID}/{period}.docx")
+        assert docx.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(docx.content)) as document:
+            rels = document.read("word/_rels/document.xml.rels").decode()
+        assert file_path in rels, "the DOCX does not link the file"
+        linked = viewer.get(f"{portal_a.url}{file_path}")
+        assert linked.status_code == 200 and linked.content == REPORT_PDF
+        figures["consolidated_report_served_by_both_portals"] = True
+        figures["consolidated_report_links_the_file"] = True
+        figures["consolidated_report_html_bytes"] = len(served["b"].encode())
+        figures["consolidated_report_docx_bytes"] = len(docx.content)
 
         # --- 4. every email due sent, the killed batch's too ---------------------------------
         def all_sent() -> bool:  # the pair's emails wait for their own day (as_of three
@@ -679,5 +756,7 @@ def test_two_runners_two_portals_one_ledger(
             _stop(child)
         for portal in portals:
             portal.stop()
+        for client in clients:
+            client.close()
         smtp.stop()
         engine.dispose()

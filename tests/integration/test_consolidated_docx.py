@@ -339,3 +339,69 @@ def test_recorded_report_carries_its_docx(seeded: Seeded, tmp_path: Path) -> Non
         attached = [f for fs in reads.files_of(session, [obligation]).values() for f in fs]
     assert [f.name for f in attached] == ["bao-cao-tong-hop-2026-Q1.docx"]
     assert attached[0].sha256 == hashlib.sha256(Path(files.docx).read_bytes()).hexdigest()
+
+
+def test_a_report_written_on_a_runner_is_served_by_portals_elsewhere(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    """The runner that ran ``consolidate`` and the portal processes have their own data
+    directories (their own machines): the report is served from the ledger, with its file
+    links; the PDF the first portal makes is kept there and the second serves it without
+    LibreOffice."""
+    from phancong.services import accounts
+    from phancong.settings import Settings
+    from phancong.web.app import create_app
+    from tests.portal_support import add_user, client_for, fast_hasher, login
+
+    with seeded.factory() as session:
+        report = consolidate.compile_report(session, "hanoi-2026-2030", PERIOD, AS_OF)
+    files = consolidate.write_files(report, tmp_path / "runner" / "reports", PORTAL)
+    with transaction(seeded.factory) as session:  # what the write-report task does
+        consolidate.keep_in_ledger(session, report, files, AS_OF)
+
+    made_pdf = tmp_path / "made.pdf"
+    made_pdf.write_bytes(PDF)
+    fake = tmp_path / "soffice"  # LibreOffice's command line, writing a known PDF
+    fake.write_text('#!/bin/sh\n'
+                    'while [ "$#" -gt 0 ]; do [ "$1" = --outdir ] && dir="$2"; shift; done\n'
+                    f'cp "{made_pdf}" "$dir/bao-cao.pdf"\n')
+    fake.chmod(0o755)
+    accounts_hasher = accounts.hasher
+    accounts.hasher = fast_hasher  # type: ignore[assignment]
+    try:
+        add_user(seeded.factory, "pc02@hanoi.example", "coordinator", plan="hanoi-2026-2030",
+                 now=AS_OF)
+        clients = []
+        for machine, soffice in (("a", str(fake)), ("b", "soffice-not-installed-here")):
+            settings = Settings(  # type: ignore[call-arg]
+                data_dir=tmp_path / f"portal-{machine}", database_url=seeded.url,
+                secret_key="k" * 40, soffice=soffice)
+            client = client_for(create_app(settings, seeded.factory, clock=lambda: AS_OF))
+            assert login(client, "pc02@hanoi.example").status_code == 303
+            clients.append(client)
+        a, b = clients
+        assert not (tmp_path / "portal-a" / "reports").exists()
+        matrix = b.get("/matrix?year=2026&period=2026-Q1")
+        for kind in ("html", "docx", "pdf"):
+            assert f'href="/reports/hanoi-2026-2030/2026-Q1.{kind}"' in matrix.text
+        html = b.get("/reports/hanoi-2026-2030/2026-Q1.html")
+        assert html.status_code == 200
+        assert html.text == Path(files.html).read_text(encoding="utf-8")
+        assert len(re.findall(r'href="/obligations/\d+/files/\d+"', html.text)) == seeded.reported
+        docx = a.get("/reports/hanoi-2026-2030/2026-Q1.docx")
+        assert docx.status_code == 200 and docx.content == Path(files.docx).read_bytes()
+        assert b.get("/reports/hanoi-2026-2030/2026-Q2.html").status_code == 404
+        assert b.get("/reports/hanoi-2026-2030/2026-Q1.pdf").status_code == 503  # none yet
+        made = a.get("/reports/hanoi-2026-2030/2026-Q1.pdf")
+        assert made.status_code == 200, made.text
+        assert made.content == PDF
+        kept = b.get("/reports/hanoi-2026-2030/2026-Q1.pdf")  # no LibreOffice on b
+        assert kept.status_code == 200 and kept.content == PDF
+    finally:
+        accounts.hasher = accounts_hasher  # type: ignore[assignment]
+
+    with transaction(seeded.factory) as session:  # written again: the old PDF goes
+        consolidate.keep_in_ledger(session, report, files, AS_OF)
+    with seeded.factory() as session:
+        assert consolidate.stored_report(session, "hanoi-2026-2030", PERIOD, "pdf") is None
+        assert consolidate.stored_formats(session, "hanoi-2026-2030", "2026-Q2") == []

@@ -70,3 +70,43 @@ def test_a_cut_late_list_counts_every_overdue_obligation(ledger: Ledger) -> None
     assert nothing == []
     assert {(row["role"], row["state"]) for row in whole} == {("lead", "open"),
                                                              ("requested", "open")}
+
+
+def test_no_orphaned_lines_after_sweeps_and_status_reports_one(ledger: Ledger) -> None:
+    """The line tables have no foreign keys (migration 0008): the sweep leaves no step or email
+    line without its obligation and email, and ``phancong status`` names any that appears."""
+    from sqlalchemy import func, insert, select
+
+    from phancong.adapters.orm import EscalationRow, OutboxItemRow
+    from phancong.orchestration.health import PrefectStatus, SmtpStatus, build_report
+    from phancong.services.health import orphan_lines
+
+    ledger.materialize(MINI)
+    for day in ("2026-03-17", "2026-03-24", "2026-04-20"):
+        with transaction(ledger.factory) as session:
+            sweep(session, "mini", at(day))
+    with ledger.factory() as session:
+        steps = session.scalar(select(func.count()).select_from(EscalationRow))
+        lines = session.scalar(select(func.count()).select_from(OutboxItemRow))
+        clean = orphan_lines(session)
+    assert steps and lines  # there is something to be orphaned
+    assert clean == {"escalations→obligations": 0, "outbox_items→obligations": 0,
+                     "outbox_items→outbox": 0}
+
+    with transaction(ledger.factory) as session:  # what a faulty writer could leave
+        session.execute(insert(EscalationRow).values(
+            obligation_id=999_999, level="overdue", rank=2, taken_at=NOW, sweep_key="x",
+            blocked=False))
+        session.execute(insert(OutboxItemRow).values(outbox_id=999_999, obligation_id=1,
+                                                     level="overdue"))
+    with ledger.factory() as session:
+        orphans = orphan_lines(session)
+    assert orphans == {"escalations→obligations": 1, "outbox_items→obligations": 0,
+                       "outbox_items→outbox": 1}
+    with ledger.factory() as session:
+        plans = ledger_health(session)
+    report = build_report(plans, PrefectStatus("http://x/api", healthy=True, version="3.9.1"),
+                          SmtpStatus("x", reachable=True), NOW, orphans)
+    (problem,) = [p for p in report.problems if p.code == "orphan_lines"]
+    assert "mồ côi" in problem.vi and "escalations→obligations: 1" in problem.vi
+    assert "outbox_items→outbox: 1" in problem.en

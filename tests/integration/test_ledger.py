@@ -374,7 +374,7 @@ def test_alembic_upgrade_and_downgrade(database_url: str) -> None:
     upgrade(database_url)
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
     engine.dispose()
 
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from phancong.adapters.dialect import is_postgresql
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
@@ -52,7 +54,7 @@ def _sqlite_column_sql(pattern: re.Pattern[str], replacement: str) -> None:
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
+    if not is_postgresql(op.get_bind()):
         _sqlite_column_sql(_NOT_NULL, r"\1")
     else:
         op.alter_column("plans", "period_end", existing_type=sa.Date(), nullable=True)
@@ -64,7 +66,7 @@ def downgrade() -> None:
         raise RuntimeError(
             "the ledger holds a plan without an end date; the older schema cannot hold it"
         )
-    if op.get_bind().dialect.name == "sqlite":
+    if not is_postgresql(op.get_bind()):
         _sqlite_column_sql(_NULLABLE, r"\1 NOT NULL")
     else:
         op.alter_column("plans", "period_end", existing_type=sa.Date(), nullable=False)
