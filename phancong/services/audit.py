@@ -5,6 +5,10 @@ A row says who (``actor``) did what (``action``, e.g. ``obligation.accepted``) t
 thing's state ``before`` and ``after`` and the ``reason`` given. The table is append-only (the
 first migration's triggers refuse UPDATE and DELETE), so rows are only ever added, in the
 caller's transaction: the change and its audit row commit together or not at all.
+
+A ``before`` or ``after`` of ``None`` is stored as JSON ``null`` (it reads back as ``None``), as
+the ledger, accounts, units and materialisation always stored it; the sweep's own record
+(:func:`phancong.services.health.record_sweep`) left SQL NULL there before it came here.
 """
 
 from __future__ import annotations
