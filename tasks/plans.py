@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from prefect import task
-from sqlalchemy import select
 
-from phancong.adapters.orm import PlanVersionRow
 from phancong.orchestration import plans
 from phancong.orchestration.db import sessions
+from phancong.services.plans import plan_source as recorded_source
 from tasks import IO_RETRIES
 
 
@@ -20,6 +19,4 @@ def resolve_plan(plan: str | None) -> plans.PlanRef:
 def plan_source(plan_id: str) -> str | None:
     """The file the ledger's current version of a plan was loaded from, if recorded."""
     with sessions()() as session:
-        return session.scalar(
-            select(PlanVersionRow.source_path).where(PlanVersionRow.plan_id == plan_id)
-            .order_by(PlanVersionRow.version.desc()).limit(1)) or None
+        return recorded_source(session, plan_id)

@@ -51,10 +51,10 @@ def preview(
 
     Example: phancong mail preview overdue --lang en --out /tmp/overdue.eml
     """
-    from phancong.adapters.orm import OutboxRow
     from phancong.mail.message import build_message
     from phancong.mail.render import render_notice
     from phancong.mail.samples import sample_notice
+    from phancong.services.outbox import Mail
     from phancong.settings import get_settings
 
     settings = get_settings()
@@ -68,11 +68,11 @@ def preview(
     if out.suffix.lower() in (".html", ".htm"):
         out.write_text(mail.html, encoding="utf-8")
     else:
-        row = OutboxRow(message_id=f"<preview-{kind.value}-{lang.value}@phancong.localhost>",
-                        kind=kind.value, language=lang.value, recipients=list(notice.recipients),
-                        subject=mail.subject, body_text=mail.text, body_html=mail.html,
-                        created_at=notice.as_of)
-        out.write_bytes(bytes(build_message(row, mail_from=settings.mail_from)))
+        preview = Mail(id=0, message_id=f"<preview-{kind.value}-{lang.value}@phancong.localhost>",
+                       kind=kind.value, language=lang.value, recipients=list(notice.recipients),
+                       subject=mail.subject, body_text=mail.text, body_html=mail.html,
+                       created_at=notice.as_of)  # never queued: id 0
+        out.write_bytes(bytes(build_message(preview, mail_from=settings.mail_from)))
     typer.echo(f"{mail.subject}\n→ {out}")
 
 
@@ -87,20 +87,10 @@ def outbox(
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many, newest first."),
 ) -> None:
     """List queued, sent and failed messages (failed ones show the server's reply)."""
-    from sqlalchemy import func, select
+    from phancong.services.outbox import latest
 
-    from phancong.adapters.orm import OutboxItemRow, OutboxRow
-
-    query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(OutboxRow.status == status.value)
     with sessions()() as session:
-        rows = list(session.scalars(query))
-        pending = [r.id for r in rows if not r.subject]
-        counts = dict(session.execute(
-            select(OutboxItemRow.outbox_id, func.count())
-            .where(OutboxItemRow.outbox_id.in_(pending))
-            .group_by(OutboxItemRow.outbox_id)).tuples().all()) if pending else {}
+        rows = latest(session, status=status.value if status is not None else None, limit=limit)
     if not rows:
         typer.echo("outbox is empty" if status is None else f"no {status.value} messages")
         return
@@ -108,7 +98,7 @@ def outbox(
     for row in rows:
         # a sweep email is written when it is sent: until then say what it will be about
         subject = row.subject or (f"({KIND_WORDS.get(row.kind, row.kind)}, "
-                                  f"{counts.get(row.id, 0)} nhiệm vụ – soạn khi gửi)")
+                                  f"{row.obligations} nhiệm vụ – soạn khi gửi)")
         typer.echo(f"{row.id:>6}  {row.status:<7} {row.kind:<18} {row.attempts:>3}  "
                    f"{_cut(', '.join(row.recipients), 32):<32} {_cut(subject, 70)}")
         if row.last_error:
@@ -160,20 +150,14 @@ def retry(
     failed: bool = typer.Option(False, "--failed", help="Every failed message."),
 ) -> None:
     """Queue failed messages again (after an address or the server was fixed)."""
-    from sqlalchemy import update
-
     from phancong.adapters.db import transaction
-    from phancong.adapters.orm import OutboxRow
+    from phancong.services.outbox import requeue_failed
 
     if not ids and not failed:
         fail("give outbox ids or --failed", 2)
-    query = update(OutboxRow).where(OutboxRow.status == "failed")
-    if ids:
-        query = query.where(OutboxRow.id.in_(ids))
     now = dt.datetime.now(dt.UTC)
     with transaction(sessions()) as session:
-        result = session.execute(query.values(status="queued", attempts=0, next_attempt_at=now))
-        count = getattr(result, "rowcount", 0)
+        count = requeue_failed(session, ids or None, now=now)
     typer.echo(f"{count} message(s) queued again")
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import PlanRow
 from phancong.cli._common import fail, sessions, user_errors
 from phancong.services import units
+from phancong.services.plans import plan_ids
 
 units_app = typer.Typer(
     help="Đơn vị của kế hoạch, email liên hệ / a plan's units and their contact addresses.",
@@ -27,7 +26,7 @@ PlanOption = Annotated[
 
 
 def _plan_id(session: Session, plan: str | None) -> str:
-    ids = list(session.scalars(select(PlanRow.id).order_by(PlanRow.id)))
+    ids = plan_ids(session)
     if plan is not None:
         if plan not in ids:
             fail(f"không có kế hoạch '{plan}' (có: {', '.join(ids) or 'chưa có'})", 2)

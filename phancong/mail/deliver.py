@@ -22,13 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.errors import MessageError
 from email.message import EmailMessage
-from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import OutboxRow
 from phancong.mail.message import build_message, envelope_sender
 from phancong.mail.render import render_notice
 from phancong.mail.transport import (
@@ -40,7 +37,7 @@ from phancong.mail.transport import (
     Transport,
     transport_from_settings,
 )
-from phancong.services.sweep import render_pending
+from phancong.services import delivery
 
 __all__ = [
     "DeliveryReport",
@@ -95,46 +92,20 @@ class _Pending:
 def _claim(factory: sessionmaker[Session], now: dt.datetime, limit: int, lease: dt.timedelta,
            mail_from: str) -> tuple[list[_Pending], dict[int, dt.datetime]]:
     with transaction(factory) as session:
-        rows = list(session.scalars(
-            select(OutboxRow)
-            .where(OutboxRow.status == "queued", OutboxRow.next_attempt_at <= now)
-            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ))
-        if not rows:
-            return [], {}
-        originals = {row.id: row.next_attempt_at for row in rows}
-        pending = []
-        for row in rows:
-            recipients = [str(r) for r in row.recipients]
-            try:
-                render_pending(session, row, render_notice)  # a sweep queues notices unrendered
-            except Exception as exc:
-                pending.append(_Pending(row.id, row.attempts, recipients, None,
-                                        f"cannot render the message: {exc}"))
-                continue
-            try:
-                message: EmailMessage | None = build_message(row, mail_from=mail_from)
-                problem = None if recipients else "no recipients"
-            except (ValueError, TypeError, IndexError, MessageError) as exc:  # a bad address
-                message, problem = None, f"cannot build the message: {exc}"
-            pending.append(_Pending(row.id, row.attempts, recipients, message, problem))
-        session.execute(
-            update(OutboxRow).where(OutboxRow.id.in_(list(originals)))
-            .values(next_attempt_at=now + lease).execution_options(synchronize_session=False)
-        )
-        return pending, originals
-
-
-def _finish(factory: sessionmaker[Session], row_id: int, **values: Any) -> bool:
-    """Record one outcome in its own transaction (only while the row is still queued)."""
-    with transaction(factory) as session:
-        result = session.execute(
-            update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "queued")
-            .values(**values).execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 1))
+        claimed = delivery.claim_due(session, now=now, limit=limit, lease=lease,
+                                     renderer=render_notice)
+    pending = []
+    for c in claimed:
+        if c.mail is None:
+            pending.append(_Pending(c.id, c.attempts, c.recipients, None, c.problem))
+            continue
+        try:
+            message: EmailMessage | None = build_message(c.mail, mail_from=mail_from)
+            problem = None if c.recipients else "no recipients"
+        except (ValueError, TypeError, IndexError, MessageError) as exc:  # a bad address
+            message, problem = None, f"cannot build the message: {exc}"
+        pending.append(_Pending(c.id, c.attempts, c.recipients, message, problem))
+    return pending, {c.id: c.due_at for c in claimed}
 
 
 def _refusals(refused: dict[str, tuple[int, str]]) -> str:
@@ -169,20 +140,20 @@ def deliver(factory: sessionmaker[Session], transport: Transport, *, now: dt.dat
 
     def temporary(p: _Pending, reply: str, recipients: Sequence[str] | None = None) -> None:
         attempts = p.attempts + 1
-        values: dict[str, Any] = {"attempts": attempts, "last_error": reply[:2000]}
-        if recipients is not None:
-            values["recipients"] = list(recipients)
-        if attempts >= max_attempts:
-            values.update(status="failed",
-                          last_error=f"{reply} (gave up after {attempts} attempts)"[:2000])
-            report.failed.append(p.id)
-        else:
-            values["next_attempt_at"] = clock() + backoff(attempts)
-            report.retrying.append(p.id)
-        _finish(factory, p.id, **values)
+        with transaction(factory) as session:
+            if attempts >= max_attempts:
+                delivery.record_failed(
+                    session, p.id, attempts=attempts, recipients=recipients,
+                    error=f"{reply} (gave up after {attempts} attempts)")
+                report.failed.append(p.id)
+            else:
+                delivery.record_retry(session, p.id, at=clock() + backoff(attempts),
+                                      attempts=attempts, error=reply, recipients=recipients)
+                report.retrying.append(p.id)
 
     def failed(p: _Pending, reply: str) -> None:
-        _finish(factory, p.id, status="failed", attempts=p.attempts + 1, last_error=reply[:2000])
+        with transaction(factory) as session:
+            delivery.record_failed(session, p.id, attempts=p.attempts + 1, error=reply)
         report.failed.append(p.id)
 
     try:
@@ -211,17 +182,17 @@ def deliver(factory: sessionmaker[Session], transport: Transport, *, now: dt.dat
                     rest = pending[index + 1:]
                     if rest:
                         with transaction(factory) as session:
-                            session.execute(update(OutboxRow), [
-                                {"id": q.id, "next_attempt_at": originals[q.id]} for q in rest
-                            ])
+                            delivery.release(session, {q.id: originals[q.id] for q in rest})
                         report.released.extend(q.id for q in rest)
                     break
                 continue
             accepted = [r for r in p.recipients if r not in refused]
             retry = {a: r for a, r in refused.items() if not 500 <= r[0] < 600}
             if accepted and not retry:
-                _finish(factory, p.id, status="sent", sent_at=clock(), attempts=p.attempts + 1,
-                        last_error=f"refused: {_refusals(refused)}" if refused else None)
+                with transaction(factory) as session:
+                    delivery.record_sent(
+                        session, p.id, at=clock(), attempts=p.attempts + 1,
+                        note=f"refused: {_refusals(refused)}" if refused else None)
                 report.sent.append(p.id)
             elif retry:  # try again later, only for the recipients that may still accept
                 note = _refusals(refused)

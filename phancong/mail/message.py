@@ -10,9 +10,30 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime, getaddresses
-from typing import Any
+from typing import Any, Protocol
 
-from phancong.adapters.orm import OutboxRow
+
+class Outgoing(Protocol):
+    """What a message is built from: an outbox message (:class:`phancong.services.outbox.Mail`)
+    or anything shaped like it (a preview)."""
+
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def recipients(self) -> Sequence[str]: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def body_text(self) -> str: ...
+    @property
+    def body_html(self) -> str: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+
 
 UNSTRUCTURED = ("subject",)
 
@@ -50,7 +71,7 @@ def envelope_sender(mail_from: str) -> str:
     return found[0]
 
 
-def build_message(row: OutboxRow, *, mail_from: str, date: dt.datetime | None = None,
+def build_message(row: Outgoing, *, mail_from: str, date: dt.datetime | None = None,
                   recipients: Sequence[str] | None = None) -> EmailMessage:
     """The message of ``row`` exactly as it goes out (same bytes on every attempt).
 

@@ -88,15 +88,9 @@ def number(value: int, lang: str = "vi") -> str:
 
 def artifact_language(session: Session, plan_id: str) -> str:
     """The language of the plan's Standing Office (the coordinators who read the artifacts)."""
-    from sqlalchemy import select
+    from phancong.services.plans import standing_office_language
 
-    from phancong.adapters.orm import PlanRow, UnitRow
-
-    language = session.scalar(
-        select(UnitRow.language)
-        .join(PlanRow, (PlanRow.id == UnitRow.plan_id) & (PlanRow.standing_office == UnitRow.code))
-        .where(PlanRow.id == plan_id))
-    return "en" if language == "en" else "vi"
+    return "en" if standing_office_language(session, plan_id) == "en" else "vi"
 
 
 def late_list_url(portal_url: str, plan_id: str) -> str:
@@ -298,12 +292,12 @@ def summary_for(session: Session, plan_id: str, as_of: dt.datetime,
                 lang: str | None = None) -> str:
     """The summary markdown of a plan as of an instant, from the ledger's roll-ups, in the
     language of the plan's Standing Office unless ``lang`` is given."""
-    from phancong.adapters.orm import PlanRow
     from phancong.domain.status import local_date
     from phancong.services.consolidate import current_periods
+    from phancong.services.plans import plan_heading
     from phancong.services.reads import rollup_by_duty, rollup_by_unit
 
-    plan = session.get(PlanRow, plan_id)
+    plan = plan_heading(session, plan_id)
     if plan is None:
         raise LookupError(f"no plan {plan_id!r} in the ledger")
     periods = set(current_periods(session, plan_id, as_of))

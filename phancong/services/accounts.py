@@ -21,8 +21,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from phancong.adapters.orm import AuditRow, LoginLinkRow, PlanRow, UnitRow, UserRow
+from phancong.adapters.orm import LoginLinkRow, PlanRow, UnitRow, UserRow
 from phancong.services import throttle
+from phancong.services.audit import record
 from phancong.services.errors import Conflict, NotFound, Refused
 
 ROLES = ("agency", "coordinator", "viewer")
@@ -110,19 +111,8 @@ def _audit(
     at: dt.datetime,
     after: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        AuditRow(
-            at=at,
-            actor=actor,
-            action=action,
-            plan_id=user.plan_id,
-            entity="user",
-            entity_id=user.email,
-            before=None,
-            after=after,
-            reason=None,
-        )
-    )
+    record(session, at=at, actor=actor, action=action, plan_id=user.plan_id, entity="user",
+           entity_id=user.email, after=after)
 
 
 def _describe(user: UserRow) -> dict[str, Any]:

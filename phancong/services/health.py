@@ -23,6 +23,7 @@ from phancong.adapters.orm import (
     PlanRow,
     PlanVersionRow,
 )
+from phancong.services import audit
 
 SWEEP_MAX_AGE = dt.timedelta(hours=26)  # a daily sweep, with two hours of slack
 QUEUED_MAX_AGE = dt.timedelta(hours=1)  # delivery runs every five minutes
@@ -101,10 +102,10 @@ def minutes_of(delta: dt.timedelta) -> int:
 def record_sweep(session: Session, plan_id: str, *, as_of: dt.datetime, ran_at: dt.datetime,
                  sweep_key: str, steps: dict[str, int], emails: int) -> None:
     """Record a sweep in the caller's transaction: it counts as done only if that commits."""
-    session.add(AuditRow(at=ran_at, actor="system:sweep", action=SWEEP_ACTION, plan_id=plan_id,
-                         entity="plan", entity_id=plan_id,
-                         after={"as_of": as_of.isoformat(), "sweep_key": sweep_key,
-                                "steps": dict(steps), "emails": emails}))
+    audit.record(session, at=ran_at, actor="system:sweep", action=SWEEP_ACTION, plan_id=plan_id,
+                 entity="plan", entity_id=plan_id,
+                 after={"as_of": as_of.isoformat(), "sweep_key": sweep_key,
+                        "steps": dict(steps), "emails": emails})
 
 
 def _last_recorded(session: Session, plan_id: str) -> tuple[dt.datetime, dt.datetime | None] | None:

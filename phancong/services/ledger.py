@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from phancong.adapters.orm import (
-    AuditRow,
     DutyRow,
     ExtensionRow,
     ObligationRow,
@@ -28,6 +27,7 @@ from phancong.domain.status import (
     State,
     on_time,
 )
+from phancong.services import audit
 from phancong.services.errors import Conflict, Forbidden, NotFound, Refused
 from phancong.services.materialize import ladder_dates
 
@@ -72,19 +72,9 @@ def _audit(
     before: dict[str, Any],
     reason: str | None = None,
 ) -> None:
-    session.add(
-        AuditRow(
-            at=at,
-            actor=actor,
-            action=action,
-            plan_id=ob.plan_id,
-            entity="obligation",
-            entity_id=str(ob.id),
-            before=before,
-            after=_snapshot(ob),
-            reason=reason,
-        )
-    )
+    audit.record(session, at=at, actor=actor, action=action, plan_id=ob.plan_id,
+                 entity="obligation", entity_id=ob.id, before=before, after=_snapshot(ob),
+                 reason=reason)
 
 
 def lock(session: Session, obligation_id: int) -> ObligationRow:

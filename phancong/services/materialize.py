@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from phancong.adapters.db import analyze
 from phancong.adapters.orm import (
-    AuditRow,
     DependencyRow,
     DutyRow,
     ObligationRow,
@@ -46,6 +45,7 @@ from phancong.domain.calendar import (
 from phancong.domain.plan import DayCount, DependencyRule, Duty, Ladder, Plan, Role
 from phancong.domain.status import ACTIVE_STATES, State
 from phancong.domain.units import Assignment, Directory, on_placeholder
+from phancong.services import audit
 
 Progress = Callable[[int, int, str], None]
 BATCH = 5000
@@ -130,30 +130,6 @@ def calendar_period(label: Any) -> Any:
     return and_(~label.like(f"{EVENT_PREFIX}-%"), ~label.like(f"{AD_HOC_PREFIX}-%"))
 
 
-def _audit(
-    at: dt.datetime,
-    actor: str,
-    action: str,
-    plan_id: str,
-    entity: str,
-    entity_id: object,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "plan_id": plan_id,
-        "entity": entity,
-        "entity_id": str(entity_id),
-        "before": before,
-        "after": after,
-        "reason": reason,
-    }
-
-
 def _sync_plan(
     session: Session, plan: Plan, source: str, now: dt.datetime, report: MaterializeReport
 ) -> PlanRow:
@@ -171,11 +147,18 @@ def _sync_plan(
     )
     row.standing_office, row.steering_committee = header.standing_office, header.steering_committee
     if had_end is not _NEW and had_end != header.period.end:
-        session.add(AuditRow(**_audit(
-            now, "system:materialize", "plan.period_end", plan.id, "plan", plan.id,
-            before={"period_end": _iso(had_end)}, after={"period_end": _iso(header.period.end)},
+        audit.record(
+            session,
+            at=now,
+            actor="system:materialize",
+            action="plan.period_end",
+            plan_id=plan.id,
+            entity="plan",
+            entity_id=plan.id,
+            before={"period_end": _iso(had_end)},
+            after={"period_end": _iso(header.period.end)},
             reason=_end_reason(plan, had_end),
-        )))
+        )
     digest = checksum(plan)
     latest = session.scalars(
         select(PlanVersionRow)
@@ -196,18 +179,15 @@ def _sync_plan(
             )
         )
         report.new_version = True
-        session.add(
-            AuditRow(
-                **_audit(
-                    now,
-                    "system:materialize",
-                    "plan.version",
-                    plan.id,
-                    "plan",
-                    plan.id,
-                    after={"version": row.current_version, "checksum": digest, "source": source},
-                )
-            )
+        audit.record(
+            session,
+            at=now,
+            actor="system:materialize",
+            action="plan.version",
+            plan_id=plan.id,
+            entity="plan",
+            entity_id=plan.id,
+            after={"version": row.current_version, "checksum": digest, "source": source},
         )
     report.version = row.current_version
     session.flush()
@@ -316,8 +296,15 @@ def _sync_duties(
                 )
             )
             report.duties_added.append(duty.id)
-            session.add(
-                AuditRow(**_audit(now, actor, "duty.added", plan.id, "duty", duty.id, after=values))
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="duty.added",
+                plan_id=plan.id,
+                entity="duty",
+                entity_id=duty.id,
+                after=values,
             )
             continue
         before = {k: getattr(row, k) for k in values}
@@ -327,39 +314,33 @@ def _sync_duties(
             row.active, row.removed_in_version = True, None
             report.duties_changed.append(duty.id)
             changed = {k: v for k, v in values.items() if before.get(k) != v}
-            session.add(
-                AuditRow(
-                    **_audit(
-                        now,
-                        actor,
-                        "duty.changed",
-                        plan.id,
-                        "duty",
-                        duty.id,
-                        before={k: before[k] for k in changed},
-                        after=changed,
-                        reason=f"plan version {version}",
-                    )
-                )
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="duty.changed",
+                plan_id=plan.id,
+                entity="duty",
+                entity_id=duty.id,
+                before={k: before[k] for k in changed},
+                after=changed,
+                reason=f"plan version {version}",
             )
     declared = {d.id for d in plan.duties}
     for code, row in existing.items():
         if code not in declared and row.active:
             row.active, row.removed_in_version = False, version
             report.duties_removed.append(code)
-            session.add(
-                AuditRow(
-                    **_audit(
-                        now,
-                        actor,
-                        "duty.removed",
-                        plan.id,
-                        "duty",
-                        code,
-                        before={"title": row.title},
-                        reason=f"plan version {version}",
-                    )
-                )
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="duty.removed",
+                plan_id=plan.id,
+                entity="duty",
+                entity_id=code,
+                before={"title": row.title},
+                reason=f"plan version {version}",
             )
             _cancel(
                 session,
@@ -413,16 +394,16 @@ def _cancel(
             )
             .execution_options(synchronize_session=False)
         )
-    session.execute(
-        insert(AuditRow),
+    audit.record_many(
+        session,
         [
-            _audit(
-                now,
-                actor,
-                "obligation.cancelled",
-                plan_id,
-                "obligation",
-                r.id,
+            audit.entry(
+                at=now,
+                actor=actor,
+                action="obligation.cancelled",
+                plan_id=plan_id,
+                entity="obligation",
+                entity_id=r.id,
                 before={"state": r.state},
                 after={"state": State.CANCELLED.value},
                 reason=reason,
@@ -605,13 +586,13 @@ def _materialize_duty(
                 .execution_options(synchronize_session=False)
             )
             audits.append(
-                _audit(
-                    now,
-                    actor,
-                    "obligation.rescheduled",
-                    plan.id,
-                    "obligation",
-                    row.id,
+                audit.entry(
+                    at=now,
+                    actor=actor,
+                    action="obligation.rescheduled",
+                    plan_id=plan.id,
+                    entity="obligation",
+                    entity_id=row.id,
                     before={"role": row.role, "deadline": row.original_deadline.isoformat()},
                     after={
                         "role": target["role"],
@@ -654,19 +635,19 @@ def _materialize_duty(
     if fresh:
         periods = sorted({v["period_label"] for v in fresh})
         audits.append(
-            _audit(
-                now,
-                actor,
-                "obligations.created",
-                plan.id,
-                "duty",
-                duty.id,
+            audit.entry(
+                at=now,
+                actor=actor,
+                action="obligations.created",
+                plan_id=plan.id,
+                entity="duty",
+                entity_id=duty.id,
                 after={"count": len(fresh), "periods": periods},
             )
         )
         report.obligations_created += len(fresh)
     if audits:
-        session.execute(insert(AuditRow), audits)
+        audit.record_many(session, audits)
 
 
 def _link_dependencies(session: Session, plan: Plan, duty_ids: dict[str, int]) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import OutboxItemRow, OutboxRow
@@ -17,6 +18,29 @@ MAIL_DOMAIN = "phancong.localhost"
 
 OUTBOX = cast(Table, OutboxRow.__table__)
 OUTBOX_ITEMS = cast(Table, OutboxItemRow.__table__)
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One outbox message as the email channel sends it: addressed, rendered, dated."""
+
+    id: int
+    message_id: str
+    kind: str
+    language: str
+    recipients: list[str]
+    subject: str
+    body_text: str
+    body_html: str
+    created_at: dt.datetime  # when it was queued (the message's Date)
+
+    @classmethod
+    def of(cls, row: OutboxRow) -> Mail:
+        return cls(
+            id=row.id, message_id=row.message_id, kind=row.kind, language=row.language,
+            recipients=[str(r) for r in row.recipients], subject=row.subject,
+            body_text=row.body_text, body_html=row.body_html, created_at=row.created_at,
+        )
 
 
 def message_id(*parts: object) -> str:
@@ -72,3 +96,69 @@ def enqueue(
     row = session.get(OutboxRow, outbox_id)
     assert row is not None
     return row
+
+
+def is_queued(session: Session, message_id: str) -> bool:
+    """Whether a message with this Message-ID is in the outbox already (in whatever state)."""
+    return session.scalars(
+        select(OutboxRow.id).where(OutboxRow.message_id == message_id)
+    ).first() is not None
+
+
+def queue_mail(
+    session: Session, *, plan_id: str, message_id: str, kind: str, language: str,
+    recipients: Sequence[str], subject: str, body_text: str, body_html: str, now: dt.datetime,
+) -> Mail:
+    """Queue one message rendered by the caller, due at once, about no obligation."""
+    row = OutboxRow(
+        plan_id=plan_id, message_id=message_id, kind=kind, language=language,
+        recipient_unit=None, recipients=list(recipients), subject=subject, body_text=body_text,
+        body_html=body_html, payload=None, status="queued", attempts=0, last_error=None,
+        created_at=now, next_attempt_at=now, sent_at=None,
+    )
+    session.add(row)
+    session.flush()
+    return Mail.of(row)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One message as the outbox listing shows it."""
+
+    id: int
+    status: str
+    kind: str
+    attempts: int
+    recipients: list[str]
+    subject: str  # empty for a sweep email not rendered yet (it is written when sent)
+    last_error: str | None
+    obligations: int  # how many obligations an unrendered sweep email cites (else 0)
+
+
+def latest(session: Session, *, status: str | None = None, limit: int = 50) -> list[OutboxEntry]:
+    """The newest ``limit`` messages (only those in ``status`` when given), newest first."""
+    query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(OutboxRow.status == status)
+    rows = list(session.scalars(query))
+    pending = [r.id for r in rows if not r.subject]
+    counts = dict(session.execute(
+        select(OutboxItemRow.outbox_id, func.count())
+        .where(OutboxItemRow.outbox_id.in_(pending))
+        .group_by(OutboxItemRow.outbox_id)).tuples().all()) if pending else {}
+    return [
+        OutboxEntry(id=r.id, status=r.status, kind=r.kind, attempts=r.attempts,
+                    recipients=[str(a) for a in r.recipients], subject=r.subject,
+                    last_error=r.last_error, obligations=counts.get(r.id, 0))
+        for r in rows
+    ]
+
+
+def requeue_failed(session: Session, ids: Sequence[int] | None, *, now: dt.datetime) -> int:
+    """Queue failed messages again (those of ``ids``, or every one), due at ``now`` with their
+    attempts reset; how many were."""
+    query = update(OutboxRow).where(OutboxRow.status == "failed")
+    if ids:
+        query = query.where(OutboxRow.id.in_(list(ids)))
+    result = session.execute(query.values(status="queued", attempts=0, next_attempt_at=now))
+    return int(getattr(result, "rowcount", 0))

@@ -17,7 +17,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import (
-    AuditRow,
     DutyRow,
     ObligationRow,
     PlanRow,
@@ -31,6 +30,7 @@ from phancong.domain.status import (
     local_date,
     status_of,
 )
+from phancong.services import audit
 from phancong.services.attachments import Attachment
 from phancong.services.errors import Conflict, LedgerError, NotFound, Refused
 from phancong.services.ledger import (
@@ -136,8 +136,8 @@ def _clean_url(url: str | None) -> str | None:
 
 
 @functools.cache
-def _submit_statements() -> tuple[Any, Any, Any, Any]:
-    """The four statements of a submission, built once (submit is the portal's busiest write)."""
+def _submit_statements() -> tuple[Any, Any, Any]:
+    """The three statements of a submission, built once (submit is the portal's busiest write)."""
     o = ObligationRow
     facts = (
         select(
@@ -173,7 +173,6 @@ def _submit_statements() -> tuple[Any, Any, Any, Any]:
         facts,
         mark,
         insert(cast(Table, SubmissionRow.__table__)),
-        insert(cast(Table, AuditRow.__table__)),
     )
 
 
@@ -275,7 +274,7 @@ def submit_and_view(
     ids = [item.obligation_id for item in items]
     if len(set(ids)) != len(ids):
         raise ValueError("at most one submission per obligation in one call")
-    facts_q, mark_q, add_submissions, add_audit = _submit_statements()
+    facts_q, mark_q, add_submissions = _submit_statements()
     conn = session.connection()  # Core statements: no unit-of-work bookkeeping needed
     try:
         facts = {row[0]: row for row in conn.execute(facts_q, {"obligation_ids": ids})}
@@ -290,14 +289,14 @@ def submit_and_view(
     audits: list[dict[str, Any]] = []
     for item in items:
         try:
-            submission, audit = _checked_submission(item, facts.get(item.obligation_id), at)
+            submission, entry = _checked_submission(item, facts.get(item.obligation_id), at)
         except LedgerError as refused:
             outcomes.append(refused)
             continue
         outcomes.append(_submitted_view(facts[item.obligation_id], at))
         marked.append(item.obligation_id)
         submissions.append(submission)
-        audits.append(audit)
+        audits.append(entry)
     if not marked:
         return outcomes
     changed = conn.execute(mark_q, {"obligation_ids": marked, "at": at})
@@ -317,7 +316,7 @@ def submit_and_view(
         {i.obligation_id: i.files for i in items if i.files and i.obligation_id in recorded},
         at,
     )
-    conn.execute(add_audit, audits)
+    audit.record_many(session, audits)
     return outcomes
 
 
@@ -376,19 +375,19 @@ def _checked_submission(
         "review": "pending",
         "on_behalf_reason": on_behalf_reason or None,
     }
-    audit = {
-        "at": at,
-        "actor": item.actor,
-        "action": "obligation.submitted_on_behalf" if item.on_behalf else "obligation.submitted",
-        "plan_id": plan_id,
-        "entity": "obligation",
-        "entity_id": str(item.obligation_id),
-        "before": _snapshot_of(state, deadline, submitted_at, accepted_at, was_on_time),
-        "after": _snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time)
+    row_audit = audit.entry(
+        at=at,
+        actor=item.actor,
+        action="obligation.submitted_on_behalf" if item.on_behalf else "obligation.submitted",
+        plan_id=plan_id,
+        entity="obligation",
+        entity_id=item.obligation_id,
+        before=_snapshot_of(state, deadline, submitted_at, accepted_at, was_on_time),
+        after=_snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time)
         | ({"files": [f.describe() for f in item.files]} if item.files else {}),
-        "reason": (on_behalf_reason or item.note)[:500] or None,
-    }
-    return submission, audit
+        reason=(on_behalf_reason or item.note)[:500] or None,
+    )
+    return submission, row_audit
 
 
 def _submitted_view(row: Any, at: dt.datetime) -> ObligationView:

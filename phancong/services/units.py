@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from phancong.adapters.orm import AuditRow, UnitRow
+from phancong.adapters.orm import UnitRow
 from phancong.domain.units import on_placeholder
+from phancong.services import audit
 from phancong.services.accounts import normalize_email
 from phancong.services.errors import NotFound, Refused
 
@@ -145,19 +146,8 @@ def set_contacts(
     if new == old:
         return None
     row.emails = new
-    session.add(
-        AuditRow(
-            at=now,
-            actor=actor,
-            action="unit.contacts_set",
-            plan_id=plan_id,
-            entity="unit",
-            entity_id=code,
-            before={"emails": old},
-            after={"emails": new},
-            reason=None,
-        )
-    )
+    audit.record(session, at=now, actor=actor, action="unit.contacts_set", plan_id=plan_id,
+                 entity="unit", entity_id=code, before={"emails": old}, after={"emails": new})
     session.flush()
     return _contact(row)
 

@@ -12,8 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired
 from starlette.responses import RedirectResponse, Response
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import UserRow
-from phancong.services import accounts
+from phancong.services import accounts, sessions
 from phancong.services.accounts import InvalidLink
 from phancong.web.context import Page, page_optional
 from phancong.web.links import MAX_TTL, safe_next, serializer
@@ -169,8 +168,6 @@ def logout(page: PageDep) -> Response:
     (a copied cookie stops working too)."""
     if page.principal is not None:
         with transaction(page.portal.factory) as session:
-            user = session.get(UserRow, page.principal.id)
-            if user is not None:
-                accounts.end_sessions(session, user, now=page.now(), actor=user.email)
+            sessions.log_out_everywhere(session, page.principal.id, now=page.now())
     end_session(page.request)
     return _redirect("/login?msg=logged_out")

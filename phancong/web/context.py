@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from phancong.adapters.orm import UserRow
 from phancong.domain.status import local_date
 from phancong.mail.render import render_notice
 from phancong.resources import templates_dir
-from phancong.services import accounts, reads
+from phancong.services import accounts, reads, sessions
 from phancong.services.access import Principal
 from phancong.services.notices import Renderer
 from phancong.settings import Settings
@@ -136,10 +135,7 @@ def db(request: Request) -> Iterator[Session]:
 
 def _load_user(portal: Portal, user_id: int, version: str) -> Principal | None:
     with portal.factory() as session:
-        user = session.get(UserRow, user_id)
-        if user is None or not user.active or accounts.password_version(user) != version:
-            return None
-        return Principal.of(user)
+        return sessions.session_principal(session, user_id, version)
 
 
 def _request_lang(request: Request) -> str | None:

@@ -9,15 +9,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from phancong.adapters.db import transaction
-from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
 from phancong.domain import charts
 from phancong.domain.status import LATE, Status, local_date
-from phancong.services import accounts, consolidate, reads, units
+from phancong.services import accounts, consolidate, reads, sessions, units
 from phancong.services.access import MAX_ID, Action, authorize, forbidden
 from phancong.services.actions import perform
 from phancong.services.actions import withdraw as withdraw_submission
@@ -91,18 +89,8 @@ def _unit_name(page: Page, plan_id: str | None, code: str | None) -> str:
     if not plan_id or not code:
         return ""
     with page.portal.factory() as session:
-        name = session.scalar(
-            select(UnitRow.name).where(UnitRow.plan_id == plan_id, UnitRow.code == code)
-        )
+        name = reads.unit_name(session, plan_id, code)
     return name or code
-
-
-def people_names(session: Any, emails: set[str]) -> dict[str, str]:
-    """Account names by email, for showing people by name rather than by address."""
-    if not emails:
-        return {}
-    rows = session.execute(select(UserRow.email, UserRow.name).where(UserRow.email.in_(emails)))
-    return {email: name for email, name in rows if name}
 
 
 def _actors(history: reads.History) -> set[str]:
@@ -199,12 +187,8 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
     with page.portal.factory() as session:
         authorize(session, user, obligation_id, Action.VIEW)
         history = reads.history(session, obligation_id, now)
-        closed_reason, evidence = session.execute(
-            select(ObligationRow.closed_reason, DutyRow.evidence)
-            .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
-            .where(ObligationRow.id == obligation_id)
-        ).one()
-        people = people_names(session, _actors(history))
+        closed_reason, evidence = reads.closing_and_evidence(session, obligation_id)
+        people = sessions.people_names(session, _actors(history))
     view = history.view
     state = view.state
     indicators = [i for i in view.indicators if isinstance(i, dict) and "id" in i]
@@ -590,16 +574,12 @@ def review(
     with page.portal.factory() as session:
         if done in ("accept", "return") and ob is not None:
             authorize(session, page.user, ob, Action.VIEW)
-            unit = session.scalar(
-                select(UnitRow.name)
-                .join(ObligationRow, ObligationRow.unit_id == UnitRow.id)
-                .where(ObligationRow.id == ob)
-            )
+            unit = reads.unit_name_of_obligation(session, ob)
             if unit is not None:
                 flash = page.t(f"flash.reviewed_{done}", unit=unit, id=ob)
         info = reads.resolve_plan(session, page.user, plan or None)
         pending = reads.pending_reviews(session, info)
-        people = people_names(session, {r.submitted_by for r in pending if r.submitted_by})
+        people = sessions.people_names(session, {r.submitted_by for r in pending if r.submitted_by})
         attached = reads.files_of(session, [r.obligation_id for r in pending])
         total = reads.pending_count(session, info)
         late = reads.overdue(session, info, now, limit=50)
@@ -639,9 +619,7 @@ def _account(
 ) -> Response:
     user = page.user
     with page.portal.factory() as session:
-        row = session.get(UserRow, user.id)
-        has_feed = bool(row and row.feed_token_hash)
-        has_password = bool(row and row.password_hash)
+        has_feed, has_password = sessions.account_has(session, user.id)
     return page.render(
         "account.html",
         status_code=status_code,

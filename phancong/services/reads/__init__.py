@@ -85,6 +85,9 @@ from phancong.services.reads.obligations import (
     blockers as blockers,
 )
 from phancong.services.reads.obligations import (
+    closing_and_evidence as closing_and_evidence,
+)
+from phancong.services.reads.obligations import (
     file_content as file_content,
 )
 from phancong.services.reads.obligations import (
@@ -161,6 +164,12 @@ from phancong.services.reads.plans import (
 )
 from phancong.services.reads.plans import (
     unit_kinds as unit_kinds,
+)
+from phancong.services.reads.plans import (
+    unit_name as unit_name,
+)
+from phancong.services.reads.plans import (
+    unit_name_of_obligation as unit_name_of_obligation,
 )
 from phancong.services.reads.plans import (
     units_of_plan as units_of_plan,

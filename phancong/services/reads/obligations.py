@@ -423,3 +423,13 @@ def find(
         session, plan_info(session, plan_id), as_of, unit=unit, period=period, status=status,
         duty=duty, open_first=open_first, limit=limit, offset=offset,
     )
+
+
+def closing_and_evidence(session: Session, obligation_id: int) -> tuple[str | None, Any]:
+    """Why the obligation was closed (waived, cancelled), and the evidence its duty asks for."""
+    closed_reason, evidence = session.execute(
+        select(ObligationRow.closed_reason, DutyRow.evidence)
+        .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
+        .where(ObligationRow.id == obligation_id)
+    ).one()
+    return closed_reason, evidence

@@ -211,3 +211,17 @@ def _unit_filter(
             )
         )
     return query
+
+
+def unit_name(session: Session, plan_id: str, code: str) -> str | None:
+    return session.scalar(
+        select(UnitRow.name).where(UnitRow.plan_id == plan_id, UnitRow.code == code)
+    )
+
+
+def unit_name_of_obligation(session: Session, obligation_id: int) -> str | None:
+    return session.scalar(
+        select(UnitRow.name)
+        .join(ObligationRow, ObligationRow.unit_id == UnitRow.id)
+        .where(ObligationRow.id == obligation_id)
+    )

@@ -1,0 +1,121 @@
+"""The tables stay behind the services: only ``phancong.adapters``, ``phancong.services`` and the
+migrations import the ORM (``phancong.adapters.orm``). The web, the email channel, the CLI,
+the orchestration, the Prefect tasks and flows ask a service instead.
+
+Every import is found by parsing the source (``ast``), wherever it is written: at the top of a
+module, inside a function, under ``TYPE_CHECKING``, relative, or by ``importlib``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+ORM = "phancong.adapters.orm"
+ALLOWED = ("phancong/adapters/", "phancong/services/", "phancong/migrations/")
+
+# Modules outside those packages that still import the ORM. Empty since the portal's reads
+# moved into the read model (phancong/services/reads/); a module that must import it again goes
+# here with the reason, and leaves as soon as it does not.
+STILL_IMPORTING: frozenset[str] = frozenset()
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(source: str, module: str, *, package: bool = False) -> set[str]:
+    """Every module name ``source`` (the module ``module``) imports, with the names it takes
+    from a package counted as modules too (``from a import b`` gives ``a`` and ``a.b``)."""
+    found: set[str] = set()
+    base = module.split(".") if package else module.split(".")[:-1]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = base[: len(base) - (node.level - 1)]
+                target = ".".join([*anchor, *([node.module] if node.module else [])])
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+        elif (isinstance(node, ast.Call) and node.args
+              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+              and (getattr(node.func, "attr", None) == "import_module"
+                   or getattr(node.func, "id", None) in ("import_module", "__import__"))):
+            found.add(node.args[0].value)
+    return found
+
+
+def imports_orm(source: str, module: str, *, package: bool = False) -> bool:
+    return any(name == ORM or name.startswith(ORM + ".")
+               for name in imported_modules(source, module, package=package))
+
+
+def sources() -> list[Path]:
+    files = [p for folder in ("phancong", "tasks", "flows")
+             for p in sorted((ROOT / folder).rglob("*.py"))]
+    assert len(files) > 50, "the package was not found where the test looks"
+    return files
+
+
+def orm_importers() -> set[str]:
+    return {
+        str(path.relative_to(ROOT))
+        for path in sources()
+        if imports_orm(path.read_text(encoding="utf-8"), module_name(path),
+                       package=path.name == "__init__.py")
+    }
+
+
+def test_only_adapters_services_and_migrations_import_the_orm() -> None:
+    outside = {m for m in orm_importers() if not m.startswith(ALLOWED)}
+    assert outside - STILL_IMPORTING == set(), "ask a service in phancong/services/ instead"
+
+
+def test_the_allow_list_only_shrinks() -> None:
+    no_longer = STILL_IMPORTING - orm_importers()
+    assert no_longer == set(), f"remove {sorted(no_longer)} from STILL_IMPORTING"
+
+
+def test_the_services_do_import_it() -> None:
+    """The check sees the imports it is about (a parser that found none would pass anything)."""
+    found = orm_importers()
+    assert {"phancong/services/audit.py", "phancong/services/outbox.py"} <= found
+    assert not any(m.startswith(("phancong/mail/", "phancong/cli/", "tasks/", "flows/"))
+                   for m in found)
+
+
+@pytest.mark.parametrize("source", [
+    "from phancong.adapters.orm import UserRow",
+    "import phancong.adapters.orm",
+    "import phancong.adapters.orm as orm",
+    "from phancong.adapters import orm",
+    "from ..adapters.orm import OutboxRow",
+    "from ..adapters import orm",
+    "def f():\n    from phancong.adapters.orm import PlanRow\n    return PlanRow",
+    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from phancong.adapters.orm import X",
+    "import importlib\norm = importlib.import_module('phancong.adapters.orm')",
+])
+def test_every_form_of_import_is_seen(source: str) -> None:
+    assert imports_orm(source, "phancong.mail.deliver")
+
+
+@pytest.mark.parametrize("source", [
+    "from phancong.adapters.db import transaction",
+    "from phancong.adapters import db",
+    "from phancong.services.outbox import Mail",
+    "from .adapters.orm import X",  # phancong.mail.adapters.orm: another module
+    "orm = 'phancong.adapters.orm'",
+])
+def test_other_imports_are_not_taken_for_it(source: str) -> None:
+    assert not imports_orm(source, "phancong.mail.deliver")
