@@ -35,6 +35,15 @@ class State(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Review(StrEnum):
+    """Where a submission stands with the Standing Office."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"  # taken back by the unit before review
+
+
 ACTIVE_STATES = (State.OPEN, State.RETURNED)  # still owed: reminded and escalated
 CLOSED_STATES = (State.ACCEPTED, State.WAIVED, State.CANCELLED)  # no longer block anyone
 

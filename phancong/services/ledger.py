@@ -24,6 +24,7 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.plan import Ladder
 from phancong.domain.status import (
+    Review,
     State,
     on_time,
 )
@@ -134,7 +135,7 @@ def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> No
 def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:
     sub = session.scalars(
         select(SubmissionRow)
-        .where(SubmissionRow.obligation_id == ob.id, SubmissionRow.review == "pending")
+        .where(SubmissionRow.obligation_id == ob.id, SubmissionRow.review == Review.PENDING)
         .order_by(SubmissionRow.id.desc())
     ).first()
     if sub is None:  # pragma: no cover - state and submissions are written together
@@ -155,7 +156,7 @@ def accept(session: Session, obligation_id: int, *, actor: str, at: dt.datetime)
             "Nobody may accept their own submission; another coordinator must review it",
         )
     before = _snapshot(ob)
-    sub.review, sub.reviewed_by, sub.reviewed_at = "accepted", actor, at
+    sub.review, sub.reviewed_by, sub.reviewed_at = Review.ACCEPTED.value, actor, at
     ob.state, ob.accepted_at, ob.updated_at = State.ACCEPTED.value, at, at
     ob.on_time = on_time(sub.submitted_at, ob.original_deadline, plan.timezone)
     _flush(session)
@@ -174,7 +175,8 @@ def return_(
         raise _refuse_state(ob, "trả lại", "return")
     sub = _pending(session, ob)
     before = _snapshot(ob)
-    sub.review, sub.reviewed_by, sub.reviewed_at, sub.review_reason = "returned", actor, at, reason
+    sub.review, sub.reviewed_by, sub.reviewed_at = Review.RETURNED.value, actor, at
+    sub.review_reason = reason
     ob.state, ob.submitted_at, ob.updated_at = State.RETURNED.value, None, at
     _flush(session)
     _audit(session, ob, actor, "obligation.returned", at, before, reason=reason)
@@ -193,10 +195,10 @@ def withdraw(
     returned_before = session.scalar(
         select(func.count())
         .select_from(SubmissionRow)
-        .where(SubmissionRow.obligation_id == ob.id, SubmissionRow.review == "returned")
+        .where(SubmissionRow.obligation_id == ob.id, SubmissionRow.review == Review.RETURNED)
     )
     before = _snapshot(ob)
-    sub.review, sub.reviewed_by, sub.reviewed_at = "withdrawn", actor, at
+    sub.review, sub.reviewed_by, sub.reviewed_at = Review.WITHDRAWN.value, actor, at
     ob.state = State.RETURNED.value if returned_before else State.OPEN.value
     ob.submitted_at, ob.updated_at = None, at
     _flush(session)

@@ -28,6 +28,7 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.calendar import is_working_day, next_working_day
+from phancong.domain.status import State
 from phancong.services import ledger, submissions
 from phancong.services.attachments import Upload, check
 from phancong.services.notices import Renderer
@@ -122,7 +123,7 @@ def simulate(
             .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
             .where(
                 ObligationRow.plan_id == plan_id,
-                ObligationRow.state == "open",
+                ObligationRow.state == State.OPEN,
                 ObligationRow.period_start <= end,
             )
             .order_by(ObligationRow.id)

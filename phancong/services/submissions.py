@@ -26,6 +26,7 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.status import (
     Facts,
+    Review,
     State,
     local_date,
     status_of,
@@ -186,7 +187,7 @@ def _store_files(
     pending = dict(
         conn.execute(
             select(SubmissionRow.obligation_id, SubmissionRow.id).where(
-                SubmissionRow.obligation_id.in_(list(files)), SubmissionRow.review == "pending"
+                SubmissionRow.obligation_id.in_(list(files)), SubmissionRow.review == Review.PENDING
             )
         ).all()
     )
@@ -372,7 +373,7 @@ def _checked_submission(
         "note": item.note,
         "indicator_values": values,
         "evidence_url": evidence_url,
-        "review": "pending",
+        "review": Review.PENDING.value,
         "on_behalf_reason": on_behalf_reason or None,
     }
     row_audit = audit.entry(

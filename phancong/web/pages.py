@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from phancong.adapters.db import transaction
 from phancong.domain import charts
-from phancong.domain.status import LATE, Status, local_date
+from phancong.domain.status import LATE, Review, Status, local_date
 from phancong.services import accounts, consolidate, reads, sessions, units
 from phancong.services.access import MAX_ID, Action, authorize, forbidden
 from phancong.services.actions import perform
@@ -198,9 +198,9 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
     subs = history.submissions
     # a returned report: its reason at the top; the last report (returned or withdrawn) prefills
     # the form for correction
-    returned = next((x for x in reversed(subs) if x.review == "returned"), None)
+    returned = next((x for x in reversed(subs) if x.review == Review.RETURNED), None)
     returned = returned if state == "returned" else None
-    previous = subs[-1] if can_submit and subs and subs[-1].review != "pending" else None
+    previous = subs[-1] if can_submit and subs and subs[-1].review != Review.PENDING else None
     return page.render(
         "obligation.html",
         h=history,

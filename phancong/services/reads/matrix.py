@@ -15,7 +15,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from phancong.adapters.dialect import Dialect, dialect_of
 from phancong.adapters.orm import DutyRow, ObligationRow, SubmissionRow, UnitRow
-from phancong.domain.status import Status
+from phancong.domain.plan import Role
+from phancong.domain.status import Review, State, Status
 from phancong.services.reads.plans import PlanInfo, UnitInfo, _unit_filter, latest_start
 from phancong.services.status_sql import status_expr, status_is, submitted_by
 
@@ -153,7 +154,7 @@ def cell_counts_query(
             sub.c.period_label,
             sub.c.st,
             func.count().label("n"),
-            func.sum(case((sub.c.role != "support", 1), else_=0)).label("owners"),
+            func.sum(case((sub.c.role != Role.SUPPORT, 1), else_=0)).label("owners"),
             func.min(sub.c.id).label("first_id"),
         )
         if status:
@@ -221,7 +222,7 @@ def matrix(
     if latest is not None:  # implied by the labels; lets a status filter use a state index
         base_where.append(o.period_start <= latest)
     if status != Status.CANCELLED.value:
-        base_where.append(o.state != "cancelled")
+        base_where.append(o.state != State.CANCELLED)
     units_q = _unit_filter(
         select(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind).where(
             UnitRow.plan_id == plan.id
@@ -267,10 +268,10 @@ def on_behalf_on_time(
         .where(
             *where,
             o.unit_id.in_(unit_ids),
-            o.state == "accepted",
+            o.state == State.ACCEPTED,
             o.on_time.is_(True),
-            o.role != "support",
-            s.review == "accepted",
+            o.role != Role.SUPPORT,
+            s.review == Review.ACCEPTED,
             s.on_behalf_reason.is_not(None),
         )
         .group_by(o.unit_id)
@@ -318,8 +319,8 @@ def fanout(
     owed = [
         o.plan_id == plan.id,
         o.period_label == period,
-        o.role != "support",
-        o.state != "cancelled",
+        o.role != Role.SUPPORT,
+        o.state != State.CANCELLED,
         o.unit_id.in_(of_kind),
     ]
     counted = session.execute(
@@ -340,7 +341,7 @@ def fanout(
             .order_by(DutyRow.id)
         )
     ]
-    where = [o.period_label == period, o.duty_id.in_(duty_ids), o.state != "cancelled"]
+    where = [o.period_label == period, o.duty_id.in_(duty_ids), o.state != State.CANCELLED]
     unit_ids = select(o.unit_id).where(o.plan_id == plan.id, o.unit_id.in_(of_kind), *where)
     if status:
         unit_ids = unit_ids.where(status_is(as_of, plan.timezone, status))

@@ -351,7 +351,7 @@ def list_obligations(
     then by deadline (or by id), in two steps — pick the page's ids on plain columns, then
     compute the status of those rows only."""
     o = ObligationRow
-    closed = case((o.state.in_(["accepted", "waived", "cancelled"]), 1), else_=0)
+    closed = case((o.state.in_([State.ACCEPTED, State.WAIVED, State.CANCELLED]), 1), else_=0)
     ids = select(o.id.label("id"), closed.label("closed"), o.effective_deadline.label("deadline"))
     if unit:  # by the unit's index (a unit belongs to one plan)
         unit_id = session.scalar(

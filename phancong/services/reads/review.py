@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import DutyRow, ObligationRow, SubmissionRow, UnitRow
+from phancong.domain.plan import Role
+from phancong.domain.status import Review, State
 from phancong.services.reads.plans import PlanInfo
 
 
@@ -57,7 +59,11 @@ def pending_reviews(session: Session, plan: PlanInfo, *, limit: int = 100) -> li
         .join(SubmissionRow, SubmissionRow.obligation_id == o.id)
         .join(DutyRow, DutyRow.id == o.duty_id)
         .join(UnitRow, UnitRow.id == o.unit_id)
-        .where(o.plan_id == plan.id, o.state == "submitted", SubmissionRow.review == "pending")
+        .where(
+            o.plan_id == plan.id,
+            o.state == State.SUBMITTED,
+            SubmissionRow.review == Review.PENDING,
+        )
         .order_by(SubmissionRow.submitted_at, o.id)
         .limit(limit)
     ).all()
@@ -89,7 +95,7 @@ def pending_count(session: Session, plan: PlanInfo) -> int:
         session.scalar(
             select(func.count())
             .select_from(ObligationRow)
-            .where(ObligationRow.plan_id == plan.id, ObligationRow.state == "submitted")
+            .where(ObligationRow.plan_id == plan.id, ObligationRow.state == State.SUBMITTED)
         )
         or 0
     )
@@ -123,8 +129,8 @@ def deadline_groups(
         .where(
             o.plan_id == plan.id,
             o.effective_deadline >= since,
-            o.role != "support",
-            o.state.not_in(["cancelled", "waived"]),
+            o.role != Role.SUPPORT,
+            o.state.not_in([State.CANCELLED, State.WAIVED]),
         )
         .group_by(DutyRow.code, DutyRow.title, DutyRow.source, o.period_label, o.effective_deadline)
         .order_by(o.effective_deadline, DutyRow.code)

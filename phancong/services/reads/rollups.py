@@ -24,7 +24,9 @@ from phancong.adapters.orm import (
     SubmissionRow,
     UnitRow,
 )
+from phancong.domain.plan import Role
 from phancong.domain.status import (
+    Review,
     State,
     Status,
     local_date,
@@ -63,7 +65,7 @@ def rollup_by_duty(
         ObligationRow.duty_id, ObligationRow.period_label, ObligationRow.effective_deadline, st
     ).where(
         ObligationRow.plan_id == plan_id,
-        ObligationRow.role != "support",
+        ObligationRow.role != Role.SUPPORT,
         ObligationRow.state != State.CANCELLED.value,
     )
     if period:
@@ -80,11 +82,11 @@ def rollup_by_duty(
             DutyRow.source,
             sub.c.period_label,
             func.count(),
-            count("submitted", "completed_on_time", "completed_late"),
-            count("completed_on_time", "completed_late"),
-            count("completed_on_time"),
-            count("overdue"),
-            count("not_open"),
+            count(Status.SUBMITTED, Status.COMPLETED_ON_TIME, Status.COMPLETED_LATE),
+            count(Status.COMPLETED_ON_TIME, Status.COMPLETED_LATE),
+            count(Status.COMPLETED_ON_TIME),
+            count(Status.OVERDUE),
+            count(Status.NOT_OPEN),
             func.min(sub.c.effective_deadline),
         )
         .join(DutyRow, DutyRow.id == sub.c.duty_id)
@@ -137,7 +139,7 @@ def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[U
     st = status_expr(as_of, plan.timezone).label("st")
     behalf = (
         select(SubmissionRow.obligation_id)
-        .where(SubmissionRow.review == "accepted", SubmissionRow.on_behalf_reason.is_not(None))
+        .where(SubmissionRow.review == Review.ACCEPTED, SubmissionRow.on_behalf_reason.is_not(None))
         .distinct()
         .subquery()
     )
@@ -150,7 +152,7 @@ def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[U
         .outerjoin(behalf, behalf.c.obligation_id == ObligationRow.id)
         .where(
             ObligationRow.plan_id == plan_id,
-            ObligationRow.role != "support",
+            ObligationRow.role != Role.SUPPORT,
             ObligationRow.state.not_in([State.CANCELLED.value, State.WAIVED.value]),
         )
         .subquery()
@@ -167,12 +169,12 @@ def rollup_by_unit(session: Session, plan_id: str, as_of: dt.datetime) -> list[U
             UnitRow.code,
             UnitRow.name,
             UnitRow.kind,
-            count("completed_on_time", "completed_late", "overdue"),
-            count("completed_on_time", by_coordinator=False),
-            count("completed_late", by_coordinator=False),
-            count("overdue"),
-            count("in_progress", "blocked", "submitted", "returned"),
-            count("completed_on_time", "completed_late", by_coordinator=True),
+            count(Status.COMPLETED_ON_TIME, Status.COMPLETED_LATE, Status.OVERDUE),
+            count(Status.COMPLETED_ON_TIME, by_coordinator=False),
+            count(Status.COMPLETED_LATE, by_coordinator=False),
+            count(Status.OVERDUE),
+            count(Status.IN_PROGRESS, Status.BLOCKED, Status.SUBMITTED, Status.RETURNED),
+            count(Status.COMPLETED_ON_TIME, Status.COMPLETED_LATE, by_coordinator=True),
         )
         .join(UnitRow, UnitRow.id == sub.c.unit_id)
         .group_by(UnitRow.id, UnitRow.code, UnitRow.name, UnitRow.kind)
@@ -234,8 +236,8 @@ def duty_progress(
         .where(
             o.plan_id == plan.id,
             o.period_label == period,
-            o.role != "support",
-            o.state != "cancelled",
+            o.role != Role.SUPPORT,
+            o.state != State.CANCELLED,
         )
         .group_by(DutyRow.id, DutyRow.code, DutyRow.title, DutyRow.source)
         .order_by(DutyRow.id)
@@ -271,7 +273,7 @@ def national_rollup(
     by_tz: dict[str, list[str]] = {}
     for plan in plans:
         by_tz.setdefault(plan.timezone, []).append(plan.id)
-    reported = o.state.in_(["submitted", "accepted"])
+    reported = o.state.in_([State.SUBMITTED, State.ACCEPTED])
     for tz, ids in by_tz.items():
         day = local_date(as_of, tz)
         rows = session.execute(
@@ -279,15 +281,15 @@ def national_rollup(
                 o.plan_id,
                 func.count(),
                 func.sum(case((reported, 1), else_=0)),
-                func.sum(case((o.state == "accepted", 1), else_=0)),
-                func.sum(case((and_(o.state == "accepted", o.on_time.is_(True)), 1), else_=0)),
+                func.sum(case((o.state == State.ACCEPTED, 1), else_=0)),
+                func.sum(case((and_(o.state == State.ACCEPTED, o.on_time.is_(True)), 1), else_=0)),
                 func.sum(case((late_expr(day), 1), else_=0)),
             )
             .where(
                 o.plan_id.in_(ids),
-                o.state.in_(["open", "returned", "submitted", "accepted"]),
+                o.state.in_([State.OPEN, State.RETURNED, State.SUBMITTED, State.ACCEPTED]),
                 o.effective_deadline < day,
-                o.role != "support",
+                o.role != Role.SUPPORT,
             )
             .group_by(o.plan_id)
         ).all()
