@@ -14,8 +14,9 @@ import typer
 
 from phancong.adapters.db import transaction
 from phancong.cli._common import fail, parse_date, parse_instant, sessions, user_errors
+from phancong.domain.access import Principal
 from phancong.services import accounts, event_actions
-from phancong.services.access import Principal
+from phancong.services.access import principal_of
 
 event_app = typer.Typer(
     help="Nghĩa vụ theo sự việc: báo sự việc, yêu cầu báo cáo đột xuất / "
@@ -38,7 +39,7 @@ def _principal(email: str) -> Principal:
         user = accounts.find_user(session, email)
         if user is None or not user.active:
             fail(f"Không có tài khoản đang hoạt động '{email}'", 1)
-        return Principal.of(user)
+        return principal_of(user)
 
 
 def _day(text: str | None) -> dt.date | None:

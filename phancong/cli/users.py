@@ -16,9 +16,10 @@ import typer
 
 from phancong.adapters.db import transaction
 from phancong.cli._common import fail, parse_date, parse_instant, sessions, user_errors
+from phancong.domain.access import Action, Principal
 from phancong.mail.render import render_notice
 from phancong.services import accounts
-from phancong.services.access import Action, Principal
+from phancong.services.access import principal_of
 from phancong.services.actions import perform
 from phancong.services.attachments import Upload, check_all, human_size, keep_in
 from phancong.services.units import find_unit
@@ -225,7 +226,7 @@ def _principal(email: str) -> Principal:
         user = accounts.find_user(session, email)
         if user is None or not user.active:
             fail(f"no active account '{email}'", 1)
-        return Principal.of(user)
+        return principal_of(user)
 
 
 def _act(obligation_id: int, email: str, action: Action, at: str | None, **kwargs: Any) -> None:

@@ -14,13 +14,20 @@ Who is told, by level:
 - ``standing_office``: the plan's Standing Office; when the owner *is* the Standing Office, the
   Steering Committee (nobody is escalated to themselves).
 - ``steering_committee``: the plan's Steering Committee.
+
+When each step is due for one obligation is :func:`ladder_dates`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+
+from phancong.domain.calendar import shift_days
+from phancong.domain.plan import Ladder, Role
 
 
 class Level(StrEnum):
@@ -126,3 +133,27 @@ def one_line_each(
         upstream = high.upstream_id if high.upstream_id is not None else low.upstream_id
         lines[obligation_id] = Route(high.recipient, high.line, upstream)
     return out
+
+
+@lru_cache(maxsize=65536)
+def ladder_dates(
+    deadline: dt.date, ladder_json: str, role: str
+) -> tuple[dt.date | None, dt.date, dt.date | None, dt.date | None]:
+    """(reminder, overdue notice, Standing Office, Steering Committee) dates of one deadline.
+
+    Requested bodies are reported to the Standing Office but not escalated to the Steering
+    Committee; supporting units get a reminder and an overdue notice only.
+    """
+    ladder = Ladder.model_validate_json(ladder_json)
+    count = ladder.day_count
+    remind = (
+        shift_days(deadline, -ladder.reminder_before, count) if ladder.reminder_before else None
+    )
+    overdue = shift_days(deadline, ladder.overdue_notice_after, count)
+    standing = shift_days(deadline, ladder.standing_office_after, count)
+    steering = shift_days(deadline, ladder.steering_committee_after, count)
+    if role == Role.SUPPORT:
+        return remind, overdue, None, None
+    if role == Role.REQUESTED:
+        return remind, overdue, standing, None
+    return remind, overdue, standing, steering

@@ -1,8 +1,8 @@
 """Who may do what to which obligation — the one place the portal, the API and the CLI ask.
 
-Scope first, then role: an obligation outside the user's scope is reported as *not found*
-(the same message as a missing id, so ids cannot be probed), and a user who may see an
-obligation but not change it gets *forbidden*.
+The policy itself (roles, what each may do, scope) is pure, in :mod:`phancong.domain.access`;
+this module looks the obligation's plan and unit up in the ledger and turns the decision into
+the error people see.
 """
 
 from __future__ import annotations
@@ -10,66 +10,22 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import ObligationRow, UnitRow, UserRow
+from phancong.domain.access import Action, Decision, Principal, decide
 from phancong.services.errors import Forbidden, LedgerError, NotFound
 
 MAX_ID = 2**31 - 1
 
 
-class Action(StrEnum):
-    VIEW = "view"
-    SUBMIT = "submit"
-    ACCEPT = "accept"
-    RETURN = "return"
-    EXTEND = "extend"
-    WAIVE = "waive"
-
-
-ALLOWED: dict[str, frozenset[Action]] = {
-    "agency": frozenset({Action.VIEW, Action.SUBMIT}),
-    "coordinator": frozenset(Action),
-    "viewer": frozenset({Action.VIEW}),
-}
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in user, detached from any database session."""
-
-    id: int
-    email: str
-    name: str
-    role: str
-    plan_id: str | None
-    unit_code: str | None
-    language: str
-
-    @staticmethod
-    def of(user: UserRow) -> Principal:
-        return Principal(
-            user.id, user.email, user.name, user.role, user.plan_id, user.unit_code, user.language
-        )
-
-    @property
-    def is_agency(self) -> bool:
-        return self.role == "agency"
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.role == "coordinator"
-
-    @property
-    def sees_all_units(self) -> bool:
-        return self.role in ("coordinator", "viewer")
-
-    def may(self, action: Action) -> bool:
-        return action in ALLOWED.get(self.role, frozenset())
+def principal_of(user: UserRow) -> Principal:
+    return Principal(
+        user.id, user.email, user.name, user.role, user.plan_id, user.unit_code, user.language
+    )
 
 
 def not_found(obligation_id: int) -> NotFound:
@@ -82,26 +38,13 @@ def forbidden() -> Forbidden:
     )
 
 
-def plan_in_scope(principal: Principal, plan_id: str) -> bool:
-    return principal.plan_id is None or principal.plan_id == plan_id
-
-
-def in_scope(principal: Principal, plan_id: str, unit_code: str) -> bool:
-    if not plan_in_scope(principal, plan_id):
-        return False
-    if principal.sees_all_units:
-        return True
-    return (
-        principal.is_agency and principal.unit_code is not None and principal.unit_code == unit_code
-    )
-
-
 def check(
     principal: Principal, action: Action, obligation_id: int, plan_id: str, unit_code: str
 ) -> None:
-    if not in_scope(principal, plan_id, unit_code):
+    decision = decide(principal, action, plan_id, unit_code)
+    if decision is Decision.NOT_FOUND:
         raise not_found(obligation_id)
-    if not principal.may(action):
+    if decision is Decision.FORBIDDEN:
         raise forbidden()
 
 

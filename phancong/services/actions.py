@@ -17,8 +17,9 @@ from typing import Any, TypedDict, Unpack
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
+from phancong.domain.access import Action, Principal
 from phancong.services import ledger, submissions
-from phancong.services.access import Action, Principal, authorize, forbidden
+from phancong.services.access import authorize, forbidden
 from phancong.services.attachments import Attachment
 from phancong.services.errors import Refused
 from phancong.services.notices import Renderer

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from phancong.domain.access import Principal, plan_in_scope
 from phancong.services import events
-from phancong.services.access import Principal, forbidden, plan_in_scope
+from phancong.services.access import forbidden
 from phancong.services.actions import clean_text
 from phancong.services.errors import Forbidden, NotFound, Refused
 from phancong.services.reads.plans import plan_row

@@ -53,11 +53,11 @@ from phancong.domain.calendar import (
     period_title,
 )
 from phancong.domain.horizon import period_words
+from phancong.domain.ladder import ladder_dates
 from phancong.domain.plan import Duty, Ladder, Plan, Role
 from phancong.domain.status import State, local_date
 from phancong.domain.units import Directory
 from phancong.services.errors import Conflict, NotFound, Refused
-from phancong.services.materialize import ladder_dates
 
 DESCRIPTION_LIMIT = 500
 EVENT = "event"

@@ -22,15 +22,16 @@ from phancong.adapters.orm import (
     PlanRow,
     SubmissionRow,
 )
+from phancong.domain.ladder import ladder_dates
 from phancong.domain.plan import Ladder
 from phancong.domain.status import (
     Review,
     State,
     on_time,
 )
+from phancong.domain.transitions import Transition, allowed, refusal, target
 from phancong.services import audit
 from phancong.services.errors import Conflict, Forbidden, NotFound, Refused
-from phancong.services.materialize import ladder_dates
 
 NOTE_LIMIT = 10_000
 
@@ -104,22 +105,8 @@ def _flush(session: Session) -> None:
         ) from exc
 
 
-STATE_VI = {
-    State.OPEN: "đang mở",
-    State.SUBMITTED: "đã nộp, chờ duyệt",
-    State.ACCEPTED: "đã được chấp nhận",
-    State.RETURNED: "đã bị trả lại",
-    State.WAIVED: "đã được miễn",
-    State.CANCELLED: "đã hủy",
-}
-
-
-def _refuse_state(ob: ObligationRow | str, action_vi: str, action_en: str) -> Refused:
-    state = State(ob if isinstance(ob, str) else ob.state)
-    return Refused(
-        f"Không thể {action_vi}: nghĩa vụ {STATE_VI[state]}",
-        f"Cannot {action_en}: the obligation is {state.value}",
-    )
+def _refuse(transition: Transition, state: State | str) -> Refused:
+    return Refused(*refusal(transition, state))
 
 
 def _ladder_update(session: Session, ob: ObligationRow, deadline: dt.date) -> None:
@@ -145,8 +132,8 @@ def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:
 
 def accept(session: Session, obligation_id: int, *, actor: str, at: dt.datetime) -> SubmissionRow:
     ob = lock(session, obligation_id)
-    if ob.state != State.SUBMITTED:
-        raise _refuse_state(ob, "chấp nhận", "accept")
+    if not allowed(Transition.ACCEPT, ob.state):
+        raise _refuse(Transition.ACCEPT, ob.state)
     plan = _plan(session, ob.plan_id)
     sub = _pending(session, ob)
     if sub.submitted_by.strip().lower() == actor.strip().lower():
@@ -157,7 +144,8 @@ def accept(session: Session, obligation_id: int, *, actor: str, at: dt.datetime)
         )
     before = _snapshot(ob)
     sub.review, sub.reviewed_by, sub.reviewed_at = Review.ACCEPTED.value, actor, at
-    ob.state, ob.accepted_at, ob.updated_at = State.ACCEPTED.value, at, at
+    ob.state = target(Transition.ACCEPT, ob.state).value
+    ob.accepted_at, ob.updated_at = at, at
     ob.on_time = on_time(sub.submitted_at, ob.original_deadline, plan.timezone)
     _flush(session)
     _audit(session, ob, actor, "obligation.accepted", at, before)
@@ -171,13 +159,14 @@ def return_(
     if not reason:
         raise Refused("Cần nêu lý do trả lại", "A reason is required to return a submission")
     ob = lock(session, obligation_id)
-    if ob.state != State.SUBMITTED:
-        raise _refuse_state(ob, "trả lại", "return")
+    if not allowed(Transition.RETURN, ob.state):
+        raise _refuse(Transition.RETURN, ob.state)
     sub = _pending(session, ob)
     before = _snapshot(ob)
     sub.review, sub.reviewed_by, sub.reviewed_at = Review.RETURNED.value, actor, at
     sub.review_reason = reason
-    ob.state, ob.submitted_at, ob.updated_at = State.RETURNED.value, None, at
+    ob.state = target(Transition.RETURN, ob.state).value
+    ob.submitted_at, ob.updated_at = None, at
     _flush(session)
     _audit(session, ob, actor, "obligation.returned", at, before, reason=reason)
     return sub
@@ -189,8 +178,8 @@ def withdraw(
     """Take a submission back before it is reviewed: the obligation is open again (or returned,
     when an earlier report was returned) and the submission is kept, marked ``withdrawn``."""
     ob = lock(session, obligation_id)
-    if ob.state != State.SUBMITTED:
-        raise _refuse_state(ob, "rút lại báo cáo", "withdraw")
+    if not allowed(Transition.WITHDRAW, ob.state):
+        raise _refuse(Transition.WITHDRAW, ob.state)
     sub = _pending(session, ob)
     returned_before = session.scalar(
         select(func.count())
@@ -199,7 +188,7 @@ def withdraw(
     )
     before = _snapshot(ob)
     sub.review, sub.reviewed_by, sub.reviewed_at = Review.WITHDRAWN.value, actor, at
-    ob.state = State.RETURNED.value if returned_before else State.OPEN.value
+    ob.state = target(Transition.WITHDRAW, ob.state, returned_before=bool(returned_before)).value
     ob.submitted_at, ob.updated_at = None, at
     _flush(session)
     _audit(session, ob, actor, "obligation.withdrawn", at, before)
@@ -219,8 +208,8 @@ def extend(
     if not reason:
         raise Refused("Cần nêu lý do gia hạn", "A reason is required to extend a deadline")
     ob = lock(session, obligation_id)
-    if ob.state not in (State.OPEN, State.RETURNED, State.SUBMITTED):
-        raise _refuse_state(ob, "gia hạn", "extend")
+    if not allowed(Transition.EXTEND, ob.state):
+        raise _refuse(Transition.EXTEND, ob.state)
     if new_deadline <= ob.effective_deadline:
         raise Refused(
             f"Hạn mới phải sau hạn hiện tại {ob.effective_deadline:%d/%m/%Y}",
@@ -255,10 +244,11 @@ def waive(
     if not reason:
         raise Refused("Cần nêu lý do miễn", "A reason is required to waive an obligation")
     ob = lock(session, obligation_id)
-    if ob.state in (State.ACCEPTED, State.WAIVED, State.CANCELLED):
-        raise _refuse_state(ob, "miễn", "waive")
+    if not allowed(Transition.WAIVE, ob.state):
+        raise _refuse(Transition.WAIVE, ob.state)
     before = _snapshot(ob)
-    ob.state, ob.closed_reason, ob.updated_at = State.WAIVED.value, reason, at
+    ob.state = target(Transition.WAIVE, ob.state).value
+    ob.closed_reason, ob.updated_at = reason, at
     _flush(session)
     _audit(session, ob, actor, "obligation.waived", at, before, reason=reason)
 

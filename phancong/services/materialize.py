@@ -19,7 +19,6 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, select, update
@@ -42,7 +41,8 @@ from phancong.domain.calendar import (
     is_event_label,
     shift_days,
 )
-from phancong.domain.plan import DayCount, DependencyRule, Duty, Ladder, Plan, Role
+from phancong.domain.ladder import ladder_dates
+from phancong.domain.plan import DayCount, DependencyRule, Duty, Plan, Role
 from phancong.domain.status import ACTIVE_STATES, State
 from phancong.domain.units import Assignment, Directory, on_placeholder
 from phancong.services import audit
@@ -84,30 +84,6 @@ class MaterializeReport:
 def checksum(plan: Plan) -> str:
     document = json.dumps(plan.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(document.encode()).hexdigest()
-
-
-@lru_cache(maxsize=65536)
-def ladder_dates(
-    deadline: dt.date, ladder_json: str, role: str
-) -> tuple[dt.date | None, dt.date, dt.date | None, dt.date | None]:
-    """(reminder, overdue notice, Standing Office, Steering Committee) dates of one deadline.
-
-    Requested bodies are reported to the Standing Office but not escalated to the Steering
-    Committee; supporting units get a reminder and an overdue notice only.
-    """
-    ladder = Ladder.model_validate_json(ladder_json)
-    count = ladder.day_count
-    remind = (
-        shift_days(deadline, -ladder.reminder_before, count) if ladder.reminder_before else None
-    )
-    overdue = shift_days(deadline, ladder.overdue_notice_after, count)
-    standing = shift_days(deadline, ladder.standing_office_after, count)
-    steering = shift_days(deadline, ladder.steering_committee_after, count)
-    if role == Role.SUPPORT:
-        return remind, overdue, None, None
-    if role == Role.REQUESTED:
-        return remind, overdue, standing, None
-    return remind, overdue, standing, steering
 
 
 def _duty_fields(duty: Duty, plan: Plan) -> dict[str, Any]:

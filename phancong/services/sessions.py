@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import LoginLinkRow, UserRow
+from phancong.domain.access import Principal
 from phancong.services import accounts
-from phancong.services.access import Principal
+from phancong.services.access import principal_of
 
 
 def session_principal(session: Session, user_id: int, version: str) -> Principal | None:
@@ -23,7 +24,7 @@ def session_principal(session: Session, user_id: int, version: str) -> Principal
     user = session.get(UserRow, user_id)
     if user is None or not user.active or accounts.password_version(user) != version:
         return None
-    return Principal.of(user)
+    return principal_of(user)
 
 
 def log_out_everywhere(session: Session, user_id: int, *, now: dt.datetime) -> None:

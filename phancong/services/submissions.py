@@ -31,12 +31,12 @@ from phancong.domain.status import (
     local_date,
     status_of,
 )
+from phancong.domain.transitions import ALLOWED_FROM, Transition, allowed, refusal
 from phancong.services import audit
 from phancong.services.attachments import Attachment
 from phancong.services.errors import Conflict, LedgerError, NotFound, Refused
 from phancong.services.ledger import (
     NOTE_LIMIT,
-    _refuse_state,
     _snapshot_of,
 )
 from phancong.services.reads.obligations import ObligationView, view_columns, view_from_row
@@ -161,7 +161,7 @@ def _submit_statements() -> tuple[Any, Any, Any]:
         update(table)
         .where(
             table.c.id.in_(bindparam("obligation_ids", expanding=True)),
-            table.c.state.in_([State.OPEN.value, State.RETURNED.value]),
+            table.c.state.in_([s.value for s in ALLOWED_FROM[Transition.SUBMIT]]),
         )
         .values(
             state=State.SUBMITTED.value,
@@ -332,8 +332,8 @@ def _checked_submission(
     plan_id, state = row[1], row[12]  # the view's columns (see view_columns), then the facts
     period_label, period_start, deadline = row[8], row[9], row[10]
     (submitted_at, accepted_at, was_on_time, tz, indicators, evidence) = row[13:19]
-    if state not in (State.OPEN, State.RETURNED):
-        raise _refuse_state(state, "báo cáo hoàn thành", "mark done")
+    if not allowed(Transition.SUBMIT, state):
+        raise Refused(*refusal(Transition.SUBMIT, state))
     if local_date(at, tz) < period_start:
         raise Refused(f"Kỳ {period_label} chưa bắt đầu", f"Period {period_label} has not started")
     if len(item.note) > NOTE_LIMIT:

@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from phancong.adapters.db import transaction
+from phancong.domain.access import Action
 from phancong.domain.status import Status
 from phancong.services import reads
-from phancong.services.access import MAX_ID, Action, authorize, forbidden
+from phancong.services.access import MAX_ID, authorize, forbidden
 from phancong.services.actions import perform_in
 from phancong.services.errors import Refused
 from phancong.web import files as web_files

@@ -25,8 +25,9 @@ from typing import Any, cast
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
+from phancong.domain.access import Action, Principal
 from phancong.services import accounts, reads, submissions
-from phancong.services.access import Action, Principal, authorize_many
+from phancong.services.access import authorize_many
 from phancong.services.actions import submission
 from phancong.services.attachments import Attachment
 from phancong.services.errors import LedgerError

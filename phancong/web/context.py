@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from phancong.domain.access import Principal
 from phancong.domain.status import local_date
 from phancong.mail.render import render_notice
 from phancong.resources import templates_dir
 from phancong.services import accounts, reads, sessions
-from phancong.services.access import Principal
 from phancong.services.notices import Renderer
 from phancong.settings import Settings
 from phancong.templating import environment

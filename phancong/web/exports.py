@@ -22,8 +22,9 @@ from openpyxl.utils import get_column_letter
 from starlette.responses import Response
 
 from phancong.adapters.db import transaction
+from phancong.domain.access import Principal
 from phancong.services import accounts, reads
-from phancong.services.access import Principal, forbidden
+from phancong.services.access import forbidden, principal_of
 from phancong.services.errors import LedgerError, NotFound
 from phancong.web import i18n
 from phancong.web.context import Page, Portal, get_portal, page_user
@@ -334,7 +335,7 @@ def feed(token: FeedToken, portal: Annotated[Portal, Depends(get_portal)]) -> Re
     """A private, revocable calendar of deadlines; the token in the URL is the credential."""
     with portal.factory() as session:
         user = accounts.user_for_feed_token(session, token)
-        principal = Principal.of(user) if user is not None else None
+        principal = principal_of(user) if user is not None else None
     if principal is None:
         raise NotFound("Không tìm thấy lịch", "No such calendar")
     body = calendar_for(portal, principal, portal.now())

@@ -14,9 +14,10 @@ from starlette.responses import RedirectResponse, Response
 
 from phancong.adapters.db import transaction
 from phancong.domain import charts
+from phancong.domain.access import Action
 from phancong.domain.status import LATE, Review, Status, local_date
 from phancong.services import accounts, consolidate, reads, sessions, units
-from phancong.services.access import MAX_ID, Action, authorize, forbidden
+from phancong.services.access import MAX_ID, authorize, forbidden
 from phancong.services.actions import perform
 from phancong.services.actions import withdraw as withdraw_submission
 from phancong.services.attachments import human_size

@@ -22,9 +22,9 @@ from phancong.adapters.orm import (
     OutboxRow,
     UnitRow,
 )
+from phancong.domain.access import Principal
 from phancong.services import event_actions, events, reads, submissions
 from phancong.services import ledger as ledger_service
-from phancong.services.access import Principal
 from phancong.services.errors import Forbidden, LedgerError, NotFound, Refused
 from phancong.services.sweep import sweep
 from tests.helpers import at, plain_renderer

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow, UserRow
+from phancong.domain.access import Action, Principal
 from phancong.domain.status import Status
 from phancong.mail.render import render_notice
 from phancong.services import reads, status_sql
-from phancong.services.access import Action, Principal
+from phancong.services.access import principal_of
 from phancong.services.actions import perform
 from phancong.services.errors import LedgerError
 from tests.portal_support import add_user, seed_ledger
@@ -43,8 +44,8 @@ def _ledger(url: str) -> sessionmaker[Session]:
     add_user(factory, REVIEWER, "coordinator", plan="mini", now=SEEDED)
     with factory() as session:
         user = session.scalars(select(UserRow).where(UserRow.email == COORDINATOR)).one()
-        coordinator = Principal.of(user)
-        reviewer = Principal.of(  # nobody accepts or returns their own submission
+        coordinator = principal_of(user)
+        reviewer = principal_of(  # nobody accepts or returns their own submission
             session.scalars(select(UserRow).where(UserRow.email == REVIEWER)).one()
         )
         rows = session.execute(
@@ -126,7 +127,7 @@ def _cells(session: Session, as_of: dt.datetime, status: str | None) -> dict[Any
 
 
 def _coordinator(session: Session) -> Principal:
-    return Principal.of(session.scalars(select(UserRow).where(UserRow.email == COORDINATOR)).one())
+    return principal_of(session.scalars(select(UserRow).where(UserRow.email == COORDINATOR)).one())
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -8,7 +8,8 @@ import ipaddress
 import pytest
 from starlette.requests import Request
 
-from phancong.services.access import Action, Principal, check, in_scope
+from phancong.domain.access import Action, Principal, in_scope
+from phancong.services.access import check
 from phancong.services.errors import Forbidden, NotFound
 from phancong.services.throttle import ACCOUNT, ADDRESS, account_key
 from phancong.web.links import safe_next

@@ -11,9 +11,9 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import ObligationRow, PlanRow, UnitRow
+from phancong.domain.access import Principal, plan_in_scope
 from phancong.domain.horizon import period_words
 from phancong.domain.status import local_date
-from phancong.services.access import Principal, plan_in_scope
 from phancong.services.errors import NotFound
 
 
