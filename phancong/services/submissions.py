@@ -47,8 +47,6 @@ _NO = {"0", "false", "no", "không", "khong", "chưa"}
 
 # no count, sum of money or number of people a plan tracks comes near; bounds every value
 INDICATOR_MAX = 1e12
-
-
 COUNT_LIMIT = INDICATOR_MAX
 
 

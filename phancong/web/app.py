@@ -32,7 +32,17 @@ from starlette.responses import RedirectResponse, Response
 from phancong.adapters.db import make_engine, session_factory
 from phancong.services.errors import LedgerError
 from phancong.settings import Settings, get_settings
-from phancong.web import api, auth, events_api, events_pages, exports, i18n, pages
+from phancong.web import (
+    api,
+    auth,
+    events_api,
+    events_pages,
+    exports,
+    i18n,
+    pages,
+    pages_account,
+    pages_matrix,
+)
 from phancong.web.context import (
     PORTAL_DIR,
     Page,
@@ -293,6 +303,8 @@ def create_app(
     app.include_router(events_api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(pages_matrix.router)
+    app.include_router(pages_account.router)
     app.include_router(events_pages.router)
     app.include_router(exports.router)
     return app

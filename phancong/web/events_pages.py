@@ -9,9 +9,9 @@ re-renders the page with the message (4xx), in Vietnamese by default.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -21,12 +21,11 @@ from phancong.services import event_actions, events, reads
 from phancong.services.access import forbidden
 from phancong.services.errors import LedgerError, Refused
 from phancong.web import i18n
-from phancong.web.context import Page, page_user
+from phancong.web.context import Page
+from phancong.web.params import PageDep, Text
 from phancong.web.security import csrf_protect
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
-PageDep = Annotated[Page, Depends(page_user)]
-Text = Annotated[str, Query(max_length=100)]
 
 FIELDS = ("plan", "duty", "what", "day", "reason", "units", "deadline")
 TEXTS: dict[str, tuple[str, str]] = {

@@ -27,14 +27,14 @@ from phancong.services import accounts, reads
 from phancong.services.access import forbidden, principal_of
 from phancong.services.errors import LedgerError, NotFound
 from phancong.web import i18n
-from phancong.web.context import Page, Portal, get_portal, page_user
+from phancong.web.context import Page, Portal, get_portal
 from phancong.web.links import base_url, obligation_url
-from phancong.web.pages import STATUSES, matrix_filters
+from phancong.web.pages import STATUSES
+from phancong.web.pages_matrix import matrix_filters
+from phancong.web.params import PageDep, Text
 
 router = APIRouter(include_in_schema=False)
 
-PageDep = Annotated[Page, Depends(page_user)]
-Text = Annotated[str, Query(max_length=100)]
 EXPORT_LIMIT = 100_000
 MATRIX_UNITS = 20_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

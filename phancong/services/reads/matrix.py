@@ -36,11 +36,7 @@ STATUS_ORDER = (
 
 
 RANK = {s.value: i for i, s in enumerate(STATUS_ORDER)}
-
-
 DONE = (Status.COMPLETED_ON_TIME.value, Status.COMPLETED_LATE.value)
-
-
 LEGEND = (
     Status.COMPLETED_ON_TIME,
     Status.COMPLETED_LATE,
