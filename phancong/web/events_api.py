@@ -21,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from phancong.adapters.db import transaction
 from phancong.domain.status import local_date
 from phancong.services import event_actions, events, reads
-from phancong.web.api import ERRORS, BearerDep, CallerDep, ObligationOut, _out
+from phancong.web.api import ERRORS, BearerDep, CallerDep, _out
+from phancong.web.api_models import ObligationOut
 from phancong.web.context import Caller
 
 router = APIRouter(prefix="/api/events", tags=["api"])

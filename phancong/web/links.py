@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import transaction
 from phancong.services import accounts
 from phancong.services.errors import NotFound
+from phancong.services.notices import obligation_link
 from phancong.settings import Settings
 
 LINK_SALT = "phancong.login-link"
@@ -45,8 +46,9 @@ def base_url(settings: Settings) -> str:
 
 
 def obligation_url(settings: Settings, obligation_id: int) -> str:
-    """The obligation's page; an anonymous visitor is sent to log in and then comes back."""
-    return f"{base_url(settings)}/obligations/{int(obligation_id)}"
+    """The obligation's page on the configured portal (:func:`obligation_link`, the one builder
+    emails and tables use too); an anonymous visitor is sent to log in and then comes back."""
+    return obligation_link(settings.portal_url, int(obligation_id))
 
 
 def login_link(
