@@ -14,8 +14,8 @@ materialisation. Instead:
 From then on it is an ordinary obligation: the sweep reminds, marks it overdue and escalates
 it along the duty's ladder; the unit reports through the same submit path; the Standing Office
 accepts or returns it. Re-materialising never cancels, moves or links it
-(:func:`phancong.services.materialize.calendar_period`). Each opening is one transaction with
-its audit entry (who, when, what) and a row in ``obligation_events``.
+(:func:`phancong.services.obligation_schedule.calendar_period`). Each opening is one
+transaction with its audit entry (who, when, what) and a row in ``obligation_events``.
 
 Who may do what (a unit only for itself, only for event duties it owns; the coordinator
 requests; a viewer neither) is checked by :mod:`phancong.services.event_actions`, the one entry of
