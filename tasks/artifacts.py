@@ -22,7 +22,7 @@ from phancong.orchestration.artifacts import (
 )
 from phancong.orchestration.db import sessions
 from phancong.orchestration.values import SweepSummary
-from phancong.services.sweep import late_list
+from phancong.services.reads.late import late_list
 from phancong.settings import get_settings
 from tasks import IO_RETRIES
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from phancong.adapters.orm import OutboxRow
 from phancong.services.notices import Renderer
 from phancong.services.outbox import Mail
-from phancong.services.sweep import render_pending
+from phancong.services.sweep_notices import render_pending
 
 ERROR_LIMIT = 2000  # characters of a server's reply kept with a message
 

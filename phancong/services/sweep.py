@@ -4,7 +4,6 @@ Set-based: one ``INSERT … SELECT`` per ladder level records the steps (the uni
 obligation × level makes a second run a no-op), one query reads the steps just taken, and the
 emails are queued in the same transaction. Nothing here reads the clock: ``as_of`` is given.
 """
-
 from __future__ import annotations
 
 import datetime as dt
@@ -19,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from phancong.adapters.dialect import is_postgresql, lock_for_transaction
 from phancong.adapters.orm import (
-    DutyRow,
     EscalationRow,
     ObligationRow,
     OutboxItemRow,
@@ -28,10 +26,8 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.ladder import (
-    Line,
     Route,
     Upstream,
-    escalated_past_owner,
     one_line_each,
     route_step,
 )
@@ -39,16 +35,14 @@ from phancong.domain.status import ACTIVE_STATES, local_date
 from phancong.services.errors import NotFound
 from phancong.services.notices import (
     Level,
-    Notice,
-    NoticeItem,
     NoticeKind,
     Renderer,
-    obligation_link,
 )
 from phancong.services.outbox import message_id
-from phancong.services.plan_names import acting_offices, in_language, level_names
-from phancong.services.reads import Blocker, blockers
-from phancong.services.status_sql import blocked_among, late_expr
+from phancong.services.plan_names import acting_offices
+from phancong.services.reads import blockers
+from phancong.services.status_sql import blocked_among
+from phancong.services.sweep_notices import KIND_ORDER, kind_of_level, render_pending
 
 LEVEL_COLUMN = {
     Level.REMINDER: ObligationRow.remind_on,
@@ -56,16 +50,13 @@ LEVEL_COLUMN = {
     Level.STANDING_OFFICE: ObligationRow.standing_office_on,
     Level.STEERING_COMMITTEE: ObligationRow.steering_committee_on,
 }
-KIND_ORDER = [
-    NoticeKind.REMINDER,
-    NoticeKind.OVERDUE,
-    NoticeKind.BLOCKER,
-    NoticeKind.STANDING_OFFICE,
-    NoticeKind.STEERING_COMMITTEE,
-]
+
+
 
 
 OUTBOX = cast(Table, OutboxRow.__table__)
+
+
 OUTBOX_ITEMS = cast(Table, OutboxItemRow.__table__)
 
 
@@ -239,7 +230,7 @@ def _queue(
     no_address: list[str] = []
     for recipient, lines in sorted(routes.items()):
         kind = max(
-            (_kind(level) for level in {r.line.value for r in lines.values()}),
+            (kind_of_level(level) for level in {r.line.value for r in lines.values()}),
             key=KIND_ORDER.index,
         )
         if recipient == offices[1] and kind is NoticeKind.STANDING_OFFICE:
@@ -376,210 +367,3 @@ def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
     connection = session.connection()
     for start in range(0, len(items), 10_000):
         connection.execute(insert(OUTBOX_ITEMS), items[start : start + 10_000])
-
-
-_KINDS = {
-    Line.REMINDER.value: NoticeKind.REMINDER,
-    Line.OVERDUE.value: NoticeKind.OVERDUE,
-    Line.STANDING_OFFICE.value: NoticeKind.STANDING_OFFICE,
-    Line.STEERING_COMMITTEE.value: NoticeKind.STEERING_COMMITTEE,
-}
-
-
-def _kind(level: str) -> NoticeKind:
-    return _KINDS.get(level, NoticeKind.BLOCKER)
-
-
-def build_notice(session: Session, row: OutboxRow) -> Notice:
-    """The notice a queued sweep email stands for, built from the ledger."""
-    assert row.payload is not None
-    plan = session.get(PlanRow, row.plan_id)
-    assert plan is not None
-    as_of = dt.datetime.fromisoformat(row.payload["as_of"])
-    portal_url = str(row.payload.get("portal_url", ""))
-    day = local_date(as_of, plan.timezone)
-    refs = session.execute(
-        select(
-            OutboxItemRow.obligation_id,
-            OutboxItemRow.level,
-            OutboxItemRow.upstream_id,
-            ObligationRow.role,
-            ObligationRow.period_label,
-            ObligationRow.effective_deadline,
-            ObligationRow.original_deadline,
-            DutyRow.code,
-            DutyRow.title,
-            DutyRow.source,
-            UnitRow.code,
-            UnitRow.name,
-        )
-        .join(ObligationRow, ObligationRow.id == OutboxItemRow.obligation_id)
-        .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
-        .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-        .where(OutboxItemRow.outbox_id == row.id)
-    ).all()
-    upstream_lines = (Line.BLOCKER.value, Line.REVIEW.value)
-    lines = {line.value for line in Line}
-    office = acting_offices(session, plan, day)[0]  # once per email, not once per line
-    waits = blockers(session, [r[0] for r in refs if r[1] not in upstream_lines])
-    earlier = _told_before(session, [r[0] for r in refs], f"{plan.id}:{day.isoformat()}", as_of)
-    reviewed = _owner_names(session, [r[2] for r in refs if r[1] == Line.REVIEW.value and r[2]])
-    items = sorted(
-        (
-            NoticeItem(
-                obligation_id=r[0],
-                level=r[1] or "",
-                duty_code=r[7],
-                duty_title=r[8],
-                source=r[9],
-                unit_code=r[10],
-                unit_name=r[11],
-                role=r[3],
-                period_label=r[4],
-                deadline=r[5],
-                original_deadline=r[6],
-                days_late=(day - r[5]).days,
-                blocked_by=() if r[2] else _names(waits.get(r[0], [])),
-                waiting=(r[11],) if r[2] else (),
-                link=obligation_link(portal_url, r[2] or r[0]),
-                first_notice=r[1] not in upstream_lines and r[0] not in earlier,
-                awaiting_review_of=reviewed.get(r[2] or 0, ""),
-                past_owner=r[1] in lines
-                and escalated_past_owner(Line(r[1]), row.recipient_unit or "", office),
-            )
-            for r in refs
-        ),
-        key=lambda i: (KIND_ORDER.index(_kind(i.level)), i.deadline, i.unit_code, i.obligation_id),
-    )
-    unit = session.execute(
-        select(UnitRow.name).where(UnitRow.plan_id == plan.id, UnitRow.code == row.recipient_unit)
-    ).scalar()
-    office, board = in_language(level_names(session, plan.id), row.language)
-    return Notice(
-        kind=NoticeKind(row.kind),
-        plan_id=plan.id,
-        plan_title=plan.title,
-        as_of=as_of,
-        language=row.language,
-        recipient_code=row.recipient_unit or "",
-        recipient_name=unit or (row.recipient_unit or ""),
-        recipients=tuple(row.recipients),
-        items=tuple(items),
-        portal_url=portal_url,
-        office=office,
-        board=board,
-    )
-
-
-def _told_before(
-    session: Session, obligation_ids: list[int], sweep_key: str, as_of: dt.datetime
-) -> set[int]:
-    """The obligations of which an earlier sweep took a step (so someone was told before)."""
-    out: set[int] = set()
-    for start in range(0, len(obligation_ids), 5000):
-        out.update(
-            session.scalars(
-                select(EscalationRow.obligation_id)
-                .where(
-                    EscalationRow.obligation_id.in_(obligation_ids[start : start + 5000]),
-                    EscalationRow.sweep_key != sweep_key,
-                    EscalationRow.taken_at <= as_of,
-                )
-                .distinct()
-            )
-        )
-    return out
-
-
-def _owner_names(session: Session, obligation_ids: list[int]) -> dict[int, str]:
-    if not obligation_ids:
-        return {}
-    return dict(
-        session.execute(
-            select(ObligationRow.id, UnitRow.name)
-            .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-            .where(ObligationRow.id.in_(obligation_ids))
-        )
-        .tuples()
-        .all()
-    )
-
-
-def render_pending(session: Session, row: OutboxRow, renderer: Renderer) -> None:
-    """Render a queued sweep email in place (its lines are references to the ledger)."""
-    if row.payload is None or row.body_html:
-        return
-    mail = renderer(build_notice(session, row))
-    row.subject, row.body_text, row.body_html = mail.subject, mail.text, mail.html
-
-
-NAMES_SHOWN = 10
-
-
-def _names(waits_on: list[Blocker]) -> tuple[str, ...]:
-    """Who an obligation waits on, the first few by name: a consolidated report can wait on
-    every commune of the country."""
-    names = tuple(dict.fromkeys(b.unit_name for b in waits_on))
-    if len(names) <= NAMES_SHOWN:
-        return names
-    return (*names[:NAMES_SHOWN], f"+{len(names) - NAMES_SHOWN}")
-
-
-def late_list(
-    session: Session, plan_id: str, as_of: dt.datetime, limit: int = 1000
-) -> list[dict[str, object]]:
-    """The late list (:func:`phancong.domain.status.is_late`) coordinators see in Prefect:
-    agency, duty, citation, deadline, days late, escalation level and who it is blocked by; the
-    first ``limit`` rows, each carrying in ``total`` how many there are in all (so a cut list
-    can say "1.000 / 1.359")."""
-    plan = session.get(PlanRow, plan_id)
-    if plan is None:
-        raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
-    day = local_date(as_of, plan.timezone)
-    top_level = (
-        select(EscalationRow.obligation_id, func.max(EscalationRow.rank).label("rank"))
-        .group_by(EscalationRow.obligation_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            ObligationRow.id,
-            UnitRow.name,
-            DutyRow.title,
-            DutyRow.source,
-            ObligationRow.period_label,
-            ObligationRow.effective_deadline,
-            top_level.c.rank,
-            ObligationRow.role,
-            ObligationRow.state,
-            func.count().over().label("total"),  # before LIMIT: the whole late list
-        )
-        .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
-        .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
-        .outerjoin(top_level, top_level.c.obligation_id == ObligationRow.id)
-        .where(
-            ObligationRow.plan_id == plan_id,
-            late_expr(day),
-        )
-        .order_by(ObligationRow.effective_deadline, UnitRow.name, ObligationRow.id)
-        .limit(limit)
-    ).all()
-    waits = blockers(session, [r[0] for r in rows])
-    levels = {lv.rank: lv.value for lv in Level}
-    return [
-        {
-            "obligation": r[0],
-            "agency": r[1],
-            "duty": r[2],
-            "citation": r[3],
-            "period": r[4],
-            "deadline": r[5].strftime("%d/%m/%Y"),
-            "days_late": (day - r[5]).days,
-            "escalation_level": levels.get(r[6] or 0, "—"),
-            "blocked_by": ", ".join(dict.fromkeys(b.unit_name for b in waits.get(r[0], []))),
-            "role": r[7],
-            "state": r[8],
-            "total": r[9],
-        }
-        for r in rows
-    ]

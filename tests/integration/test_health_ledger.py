@@ -12,7 +12,8 @@ from sqlalchemy import update
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import OutboxRow
 from phancong.services.health import ledger_health, plan_health, record_sweep
-from phancong.services.sweep import late_list, sweep
+from phancong.services.reads.late import late_list
+from phancong.services.sweep import sweep
 from tests.helpers import MINI, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
 

@@ -56,7 +56,8 @@ from phancong.mail.render import render_notice
 from phancong.orchestration.artifacts import md, summary_for, summary_markdown
 from phancong.services import accounts, consolidate, submissions
 from phancong.services.notices import Notice, NoticeItem, NoticeKind
-from phancong.services.sweep import late_list, sweep
+from phancong.services.reads.late import late_list
+from phancong.services.sweep import sweep
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from tests.helpers import at

@@ -13,7 +13,7 @@ from phancong.adapters.orm import ObligationRow
 from phancong.domain.status import LATE, State, Status, is_late, local_date
 from phancong.services import ledger as svc
 from phancong.services import reads, status_sql, submissions
-from phancong.services.sweep import late_list
+from phancong.services.reads.late import late_list
 from tests.helpers import MINI, at
 from tests.integration.ledger_fixtures import Ledger
 

@@ -17,7 +17,8 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.services import reads, submissions
-from phancong.services.sweep import SweepReport, late_list, sweep
+from phancong.services.reads.late import late_list
+from phancong.services.sweep import SweepReport, sweep
 from tests.helpers import MINI, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
 from tests.integration.step_lines import steps_without_line

@@ -1,14 +1,17 @@
 """The read model: what people and reports read from the ledger, in one package.
 
-``plans`` (plans, periods, units), ``obligations`` (the one list query, an obligation's view,
-its blockers, files and history), ``matrix`` (unit × period and fan-out grids), ``rollups``
-('x of N' per duty, per unit, per status, per plan) and ``review`` (the review queue and the
-deadline calendar). Statuses are computed with :mod:`phancong.services.status_sql`; nothing
-here writes.
+``plans`` (plans, periods, units), ``obligations`` (the one list query, an obligation's
+view, its blockers, files and history), ``matrix`` (unit × period and fan-out grids),
+``rollups`` ('x of N' per duty, per unit, per status, per plan), ``review`` (the review queue
+and the deadline calendar) and ``late`` (the late list). Statuses are computed with
+:mod:`phancong.services.status_sql`; nothing here writes.
 """
 
 from __future__ import annotations
 
+from phancong.services.reads.late import (
+    late_list as late_list,
+)
 from phancong.services.reads.matrix import (
     DONE as DONE,
 )
