@@ -7,7 +7,7 @@ import datetime as dt
 from prefect import flow
 
 from phancong.orchestration.runs import label_run, local_day, name_from_parameters, resolve_as_of
-from phancong.services.consolidate import ReportFiles
+from phancong.services.report_model import ReportFiles
 from tasks.plans import resolve_plan
 from tasks.reports import compile_report, periods_due, publish_report, record_report, write_report
 

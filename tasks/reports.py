@@ -10,7 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 from phancong.adapters.db import transaction
 from phancong.orchestration.artifacts import md, report_key
 from phancong.orchestration.db import sessions
-from phancong.services import consolidate
+from phancong.services import consolidate, report_files, report_model
 from phancong.settings import get_settings
 from tasks import IO_RETRIES
 
@@ -22,23 +22,25 @@ def periods_due(plan_id: str, as_of: dt.datetime) -> list[str]:
 
 
 @task(name="compile-report", **IO_RETRIES)
-def compile_report(plan_id: str, period: str, as_of: dt.datetime) -> consolidate.ConsolidatedReport:
+def compile_report(
+    plan_id: str, period: str, as_of: dt.datetime
+) -> report_model.ConsolidatedReport:
     with sessions()() as session:
         return consolidate.compile_report(session, plan_id, period, as_of)
 
 
 @task(name="write-report", **IO_RETRIES)
-def write_report(report: consolidate.ConsolidatedReport) -> consolidate.ReportFiles:
+def write_report(report: report_model.ConsolidatedReport) -> report_model.ReportFiles:
     settings = get_settings()
-    files = consolidate.write_files(report, settings.data_dir / "reports", settings.portal_url)
+    files = report_files.write_files(report, settings.data_dir / "reports", settings.portal_url)
     with transaction(sessions()) as session:  # for every portal process, on any machine
-        consolidate.keep_in_ledger(session, report, files, dt.datetime.now(dt.UTC))
+        report_files.keep_in_ledger(session, report, files, dt.datetime.now(dt.UTC))
     return files
 
 
 @task(name="record-report", **IO_RETRIES)
-def record_report(report: consolidate.ConsolidatedReport,
-                  files: consolidate.ReportFiles) -> int | None:
+def record_report(report: report_model.ConsolidatedReport,
+                  files: report_model.ReportFiles) -> int | None:
     summary = f"{len(report.reported)}/{report.expected} đơn vị đã báo cáo"
     with transaction(sessions()) as session:
         return consolidate.record(session, report.plan_id, report.period_label, files,
@@ -46,7 +48,7 @@ def record_report(report: consolidate.ConsolidatedReport,
 
 
 @task(name="publish-report", **IO_RETRIES)
-def publish_report(report: consolidate.ConsolidatedReport, files: consolidate.ReportFiles,
+def publish_report(report: report_model.ConsolidatedReport, files: report_model.ReportFiles,
                    obligation: int | None) -> None:
     missing = ", ".join(md(u.unit_name) for u in report.not_reported) or "—"
     recorded = f"nghĩa vụ số {obligation}" if obligation else "không ghi nhận (đã nộp trước đó)"

@@ -6,21 +6,17 @@ marked done by ``as_of``), who did not, indicator totals over the accepted submi
 templates in ``templates/report/``, python-docx); ``record`` marks the Standing Office's own
 consolidating obligation done with the report as evidence. Nothing here reads the clock.
 """
-
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import (
-    ConsolidatedReportRow,
     DutyRow,
     ObligationRow,
     PlanRow,
@@ -35,160 +31,27 @@ from phancong.domain.status import State, local_date, on_time
 from phancong.services.attachments import Attachment, Upload, check
 from phancong.services.errors import NotFound
 from phancong.services.reads import files_of, rollup_by_duty, status_counts
+from phancong.services.report_model import (
+    ChartData,
+    ConsolidatedReport,
+    DutyProgress,
+    DutyRef,
+    FileLink,
+    IndicatorTotal,
+    ReportFiles,
+    Summary,
+    UnitReport,
+    UnitResult,
+)
 from phancong.services.status_sql import status_expr
 from phancong.services.submissions import submit
-from phancong.templating import environment
 
 ACTOR = "system:consolidate"
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
 REPORTED_STATES = (State.SUBMITTED.value, State.ACCEPTED.value)
 EXCUSED_STATES = (State.WAIVED.value,)
 
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class DutyRef(Frozen):
-    code: str
-    title: str
-    source: str
-
-
-class UnitReport(Frozen):
-    """One owner of a reporting duty and where its report stands."""
-
-    unit_code: str
-    unit_name: str
-    duty_code: str
-    state: str
-    deadline: dt.date
-    submitted_at: dt.datetime | None = None
-    on_time: bool | None = None
-    days_late: int = 0
-
-
-class IndicatorTotal(Frozen):
-    """An indicator added up over the period's accepted submissions, by its kind (see
-    :mod:`phancong.domain.indicators`): ``total`` is the plan's figure — the share of units
-    answering yes (percent), the sum, the (weighted) mean, or None for a value listed as is."""
-
-    duty_code: str
-    duty_title: str
-    indicator: str
-    name: str
-    kind: str = "value"
-    unit: str | None = None
-    target: float | None = None
-    target_text: str | None = None
-    total: float | None
-    reports: int  # accepted submissions that gave a value
-    units: int = 0  # units owing the duty in the period
-    yes: int = 0
-    met: bool | None = None
-    values: list[tuple[str, float]] = []  # (unit name, value) per report
-
-
-class Summary(Frozen):
-    """The period's obligations in the Government Office's terms, from the same status counts
-    as ``phancong ledger status --period``."""
-
-    counts: dict[str, int]
-    due: int  # everything of the period that has opened, less waived and cancelled
-    done: int
-    done_on_time: int
-    done_late: int
-    open: int
-    open_in_time: int  # in progress, blocked, submitted awaiting review, returned
-    open_overdue: int
-    pending_review: int
-    waived: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.done / self.due if self.due else None
-
-
-class FileLink(Frozen):
-    name: str
-    path: str  # portal path: /obligations/<id>/files/<file id>
-    size: int
-    sha256: str
-
-
-class UnitResult(Frozen):
-    """One unit's period: its counts, whether it reported, what it wrote, its files."""
-
-    unit_code: str
-    unit_name: str
-    kind: str
-    due: int
-    on_time: int
-    late: int
-    overdue: int
-    open: int
-    reported: bool | None  # None: owes no reporting duty this period
-    reported_at: dt.datetime | None = None
-    notes: list[tuple[str, str]] = []  # (duty title, note)
-    figures: list[tuple[str, str]] = []  # (indicator name, value as written)
-    files: list[FileLink] = []
-
-
-class ChartData(Frozen):
-    periods: list[str]  # labels, chronological
-    rates: list[tuple[str, str, list[float | None]]]  # (name, short, rate per period)
-    reported: list[tuple[str, int, int]]  # (period label, reported, expected)
-
-
-class DutyProgress(Frozen):
-    code: str
-    title: str
-    source: str
-    total: int
-    submitted: int
-    accepted: int
-    on_time: int
-    overdue: int
-
-
-class ConsolidatedReport(Frozen):
-    plan_id: str
-    plan_title: str
-    issuer: str
-    period_label: str
-    period_title: str
-    as_of: dt.datetime
-    day: dt.date
-    standing_office_code: str
-    standing_office_name: str
-    consolidating: DutyRef | None
-    reporting: list[DutyRef]
-    reported: list[UnitReport]
-    not_reported: list[UnitReport]
-    excused: list[UnitReport]
-    indicators: list[IndicatorTotal]
-    duties: list[DutyProgress]
-    recipients: list[str] = []  # "Kính gửi": the bodies the consolidated report is addressed to
-    summary: Summary | None = None
-    units: list[UnitResult] = []
-    chart: ChartData | None = None
-    office_parent_name: str | None = None
-    office_short: str | None = None
-    steering_committee_name: str | None = None
-
-    @property
-    def expected(self) -> int:
-        return len(self.reported) + len(self.not_reported)
-
-
-class ReportFiles(Frozen):
-    html: str
-    docx: str
-    url: str
-    pdf: str | None = None
-
-
-# ----------------------------------------------------------------------------- which duties
 
 def _plan(session: Session, plan_id: str) -> PlanRow:
     plan = session.get(PlanRow, plan_id)
@@ -274,8 +137,6 @@ def current_periods(session: Session, plan_id: str, as_of: dt.datetime,
             if start <= day and (end >= day or deadline >= day - dt.timedelta(days=grace_days))]
     return [label for _, label in sorted(keep)]
 
-
-# ----------------------------------------------------------------------------- compile
 
 def compile_report(session: Session, plan_id: str, period_label: str,
                    as_of: dt.datetime) -> ConsolidatedReport:
@@ -577,153 +438,6 @@ def rate_rows(chart: ChartData) -> list[RateRow]:
 def reported_bars(chart: ChartData) -> list[ReportedBar]:
     return [ReportedBar(period_title(p), period_short(p), x, n) for p, x, n in chart.reported]
 
-
-# ----------------------------------------------------------------------------- render
-
-def render_html(report: ConsolidatedReport) -> str:
-    return environment().get_template("report/consolidated.html").render(report=report)
-
-
-def render_docx(report: ConsolidatedReport, portal_url: str = "") -> bytes:
-    """The report as a DOCX laid out per Decree 30/2020/NĐ-CP (see :mod:`report_docx`);
-    with ``portal_url`` the units' files are links into the portal."""
-    from phancong.services import report_docx
-
-    return report_docx.render(report, portal_url)
-
-
-class PdfUnavailable(Exception):
-    """LibreOffice could not make the PDF (missing, or it failed); the message says which."""
-
-    def __init__(self, vi: str, en: str) -> None:
-        super().__init__(vi)
-        self.vi, self.en = vi, en
-
-
-def render_pdf(docx: bytes, soffice: str = "soffice", timeout: float = 120.0) -> bytes:
-    """The DOCX converted by LibreOffice in headless mode (a throw-away profile, so that it
-    neither meets nor leaves a running user instance)."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    program = shutil.which(soffice)
-    if program is None:
-        raise PdfUnavailable(
-            "Chưa cài LibreOffice (lệnh soffice) trên máy chủ nên chưa tạo được bản PDF; "
-            "hãy tải bản DOCX, hoặc cài gói libreoffice-writer",
-            "LibreOffice (soffice) is not installed, so there is no PDF; download the DOCX or "
-            "install libreoffice-writer",
-        )
-    with tempfile.TemporaryDirectory(prefix="phancong-pdf-") as work:
-        folder = Path(work)
-        source = folder / "bao-cao.docx"
-        source.write_bytes(docx)
-        try:
-            done = subprocess.run(
-                [program, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless",
-                 "--convert-to", "pdf", "--outdir", str(folder), str(source)],
-                capture_output=True, timeout=timeout, check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise PdfUnavailable("LibreOffice không chuyển xong sang PDF trong thời gian cho phép",
-                                 "LibreOffice did not finish the PDF in time") from None
-        target = folder / "bao-cao.pdf"
-        if done.returncode != 0 or not target.is_file():
-            raise PdfUnavailable(
-                "LibreOffice không chuyển được báo cáo sang PDF: "
-                + done.stderr.decode(errors="replace")[-300:],
-                "LibreOffice could not convert the report to PDF",
-            )
-        return target.read_bytes()
-
-
-def report_paths(root: Path, plan_id: str, period_label: str) -> tuple[Path, Path]:
-    """``<root>/<plan>/<period>.html`` and ``.docx``; refuses names that could leave ``root``."""
-    for part in (plan_id, period_label):
-        if not _SAFE.match(part):
-            raise ValueError(f"unsafe name for a report file: {part!r}")
-    folder = root / plan_id
-    return folder / f"{period_label}.html", folder / f"{period_label}.docx"
-
-
-def write_files(report: ConsolidatedReport, root: Path, portal_url: str, *,
-                soffice: str | None = None) -> ReportFiles:
-    """Write the HTML and the DOCX (and, given ``soffice``, the PDF beside them; without
-    LibreOffice the PDF is left out and the portal makes it when first asked)."""
-    html_path, docx_path = report_paths(root, report.plan_id, report.period_label)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(render_html(report), encoding="utf-8")
-    docx = render_docx(report, portal_url)
-    docx_path.write_bytes(docx)
-    pdf: str | None = None
-    if soffice is not None:
-        try:
-            pdf_path = docx_path.with_suffix(".pdf")
-            pdf_path.write_bytes(render_pdf(docx, soffice))
-            pdf = str(pdf_path)
-        except PdfUnavailable:
-            pdf = None
-    url = f"{portal_url.rstrip('/')}/reports/{report.plan_id}/{report.period_label}.html"
-    return ReportFiles(html=str(html_path), docx=str(docx_path), url=url, pdf=pdf)
-
-
-# ----------------------------------------------------------------------------- in the ledger
-
-REPORT_FORMATS = ("html", "docx", "pdf")
-
-
-def keep_in_ledger(session: Session, report: ConsolidatedReport, files: ReportFiles,
-                   written_at: dt.datetime) -> None:
-    """Store the report just written (its HTML and DOCX) in the ledger, replacing an earlier
-    version of the same period's report (and its PDF, made of the earlier DOCX): the portal
-    process that serves it need not be on the machine of the runner that wrote it."""
-    html = Path(files.html).read_text(encoding="utf-8")
-    docx = Path(files.docx).read_bytes()
-    pdf = Path(files.pdf).read_bytes() if files.pdf and Path(files.pdf).is_file() else None
-    row = session.get(ConsolidatedReportRow, (report.plan_id, report.period_label))
-    if row is None:
-        session.add(ConsolidatedReportRow(
-            plan_id=report.plan_id, period_label=report.period_label, as_of=report.as_of,
-            written_at=written_at, html=html, docx=docx, pdf=pdf))
-        return
-    row.as_of, row.written_at, row.html, row.docx, row.pdf = (
-        report.as_of, written_at, html, docx, pdf)
-
-
-def stored_formats(session: Session, plan_id: str, period_label: str) -> list[str]:
-    """The formats of the period's report kept in the ledger (a PDF is offered with the DOCX:
-    a portal makes it on first request); [] when the ledger has none."""
-    found = session.scalar(
-        select(func.count()).select_from(ConsolidatedReportRow)
-        .where(ConsolidatedReportRow.plan_id == plan_id,
-               ConsolidatedReportRow.period_label == period_label))
-    return list(REPORT_FORMATS) if found else []
-
-
-def stored_report(session: Session, plan_id: str, period_label: str,
-                  suffix: str) -> bytes | None:
-    """One format of the period's report from the ledger (HTML as UTF-8); ``None`` when the
-    ledger has no report of the period, or no PDF of it yet."""
-    if suffix not in REPORT_FORMATS:
-        return None
-    column = getattr(ConsolidatedReportRow, suffix)
-    value = session.scalar(
-        select(column).where(ConsolidatedReportRow.plan_id == plan_id,
-                             ConsolidatedReportRow.period_label == period_label))
-    if value is None:
-        return None
-    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
-
-
-def keep_pdf(session: Session, plan_id: str, period_label: str, pdf: bytes) -> None:
-    """The PDF a portal made of the stored DOCX, kept for every other portal process."""
-    row = session.get(ConsolidatedReportRow, (plan_id, period_label))
-    if row is not None:
-        row.pdf = pdf
-
-
-# ----------------------------------------------------------------------------- record
 
 def record(session: Session, plan_id: str, period_label: str, files: ReportFiles,
            as_of: dt.datetime, summary: str = "") -> int | None:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from docx.table import _Cell
     from docx.text.paragraph import Paragraph
 
-    from phancong.services.consolidate import ConsolidatedReport, IndicatorTotal, Summary
+    from phancong.services.report_model import ConsolidatedReport, IndicatorTotal, Summary
 
 FONT = "Times New Roman"
 BODY_PT = 14

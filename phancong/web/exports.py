@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from phancong.adapters.db import transaction
 from phancong.domain.access import Principal
-from phancong.services import accounts, reads
+from phancong.services import accounts, reads, report_files
 from phancong.services.access import forbidden, principal_of
 from phancong.services.errors import LedgerError, NotFound
 from phancong.web import i18n
@@ -355,7 +355,7 @@ class _Unavailable(LedgerError):
 
 def _make_pdf(docx_path: Path, pdf_path: Path, soffice: str, lang: str) -> None:
     """The PDF of a written report, made once by LibreOffice and kept beside the DOCX."""
-    from phancong.services.consolidate import PdfUnavailable, render_pdf
+    from phancong.services.report_files import PdfUnavailable, render_pdf
 
     try:
         pdf = render_pdf(docx_path.read_bytes(), soffice)
@@ -369,7 +369,7 @@ def _make_pdf(docx_path: Path, pdf_path: Path, soffice: str, lang: str) -> None:
 @router.get("/reports/{plan_id}/{name}", include_in_schema=False)
 def consolidated_report(page: PageDep, plan_id: str, name: str) -> Response:
     """A consolidated report the ``consolidate`` flow wrote (coordinators and viewers)."""
-    from phancong.services.consolidate import report_paths
+    from phancong.services.report_files import report_paths
 
     def not_found() -> NotFound:
         return NotFound("Không có báo cáo này", "No such report")
@@ -401,22 +401,21 @@ def consolidated_report(page: PageDep, plan_id: str, name: str) -> Response:
 def _stored_report(page: Page, plan_id: str, period: str, suffix: str) -> bytes | None:
     """The report from the ledger, where any runner's ``consolidate`` keeps it; a PDF not made
     yet is made of the stored DOCX (LibreOffice) and kept there for every portal process."""
-    from phancong.services import consolidate
 
     with page.portal.factory() as session:
-        stored = consolidate.stored_report(session, plan_id, period, suffix)
-        docx = (consolidate.stored_report(session, plan_id, period, "docx")
+        stored = report_files.stored_report(session, plan_id, period, suffix)
+        docx = (report_files.stored_report(session, plan_id, period, "docx")
                 if stored is None and suffix == "pdf" else None)
     if docx is None:
         return stored
-    from phancong.services.consolidate import PdfUnavailable, render_pdf
+    from phancong.services.report_files import PdfUnavailable, render_pdf
 
     try:
         pdf = render_pdf(docx, page.portal.settings.soffice)
     except PdfUnavailable as exc:
         raise _Unavailable(exc.vi, exc.en) from None
     with transaction(page.portal.factory) as session:
-        consolidate.keep_pdf(session, plan_id, period, pdf)
+        report_files.keep_pdf(session, plan_id, period, pdf)
     return pdf
 
 

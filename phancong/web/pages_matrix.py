@@ -13,7 +13,7 @@ from starlette.responses import Response
 from phancong.domain import charts
 from phancong.domain.access import Action
 from phancong.domain.status import local_date
-from phancong.services import consolidate, reads, sessions, units
+from phancong.services import consolidate, reads, report_files, report_model, sessions, units
 from phancong.services.access import MAX_ID, authorize, forbidden
 from phancong.web import i18n
 from phancong.web.context import Page
@@ -141,11 +141,11 @@ def _written_report(page: Page, plan_id: str, period: str | None) -> list[str]:
     if not period:
         return []
     with page.portal.factory() as session:
-        stored = consolidate.stored_formats(session, plan_id, period)
+        stored = report_files.stored_formats(session, plan_id, period)
     if stored:
         return stored
     try:
-        html, docx = consolidate.report_paths(
+        html, docx = report_files.report_paths(
             page.portal.settings.data_dir / "reports", plan_id, period
         )
     except ValueError:
@@ -169,7 +169,7 @@ def _charts(
         keep = [n for n, (_, _, owed) in enumerate(data.reported) if owed]
         if not keep:
             return None
-        data = consolidate.ChartData(
+        data = report_model.ChartData(
             periods=[data.periods[n] for n in keep],
             rates=[(name, short, [v[n] for n in keep]) for name, short, v in data.rates],
             reported=[data.reported[n] for n in keep],

@@ -97,7 +97,7 @@ def test_consolidate_compiles_writes_and_records_the_standing_office_report(
         assert submission.submitted_by == "system:consolidate"
         assert "1/2" in submission.note
         # kept in the ledger for portal processes on other machines
-        from phancong.services.consolidate import stored_report
+        from phancong.services.report_files import stored_report
 
         assert stored_report(session, "mini", "2026-Q1", "html") == html.encode("utf-8")
         assert stored_report(session, "mini", "2026-Q1", "docx") == Path(files.docx).read_bytes()

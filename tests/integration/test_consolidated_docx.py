@@ -29,7 +29,7 @@ from phancong.adapters.loader import directory, load
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
 from phancong.cli import app as cli
 from phancong.domain.status import label
-from phancong.services import consolidate, ledger, reads, submissions
+from phancong.services import consolidate, ledger, reads, report_files, submissions
 from phancong.services.attachments import Upload, check
 from phancong.services.materialize import materialize
 from phancong.services.report_docx import counts_sentence
@@ -140,7 +140,7 @@ def test_hanoi_q1_docx(seeded: Seeded, monkeypatch: pytest.MonkeyPatch, tmp_path
                        test_output: Path) -> None:
     with seeded.factory() as session:
         report = consolidate.compile_report(session, "hanoi-2026-2030", PERIOD, AS_OF)
-    data = consolidate.render_docx(report, PORTAL)
+    data = report_files.render_docx(report, PORTAL)
     (test_output / "consolidated-hanoi-2026-Q1.docx").write_bytes(data)
     document = Document(io.BytesIO(data))
 
@@ -258,7 +258,7 @@ def test_hanoi_q1_pdf_pages(seeded: Seeded, test_output: Path) -> None:
         pytest.skip("the pages are the same on PostgreSQL; rendered once")
     with seeded.factory() as session:
         report = consolidate.compile_report(session, "hanoi-2026-2030", PERIOD, AS_OF)
-    pdf = consolidate.render_pdf(consolidate.render_docx(report, PORTAL))
+    pdf = report_files.render_pdf(report_files.render_docx(report, PORTAL))
     assert pdf.startswith(b"%PDF-")
     target = test_output / "consolidated-hanoi-2026-Q1.pdf"
     target.write_bytes(pdf)
@@ -273,8 +273,8 @@ def test_hanoi_q1_pdf_pages(seeded: Seeded, test_output: Path) -> None:
 
 
 def test_pdf_without_libreoffice_says_so() -> None:
-    with pytest.raises(consolidate.PdfUnavailable) as refused:
-        consolidate.render_pdf(b"PK", soffice="soffice-not-installed-here")
+    with pytest.raises(report_files.PdfUnavailable) as refused:
+        report_files.render_pdf(b"PK", soffice="soffice-not-installed-here")
     assert "LibreOffice" in refused.value.vi
 
 
@@ -307,7 +307,7 @@ def test_portal_matrix_charts_and_pdf_preview(seeded: Seeded, tmp_path: Path) ->
 
         with seeded.factory() as session:
             report = consolidate.compile_report(session, "hanoi-2026-2030", PERIOD, AS_OF)
-        files = consolidate.write_files(report, settings.data_dir / "reports", PORTAL)
+        files = report_files.write_files(report, settings.data_dir / "reports", PORTAL)
         assert files.pdf is None
         matrix = client.get("/matrix?year=2026&period=2026-Q1")
         for kind in ("html", "docx", "pdf"):
@@ -331,7 +331,7 @@ def test_recorded_report_carries_its_docx(seeded: Seeded, tmp_path: Path) -> Non
 
     with seeded.factory() as session:
         report = consolidate.compile_report(session, "hanoi-2026-2030", PERIOD, AS_OF)
-    files = consolidate.write_files(report, tmp_path / "reports", PORTAL)
+    files = report_files.write_files(report, tmp_path / "reports", PORTAL)
     with transaction(seeded.factory) as session:
         obligation = consolidate.record(session, "hanoi-2026-2030", PERIOD, files, AS_OF)
     assert obligation is not None
@@ -355,9 +355,9 @@ def test_a_report_written_on_a_runner_is_served_by_portals_elsewhere(
 
     with seeded.factory() as session:
         report = consolidate.compile_report(session, "hanoi-2026-2030", PERIOD, AS_OF)
-    files = consolidate.write_files(report, tmp_path / "runner" / "reports", PORTAL)
+    files = report_files.write_files(report, tmp_path / "runner" / "reports", PORTAL)
     with transaction(seeded.factory) as session:  # what the write-report task does
-        consolidate.keep_in_ledger(session, report, files, AS_OF)
+        report_files.keep_in_ledger(session, report, files, AS_OF)
 
     made_pdf = tmp_path / "made.pdf"
     made_pdf.write_bytes(PDF)
@@ -401,7 +401,7 @@ def test_a_report_written_on_a_runner_is_served_by_portals_elsewhere(
         accounts.hasher = accounts_hasher  # type: ignore[assignment]
 
     with transaction(seeded.factory) as session:  # written again: the old PDF goes
-        consolidate.keep_in_ledger(session, report, files, AS_OF)
+        report_files.keep_in_ledger(session, report, files, AS_OF)
     with seeded.factory() as session:
-        assert consolidate.stored_report(session, "hanoi-2026-2030", PERIOD, "pdf") is None
-        assert consolidate.stored_formats(session, "hanoi-2026-2030", "2026-Q2") == []
+        assert report_files.stored_report(session, "hanoi-2026-2030", PERIOD, "pdf") is None
+        assert report_files.stored_formats(session, "hanoi-2026-2030", "2026-Q2") == []

@@ -88,7 +88,8 @@ def test_hanoi_consolidation_is_due_after_the_reports_and_addressed_to_its_recip
 ) -> None:
     """Issue 15: the consolidated report has its own deadline after the units' reports, and the
     compiled report names the bodies V.1/V.3 address it to."""
-    from phancong.services.consolidate import compile_report, render_html
+    from phancong.services.consolidate import compile_report
+    from phancong.services.report_files import render_html
 
     ledger.materialize(HANOI)
     consolidated = find_one(ledger, "v-3-tong-hop", "catp-pc02", "2026-Q1")

@@ -9,13 +9,8 @@ import re
 import pytest
 from docx import Document
 
-from phancong.services import consolidate
-from phancong.services.consolidate import (
-    ConsolidatedReport,
-    DutyProgress,
-    DutyRef,
-    UnitReport,
-)
+from phancong.services import report_files
+from phancong.services.report_model import ConsolidatedReport, DutyProgress, DutyRef, UnitReport
 from phancong.templating import TEMPLATES_DIR
 
 pytestmark = pytest.mark.unit
@@ -56,7 +51,7 @@ CITED = ["Mục IV.3, gạch đầu dòng 2", "Mục II.1, điểm a", "Mục II
 
 
 def test_html_report_cites_duties_in_vietnamese() -> None:
-    html = consolidate.render_html(report())
+    html = report_files.render_html(report())
     for citation in CITED:
         assert f"<tr><td>{citation}</td>" in html
     assert "Nhiệm vụ: Báo cáo tổng hợp (Mục V.3)." in html
@@ -64,7 +59,7 @@ def test_html_report_cites_duties_in_vietnamese() -> None:
 
 
 def test_docx_report_cites_duties_in_vietnamese() -> None:
-    document = Document(io.BytesIO(consolidate.render_docx(report())))
+    document = Document(io.BytesIO(report_files.render_docx(report())))
     progress = next(t for t in document.tables if t.rows[0].cells[0].text == "Trích dẫn")
     assert [row.cells[0].text for row in progress.rows[1:]] == CITED
     text = "\n".join(cell.text for table in document.tables for row in table.rows
