@@ -43,6 +43,7 @@ from phancong.web import (
     pages_account,
     pages_matrix,
 )
+from phancong.web.catalog import CATALOG
 from phancong.web.context import (
     PORTAL_DIR,
     Page,
@@ -103,7 +104,7 @@ def _html_error(
             request, get_portal(request), None, i18n.pick_lang(request.query_params.get("lang"))
         )
     key = f"error.{status_code}"
-    title = page.t(key) if key in i18n.CATALOG else page.t("error.title")
+    title = page.t(key) if key in CATALOG else page.t("error.title")
     match = _OBLIGATION_ACTION.match(request.url.path)
     response = page.render(
         "error.html",
@@ -176,7 +177,7 @@ def _install_handlers(app: FastAPI) -> None:
                 if exc.status_code == 401
                 else (
                     i18n.t(f"error.{exc.status_code}", _api_lang(request))
-                    if f"error.{exc.status_code}" in i18n.CATALOG
+                    if f"error.{exc.status_code}" in CATALOG
                     else exc.detail
                 )
             )

@@ -192,7 +192,7 @@ class Page:
             "days_text": lambda n: i18n.days_text(n, lang),
             "fmt_dt": lambda v: i18n.fmt_datetime(v, tz),
             "fmt_date": i18n.fmt_date,
-            "kind_label": lambda k: i18n.t(f"kind.{k}", lang) if f"kind.{k}" in i18n.CATALOG else k,
+            "kind_label": lambda k: i18n.kind_label(k, lang),
         }
         base.update(context)
         return self.portal.templates.TemplateResponse(

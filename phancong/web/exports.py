@@ -26,7 +26,7 @@ from phancong.domain.access import Principal
 from phancong.services import accounts, reads, report_files
 from phancong.services.access import forbidden, principal_of
 from phancong.services.errors import LedgerError, NotFound
-from phancong.web import i18n
+from phancong.web import catalog, i18n
 from phancong.web.context import Page, Portal, get_portal
 from phancong.web.links import base_url, obligation_url
 from phancong.web.pages import STATUSES
@@ -237,7 +237,7 @@ def _overdue_table(page: Page, plan: str) -> tuple[str, list[str], list[list[Any
             i18n.fmt_citation(v.source, lang),
             v.unit_code,
             v.unit_name,
-            i18n.t(f"orole.{v.role}", lang) if f"orole.{v.role}" in i18n.CATALOG else v.role,
+            i18n.t(f"orole.{v.role}", lang) if f"orole.{v.role}" in catalog.CATALOG else v.role,
             i18n.period_name(v.period_label, lang),
             v.deadline,
             v.original_deadline,

@@ -17,7 +17,7 @@ from phancong.services.actions import perform
 from phancong.services.actions import withdraw as withdraw_submission
 from phancong.services.attachments import human_size
 from phancong.services.errors import Refused
-from phancong.web import files, i18n
+from phancong.web import catalog, files, i18n
 from phancong.web.context import Page
 from phancong.web.params import ObligationId, PageDep, PageNo, Text
 from phancong.web.security import csrf_protect
@@ -203,10 +203,10 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
         previous=previous,
         person=lambda email: _person(page, people, email),
         audit_label=lambda action: (
-            page.t(f"audit.{action}") if f"audit.{action}" in i18n.CATALOG else action
+            page.t(f"audit.{action}") if f"audit.{action}" in catalog.CATALOG else action
         ),
         mail_state=lambda status: (
-            page.t(f"mail.{status}") if f"mail.{status}" in i18n.CATALOG else status
+            page.t(f"mail.{status}") if f"mail.{status}" in catalog.CATALOG else status
         ),
         can_submit=can_submit,
         can_withdraw=user.is_agency and user.may(Action.SUBMIT) and state == "submitted",
@@ -221,7 +221,7 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
         file_limit=human_size(page.portal.settings.upload_file_limit),
         total_limit=human_size(page.portal.settings.upload_total_limit),
         level_label=lambda level: (
-            page.t(f"level.{level}") if f"level.{level}" in i18n.CATALOG else level
+            page.t(f"level.{level}") if f"level.{level}" in catalog.CATALOG else level
         ),
     )
 

@@ -54,7 +54,7 @@ from phancong.mail.digest import queue_digest
 from phancong.mail.message import build_message
 from phancong.mail.render import render_notice
 from phancong.orchestration.artifacts import md, summary_for, summary_markdown
-from phancong.services import accounts, consolidate, submissions
+from phancong.services import accounts, consolidate, report_files, submissions
 from phancong.services.notices import Notice, NoticeItem, NoticeKind
 from phancong.services.reads.late import late_list
 from phancong.services.sweep import sweep
@@ -428,7 +428,7 @@ def test_consolidated_report_escapes_plan_texts(world: World) -> None:
     with world.factory() as session:
         report = consolidate.compile_report(session, "mini", "2026-Q1", at("2026-04-01"))
     assert report.indicators, "an accepted submission with an indicator value is needed"
-    html = consolidate.render_html(report)
+    html = report_files.render_html(report)
     assert_inert(html, "consolidated report")
     for escaped in (
         "Số buổi &lt;script&gt;alert(1)&lt;/script&gt;",  # indicator name
@@ -437,7 +437,7 @@ def test_consolidated_report_escapes_plan_texts(world: World) -> None:
         "Tổng hợp &#34;&gt;&lt;img",  # consolidating duty
     ):
         assert escaped in html, escaped
-    assert consolidate.render_docx(report).startswith(b"PK")  # builds; docx text is not markup
+    assert report_files.render_docx(report).startswith(b"PK")  # builds; docx text is not markup
 
 
 def test_prefect_artifact_markdown_is_inert(world: World) -> None:
@@ -754,7 +754,7 @@ def test_api_unparsable_body_is_answered_in_vietnamese(sqlite_ledger: Ledger) ->
 def test_consolidated_report_link_is_served(world: World, tmp_path: Path) -> None:
     with world.factory() as session:
         report = consolidate.compile_report(session, "mini", "2026-Q1", at("2026-04-01"))
-    files = consolidate.write_files(report, world.settings.data_dir / "reports", PORTAL)
+    files = report_files.write_files(report, world.settings.data_dir / "reports", PORTAL)
     coordinator = as_user(world.app, COORD)
     response = coordinator.get(files.url.removeprefix(PORTAL))
     assert response.status_code == 200

@@ -14,7 +14,7 @@ from phancong.adapters.loader import load
 from phancong.domain import citation
 from phancong.domain.plan import Duty
 from phancong.domain.status import Status
-from phancong.web import i18n
+from phancong.web import catalog, i18n
 from phancong.web.context import make_templates
 from tests.helpers import HAIDUONG, HANOI
 
@@ -25,7 +25,7 @@ ENGLISH_WORDS = re.compile(r"\b(section|bullet|item|point|paragraph)\b", re.IGNO
 
 
 def test_every_entry_has_both_languages_and_same_placeholders() -> None:
-    for key, (vi, en) in i18n.CATALOG.items():
+    for key, (vi, en) in catalog.CATALOG.items():
         assert vi.strip(), key
         assert en.strip(), key
         fields = {f for _, f, _, _ in string.Formatter().parse(vi) if f}
@@ -34,7 +34,7 @@ def test_every_entry_has_both_languages_and_same_placeholders() -> None:
 
 def test_vietnamese_text_is_precomposed() -> None:
     """NFC, so diacritics render and search the same everywhere."""
-    for key, (vi, _) in i18n.CATALOG.items():
+    for key, (vi, _) in catalog.CATALOG.items():
         assert unicodedata.normalize("NFC", vi) == vi, key
 
 
@@ -44,8 +44,8 @@ def test_templates_use_only_known_keys() -> None:
         used |= set(re.findall(r"_\('([a-z_.0-9]+)'", path.read_text(encoding="utf-8")))
     assert used
     prefixes = {k for k in used if k.endswith(".")}  # e.g. _('orole.' ~ v.role)
-    assert used - prefixes - set(i18n.CATALOG) == set()
-    assert all(any(key.startswith(p) for key in i18n.CATALOG) for p in prefixes)
+    assert used - prefixes - set(catalog.CATALOG) == set()
+    assert all(any(key.startswith(p) for key in catalog.CATALOG) for p in prefixes)
 
 
 def test_formats() -> None:
