@@ -30,7 +30,8 @@ def status(
     more than an hour, or Prefect or SMTP cannot be reached; 0 when all is well."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from phancong.orchestration.health import collect, find_api_url, render_json, render_text
+    from phancong.orchestration.health import collect, find_api_url
+    from phancong.orchestration.health_render import render_json, render_text
 
     if lang not in ("vi", "en"):
         fail(f"--lang phải là vi hoặc en / must be vi or en, not '{lang}'", 2)

@@ -14,9 +14,8 @@ from phancong.orchestration.health import (
     SmtpStatus,
     build_report,
     check_prefect,
-    render_json,
-    render_text,
 )
+from phancong.orchestration.health_render import render_json, render_text
 from phancong.services.health import PlanLedgerHealth
 
 pytestmark = pytest.mark.unit
