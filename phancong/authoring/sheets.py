@@ -11,17 +11,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from phancong.domain.plan import (
-    AgencyKind,
+from phancong.domain.cadence import (
     Anchor,
     CadenceKind,
     DayCount,
     DeadlineRule,
     DependencyRule,
     HolidayPolicy,
-    IndicatorKind,
-    Role,
 )
+from phancong.domain.plan import AgencyKind, IndicatorKind, Role
 
 
 @dataclass(frozen=True)

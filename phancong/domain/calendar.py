@@ -10,18 +10,17 @@ from functools import lru_cache
 
 import holidays
 
-from phancong.domain.horizon import open_window_end
-from phancong.domain.plan import (
+from phancong.domain.cadence import (
     Anchor,
     Cadence,
     CadenceKind,
     DayCount,
     DeadlineRule,
     DependencyRule,
-    Duty,
     HolidayPolicy,
-    Plan,
 )
+from phancong.domain.horizon import open_window_end
+from phancong.domain.plan import Duty, Plan
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+from phancong.domain.cadence import Ladder
 from phancong.domain.calendar import shift_days
-from phancong.domain.plan import Ladder, Role
+from phancong.domain.plan import Role
 
 
 class Level(StrEnum):

@@ -44,6 +44,7 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.adapters.wards import wards_of
+from phancong.domain.cadence import Ladder
 from phancong.domain.calendar import (
     AD_HOC_PREFIX,
     EVENT_PREFIX,
@@ -54,7 +55,7 @@ from phancong.domain.calendar import (
 )
 from phancong.domain.horizon import period_words
 from phancong.domain.ladder import ladder_dates
-from phancong.domain.plan import Duty, Ladder, Plan, Role
+from phancong.domain.plan import Duty, Plan, Role
 from phancong.domain.status import State, local_date
 from phancong.domain.units import Directory
 from phancong.services.errors import Conflict, NotFound, Refused

@@ -22,8 +22,8 @@ from phancong.adapters.orm import (
     PlanRow,
     SubmissionRow,
 )
+from phancong.domain.cadence import Ladder
 from phancong.domain.ladder import ladder_dates
-from phancong.domain.plan import Ladder
 from phancong.domain.status import (
     Review,
     State,

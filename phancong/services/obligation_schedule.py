@@ -15,6 +15,7 @@ from phancong.adapters.orm import (
     DependencyRow,
     ObligationRow,
 )
+from phancong.domain.cadence import DayCount, DependencyRule
 from phancong.domain.calendar import (
     AD_HOC_PREFIX,
     EVENT_PREFIX,
@@ -24,7 +25,7 @@ from phancong.domain.calendar import (
     shift_days,
 )
 from phancong.domain.ladder import ladder_dates
-from phancong.domain.plan import DayCount, DependencyRule, Duty, Plan, Role
+from phancong.domain.plan import Duty, Plan, Role
 from phancong.domain.status import ACTIVE_STATES, State
 from phancong.domain.units import Assignment, Directory
 from phancong.services import audit

@@ -9,16 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from phancong.adapters.loader import load
-from phancong.domain.calendar import is_working_day, occurrences, shift_days
-from phancong.domain.plan import (
+from phancong.domain.cadence import (
     Anchor,
     Cadence,
     CadenceKind,
     DayCount,
     DeadlineRule,
     HolidayPolicy,
-    Plan,
 )
+from phancong.domain.calendar import is_working_day, occurrences, shift_days
+from phancong.domain.plan import Plan
 from phancong.domain.validate import check
 from tests.helpers import HANOI, MINI
 

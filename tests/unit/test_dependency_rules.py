@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from phancong.domain.cadence import CadenceKind, DependencyRule
 from phancong.domain.calendar import Period, linked_periods
-from phancong.domain.plan import CadenceKind, DependencyRule
 
 pytestmark = pytest.mark.unit
 

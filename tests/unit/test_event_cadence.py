@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from phancong.adapters.loader import PlanError, load
 from phancong.cli import app
+from phancong.domain.cadence import Cadence, DayCount
 from phancong.domain.calendar import (
     event_deadline,
     event_label,
@@ -20,7 +21,6 @@ from phancong.domain.calendar import (
     parse_event_label,
     period_title,
 )
-from phancong.domain.plan import Cadence, DayCount
 from tests.helpers import MINI
 
 pytestmark = pytest.mark.unit

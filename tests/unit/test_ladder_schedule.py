@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from phancong.domain.cadence import DayCount, Ladder
 from phancong.domain.ladder import ladder_dates
-from phancong.domain.plan import DayCount, Ladder, Role
+from phancong.domain.plan import Role
 
 pytestmark = pytest.mark.unit
 

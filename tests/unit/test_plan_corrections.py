@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from phancong.adapters.loader import directory, load
 from phancong.adapters.seed import read
 from phancong.cli import app
+from phancong.domain.cadence import Anchor, CadenceKind, DeadlineRule, HolidayPolicy
 from phancong.domain.calendar import (
     Period,
     apply_policy,
@@ -23,15 +24,7 @@ from phancong.domain.calendar import (
     nominal_deadline,
     previous_working_day,
 )
-from phancong.domain.plan import (
-    Anchor,
-    CadenceKind,
-    DeadlineRule,
-    Duty,
-    HolidayPolicy,
-    Plan,
-    Role,
-)
+from phancong.domain.plan import Duty, Plan, Role
 from phancong.orchestration.deployments import consolidation_dates, consolidation_runs
 from tests.helpers import HAIDUONG, HAIDUONG_SEED, HANOI, HANOI_SEED
 
@@ -112,7 +105,7 @@ def test_previous_working_day_skips_tet_and_public_holidays() -> None:
 def test_deadline_in_a_named_month_is_only_for_yearly_cadences() -> None:
     from pydantic import ValidationError
 
-    from phancong.domain.plan import Cadence
+    from phancong.domain.cadence import Cadence
 
     year = Period(dt.date(2026, 1, 1), dt.date(2026, 12, 31), "2026", CadenceKind.YEARLY)
     assert nominal_deadline(year, DeadlineRule(day=15, month=11)) == dt.date(2026, 11, 15)

@@ -20,8 +20,9 @@ from phancong.authoring.problems import WorkbookError
 from phancong.authoring.workbook_export import export_workbook
 from phancong.authoring.workbook_import import read_workbook
 from phancong.cli import app
+from phancong.domain.cadence import Anchor, DeadlineRule, HolidayPolicy
 from phancong.domain.citation import fmt_citation
-from phancong.domain.plan import Anchor, DeadlineRule, HolidayPolicy, Plan
+from phancong.domain.plan import Plan
 from tests.helpers import HAIDUONG, HANOI, MINI
 
 pytestmark = pytest.mark.unit
