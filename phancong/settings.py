@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from phancong.domain.horizon import DEFAULT_HORIZON_MONTHS
+from phancong.domain.zone import DEFAULT_TZ
 from phancong.resources import plans_dir
 
 DEFAULT_PLAN = plans_dir() / "hanoi-2026-2030.yaml"
@@ -27,7 +28,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("phancong")))
     database_url: str | None = Field(default=None, repr=False)  # may carry a password
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TZ
 
     secret_key: SecretStr | None = None
     portal_url: str = "http://127.0.0.1:8000"

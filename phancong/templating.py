@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from phancong.domain.calendar import period_title
 from phancong.domain.citation import fmt_citation
 from phancong.domain.status import LABELS, Status
+from phancong.domain.zone import DEFAULT_TZ
 from phancong.resources import templates_dir
 from phancong.services.attachments import human_size
 from phancong.services.report_docx import counts_sentence, indicator_result
@@ -31,7 +32,7 @@ from phancong.services.report_docx import counts_sentence, indicator_result
 TEMPLATES_DIR = templates_dir()
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
-DISPLAY_TZ = "Asia/Ho_Chi_Minh"
+DISPLAY_TZ = DEFAULT_TZ
 
 
 def language(value: str | None) -> str:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import make_engine, session_factory
 from phancong.adapters.loader import PlanError, load
 from phancong.domain.plan import Plan
+from phancong.domain.zone import DEFAULT_TZ
 from phancong.services.errors import LedgerError
 from phancong.settings import DEFAULT_PLAN, get_settings
 
-TZ = "Asia/Ho_Chi_Minh"
+TZ = DEFAULT_TZ
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

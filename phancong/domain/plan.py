@@ -25,6 +25,7 @@ from phancong.domain.cadence import (
     ReportingEntry,
 )
 from phancong.domain.citation import parse_citation
+from phancong.domain.zone import DEFAULT_TZ
 
 
 class AgencyKind(StrEnum):
@@ -363,7 +364,7 @@ class PlanHeader(Frozen):
     issuer: str
     issued: dt.date | None = None
     period: PlanPeriod
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TZ
     standing_office: Identifier
     steering_committee: Identifier
     holiday_policy: HolidayPolicy = HolidayPolicy.NEXT_WORKING_DAY

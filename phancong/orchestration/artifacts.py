@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 from phancong.domain.calendar import period_title
 from phancong.domain.citation import fmt_citation
 from phancong.domain.status import LABELS, LATE, Status
+from phancong.domain.zone import DEFAULT_TZ
 from phancong.services.reads import DutyRollup, UnitRollup
 
-TZ = "Asia/Ho_Chi_Minh"
+TZ = DEFAULT_TZ
 _KEY_BAD = re.compile(r"[^a-z0-9-]+")
 OVERDUE_COLUMNS = ("agency", "role", "duty", "citation", "period", "deadline", "days_late",
                    "status", "escalation_level", "blocked_by")

@@ -27,11 +27,12 @@ from phancong.domain.calendar import (
 )
 from phancong.domain.horizon import horizon_through
 from phancong.domain.plan import Duty, Plan
+from phancong.domain.zone import DEFAULT_TZ
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
-TZ = "Asia/Ho_Chi_Minh"
+TZ = DEFAULT_TZ
 # a plan without an end gets the consolidation dates of this many months ahead in its schedule
 # (the deployments are served afresh at each start of `phancong up`)
 SCHEDULE_MONTHS = 60

@@ -6,7 +6,9 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-TZ = "Asia/Ho_Chi_Minh"
+from phancong.domain.zone import DEFAULT_TZ
+
+TZ = DEFAULT_TZ
 
 
 def resolve_as_of(as_of: dt.datetime | None) -> dt.datetime:

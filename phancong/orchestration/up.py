@@ -24,11 +24,12 @@ from pathlib import Path
 from types import FrameType
 from zoneinfo import ZoneInfo
 
+from phancong.domain.zone import DEFAULT_TZ
 from phancong.orchestration import instance, processes
 from phancong.orchestration.processes import Child
 from phancong.settings import DEFAULT_PLAN, Settings, get_settings
 
-TZ = "Asia/Ho_Chi_Minh"
+TZ = DEFAULT_TZ
 COORDINATOR_EMAIL = "dieu-phoi@phancong.localhost"
 Say = Callable[[str], None]
 Progress = Callable[[int, int, str], None]

@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 from phancong.domain import citation
 from phancong.domain.calendar import period_title
 from phancong.domain.status import LABELS, LATE, LATE_LABEL, Status
+from phancong.domain.zone import DEFAULT_TZ
 from phancong.web.catalog import CATALOG
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
 
 
-TZ = "Asia/Ho_Chi_Minh"
+TZ = DEFAULT_TZ
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
