@@ -158,7 +158,7 @@ def retry(
     now = dt.datetime.now(dt.UTC)
     with transaction(sessions()) as session:
         count = requeue_failed(session, ids or None, now=now)
-    typer.echo(f"{count} message(s) queued again")
+    typer.echo(f"Đã xếp lại {count} thư vào hàng chờ gửi / {count} message(s) queued again")
 
 
 def register(app: typer.Typer) -> None:

@@ -94,6 +94,6 @@ def test_the_retry_command(factory: sessionmaker[Session], database_url: str,
     finally:
         get_settings.cache_clear()
     assert refused.exit_code == 2
-    assert (one.exit_code, one.output) == (0, "1 message(s) queued again\n")
-    assert (rest.exit_code, rest.output) == (0, "2 message(s) queued again\n")
+    assert (one.exit_code, one.output) == (0, "Đã xếp lại 1 thư vào hàng chờ gửi / 1 message(s) queued again\n")
+    assert (rest.exit_code, rest.output) == (0, "Đã xếp lại 2 thư vào hàng chờ gửi / 2 message(s) queued again\n")
     assert [s for s, _ in states(factory).values()].count("queued") == 3
