@@ -19,6 +19,7 @@ from phancong.domain.horizon import DEFAULT_HORIZON_MONTHS
 from phancong.domain.zone import DEFAULT_TZ
 from phancong.resources import plans_dir
 
+DEFAULT_MAIL_FROM = "Thường trực Ban Chỉ đạo <thuongtruc@phancong.localhost>"
 DEFAULT_PLAN = plans_dir() / "hanoi-2026-2030.yaml"
 
 
@@ -71,7 +72,7 @@ class Settings(BaseSettings):
     smtp_block: str | None = Field(
         default=None, description="name of a prefect-email EmailServerCredentials block"
     )
-    mail_from: str = "Thường trực Ban Chỉ đạo <thuongtruc@phancong.localhost>"
+    mail_from: str = DEFAULT_MAIL_FROM
     mail_dir: Path | None = Field(default=None, description="capture mail as .eml files here")
 
     # schedules of the served deployments (cron, Asia/Ho_Chi_Minh); shorten them to watch the

@@ -1,6 +1,6 @@
 """Prefect tasks: thin wrappers (one I/O step each) around phancong's service functions.
 
-Each task opens its own session from the settings (``phancong.orchestration.db``) and hands
+Each task opens its own session from the process's wiring (``phancong.bootstrap.wired``) and hands
 back plain values. Tasks that touch the database, the mail server or the file system retry
 with exponential backoff; a retried sweep is safe because a sweep is one idempotent
 transaction.

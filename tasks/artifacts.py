@@ -8,6 +8,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 
+from phancong.bootstrap import wired
 from phancong.orchestration.artifacts import (
     OVERDUE_LIMIT,
     artifact_language,
@@ -20,16 +21,14 @@ from phancong.orchestration.artifacts import (
     summary_for,
     summary_key,
 )
-from phancong.orchestration.db import sessions
 from phancong.orchestration.values import SweepSummary
 from phancong.services.reads.late import late_list
-from phancong.settings import get_settings
 from tasks import IO_RETRIES
 
 
 @task(name="publish-overdue", **IO_RETRIES)
 def publish_overdue(plan_id: str, as_of: dt.datetime) -> int:
-    with sessions()() as session:
+    with wired().sessions() as session:
         lang = artifact_language(session, plan_id)
         found = late_list(session, plan_id, as_of, limit=OVERDUE_LIMIT)
     total = int(str(found[0]["total"])) if found else 0
@@ -41,13 +40,13 @@ def publish_overdue(plan_id: str, as_of: dt.datetime) -> int:
     create_table_artifact(rows, key=overdue_key(plan_id),
                           description=late_description(
                               as_of, len(rows), total, lang=lang,
-                              list_url=late_list_url(get_settings().portal_url, plan_id)))
+                              list_url=late_list_url(wired().settings.portal_url, plan_id)))
     return total
 
 
 @task(name="publish-summary", **IO_RETRIES)
 def publish_summary(plan_id: str, as_of: dt.datetime, sweep: SweepSummary | None = None) -> str:
-    with sessions()() as session:
+    with wired().sessions() as session:
         lang = artifact_language(session, plan_id)
         text = summary_for(session, plan_id, as_of, sweep.steps if sweep else None,
                            sweep.emails if sweep else None, lang=lang)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prefect import task
 
+from phancong.bootstrap import wired
 from phancong.orchestration import plans
-from phancong.orchestration.db import sessions
 from phancong.services.plans import plan_source as recorded_source
 from tasks import IO_RETRIES
 
@@ -18,5 +18,5 @@ def resolve_plan(plan: str | None) -> plans.PlanRef:
 @task(name="plan-source", **IO_RETRIES)
 def plan_source(plan_id: str) -> str | None:
     """The file the ledger's current version of a plan was loaded from, if recorded."""
-    with sessions()() as session:
+    with wired().sessions() as session:
         return recorded_source(session, plan_id)

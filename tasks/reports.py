@@ -8,16 +8,15 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 
 from phancong.adapters.db import transaction
+from phancong.bootstrap import wired
 from phancong.orchestration.artifacts import md, report_key
-from phancong.orchestration.db import sessions
 from phancong.services import consolidate, report_files, report_model
-from phancong.settings import get_settings
 from tasks import IO_RETRIES
 
 
 @task(name="periods-due", **IO_RETRIES)
 def periods_due(plan_id: str, as_of: dt.datetime) -> list[str]:
-    with sessions()() as session:
+    with wired().sessions() as session:
         return consolidate.due_periods(session, plan_id, as_of)
 
 
@@ -25,15 +24,15 @@ def periods_due(plan_id: str, as_of: dt.datetime) -> list[str]:
 def compile_report(
     plan_id: str, period: str, as_of: dt.datetime
 ) -> report_model.ConsolidatedReport:
-    with sessions()() as session:
+    with wired().sessions() as session:
         return consolidate.compile_report(session, plan_id, period, as_of)
 
 
 @task(name="write-report", **IO_RETRIES)
 def write_report(report: report_model.ConsolidatedReport) -> report_model.ReportFiles:
-    settings = get_settings()
+    settings = wired().settings
     files = report_files.write_files(report, settings.data_dir / "reports", settings.portal_url)
-    with transaction(sessions()) as session:  # for every portal process, on any machine
+    with transaction(wired().sessions) as session:  # for every portal process, on any machine
         report_files.keep_in_ledger(session, report, files, dt.datetime.now(dt.UTC))
     return files
 
@@ -42,7 +41,7 @@ def write_report(report: report_model.ConsolidatedReport) -> report_model.Report
 def record_report(report: report_model.ConsolidatedReport,
                   files: report_model.ReportFiles) -> int | None:
     summary = f"{len(report.reported)}/{report.expected} đơn vị đã báo cáo"
-    with transaction(sessions()) as session:
+    with transaction(wired().sessions) as session:
         return consolidate.record(session, report.plan_id, report.period_label, files,
                                   report.as_of, summary)
 

@@ -19,6 +19,16 @@ from sqlalchemy.engine import make_url
 POSTGRES_URL_ENV = "PHANCONG_TEST_POSTGRES_URL"
 
 
+@pytest.fixture(autouse=True)
+def _release_engines() -> Iterator[None]:
+    """Close the pooled connections of the engines a test's process wiring built (each test
+    has its own database; the next test's wiring builds its own)."""
+    yield
+    from phancong.bootstrap import dispose_all
+
+    dispose_all()
+
+
 def _running_in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 

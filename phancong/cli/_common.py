@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from phancong.adapters.db import make_engine, session_factory
 from phancong.adapters.loader import PlanError, load
+from phancong.bootstrap import wired
 from phancong.domain.plan import Plan
 from phancong.domain.zone import DEFAULT_TZ
 from phancong.services.errors import LedgerError
-from phancong.settings import DEFAULT_PLAN, get_settings
+from phancong.settings import DEFAULT_PLAN
 
 TZ = DEFAULT_TZ
 
@@ -36,7 +36,8 @@ def load_plan(path: Path) -> Plan:
 
 
 def sessions() -> sessionmaker[Session]:
-    return session_factory(make_engine(get_settings().effective_database_url))
+    """The ledger's sessions, from the process's wiring (:mod:`phancong.bootstrap`)."""
+    return wired().sessions
 
 
 @contextmanager

@@ -8,7 +8,7 @@ import typer
 
 from phancong.adapters.db import downgrade as run_downgrade
 from phancong.adapters.db import upgrade as run_upgrade
-from phancong.settings import get_settings
+from phancong.bootstrap import wired
 
 db_app = typer.Typer(help="Cơ sở dữ liệu / database schema (Alembic).", no_args_is_help=True)
 
@@ -16,7 +16,7 @@ db_app = typer.Typer(help="Cơ sở dữ liệu / database schema (Alembic).", n
 @db_app.command("upgrade")
 def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Bring the database (PHANCONG_DATABASE_URL, or the local SQLite file) to REVISION."""
-    url = get_settings().effective_database_url
+    url = wired().settings.effective_database_url
     run_upgrade(url, revision)
     typer.echo(f"database at {revision}: {url.split('@')[-1]}")
 
@@ -24,7 +24,7 @@ def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
 @db_app.command("downgrade")
 def downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "base") -> None:
     """Roll the schema back to REVISION (base removes every table)."""
-    url = get_settings().effective_database_url
+    url = wired().settings.effective_database_url
     run_downgrade(url, revision)
     typer.echo(f"database at {revision}: {url.split('@')[-1]}")
 

@@ -29,12 +29,12 @@ def run(
 ) -> None:
     """Run one flow now on the Prefect server of `phancong up` (or PREFECT_API_URL): the run
     appears in the Prefect UI. Refuses when no server is running."""
+    from phancong.bootstrap import wired
     from phancong.orchestration.instance import find_api_url, healthy
-    from phancong.settings import get_settings
 
     if name not in FLOW_NAMES:
         raise typer.BadParameter(f"unknown flow {name!r}; one of {', '.join(FLOW_NAMES)}")
-    api = find_api_url(get_settings().data_dir)
+    api = find_api_url(wired().settings.data_dir)
     if api is None:
         fail("Không tìm thấy máy chủ Prefect đang chạy: hãy chạy `phancong up` (cùng "
              "PHANCONG_DATA_DIR), hoặc đặt PREFECT_API_URL trỏ tới máy chủ Prefect.\n"

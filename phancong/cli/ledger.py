@@ -11,6 +11,7 @@ import typer
 
 from phancong.adapters.db import transaction, upgrade
 from phancong.adapters.loader import directory
+from phancong.bootstrap import wired
 from phancong.cli._common import (
     load_plan,
     parse_date,
@@ -26,7 +27,6 @@ from phancong.domain.status import label
 from phancong.services import reads
 from phancong.services.materialize import materialize as run_materialize
 from phancong.services.materialize import refresh_statistics
-from phancong.settings import get_settings
 
 ledger_app = typer.Typer(help="Sổ nghĩa vụ / the obligation ledger.", no_args_is_help=True)
 
@@ -51,10 +51,10 @@ def materialize(
     if through is not None:
         last = parse_date(through)
     elif plan.plan.period.open_ended:
-        last = horizon_through(today, get_settings().materialize_horizon_months)
+        last = horizon_through(today, wired().settings.materialize_horizon_months)
     else:
         last = dt.date(today.year, 12, 31)
-    url = get_settings().effective_database_url
+    url = wired().settings.effective_database_url
     upgrade(url)
     factory = sessions()
     with user_errors(), transaction(factory) as session:

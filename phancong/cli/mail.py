@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from phancong.cli._common import default_plan, fail, load_plan, sessions
+from phancong.bootstrap import wired
+from phancong.cli._common import default_plan, fail, load_plan
 from phancong.services.notices import NoticeKind
 
 mail_app = typer.Typer(
@@ -51,13 +52,13 @@ def preview(
 
     Example: phancong mail preview overdue --lang en --out /tmp/overdue.eml
     """
+    from phancong.bootstrap import wired
     from phancong.mail.message import build_message
     from phancong.mail.render import render_notice
     from phancong.mail.samples import sample_notice
     from phancong.services.outbox import Mail
-    from phancong.settings import get_settings
 
-    settings = get_settings()
+    settings = wired().settings
     notice = sample_notice(kind, load_plan(plan or default_plan()), lang=lang.value,
                            portal_url=settings.portal_url, review=review.value)
     mail = render_notice(notice)
@@ -89,7 +90,7 @@ def outbox(
     """List queued, sent and failed messages (failed ones show the server's reply)."""
     from phancong.services.outbox import latest
 
-    with sessions()() as session:
+    with wired().sessions() as session:
         rows = latest(session, status=status.value if status is not None else None, limit=limit)
     if not rows:
         typer.echo("outbox is empty" if status is None else f"no {status.value} messages")
@@ -131,14 +132,13 @@ def deliver_now(
     """
     from phancong.mail.deliver_worker import run
     from phancong.mail.transport import transport_from_settings
-    from phancong.settings import get_settings
 
-    settings = get_settings()
+    settings = wired().settings
     try:
         transport = transport_from_settings(settings)
     except RuntimeError as exc:
         fail(str(exc), 2)
-    reports = run(sessions(), transport, limit=limit, max_attempts=max_attempts,
+    reports = run(wired().sessions, transport, limit=limit, max_attempts=max_attempts,
                   mail_from=settings.mail_from, until_empty=all_batches, echo=typer.echo)
     if reports and reports[-1].error:
         raise typer.Exit(1)
@@ -156,7 +156,7 @@ def retry(
     if not ids and not failed:
         fail("give outbox ids or --failed", 2)
     now = dt.datetime.now(dt.UTC)
-    with transaction(sessions()) as session:
+    with transaction(wired().sessions) as session:
         count = requeue_failed(session, ids or None, now=now)
     typer.echo(f"Đã xếp lại {count} thư vào hàng chờ gửi / {count} message(s) queued again")
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from phancong.bootstrap import wired
 from phancong.cli._common import fail
-from phancong.settings import get_settings
 
 portal_app = typer.Typer(
     help="Cổng thông tin cho các đơn vị / the agency portal.", no_args_is_help=True
@@ -36,7 +36,7 @@ def serve(
     from phancong.web.serving import NoDelayH11Protocol
 
     try:
-        settings = get_settings()  # refuse early: production needs a secret key and a database
+        settings = wired().settings  # refuse early: production needs a secret key and a database
         settings.signing_key()
     except ValidationError as exc:
         fail(f"invalid settings: {exc.errors()[0].get('msg', exc)}", 2)

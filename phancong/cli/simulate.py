@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Engine
 
-from phancong.adapters.db import make_engine, session_factory, transaction, upgrade
+from phancong.adapters.db import transaction, upgrade
 from phancong.adapters.loader import directory
+from phancong.bootstrap import Wiring, bootstrap, dispose_all, wired
 from phancong.cli._common import load_plan, parse_date, progress_printer
 from phancong.cli.plan import table
 from phancong.domain.plan import Plan
@@ -80,13 +80,13 @@ def _simulate(
 ) -> None:
     url = database_url or f"sqlite+pysqlite:///{work / 'simulation.db'}"
     upgrade(url)
-    engine = make_engine(url)
+    wiring = bootstrap(wired().settings.model_copy(update={"database_url": url}))
     try:
-        _replay(plan_file, plan, first, last, seed, mail_dir or work / "mail", top, engine,
+        _replay(plan_file, plan, first, last, seed, mail_dir or work / "mail", top, wiring,
                 kept=mail_dir is not None, ledger=url if database_url else "throw-away, removed",
                 sweep_every=sweep_every)
     finally:
-        engine.dispose()
+        dispose_all()
 
 
 def _replay(
@@ -97,7 +97,7 @@ def _replay(
     seed: int,
     mails: Path,
     top: int,
-    engine: Engine,
+    wiring: Wiring,
     *,
     kept: bool,
     ledger: str,
@@ -106,7 +106,7 @@ def _replay(
     from phancong.mail.deliver import deliver
     from phancong.mail.transport import FileTransport
 
-    factory = session_factory(engine)
+    factory = wiring.sessions
     with transaction(factory) as session:
         materialize(
             session,
@@ -119,7 +119,8 @@ def _replay(
     transport = FileTransport(mails)
 
     def send(now: dt.datetime) -> int:
-        return len(deliver(factory, transport, now=now, limit=100_000).sent)
+        return len(deliver(factory, transport, now=now, limit=100_000,
+                           mail_from=wiring.settings.mail_from).sent)
 
     report = simulate(
         factory,

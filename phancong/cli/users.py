@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from phancong.adapters.db import transaction
+from phancong.bootstrap import wired
 from phancong.cli._common import fail, parse_date, parse_instant, sessions, user_errors
 from phancong.domain.access import Action, Principal
 from phancong.mail.render import render_notice
@@ -23,7 +24,6 @@ from phancong.services.access import principal_of
 from phancong.services.actions import perform
 from phancong.services.attachments import Upload, check_all, human_size, keep_in
 from phancong.services.units import find_unit
-from phancong.settings import get_settings
 from phancong.web.links import login_link, safe_next
 
 users_app = typer.Typer(help="Tài khoản cổng thông tin / portal accounts.", no_args_is_help=True)
@@ -133,7 +133,7 @@ def invite(
     if safe_next(next_path, "") != next_path:
         fail(f"--next must be a local path such as /obligations/42, not '{next_path}'", 2)
     with user_errors():
-        link = login_link(get_settings(), sessions(), email, next_path, dt.timedelta(hours=hours))
+        link = login_link(wired().settings, sessions(), email, next_path, dt.timedelta(hours=hours))
     typer.echo(link)
 
 
@@ -202,7 +202,7 @@ def feed_token(
     revoke: Annotated[bool, typer.Option("--revoke", help="disable the feed URL")] = False,
 ) -> None:
     """Print the private iCalendar feed URL of an account's deadlines (revocable)."""
-    settings = get_settings()
+    settings = wired().settings
     with user_errors(), transaction(sessions()) as session:
         user = accounts.get_user(session, email)
         if revoke:
@@ -238,7 +238,7 @@ def _act(obligation_id: int, email: str, action: Action, at: str | None, **kwarg
             obligation_id,
             action,
             now=parse_instant(at),
-            portal_url=get_settings().portal_url,
+            portal_url=wired().settings.portal_url,
             renderer=render_notice,
             **kwargs,
         )
@@ -279,7 +279,7 @@ def done(
     at: AtOption = None,
 ) -> None:
     """Mark an obligation done (submit it for review), with its report files."""
-    settings = get_settings()
+    settings = wired().settings
     uploads: list[Upload] = []
     for path in file or []:
         if not path.is_file():

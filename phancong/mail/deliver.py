@@ -113,20 +113,17 @@ def _refusals(refused: dict[str, tuple[int, str]]) -> str:
 
 
 def deliver(factory: sessionmaker[Session], transport: Transport, *, now: dt.datetime,
-            limit: int | None = 500, max_attempts: int = 8, mail_from: str | None = None,
+            mail_from: str, limit: int | None = 500, max_attempts: int = 8,
             lease: dt.timedelta = LEASE) -> DeliveryReport:
     """Send the queued messages due at ``now`` (at most ``limit``) over one connection.
 
     ``lease``: how long the rows of this batch are held back from another delivery (and, after
-    a crash, from the next one). ``mail_from`` defaults to the settings' ``mail_from``.
+    a crash, from the next one). ``mail_from``: the sender the settings name
+    (``PHANCONG_MAIL_FROM``).
     """
     limit = limit or DEFAULT_LIMIT
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    if mail_from is None:
-        from phancong.settings import get_settings
-
-        mail_from = get_settings().mail_from
     sender = envelope_sender(mail_from)
     report = DeliveryReport()
     pending, originals = _claim(factory, now, limit, lease, mail_from)

@@ -17,8 +17,8 @@ from phancong.mail.deliver import DeliveryReport, deliver
 from phancong.mail.transport import Transport
 
 
-def run(factory: sessionmaker[Session], transport: Transport, *, limit: int = 500,
-        max_attempts: int = 8, mail_from: str | None = None, until_empty: bool = True,
+def run(factory: sessionmaker[Session], transport: Transport, *, mail_from: str,
+        limit: int = 500, max_attempts: int = 8, until_empty: bool = True,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         echo: Callable[[str], object] = print) -> list[DeliveryReport]:
     """Run delivery batches; with ``until_empty``, until a batch finds nothing to send."""
@@ -40,19 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="one batch only")
     args = parser.parse_args(argv)
 
-    from phancong.adapters.db import make_engine, session_factory
-    from phancong.mail.transport import transport_from_settings
-    from phancong.settings import get_settings
+    from phancong.bootstrap import dispose_all, wired
 
-    settings = get_settings()
-    engine = make_engine(settings.effective_database_url)
+    wiring = wired()
     try:
-        reports = run(session_factory(engine), transport_from_settings(settings),
-                      limit=args.limit, max_attempts=args.max_attempts,
-                      mail_from=settings.mail_from, until_empty=not args.once,
+        reports = run(wiring.sessions, wiring.transport(), limit=args.limit,
+                      max_attempts=args.max_attempts, mail_from=wiring.settings.mail_from,
+                      until_empty=not args.once, clock=wiring.clock,
                       echo=lambda line: print(line, flush=True))
     finally:
-        engine.dispose()
+        dispose_all()
     return 1 if reports and reports[-1].error else 0
 
 

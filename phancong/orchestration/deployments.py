@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from phancong.adapters.loader import load
+from phancong.bootstrap import wired
 from phancong.domain.calendar import (
     duty_occurrences,
     inputs_deadline,
@@ -142,9 +143,9 @@ def _when(cron: str, default: str, words: str) -> str:
 def plan_deployments(
     plan: Plan, plan_file: Path, today: dt.date | None = None
 ) -> list[Planned]:
-    from phancong.settings import get_settings
+    from phancong.bootstrap import wired
 
-    settings = get_settings()
+    settings = wired().settings
     tags = ("phancong", f"plan:{plan.id}")
     until, ahead = None, "đến hết quý sau"
     if plan.plan.period.open_ended:  # until revoked: the schedule lists the next years' dates
@@ -186,11 +187,10 @@ def planned(plan_files: Sequence[Path]) -> list[Planned]:
     for path in plan_files:
         plan_file = Path(path).resolve()
         out.extend(plan_deployments(load(plan_file), plan_file))
-    from phancong.settings import get_settings
 
     out.append(Planned("deliver", DELIVER_NAME, {"plan": "all"}, ("phancong", "flow:deliver"),
-                       cron=get_settings().deliver_cron,
-                       description=_when(get_settings().deliver_cron, "*/5 * * * *",
+                       cron=wired().settings.deliver_cron,
+                       description=_when(wired().settings.deliver_cron, "*/5 * * * *",
                                          "Chạy 5 phút một lần, suốt ngày đêm.")
                        + " Gửi các email đang chờ trong hàng đợi (outbox) qua máy chủ SMTP."))
     return out

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from phancong.bootstrap import wired
 from phancong.orchestration.artifacts import local_time
 from phancong.orchestration.deployments import DELIVER_NAME
 from phancong.services.health import PlanLedgerHealth, Problem
@@ -44,9 +45,8 @@ def find_api_url(explicit: str | None = None) -> str | None:
     if explicit:
         return explicit.rstrip("/")
     from phancong.orchestration.instance import find_api_url as running_instance
-    from phancong.settings import get_settings
 
-    found = running_instance(get_settings().data_dir)  # PREFECT_API_URL first
+    found = running_instance(wired().settings.data_dir)  # PREFECT_API_URL first
     if found:
         return found
     try:
@@ -261,9 +261,8 @@ class SmtpStatus:
 def check_smtp(timeout: float = SMTP_TIMEOUT) -> SmtpStatus:
     """Connect, EHLO (STARTTLS where configured) and NOOP; QUIT. Nothing is sent."""
     from phancong.mail.transport import SmtpConfig
-    from phancong.settings import get_settings
 
-    settings = get_settings()
+    settings = wired().settings
     if settings.mail_dir is not None:
         return SmtpStatus(target=str(settings.mail_dir), reachable=True,
                           skipped="PHANCONG_MAIL_DIR: mail is written to files")
@@ -338,10 +337,10 @@ def build_report(plans: list[PlanLedgerHealth], prefect: PrefectStatus, smtp: Sm
 def collect(now: dt.datetime, api_url: str | None, *, smtp: bool = True,
             transport: httpx.BaseTransport | None = None) -> StatusReport:
     """Read the ledger, ask Prefect and the SMTP server; nothing is changed anywhere."""
-    from phancong.orchestration.db import sessions
+    from phancong.bootstrap import wired
     from phancong.services.health import ledger_health, orphan_lines
 
-    with sessions()() as session:
+    with wired().sessions() as session:
         plans = ledger_health(session)
         orphans = orphan_lines(session)
     prefect = check_prefect(api_url, [p.plan_id for p in plans], now, transport)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from phancong.orchestration.db import sessions
-from phancong.settings import get_settings
+from phancong.bootstrap import wired
 
 
 def make_app() -> Any:
     from phancong.web.app import create_app
 
-    return create_app(get_settings(), sessions())
+    return create_app(wired())

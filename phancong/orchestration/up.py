@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 from zoneinfo import ZoneInfo
 
+from phancong.bootstrap import wired
 from phancong.domain.zone import DEFAULT_TZ
 from phancong.orchestration import instance, processes
 from phancong.orchestration.processes import Child
@@ -91,7 +92,7 @@ def _settings(options: UpOptions) -> Settings:
     if options.portal_port is not None:
         os.environ["PHANCONG_PORTAL_PORT"] = str(options.portal_port)
     get_settings.cache_clear()
-    settings = get_settings()
+    settings = wired().settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
 
@@ -133,7 +134,7 @@ def prepare_ledger(settings: Settings, plans: Sequence[Path], progress: Progress
     end: its horizon ahead); the plan ids."""
     from phancong.adapters.db import transaction, upgrade
     from phancong.adapters.loader import directory, load
-    from phancong.orchestration.db import sessions
+    from phancong.bootstrap import wired
     from phancong.orchestration.plans import materialize_through
     from phancong.services.materialize import materialize, refresh_statistics
 
@@ -146,7 +147,7 @@ def prepare_ledger(settings: Settings, plans: Sequence[Path], progress: Progress
         plan = load(path)
         through = materialize_through(plan, today, settings.materialize_horizon_months)
         say(f"  materialising {plan.id} through {through:%d/%m/%Y} …")
-        factory = sessions()
+        factory = wired().sessions
         with transaction(factory) as session:
             report = materialize(session, plan, directory(plan), through=through, now=now,
                                  source=str(path.resolve()), progress=progress)
@@ -163,10 +164,10 @@ def ensure_coordinator(now: dt.datetime, say: Say) -> tuple[str, str | None] | N
         say("  (no account service yet: create a coordinator with the portal's CLI)")
         return None
     from phancong.adapters.db import transaction
-    from phancong.orchestration.db import sessions
+    from phancong.bootstrap import wired
     from phancong.services import accounts
 
-    with transaction(sessions()) as session:
+    with transaction(wired().sessions) as session:
         existing = [u for u in accounts.list_users(session) if u.role == "coordinator" and u.active]
         if existing:
             return existing[0].email, None

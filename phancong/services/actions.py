@@ -1,9 +1,9 @@
 """The obligation actions as the portal, the JSON API and the CLI perform them.
 
 One transaction per action: authorise (scope and role, :mod:`phancong.services.access`), call
-the ledger, and — for accept, return and extend — queue the review notice to the unit
-(:mod:`phancong.services.review`) in the same transaction, rendered by the renderer the caller
-was wired with.
+the ledger, and hand the change it returns to :mod:`phancong.services.handlers`, which writes
+the audit row and — for accept, return and extend — queues the notice to the unit in the same
+transaction, rendered by the renderer the caller was wired with.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.domain.access import Action, Principal
-from phancong.services import ledger, submissions
+from phancong.services import handlers, ledger, submissions
 from phancong.services.access import authorize, forbidden
 from phancong.services.attachments import Attachment
 from phancong.services.errors import Refused
 from phancong.services.notices import Renderer
-from phancong.services.review import notify_review
 
 log = logging.getLogger(__name__)
 
@@ -140,34 +139,23 @@ def perform_in(
         (refused,) = submissions.submit_many(session, [item], at=now)
         if refused is not None:
             raise refused
-    elif action is Action.ACCEPT:
-        ledger.accept(session, obligation_id, actor=actor, at=now)
+        return  # audited by the submit path; nobody is notified of a submission
+    if action is Action.ACCEPT:
+        change = ledger.accept(session, obligation_id, actor=actor, at=now)
     elif action is Action.RETURN:
-        ledger.return_(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
+        change = ledger.return_(session, obligation_id, actor=actor, at=now,
+                                reason=_reason(reason))
     elif action is Action.EXTEND:
         if new_deadline is None:
             raise Refused("Cần nhập hạn mới", "A new deadline is required")
-        ledger.extend(
-            session,
-            obligation_id,
-            actor=actor,
-            at=now,
-            new_deadline=new_deadline,
-            reason=_reason(reason),
-        )
+        change = ledger.extend(session, obligation_id, actor=actor, at=now,
+                               new_deadline=new_deadline, reason=_reason(reason))
     elif action is Action.WAIVE:
-        ledger.waive(session, obligation_id, actor=actor, at=now, reason=_reason(reason))
-    reviews = {Action.ACCEPT: "accepted", Action.RETURN: "returned", Action.EXTEND: "extended"}
-    if action in reviews:
-        notify_review(
-            session,
-            obligation_id,
-            review=reviews[action],
-            reason=_reason(reason) if action in (Action.RETURN, Action.EXTEND) else None,
-            now=now,
-            renderer=renderer,
-            portal_url=portal_url,
-        )
+        change = ledger.waive(session, obligation_id, actor=actor, at=now,
+                              reason=_reason(reason))
+    else:  # pragma: no cover - Action has no other member that changes an obligation
+        raise ValueError(f"{action} is not an obligation action")
+    handlers.handle(session, [change], renderer=renderer, portal_url=portal_url, now=now)
 
 
 def withdraw(
@@ -181,4 +169,6 @@ def withdraw(
         authorize(session, principal, obligation_id, Action.SUBMIT)
         if not principal.is_agency:
             raise forbidden()
-        ledger.withdraw(session, obligation_id, actor=principal.email, at=now)
+        handlers.record(
+            session, [ledger.withdraw(session, obligation_id, actor=principal.email, at=now)]
+        )

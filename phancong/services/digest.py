@@ -1,7 +1,7 @@
 """The weekly digest for the Standing Office: figures and the overdue obligations, per agency.
 
 The :class:`~phancong.services.notices.Notice` is built here from the ledger; the email channel
-renders it (:func:`phancong.mail.digest.queue_digest` passes its renderer).
+renders it (the digest task passes the renderer of its wiring, :mod:`phancong.bootstrap`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 What people read (lists, views, roll-ups) is the read model, :mod:`phancong.services.reads`.
 
 Each action runs inside the caller's transaction, locks the obligation, checks the transition,
-and writes its audit entry with the change, so the two commit or fail together.
+makes the change and returns it as a domain event (:class:`ObligationChanged`), from which
+:mod:`phancong.services.handlers` writes the audit row and the unit's notice in the same
+transaction (a change left unhandled refuses to commit).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from phancong.adapters.orm import (
     SubmissionRow,
 )
 from phancong.domain.cadence import Ladder
+from phancong.domain.changes import ObligationChanged
 from phancong.domain.ladder import ladder_dates
 from phancong.domain.status import (
     Review,
@@ -30,7 +33,7 @@ from phancong.domain.status import (
     on_time,
 )
 from phancong.domain.transitions import Transition, allowed, refusal, target
-from phancong.services import audit
+from phancong.services import handlers
 from phancong.services.errors import Conflict, Forbidden, NotFound, Refused
 
 NOTE_LIMIT = 10_000
@@ -65,18 +68,17 @@ def _snapshot(ob: ObligationRow) -> dict[str, Any]:
     )
 
 
-def _audit(
+def _changed(
     session: Session,
     ob: ObligationRow,
+    transition: Transition,
     actor: str,
-    action: str,
     at: dt.datetime,
     before: dict[str, Any],
     reason: str | None = None,
-) -> None:
-    audit.record(session, at=at, actor=actor, action=action, plan_id=ob.plan_id,
-                 entity="obligation", entity_id=ob.id, before=before, after=_snapshot(ob),
-                 reason=reason)
+) -> ObligationChanged:
+    return handlers.note(session, ObligationChanged(
+        transition, ob.id, ob.plan_id, actor, at, before, _snapshot(ob), reason))
 
 
 def lock(session: Session, obligation_id: int) -> ObligationRow:
@@ -130,7 +132,9 @@ def _pending(session: Session, ob: ObligationRow) -> SubmissionRow:
     return sub
 
 
-def accept(session: Session, obligation_id: int, *, actor: str, at: dt.datetime) -> SubmissionRow:
+def accept(
+    session: Session, obligation_id: int, *, actor: str, at: dt.datetime
+) -> ObligationChanged:
     ob = lock(session, obligation_id)
     if not allowed(Transition.ACCEPT, ob.state):
         raise _refuse(Transition.ACCEPT, ob.state)
@@ -148,13 +152,12 @@ def accept(session: Session, obligation_id: int, *, actor: str, at: dt.datetime)
     ob.accepted_at, ob.updated_at = at, at
     ob.on_time = on_time(sub.submitted_at, ob.original_deadline, plan.timezone)
     _flush(session)
-    _audit(session, ob, actor, "obligation.accepted", at, before)
-    return sub
+    return _changed(session, ob, Transition.ACCEPT, actor, at, before)
 
 
 def return_(
     session: Session, obligation_id: int, *, actor: str, at: dt.datetime, reason: str
-) -> SubmissionRow:
+) -> ObligationChanged:
     reason = (reason or "").strip()
     if not reason:
         raise Refused("Cần nêu lý do trả lại", "A reason is required to return a submission")
@@ -168,13 +171,12 @@ def return_(
     ob.state = target(Transition.RETURN, ob.state).value
     ob.submitted_at, ob.updated_at = None, at
     _flush(session)
-    _audit(session, ob, actor, "obligation.returned", at, before, reason=reason)
-    return sub
+    return _changed(session, ob, Transition.RETURN, actor, at, before, reason=reason)
 
 
 def withdraw(
     session: Session, obligation_id: int, *, actor: str, at: dt.datetime
-) -> SubmissionRow:
+) -> ObligationChanged:
     """Take a submission back before it is reviewed: the obligation is open again (or returned,
     when an earlier report was returned) and the submission is kept, marked ``withdrawn``."""
     ob = lock(session, obligation_id)
@@ -191,8 +193,7 @@ def withdraw(
     ob.state = target(Transition.WITHDRAW, ob.state, returned_before=bool(returned_before)).value
     ob.submitted_at, ob.updated_at = None, at
     _flush(session)
-    _audit(session, ob, actor, "obligation.withdrawn", at, before)
-    return sub
+    return _changed(session, ob, Transition.WITHDRAW, actor, at, before)
 
 
 def extend(
@@ -203,7 +204,7 @@ def extend(
     at: dt.datetime,
     new_deadline: dt.date,
     reason: str,
-) -> ExtensionRow:
+) -> ObligationChanged:
     reason = (reason or "").strip()
     if not reason:
         raise Refused("Cần nêu lý do gia hạn", "A reason is required to extend a deadline")
@@ -233,13 +234,12 @@ def extend(
     ob.effective_deadline, ob.updated_at = new_deadline, at
     _ladder_update(session, ob, new_deadline)
     _flush(session)
-    _audit(session, ob, actor, "obligation.extended", at, before, reason=reason)
-    return ext
+    return _changed(session, ob, Transition.EXTEND, actor, at, before, reason=reason)
 
 
 def waive(
     session: Session, obligation_id: int, *, actor: str, at: dt.datetime, reason: str
-) -> None:
+) -> ObligationChanged:
     reason = (reason or "").strip()
     if not reason:
         raise Refused("Cần nêu lý do miễn", "A reason is required to waive an obligation")
@@ -250,6 +250,6 @@ def waive(
     ob.state = target(Transition.WAIVE, ob.state).value
     ob.closed_reason, ob.updated_at = reason, at
     _flush(session)
-    _audit(session, ob, actor, "obligation.waived", at, before, reason=reason)
+    return _changed(session, ob, Transition.WAIVE, actor, at, before, reason=reason)
 
 

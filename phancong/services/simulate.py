@@ -29,7 +29,7 @@ from phancong.adapters.orm import (
 )
 from phancong.domain.calendar import is_working_day, next_working_day
 from phancong.domain.status import State
-from phancong.services import ledger, submissions
+from phancong.services import handlers, ledger, submissions
 from phancong.services.attachments import Upload, check
 from phancong.services.notices import Renderer
 from phancong.services.sweep import sweep
@@ -161,7 +161,9 @@ def simulate(
             reviewing, to_review = to_review, []
             with transaction(factory) as session:
                 for oid in reviewing:
-                    ledger.accept(session, oid, actor="simulator:standing-office", at=review_at)
+                    # audit only: the simulated units are not sent acceptance notices
+                    handlers.record(session, [ledger.accept(
+                        session, oid, actor="simulator:standing-office", at=review_at)])
                     report.accepted += 1
                 for oid in plans.pop(day, []):
                     submissions.submit(

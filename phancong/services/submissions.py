@@ -24,6 +24,7 @@ from phancong.adapters.orm import (
     SubmissionRow,
     UnitRow,
 )
+from phancong.domain.changes import ObligationChanged
 from phancong.domain.status import (
     Facts,
     Review,
@@ -32,7 +33,7 @@ from phancong.domain.status import (
     status_of,
 )
 from phancong.domain.transitions import ALLOWED_FROM, Transition, allowed, refusal
-from phancong.services import audit
+from phancong.services import handlers
 from phancong.services.attachments import Attachment
 from phancong.services.errors import Conflict, LedgerError, NotFound, Refused
 from phancong.services.ledger import (
@@ -285,17 +286,17 @@ def submit_and_view(
     outcomes: list[LedgerError | ObligationView] = []
     marked: list[int] = []  # the obligations that pass every check
     submissions: list[dict[str, Any]] = []
-    audits: list[dict[str, Any]] = []
+    changes: list[ObligationChanged] = []
     for item in items:
         try:
-            submission, entry = _checked_submission(item, facts.get(item.obligation_id), at)
+            submission, change = _checked_submission(item, facts.get(item.obligation_id), at)
         except LedgerError as refused:
             outcomes.append(refused)
             continue
         outcomes.append(_submitted_view(facts[item.obligation_id], at))
         marked.append(item.obligation_id)
         submissions.append(submission)
-        audits.append(entry)
+        changes.append(change)
     if not marked:
         return outcomes
     changed = conn.execute(mark_q, {"obligation_ids": marked, "at": at})
@@ -315,14 +316,14 @@ def submit_and_view(
         {i.obligation_id: i.files for i in items if i.files and i.obligation_id in recorded},
         at,
     )
-    audit.record_many(session, audits)
+    handlers.record(session, changes)  # a submission notifies nobody: the audit rows only
     return outcomes
 
 
 def _checked_submission(
     item: SubmitItem, row: Any, at: dt.datetime
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The submission and audit rows for ``item``, or the LedgerError that refuses it."""
+) -> tuple[dict[str, Any], ObligationChanged]:
+    """The submission row and the change for ``item``, or the LedgerError that refuses it."""
     if row is None:
         raise NotFound(
             f"Không có nghĩa vụ số {item.obligation_id}", f"No obligation {item.obligation_id}"
@@ -374,19 +375,19 @@ def _checked_submission(
         "review": Review.PENDING.value,
         "on_behalf_reason": on_behalf_reason or None,
     }
-    row_audit = audit.entry(
-        at=at,
-        actor=item.actor,
-        action="obligation.submitted_on_behalf" if item.on_behalf else "obligation.submitted",
-        plan_id=plan_id,
-        entity="obligation",
-        entity_id=item.obligation_id,
+    change = ObligationChanged(
+        Transition.SUBMIT,
+        item.obligation_id,
+        plan_id,
+        item.actor,
+        at,
         before=_snapshot_of(state, deadline, submitted_at, accepted_at, was_on_time),
         after=_snapshot_of(State.SUBMITTED.value, deadline, at, accepted_at, was_on_time)
         | ({"files": [f.describe() for f in item.files]} if item.files else {}),
         reason=(on_behalf_reason or item.note)[:500] or None,
+        on_behalf=item.on_behalf,
     )
-    return submission, row_audit
+    return submission, change
 
 
 def _submitted_view(row: Any, at: dt.datetime) -> ObligationView:

@@ -1,4 +1,4 @@
-"""The portal application: ``create_app(settings, factory)`` wires everything; nothing at import.
+"""The portal application: ``create_app(wiring)`` builds it on a wiring; nothing at import.
 
 ``phancong portal serve`` runs ``from_environment`` (a factory) under uvicorn.
 """
@@ -6,12 +6,11 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -22,16 +21,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SqlTimeoutError
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 
-from phancong.adapters.db import make_engine, session_factory
+from phancong.bootstrap import Wiring, wired
 from phancong.services.errors import LedgerError
-from phancong.settings import Settings, get_settings
 from phancong.web import (
     api,
     auth,
@@ -66,19 +63,6 @@ from phancong.web.security import (
 log = logging.getLogger(__name__)
 
 _OBLIGATION_ACTION = re.compile(r"^/obligations/(\d+)/\w+$")
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def clock_from(settings: Settings) -> Callable[[], dt.datetime]:
-    """The portal's clock: the real one, or the instant fixed by PHANCONG_PORTAL_NOW (the
-    settings refuse that in production)."""
-    fixed = settings.portal_now
-    if fixed is None:
-        return _utcnow
-    return lambda: fixed
 
 
 def _is_api(request: Request) -> bool:
@@ -212,22 +196,18 @@ def _redact_access_log() -> None:
         access.addFilter(RedactTokens())
 
 
-def create_app(
-    settings: Settings,
-    factory: sessionmaker[Session] | None = None,
-    *,
-    clock: Callable[[], dt.datetime] | None = None,
-) -> FastAPI:
-    """Build the portal: routes, middleware and wiring, with its own engine unless given one."""
+def create_app(wiring: Wiring) -> FastAPI:
+    """Build the portal's routes and middleware on ``wiring`` (:func:`phancong.bootstrap.wired`
+    for the process's, :func:`phancong.bootstrap.bootstrap` for given parts)."""
     _redact_access_log()
-    if factory is None:
-        factory = session_factory(make_engine(settings.effective_database_url))
+    settings, factory = wiring.settings, wiring.sessions
     secure = settings.environment == "production" or settings.portal_url.startswith("https://")
     css = (PORTAL_DIR / "static" / "portal.css").read_bytes()
     portal = Portal(
         settings=settings,
         factory=factory,
-        clock=clock or clock_from(settings),
+        clock=wiring.clock,
+        renderer=wiring.renderer,
         templates=make_templates(),
         throttle=LoginThrottle(factory),
         secure_cookies=secure,
@@ -313,7 +293,7 @@ def create_app(
 
 def from_environment() -> FastAPI:
     """uvicorn factory (``phancong.web.app:from_environment``), settings from PHANCONG_*."""
-    app = create_app(get_settings())
+    app = create_app(wired())
     # the modules and the app built so far live as long as the process: keep them out of the
     # cyclic collector's full passes, which otherwise walk them all every few hundred requests
     gc.collect()

@@ -22,7 +22,6 @@ from starlette.templating import Jinja2Templates
 
 from phancong.domain.access import Principal
 from phancong.domain.status import local_date
-from phancong.mail.render import render_notice
 from phancong.resources import templates_dir
 from phancong.services import accounts, reads, sessions
 from phancong.services.notices import Renderer
@@ -51,8 +50,8 @@ class Portal:
     templates: Jinja2Templates
     throttle: LoginThrottle
     secure_cookies: bool
+    renderer: Renderer  # review notices queued by the actions
     proxies: tuple[Network, ...] = ()
-    renderer: Renderer = render_notice  # review notices queued by the actions
     css: bytes = b""
     css_version: str = ""
     memo_seconds: float = 30.0

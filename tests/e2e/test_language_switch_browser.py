@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import uvicorn
 
+from phancong.bootstrap import bootstrap
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from tests.e2e.portal_server import free_port
@@ -36,7 +37,7 @@ def portal_url(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     settings = Settings(data_dir=tmp_path, database_url=url, secret_key="b" * 40,  # type: ignore[arg-type]
                         portal_url=f"http://127.0.0.1:{port}")
-    app = create_app(settings, factory, clock=lambda: NOW)
+    app = create_app(bootstrap(settings, sessions=factory, clock=lambda: NOW))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            proxy_headers=False))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
-from phancong.services import ledger, reads, submissions
+from phancong.services import handlers, ledger, reads, submissions
 from phancong.services.attachments import Upload, check
 from phancong.services.reads import period_year
 from phancong.web.i18n import days_text, fmt_citation
@@ -137,7 +137,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
                 submissions.submit(
                     session, oid, actor=AGENCY, at=now, note="Đã hoàn thành", files=[report]
                 )
-                ledger.accept(session, oid, actor=COORDINATOR, at=now)
+                handlers.record(session, [ledger.accept(session, oid, actor=COORDINATOR, at=now)])
     finally:
         factory.kw["bind"].dispose()
     return Prepared(

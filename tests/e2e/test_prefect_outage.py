@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from phancong.adapters.db import transaction
+from phancong.bootstrap import bootstrap
 from phancong.mail.render import render_notice
 from phancong.orchestration import processes
 from phancong.services import accounts
@@ -130,7 +131,7 @@ def test_prefect_server_down_portal_and_ledger_work_flows_fail_clearly_then_catc
     # the portal does not need Prefect
     settings = Settings(data_dir=tmp_path / "data", secret_key="s" * 40,  # type: ignore[arg-type]
                         portal_url=PORTAL, prefect_ui_url=prefect_server.api.removesuffix("/api"))
-    app = create_app(settings, factory, clock=lambda: DAY2)
+    app = create_app(bootstrap(settings, sessions=factory, clock=lambda: DAY2))
     agency, coordinator = client_for(app), client_for(app)
     assert agency.get("/readyz").json() == {"status": "ok", "database": "ok"}
     assert login(agency, "sgd@example.test").status_code == 303

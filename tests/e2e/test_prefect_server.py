@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from phancong.adapters.db import upgrade
+from phancong.bootstrap import dispose_all
 from phancong.orchestration import processes
-from phancong.orchestration.db import dispose_all
 from phancong.settings import get_settings
 
 pytestmark = pytest.mark.e2e

@@ -36,6 +36,7 @@ from schemathesis import checks
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from phancong.adapters.db import transaction
+from phancong.bootstrap import bootstrap
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
@@ -80,29 +81,23 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
                 role: accounts.issue_api_token(session, email, now=NOW)
                 for role, (email, *_) in ACCOUNTS.items()
             }
-    app = create_app(
-        Settings(
+    app = create_app(bootstrap(Settings(
             data_dir=tmp / "data",
             database_url=url,
             secret_key="schemathesis-" + "k" * 40,  # type: ignore[arg-type]
             portal_url="http://portal.test",
-        ),
-        factory,
-        clock=lambda: NOW,
-    )
+        ), sessions=factory, clock=lambda: NOW))
     yield Portal(app, tokens, statuses={role: Counter() for role in ROLES})
     factory.kw["bind"].dispose()
 
 
 def _schema() -> OpenApiSchema:
     """The portal's OpenAPI document (no database is touched to serve it)."""
-    app = create_app(
-        Settings(
+    app = create_app(bootstrap(Settings(
             data_dir=Path("/nonexistent/phancong"),
             database_url="sqlite+pysqlite:///:memory:",
             secret_key="x" * 40,  # type: ignore[arg-type]
-        )
-    )
+        )))
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 from phancong.adapters.db import transaction, upgrade
 from phancong.adapters.loader import directory, load
+from phancong.bootstrap import dispose_all, wired
 from phancong.cli import app
 from phancong.orchestration import processes
-from phancong.orchestration.db import dispose_all, sessions
 from phancong.services.materialize import materialize
 from phancong.settings import get_settings
 from tests.integration.smtp_server import SmtpServer
@@ -62,7 +62,7 @@ def service(request: pytest.FixtureRequest, tmp_path: Path,
     get_settings.cache_clear()
     upgrade(url)
     plan = load(MINI)
-    with transaction(sessions()) as session:  # loaded now: a first sweep is not yet due
+    with transaction(wired().sessions) as session:  # loaded now: a first sweep is not yet due
         materialize(session, plan, directory(plan), through=dt.date(2026, 12, 31),
                     now=dt.datetime.now(dt.UTC), source=str(MINI))
     runner = None

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from flowkit import Ledger, at, mini_with_indicators
 
+from phancong import bootstrap
 from phancong.adapters.db import transaction, upgrade
 from phancong.adapters.loader import directory, load
-from phancong.orchestration import db as orchestration_db
 from phancong.services.materialize import materialize
 from phancong.settings import get_settings
 
@@ -40,7 +40,7 @@ def empty_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     upgrade(url)
     plan_file = mini_with_indicators(tmp_path / "mini.yaml")
     yield Ledger(url=url, plan_file=plan_file, plan_id="mini", data_dir=data_dir)
-    orchestration_db.dispose_all()
+    bootstrap.dispose_all()
     get_settings.cache_clear()
 
 
@@ -48,7 +48,7 @@ def empty_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def ledger(empty_ledger: Ledger) -> Ledger:
     """The mini plan materialised for the whole of 2026."""
     plan = load(empty_ledger.plan_file)
-    with transaction(orchestration_db.sessions()) as session:
+    with transaction(bootstrap.wired().sessions) as session:
         materialize(session, plan, directory(plan), through=dt.date(2026, 12, 31),
                     now=at("2026-01-01"), source=str(empty_ledger.plan_file))
     return empty_ledger

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
-from phancong.orchestration import db as orchestration_db
+from phancong import bootstrap
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 MINI = Path(__file__).resolve().parents[1] / "data" / "mini.yaml"
@@ -30,7 +30,7 @@ class Ledger:
     data_dir: Path
 
     def sessions(self) -> sessionmaker[Session]:
-        return orchestration_db.sessions()
+        return bootstrap.wired().sessions
 
 
 def mini_with_indicators(target: Path) -> Path:

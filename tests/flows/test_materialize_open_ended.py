@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from flows.materialize import materialize_flow
 from phancong.adapters.orm import ObligationRow
-from phancong.orchestration.db import sessions
+from phancong.bootstrap import wired
 from phancong.settings import get_settings
 
 pytestmark = pytest.mark.flows
@@ -22,7 +22,7 @@ DIRECTIVE = Path(__file__).resolve().parents[1] / "data" / "shapes" / "quangninh
 
 
 def _held() -> tuple[int, int, set[str]]:
-    with sessions()() as session:
+    with wired().sessions() as session:
         total = session.scalar(select(func.count()).select_from(ObligationRow)) or 0
         keys = session.scalar(select(func.count()).select_from(
             select(ObligationRow.unit_id, ObligationRow.duty_id, ObligationRow.period_label)

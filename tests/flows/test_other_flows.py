@@ -23,15 +23,15 @@ from phancong.adapters.orm import (
     SubmissionRow,
     UnitRow,
 )
-from phancong.orchestration.db import sessions
+from phancong.bootstrap import wired
+from phancong.services import handlers, submissions
 from phancong.services import ledger as ledger_service
-from phancong.services import submissions
 
 pytestmark = pytest.mark.flows
 
 
 def obligation(duty: str, unit: str, period: str = "2026-Q1") -> int:
-    with sessions()() as session:
+    with wired().sessions() as session:
         found = session.scalar(
             select(ObligationRow.id)
             .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
@@ -48,7 +48,7 @@ def test_materialize_keeps_the_ledger_a_quarter_ahead_and_is_idempotent(
                                          as_of=at("2026-02-10")))
     assert first.through == dt.date(2026, 6, 30)
     assert first.obligations_created > 0
-    with sessions()() as session:
+    with wired().sessions() as session:
         periods = set(session.scalars(select(ObligationRow.period_label).distinct()))
     assert periods == {"2026-Q1", "2026-H1", "2026"}  # Q3 starts after 30/6
     # by id, the flow finds the plan file the ledger recorded
@@ -63,11 +63,11 @@ def test_materialize_keeps_the_ledger_a_quarter_ahead_and_is_idempotent(
 def test_consolidate_compiles_writes_and_records_the_standing_office_report(
         ledger: Ledger) -> None:
     report_sgd = obligation("report", "sgd")
-    with transaction(sessions()) as session:
+    with transaction(wired().sessions) as session:
         submissions.submit(session, report_sgd, actor="sgd@example.test", at=at("2026-03-13"),
                               indicator_values={"cases": 3, "trainings": 2})
-        ledger_service.accept(session, report_sgd, actor="pc02@example.test",
-                              at=at("2026-03-14"))
+        handlers.record(session, [ledger_service.accept(session, report_sgd, actor="pc02@example.test",
+                              at=at("2026-03-14"))])
 
     written = asyncio.run(consolidate_flow(plan="mini", as_of=at("2026-03-17", 9)))
     assert len(written) == 1
@@ -87,7 +87,7 @@ def test_consolidate_compiles_writes_and_records_the_standing_office_report(
     assert "Công an <b>Thành phố</b> | CA & Co" in docx_text
 
     consolidated = obligation("consolidated", "pc02")
-    with sessions()() as session:
+    with wired().sessions() as session:
         row = session.get(ObligationRow, consolidated)
         assert row is not None
         assert row.state == "submitted"
@@ -106,7 +106,7 @@ def test_consolidate_compiles_writes_and_records_the_standing_office_report(
     again = asyncio.run(consolidate_flow(plan="mini", as_of=at("2026-03-18"),
                                          period="2026-Q1"))
     assert again[0].html == files.html
-    with sessions()() as session:
+    with wired().sessions() as session:
         assert session.scalar(select(func.count()).select_from(SubmissionRow).where(
             SubmissionRow.obligation_id == consolidated)) == 1
 
@@ -135,17 +135,15 @@ def test_deliver_sends_what_the_sweep_queued(ledger: Ledger, tmp_path: Path,
     asyncio.run(deliver_flow(as_of=at("2026-03-17", 9)))
     # ca and sgd urged as blockers, vks overdue, pc02 reminded of its consolidated report
     assert len(list(mail_dir.glob("*.eml"))) == 4
-    with sessions()() as session:
+    with wired().sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxRow).where(
             OutboxRow.status == "queued")) == 0
 
 
-@pytest.mark.skipif(importlib.util.find_spec("phancong.mail.digest") is None,
-                    reason="phancong.mail.digest is not written yet")
 def test_digest_queues_the_weekly_summary_for_the_standing_office(ledger: Ledger) -> None:
     from flows.digest import digest_flow
 
     asyncio.run(digest_flow(plan="mini", as_of=at("2026-03-23", 7)))
-    with sessions()() as session:
+    with wired().sessions() as session:
         kinds = session.execute(select(OutboxRow.recipient_unit, OutboxRow.kind)).all()
     assert ("pc02", "digest") in [tuple(k) for k in kinds]

@@ -22,8 +22,8 @@ from flowkit import MINI, Ledger, at
 from flows.sweep import sweep_flow
 from phancong.adapters.db import transaction
 from phancong.adapters.loader import directory, load
+from phancong.bootstrap import wired
 from phancong.orchestration.artifacts import OVERDUE_COLUMNS
-from phancong.orchestration.db import sessions
 from phancong.services.materialize import materialize
 from tests.unit.test_artifact_cells import GFM_AUTOLINK, shown
 
@@ -54,7 +54,7 @@ def hostile_mini(ledger: Ledger) -> None:
         yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
     plan = load(ledger.plan_file)
-    with transaction(sessions()) as session:
+    with transaction(wired().sessions) as session:
         materialize(
             session,
             plan,

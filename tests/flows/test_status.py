@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from flows.sweep import sweep_flow
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import OutboxRow
+from phancong.bootstrap import bootstrap, wired
 from phancong.cli import app
-from phancong.orchestration.db import sessions
 from phancong.services.health import record_sweep
 from phancong.settings import get_settings
 from tests.integration.smtp_server import SmtpServer
@@ -128,7 +128,7 @@ def sweep_now() -> None:
 
 
 def queued_at(when: dt.datetime, limit: int | None = None) -> None:
-    with transaction(sessions()) as session:
+    with transaction(wired().sessions) as session:
         ids = session.scalars(select(OutboxRow.id).where(OutboxRow.status == "queued")
                               .order_by(OutboxRow.id).limit(limit)).all()
         assert ids
@@ -211,7 +211,7 @@ def test_a_sweep_older_than_26_hours_fails(world: Prefect) -> None:
     code, codes, _ = problems()  # loaded long ago (materialised "2026-01-01"), never swept
     assert (code, codes) == (1, ["sweep_missing"])
     now = dt.datetime.now(dt.UTC)
-    with transaction(sessions()) as session:
+    with transaction(wired().sessions) as session:
         record_sweep(session, "mini", as_of=now - dt.timedelta(hours=27),
                      ran_at=now - dt.timedelta(hours=27), sweep_key="mini:old", steps={},
                      emails=0)
@@ -219,7 +219,7 @@ def test_a_sweep_older_than_26_hours_fails(world: Prefect) -> None:
     assert (code, codes) == (1, ["sweep_stale"])
     code, out = status()
     assert "lần rà soát thành công gần nhất cách đây 27 giờ (quá 26 giờ)" in out
-    with transaction(sessions()) as session:  # 25 hours: still within the day's slack
+    with transaction(wired().sessions) as session:  # 25 hours: still within the day's slack
         record_sweep(session, "mini", as_of=now - dt.timedelta(hours=25),
                      ran_at=now - dt.timedelta(hours=25), sweep_key="mini:recent", steps={},
                      emails=0)
@@ -281,12 +281,12 @@ def test_the_portal_shows_coordinators_the_schedules_warnings(
     monkeypatch.setenv("PREFECT_API_URL", api())  # as `phancong up` gives it to the portal
     sweep_now()
     world.deploy("digest", "mini", scheduled=False)
-    factory = sessions()
+    factory = wired().sessions
     add_user(factory, "pc02@example.test", "coordinator", plan="mini",
              now=dt.datetime.now(dt.UTC))
     settings = Settings(data_dir=tmp_path / "portal", secret_key="s" * 40,  # type: ignore[arg-type]
                         portal_url="http://portal.test")
-    app = create_app(settings, factory, clock=lambda: at("2026-03-24"))
+    app = create_app(bootstrap(settings, sessions=factory, clock=lambda: at("2026-03-24")))
     client = client_for(app)
     assert login(client, "pc02@example.test").status_code == 303
     page = client.get("/matrix")

@@ -21,10 +21,10 @@ from phancong.adapters.orm import (
     OutboxRow,
     UnitRow,
 )
-from phancong.orchestration.db import sessions
+from phancong.bootstrap import wired
 from phancong.orchestration.values import SweepSummary
+from phancong.services import handlers, submissions
 from phancong.services import ledger as ledger_service
-from phancong.services import submissions
 
 pytestmark = pytest.mark.flows
 
@@ -37,7 +37,7 @@ def run_sweep(plan: str, as_of: dt.datetime) -> SweepSummary:
 
 def mails_at(as_of: dt.datetime) -> set[Mail]:
     """Outbox rows queued by the sweep at ``as_of``: recipient, kind, cited (duty, unit)."""
-    with sessions()() as session:
+    with wired().sessions() as session:
         rows = session.execute(
             select(OutboxRow.id, OutboxRow.recipient_unit, OutboxRow.kind, DutyRow.code,
                    UnitRow.code)
@@ -54,13 +54,13 @@ def mails_at(as_of: dt.datetime) -> set[Mail]:
 
 
 def counts() -> tuple[int, int]:
-    with sessions()() as session:
+    with wired().sessions() as session:
         return (session.scalar(select(func.count()).select_from(EscalationRow)) or 0,
                 session.scalar(select(func.count()).select_from(OutboxRow)) or 0)
 
 
 def obligation(duty: str, unit: str, period: str = "2026-Q1") -> int:
-    with sessions()() as session:
+    with wired().sessions() as session:
         found = session.scalar(
             select(ObligationRow.id)
             .join(DutyRow, DutyRow.id == ObligationRow.duty_id)
@@ -106,11 +106,11 @@ def test_sweeps_take_exactly_the_due_steps_and_queue_one_mail_per_recipient(ledg
 
     # sgd reports on 20/3 and the Standing Office accepts: no escalation for it any more
     report_sgd = obligation("report", "sgd")
-    with transaction(sessions()) as session:
+    with transaction(wired().sessions) as session:
         submissions.submit(session, report_sgd, actor="sgd@example.test", at=at("2026-03-20"),
                               note="Đã báo cáo", indicator_values={"cases": 3})
-        ledger_service.accept(session, report_sgd, actor="pc02@example.test",
-                              at=at("2026-03-20", 15))
+        handlers.record(session, [ledger_service.accept(session, report_sgd, actor="pc02@example.test",
+                              at=at("2026-03-20", 15))])
 
     result = run_sweep("mini", at("2026-03-24"))
     assert result.steps == steps(standing_office=4)
@@ -142,7 +142,7 @@ def test_a_blocked_obligation_is_urged_on_its_upstream_owners(ledger: Ledger) ->
     run_sweep("mini", at("2026-03-11"))
     run_sweep("mini", at("2026-03-17"))
     consolidated = obligation("consolidated", "pc02")
-    with sessions()() as session:
+    with wired().sessions() as session:
         step = session.scalars(select(EscalationRow).where(
             EscalationRow.obligation_id == consolidated, EscalationRow.level == "overdue")).one()
         assert step.blocked is True
@@ -295,7 +295,7 @@ def test_artifacts_are_in_english_when_the_standing_office_reads_english(
             agency["language"] = "en"
     empty_ledger.plan_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     plan = load(empty_ledger.plan_file)
-    with transaction(sessions()) as session:
+    with transaction(wired().sessions) as session:
         materialize(session, plan, directory(plan), through=dt.date(2026, 12, 31),
                     now=at("2026-01-01"), source=str(empty_ledger.plan_file))
     run_sweep("english", at("2026-03-17"))

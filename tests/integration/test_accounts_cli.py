@@ -14,6 +14,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from phancong.adapters.orm import ObligationRow, UserRow
+from phancong.bootstrap import bootstrap
 from phancong.cli import app
 from phancong.services import accounts
 from phancong.settings import get_settings
@@ -151,7 +152,7 @@ def test_feed_token_rotation(env: dict[str, Any]) -> None:
     assert rotated.exit_code == 0
     assert rotated.output != first.output
     settings = get_settings()
-    client = client_for(create_app(settings, env["factory"], clock=lambda: NOW))
+    client = client_for(create_app(bootstrap(settings, sessions=env["factory"], clock=lambda: NOW)))
     assert client.get(urlsplit(first.output.strip()).path).status_code == 404
     assert client.get(urlsplit(rotated.output.strip()).path).status_code == 200
     assert run("users", "feed-token", "a@example.test", "--revoke").exit_code == 0
@@ -165,7 +166,7 @@ def test_invite_link_logs_in(env: dict[str, Any]) -> None:
     assert invite.exit_code == 0, invite.output
     link = urlsplit(invite.output.strip())
     assert link.netloc == "portal.test"
-    client = client_for(create_app(get_settings(), env["factory"], clock=lambda: NOW))
+    client = client_for(create_app(bootstrap(get_settings(), sessions=env["factory"], clock=lambda: NOW)))
     page = client.get(link.path)
     assert page.status_code == 200
     done = client.post(link.path, data={"csrf_token": csrf_from(page.text)}, follow_redirects=False)

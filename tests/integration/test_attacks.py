@@ -41,7 +41,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import make_engine, session_factory, transaction
 from phancong.adapters.orm import AuditRow, LoginThrottleRow, SubmissionRow
-from phancong.services import accounts, ledger, reads, throttle
+from phancong.bootstrap import bootstrap
+from phancong.services import accounts, handlers, ledger, reads, throttle
 from phancong.services.errors import LedgerError
 from phancong.settings import Settings
 from phancong.web.app import create_app
@@ -98,7 +99,7 @@ class Site:
         return Settings(**(base | values))
 
     def app(self, **values: Any) -> Any:
-        app = create_app(self.settings(**values), self.factory, clock=lambda: NOW)
+        app = create_app(bootstrap(self.settings(**values), sessions=self.factory, clock=lambda: NOW))
         app.state.portal.throttle.clock = self.seconds
         return app
 
@@ -445,7 +446,7 @@ def test_nobody_accepts_their_own_submission(site_db: Site) -> None:
     assert own.status_code == 403
     assert "tự chấp nhận" in own.text
     with transaction(site_db.factory) as session, pytest.raises(LedgerError):
-        ledger.accept(session, target, actor=COORD.upper(), at=NOW)
+        handlers.record(session, [ledger.accept(session, target, actor=COORD.upper(), at=NOW)])
     page = other.get(f"/obligations/{target}")
     assert "Nộp thay đơn vị" in page.text and "công văn giấy số 12/SGD" in page.text
     accepted = other.post(f"/obligations/{target}/accept",

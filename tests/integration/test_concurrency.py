@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import AuditRow, ObligationRow, SubmissionRow
+from phancong.services import handlers, reads, submissions
 from phancong.services import ledger as svc
-from phancong.services import reads, submissions
 from phancong.services.errors import LedgerError
 from tests.helpers import MINI, at
 from tests.integration.ledger_fixtures import Ledger
@@ -93,12 +93,12 @@ def test_accept_racing_return(ledger: Ledger) -> None:
             submissions.submit(s, oid, actor="agency", at=at("2026-03-10"), note="nộp")
 
     def accept(s: Session, oid: int) -> object:
-        return svc.accept(s, oid, actor="coordinator-a", at=at("2026-03-11"))
+        return handlers.record(s, [svc.accept(s, oid, actor="coordinator-a", at=at("2026-03-11"))])
 
     def give_back(s: Session, oid: int) -> object:
-        return svc.return_(
+        return handlers.record(s, [svc.return_(
             s, oid, actor="coordinator-b", at=at("2026-03-11"), reason="thiếu số liệu"
-        )
+        )])
 
     finals = set()
     for oid in ids:

@@ -27,9 +27,10 @@ from typer.testing import CliRunner
 from phancong.adapters.db import make_engine, session_factory, transaction, upgrade
 from phancong.adapters.loader import directory, load
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
+from phancong.bootstrap import bootstrap
 from phancong.cli import app as cli
 from phancong.domain.status import label
-from phancong.services import consolidate, ledger, reads, report_files, submissions
+from phancong.services import consolidate, handlers, ledger, reads, report_files, submissions
 from phancong.services.attachments import Upload, check
 from phancong.services.materialize import materialize
 from phancong.services.report_docx import counts_sentence
@@ -89,18 +90,18 @@ def seeded(database_url: str) -> Iterator[Seeded]:
                           note=f"Đã triển khai kế hoạch tại {code}.", files=[pdf])
             reported += 1
             if n % 2 == 0:
-                ledger.accept(session, oid, actor="pc02@hanoi.example", at=at("2026-03-19"))
+                handlers.record(session, [ledger.accept(session, oid, actor="pc02@hanoi.example", at=at("2026-03-19"))])
         # wards report the yes/no indicator of IV.12: 60 yes, 20 no, the rest silent
         for n, (oid, _code, _kind) in enumerate(_owners(session, "iv-12-b2")[:80]):
             submissions.submit(session, oid, actor="xa@hanoi.example", at=at("2026-03-11"),
                           indicator_values={"xa-phuong-ung-dung-khcn": n < 60})
-            ledger.accept(session, oid, actor="pc02@hanoi.example", at=at("2026-03-12"))
+            handlers.record(session, [ledger.accept(session, oid, actor="pc02@hanoi.example", at=at("2026-03-12"))])
         (police, *_rest) = _owners(session, "iv-1-b7")
         submissions.submit(session, police[0], actor="catp@hanoi.example", at=at("2026-03-12"),
                       note="Tiếp nhận, phân loại toàn bộ tin báo.",
                       indicator_values={"ty-le-tiep-nhan-tin-bao": 100,
                                         "ty-le-giai-quyet-tin-bao": 93.5})
-        ledger.accept(session, police[0], actor="pc02@hanoi.example", at=at("2026-03-13"))
+        handlers.record(session, [ledger.accept(session, police[0], actor="pc02@hanoi.example", at=at("2026-03-13"))])
     yield Seeded(factory, database_url, reported, len(owners))
     factory.kw["bind"].dispose()
 
@@ -281,6 +282,7 @@ def test_pdf_without_libreoffice_says_so() -> None:
 def test_portal_matrix_charts_and_pdf_preview(seeded: Seeded, tmp_path: Path) -> None:
     """The matrix page shows the two charts as inline SVG with the ledger's numbers; the
     report's PDF preview says clearly when LibreOffice is missing."""
+    from phancong.bootstrap import bootstrap
     from phancong.services import accounts
     from phancong.settings import Settings
     from phancong.web.app import create_app
@@ -295,7 +297,7 @@ def test_portal_matrix_charts_and_pdf_preview(seeded: Seeded, tmp_path: Path) ->
             data_dir=tmp_path / "data", database_url=seeded.url, secret_key="k" * 40,
             soffice="soffice-not-installed-here",
         )
-        client = client_for(create_app(settings, seeded.factory, clock=lambda: AS_OF))
+        client = client_for(create_app(bootstrap(settings, sessions=seeded.factory, clock=lambda: AS_OF)))
         assert login(client, "pc02@hanoi.example").status_code == 303
         page = client.get("/matrix?year=2026")
         assert page.status_code == 200
@@ -376,7 +378,8 @@ def test_a_report_written_on_a_runner_is_served_by_portals_elsewhere(
             settings = Settings(  # type: ignore[call-arg]
                 data_dir=tmp_path / f"portal-{machine}", database_url=seeded.url,
                 secret_key="k" * 40, soffice=soffice)
-            client = client_for(create_app(settings, seeded.factory, clock=lambda: AS_OF))
+            wiring = bootstrap(settings, sessions=seeded.factory, clock=lambda: AS_OF)
+            client = client_for(create_app(wiring))
             assert login(client, "pc02@hanoi.example").status_code == 303
             clients.append(client)
         a, b = clients

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import OutboxItemRow, OutboxRow
 from phancong.domain.status import Status
+from phancong.services import handlers, reads, submissions
 from phancong.services import ledger as svc
-from phancong.services import reads, submissions
 from phancong.services.sweep import sweep
 from tests.helpers import ROOT, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
@@ -54,7 +54,7 @@ def test_a_one_off_consolidation_waits_on_every_province(ledger: Ledger) -> None
         with transaction(ledger.factory) as s:
             oid = views[("province-report", unit)].id
             submissions.submit(s, oid, actor=unit, at=at("2026-08-04"), note="Đã báo cáo")
-            svc.accept(s, oid, actor="c02", at=at("2026-08-04T15:00"))
+            handlers.record(s, [svc.accept(s, oid, actor="c02", at=at("2026-08-04T15:00"))])
         status = _views(ledger, "2026-08-05")[("ministry-report", "c02")].status
         expected = Status.OVERDUE if unit == "ca-dn" else Status.BLOCKED
         assert status == expected.value, unit

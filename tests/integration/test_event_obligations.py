@@ -23,7 +23,7 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.access import Principal
-from phancong.services import event_actions, events, reads, submissions
+from phancong.services import event_actions, events, handlers, reads, submissions
 from phancong.services import ledger as ledger_service
 from phancong.services.errors import Forbidden, LedgerError, NotFound, Refused
 from phancong.services.sweep import sweep
@@ -138,7 +138,7 @@ def test_open_sweep_escalate_report_accept(ledger: Ledger, tmp_path: Path) -> No
     with transaction(ledger.factory) as s:
         submissions.submit(s, opened.obligation_id, actor=SGD.email, at=at("2026-03-11"), note="Đã báo cáo")
     with transaction(ledger.factory) as s:
-        ledger_service.accept(s, opened.obligation_id, actor=PC02.email, at=at("2026-03-12"))
+        handlers.record(s, [ledger_service.accept(s, opened.obligation_id, actor=PC02.email, at=at("2026-03-12"))])
     row = _row(ledger, opened.obligation_id)
     assert row.state == "accepted" and row.on_time is False  # reported after 3/3
 

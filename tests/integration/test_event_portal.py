@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import ObligationEventRow, ObligationRow
+from phancong.bootstrap import bootstrap
 from phancong.cli import app as cli
 from phancong.services import accounts
 from phancong.settings import Settings
@@ -49,7 +50,7 @@ def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def portal(tmp_path: Path, factory: sessionmaker[Session]) -> Any:
     settings = Settings(data_dir=tmp_path / "data", secret_key="s" * 40)  # type: ignore[arg-type]
-    return create_app(settings, factory, clock=lambda: NOW)
+    return create_app(bootstrap(settings, sessions=factory, clock=lambda: NOW))
 
 
 def as_user(portal: Any, email: str) -> Any:

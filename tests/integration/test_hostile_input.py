@@ -50,11 +50,12 @@ from phancong.adapters.orm import (
     SubmissionRow,
     UnitRow,
 )
-from phancong.mail.digest import queue_digest
+from phancong.bootstrap import bootstrap
 from phancong.mail.message import build_message
 from phancong.mail.render import render_notice
 from phancong.orchestration.artifacts import md, summary_for, summary_markdown
 from phancong.services import accounts, consolidate, report_files, submissions
+from phancong.services.digest import queue_digest
 from phancong.services.notices import Notice, NoticeItem, NoticeKind
 from phancong.services.reads.late import late_list
 from phancong.services.sweep import sweep
@@ -207,7 +208,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 "waived": ob_id(session, "report", "sgd", "2026-Q3"),
             }
         settings = settings_for(tmp, url)
-        app = create_app(settings, factory, clock=lambda: NOW)
+        app = create_app(bootstrap(settings, sessions=factory, clock=lambda: NOW))
         agency, coordinator = as_user(app, SGD), as_user(app, COORD)
         reviewer = as_user(app, COORD2)  # nobody accepts their own submission
         submit = {"note": NOTE, "evidence_url": EVIDENCE, "indicator.so-buoi": "12"}
@@ -312,7 +313,7 @@ def _assert_no_formula(rows: list[list[Any]], where: str) -> None:
 
 
 def test_exports_neutralise_formulas(world: World) -> None:
-    app = create_app(world.settings, world.factory, clock=lambda: LATE)
+    app = create_app(bootstrap(world.settings, sessions=world.factory, clock=lambda: LATE))
     coordinator = as_user(app, COORD)
     for name in ("overdue", "matrix"):
         response = coordinator.get(f"/exports/{name}.csv?plan=mini&year=2026")
@@ -348,7 +349,7 @@ def test_email_html_of_every_sweep_level_and_review_is_escaped(world: World) -> 
     with transaction(world.factory) as session:
         for day in ("2026-03-11", "2026-03-17", "2026-03-24", "2026-04-07"):
             sweep(session, "mini", at(day), renderer=render_notice, portal_url=PORTAL)
-        assert queue_digest(session, "mini", at("2026-04-08"), portal_url=PORTAL) is not None
+        assert queue_digest(session, "mini", at("2026-04-08"), render_notice, PORTAL) is not None
     with world.factory() as session:
         rows = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
         kinds = {r.kind for r in rows}
@@ -493,7 +494,7 @@ def _ledger(url: str, tmp: Path) -> Ledger:
         }
     with transaction(factory) as session:
         submissions.submit(session, ids["submitted"], actor=SGD, at=NOW, note="đã xong")
-    return Ledger(factory, create_app(settings_for(tmp, url), factory, clock=lambda: NOW), ids)
+    return Ledger(factory, create_app(bootstrap(settings_for(tmp, url), sessions=factory, clock=lambda: NOW)), ids)
 
 
 @pytest.fixture

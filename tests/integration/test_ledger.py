@@ -20,8 +20,8 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.status import Facts, State, Status, status_of
+from phancong.services import handlers, reads, status_sql, submissions
 from phancong.services import ledger as svc
-from phancong.services import reads, status_sql, submissions
 from phancong.services.errors import Refused
 from tests.helpers import HANOI, MINI, at
 from tests.integration.ledger_fixtures import Ledger
@@ -134,7 +134,7 @@ def test_plan_change_keeps_submissions_and_explains_itself(ledger: Ledger, tmp_p
         submissions.submit(
             s, d1_q1, actor="sgd@example.test", at=at("2026-03-10"), note="Đã tổ chức 12 buổi"
         )
-        svc.accept(s, d1_q1, actor="pc02@example.test", at=at("2026-03-11"))
+        handlers.record(s, [svc.accept(s, d1_q1, actor="pc02@example.test", at=at("2026-03-11"))])
         submissions.submit(s, d1_h1, actor="sgd@example.test", at=at("2026-06-01"), note="Đang chờ duyệt")
     report = ledger.materialize(_edit(tmp_path), now="2026-06-02")
     assert report.new_version and report.version == 2
@@ -176,14 +176,14 @@ def test_status_before_on_and_after_the_deadline(ledger: Ledger) -> None:
         assert status("2026-03-16T23:59") == Status.IN_PROGRESS
         assert status("2026-03-17T00:01") == Status.OVERDUE
     with transaction(ledger.factory) as s:
-        svc.extend(
+        handlers.record(s, [svc.extend(
             s,
             oid,
             actor="pc02",
             at=at("2026-03-17T09:00"),
             new_deadline=dt.date(2026, 3, 31),
             reason="Chờ số liệu của Tòa án",
-        )
+        )])
     with ledger.factory() as s:
         assert reads.get(s, oid, at("2026-03-20")).status == Status.IN_PROGRESS
         view = reads.get(s, oid, at("2026-03-20"))
@@ -192,12 +192,12 @@ def test_status_before_on_and_after_the_deadline(ledger: Ledger) -> None:
         )
     with transaction(ledger.factory) as s:
         submissions.submit(s, oid, actor="sgd", at=at("2026-03-25"), note="Báo cáo quý I")
-        svc.return_(s, oid, actor="pc02", at=at("2026-03-26"), reason="Thiếu số liệu")
+        handlers.record(s, [svc.return_(s, oid, actor="pc02", at=at("2026-03-26"), reason="Thiếu số liệu")])
     with ledger.factory() as s:
         assert reads.get(s, oid, at("2026-03-27")).status == Status.RETURNED
     with transaction(ledger.factory) as s:
         submissions.submit(s, oid, actor="sgd", at=at("2026-03-28"), note="Bổ sung")
-        svc.accept(s, oid, actor="pc02", at=at("2026-03-29"))
+        handlers.record(s, [svc.accept(s, oid, actor="pc02", at=at("2026-03-29"))])
     with ledger.factory() as s:
         # within the extension but after the original deadline: completed late in the statistics
         assert reads.get(s, oid, at("2026-04-01")).status == Status.COMPLETED_LATE
@@ -220,8 +220,8 @@ def test_on_time_submission_and_waiver(ledger: Ledger) -> None:
     waived = find_one(ledger, "d1", "vks", "2026-Q1")
     with transaction(ledger.factory) as s:
         submissions.submit(s, timely, actor="ca", at=at("2026-03-16T17:00"), note="đúng hạn")
-        svc.accept(s, timely, actor="pc02", at=at("2026-03-20"))
-        svc.waive(s, waived, actor="pc02", at=at("2026-03-20"), reason="Không phát sinh")
+        handlers.record(s, [svc.accept(s, timely, actor="pc02", at=at("2026-03-20"))])
+        handlers.record(s, [svc.waive(s, waived, actor="pc02", at=at("2026-03-20"), reason="Không phát sinh")])
     with ledger.factory() as s:
         assert reads.get(s, timely, at("2026-03-21")).status == Status.COMPLETED_ON_TIME
         assert reads.get(s, waived, at("2026-03-21")).status == Status.WAIVED
@@ -240,7 +240,7 @@ def test_a_submission_answers_the_view_a_read_back_gives(ledger: Ledger) -> None
     later = find_one(ledger, "report", "ca", "2026-Q3")  # period not begun: refused
     with transaction(ledger.factory) as s:
         submissions.submit(s, again, actor="sgd", at=at("2026-03-10"), note="lần đầu")
-        svc.return_(s, again, actor="pc02", at=at("2026-03-11"), reason="Thiếu số liệu")
+        handlers.record(s, [svc.return_(s, again, actor="pc02", at=at("2026-03-11"), reason="Thiếu số liệu")])
     items = [
         submissions.SubmitItem(on_time, "ca", "đúng hạn"),
         submissions.SubmitItem(late, "sgd", "trễ", evidence_url="https://example.test/a"),
@@ -270,10 +270,10 @@ def test_sql_status_matches_the_domain_rules(ledger: Ledger) -> None:
             o.id for o in reads.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
         ]
         submissions.submit(s, ids[0], actor="x", at=at("2026-03-05"), note="x")
-        svc.accept(s, ids[0], actor="y", at=at("2026-03-06"))
+        handlers.record(s, [svc.accept(s, ids[0], actor="y", at=at("2026-03-06"))])
         submissions.submit(s, ids[1], actor="x", at=at("2026-03-20"), note="x")
         submissions.submit(s, ids[2], actor="x", at=at("2026-03-01"), note="x")
-        svc.return_(s, ids[2], actor="y", at=at("2026-03-02"), reason="thiếu")
+        handlers.record(s, [svc.return_(s, ids[2], actor="y", at=at("2026-03-02"), reason="thiếu")])
     instants = [
         "2025-12-31",
         "2026-03-05T12:00",
@@ -330,7 +330,7 @@ def test_blocked_among_a_set_agrees_with_the_blocked_expression(ledger: Ledger) 
     assert before  # open upstream work blocks something
     with transaction(ledger.factory) as s:  # close half of the upstream obligations
         for oid in upstream[::2]:
-            svc.waive(s, oid, actor="pc02", at=at("2026-03-20"), reason="Không phát sinh")
+            handlers.record(s, [svc.waive(s, oid, actor="pc02", at=at("2026-03-20"), reason="Không phát sinh")])
     after = compare()
     assert after < before
 
@@ -341,17 +341,17 @@ def test_actions_refuse_what_does_not_apply(ledger: Ledger) -> None:
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="chưa bắt đầu"):
         submissions.submit(s, oid, actor="ca", at=at("2026-03-01"))
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="Không thể chấp nhận"):
-        svc.accept(s, oid, actor="pc02", at=at("2026-07-02"))
+        handlers.record(s, [svc.accept(s, oid, actor="pc02", at=at("2026-07-02"))])
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="lý do"):
-        svc.return_(s, oid, actor="pc02", at=at("2026-07-02"), reason="  ")
+        handlers.record(s, [svc.return_(s, oid, actor="pc02", at=at("2026-07-02"), reason="  ")])
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="Chỉ tiêu 'ghost'"):
         submissions.submit(s, oid, actor="ca", at=at("2026-07-02"), indicator_values={"ghost": 1})
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="http"):
         submissions.submit(s, oid, actor="ca", at=at("2026-07-02"), evidence_url="javascript:alert(1)")
     with transaction(ledger.factory) as s, pytest.raises(Refused, match="Hạn mới phải sau"):
-        svc.extend(
+        handlers.record(s, [svc.extend(
             s, oid, actor="pc02", at=at("2026-07-02"), new_deadline=dt.date(2026, 9, 1), reason="x"
-        )
+        )])
 
 
 def test_audit_log_is_append_only(ledger: Ledger) -> None:

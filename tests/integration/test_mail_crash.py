@@ -28,6 +28,7 @@ from phancong.mail.deliver import deliver
 from phancong.mail.render import render_notice
 from phancong.services.notices import Notice, NoticeKind
 from phancong.services.outbox import enqueue
+from phancong.settings import DEFAULT_MAIL_FROM
 from tests.integration.smtp_server import SmtpServer, smtp_server
 
 pytestmark = pytest.mark.integration
@@ -92,7 +93,7 @@ def test_sigkill_at_random_points_loses_nothing_and_doubles_at_most_the_one_in_f
 
     # everything left (including rows claimed by a killed worker) once their lease is over
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-    while deliver(factory, smtp_server.transport(), now=later).claimed:
+    while deliver(factory, smtp_server.transport(), now=later, mail_from=DEFAULT_MAIL_FROM).claimed:
         pass
     with factory() as session:
         rows = list(session.scalars(select(OutboxRow)))

@@ -20,10 +20,10 @@ from phancong.adapters.db import make_engine, session_factory, transaction, upgr
 from phancong.adapters.orm import DutyRow, ObligationRow, OutboxItemRow, OutboxRow, UnitRow
 from phancong.domain.citation import fmt_citation
 from phancong.mail.deliver import DeliveryReport, FileTransport, MockTransport, deliver
-from phancong.mail.digest import queue_digest
 from phancong.mail.render import render_notice
+from phancong.services import handlers, reads, submissions
 from phancong.services import ledger as svc
-from phancong.services import reads, submissions
+from phancong.services.digest import queue_digest
 from phancong.services.notices import Notice, NoticeKind
 from phancong.services.outbox import enqueue
 from phancong.services.review import notify_review
@@ -312,14 +312,14 @@ def test_review_notice_goes_to_the_owner_with_the_decision(
     with transaction(ledger.factory) as session:
         submissions.submit(session, oid, actor="sgd@example.test", at=at("2026-03-12"), note="Đã làm")
     with transaction(ledger.factory) as session:
-        svc.return_(session, oid, actor="pc02@example.test", at=at("2026-03-13"),
-                    reason="Thiếu số liệu chỉ tiêu")
+        handlers.record(session, [svc.return_(session, oid, actor="pc02@example.test", at=at("2026-03-13"),
+                    reason="Thiếu số liệu chỉ tiêu")])
         notify_review(session, oid, review="returned", reason="Thiếu số liệu chỉ tiêu",
                       now=at("2026-03-13"), portal_url=PORTAL, renderer=render_notice)
     with transaction(ledger.factory) as session:
         submissions.submit(session, oid, actor="sgd@example.test", at=at("2026-03-14"), note="Bổ sung")
     with transaction(ledger.factory) as session:
-        svc.accept(session, oid, actor="pc02@example.test", at=at("2026-03-16"))
+        handlers.record(session, [svc.accept(session, oid, actor="pc02@example.test", at=at("2026-03-16"))])
         notify_review(session, oid, review="accepted", reason=None, now=at("2026-03-16"),
                       portal_url=PORTAL, renderer=render_notice)
     run(ledger.factory, smtp_server, at("2026-03-16"))

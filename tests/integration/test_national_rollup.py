@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import make_engine, session_factory, transaction, upgrade
 from phancong.adapters.loader import directory, load
 from phancong.adapters.orm import ObligationRow
+from phancong.bootstrap import bootstrap
 from phancong.domain.plan import Plan
-from phancong.services import accounts, ledger, submissions
+from phancong.services import accounts, handlers, ledger, submissions
 from phancong.services.materialize import materialize
 from phancong.settings import Settings
 from phancong.web.app import create_app
@@ -71,10 +72,10 @@ def nation(database_url: str, tmp_path: Any) -> Iterator[Nation]:
                 on_time = dt.datetime.combine(max(deadline - dt.timedelta(days=1), start),
                                               dt.time(3), dt.UTC)
                 submissions.submit(session, oid, actor="x@example.test", at=on_time, note="xong")
-                ledger.accept(session, oid, actor="pc02@example.test", at=on_time)
+                handlers.record(session, [ledger.accept(session, oid, actor="pc02@example.test", at=on_time)])
             elif plan_id == "tinh-02" and oid % 2:  # every other one reported late, accepted
                 submissions.submit(session, oid, actor="x@example.test", at=NOW, note="muộn")
-                ledger.accept(session, oid, actor="pc02@example.test", at=NOW)
+                handlers.record(session, [ledger.accept(session, oid, actor="pc02@example.test", at=NOW)])
     add_user(factory, "bo@example.test", "viewer", plan=None, now=NOW)  # the ministry
     add_user(factory, "tinh2@example.test", "coordinator", plan="tinh-02", now=NOW)
     add_user(factory, "sgd@example.test", "agency", plan="tinh-01", unit="sgd", now=NOW)
@@ -103,7 +104,7 @@ def expected(factory: sessionmaker[Session]) -> dict[str, tuple[int, int, int, i
 
 
 def test_the_ministry_sees_every_plan_on_one_page(nation: Nation) -> None:
-    client = client_for(create_app(nation.settings, nation.factory, clock=lambda: NOW))
+    client = client_for(create_app(bootstrap(nation.settings, sessions=nation.factory, clock=lambda: NOW)))
     assert login(client, "bo@example.test").status_code == 303
     page = client.get("/national")
     assert page.status_code == 200
@@ -131,7 +132,7 @@ def test_the_ministry_sees_every_plan_on_one_page(nation: Nation) -> None:
 
 
 def test_a_plan_bound_account_sees_its_plan_and_an_agency_none(nation: Nation) -> None:
-    app = create_app(nation.settings, nation.factory, clock=lambda: NOW)
+    app = create_app(bootstrap(nation.settings, sessions=nation.factory, clock=lambda: NOW))
     coordinator = client_for(app)
     assert login(coordinator, "tinh2@example.test").status_code == 303
     page = coordinator.get("/national")

@@ -17,8 +17,8 @@ from phancong.adapters.loader import load
 from phancong.adapters.orm import AuditRow, DutyRow, ObligationRow, PlanRow, UnitRow
 from phancong.domain.horizon import horizon_through
 from phancong.orchestration.plans import materialize_through
+from phancong.services import handlers, submissions
 from phancong.services import ledger as svc
-from phancong.services import submissions
 from phancong.services.sweep import sweep
 from tests.helpers import ROOT, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
@@ -76,7 +76,7 @@ def test_the_horizon_rolls_forward_without_changing_or_doubling(ledger: Ledger) 
     lead = next(r for r in first if r["duty"] == "bao-cao-so-nganh" and r["period"] == "2026-H1")
     with transaction(ledger.factory) as s:
         submissions.submit(s, lead["id"], actor=lead["unit"], at=at("2026-06-10"), note="Đã báo cáo")
-        svc.accept(s, lead["id"], actor="so-y-te", at=at("2026-06-11"))
+        handlers.record(s, [svc.accept(s, lead["id"], actor="so-y-te", at=at("2026-06-11"))])
     with transaction(ledger.factory) as s:
         swept = sweep(s, PLAN_ID, at(DAY_X.isoformat()), renderer=plain_renderer)
     assert swept.steps["overdue"] > 0  # the communes' H1 reports were due on 12/06
@@ -191,6 +191,7 @@ def test_an_end_inside_a_period_keeps_what_came_before(ledger: Ledger, tmp_path:
 
 
 def test_matrix_header_reads_until_revoked(database_url: str, tmp_path: Path) -> None:
+    from phancong.bootstrap import bootstrap
     from phancong.settings import Settings
     from phancong.web.app import create_app
     from tests.portal_support import add_user, client_for, login, seed_ledger
@@ -201,7 +202,7 @@ def test_matrix_header_reads_until_revoked(database_url: str, tmp_path: Path) ->
         add_user(factory, "syt@example.test", "coordinator", plan=PLAN_ID, now=now)
         settings = Settings(data_dir=tmp_path / "data", secret_key="s" * 40,  # type: ignore[arg-type]
                             portal_url="http://portal.test")
-        client = client_for(create_app(settings, factory, clock=lambda: now))
+        client = client_for(create_app(bootstrap(settings, sessions=factory, clock=lambda: now)))
         assert login(client, "syt@example.test").status_code == 303
         page = client.get(f"/matrix?plan={PLAN_ID}")
         assert page.status_code == 200
@@ -302,8 +303,8 @@ def test_an_extension_is_not_capped_by_an_end_the_plan_does_not_have(
     _materialize_on(ledger, DAY_X)
     row = next(r for r in _rows(ledger) if r["duty"] == "bao-cao-xa" and r["period"] == "2026")
     with transaction(ledger.factory) as s:
-        svc.extend(s, row["id"], actor="so-y-te", at=at("2026-06-20"),
-                   new_deadline=dt.date(2029, 3, 31), reason="Sáp nhập đơn vị, gia hạn báo cáo")
+        handlers.record(s, [svc.extend(s, row["id"], actor="so-y-te", at=at("2026-06-20"),
+                   new_deadline=dt.date(2029, 3, 31), reason="Sáp nhập đơn vị, gia hạn báo cáo")])
     assert next(r for r in _rows(ledger) if r["id"] == row["id"])["effective"] == dt.date(2029, 3, 31)
     # once the directive has an end, an extension past it is refused in words, as for any plan
     _materialize_on(ledger, dt.date(2026, 7, 1), _revoked(tmp_path, "2027-12-31"))
@@ -311,5 +312,5 @@ def test_an_extension_is_not_capped_by_an_end_the_plan_does_not_have(
                  and r["period"] == "2026" and r["state"] == "open")
     with pytest.raises(Refused, match="vượt quá thời gian của kế hoạch"), \
             transaction(ledger.factory) as s:
-        svc.extend(s, other["id"], actor="so-y-te", at=at("2026-07-01"),
-                   new_deadline=dt.date(2028, 1, 15), reason="Gia hạn")
+        handlers.record(s, [svc.extend(s, other["id"], actor="so-y-te", at=at("2026-07-01"),
+                   new_deadline=dt.date(2028, 1, 15), reason="Gia hạn")])

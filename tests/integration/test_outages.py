@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from phancong import bootstrap
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import (
     DutyRow,
@@ -35,7 +36,6 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.mail.render import render_notice
-from phancong.orchestration import db as orchestration_db
 from phancong.services import accounts
 from phancong.services.sweep import sweep
 from phancong.settings import Settings, get_settings
@@ -142,21 +142,21 @@ def wired(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
         for name in ("PHANCONG_MAIL_DIR", "PHANCONG_SMTP_BLOCK", "PHANCONG_SMTP_USERNAME"):
             monkeypatch.delenv(name, raising=False)
         get_settings.cache_clear()
-        orchestration_db.dispose_all()
+        bootstrap.dispose_all()
 
     # the sweep task reports progress as a Prefect artifact; no Prefect API in these tests
     import tasks.ledger
 
     monkeypatch.setattr(tasks.ledger, "progress_reporter", lambda *_: lambda *_a: None)
     yield wire
-    orchestration_db.dispose_all()
+    bootstrap.dispose_all()
     get_settings.cache_clear()
 
 
 def portal(tmp_path: Path, factory: sessionmaker[Session], now: dt.datetime) -> Any:
     settings = Settings(data_dir=tmp_path / "data", secret_key="s" * 40,  # type: ignore[arg-type]
                         portal_url=PORTAL, prefect_ui_url="http://127.0.0.1:4200")
-    return create_app(settings, factory, clock=lambda: now)
+    return create_app(bootstrap.bootstrap(settings, sessions=factory, clock=lambda: now))
 
 
 def seeded(database_url: str) -> tuple[sessionmaker[Session], dict[str, str]]:

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, OutboxRow, UnitRow
+from phancong.services import handlers, reads, submissions
 from phancong.services import ledger as svc
-from phancong.services import reads, submissions
 from phancong.services.sweep import sweep
 from tests.helpers import ROOT, at, plain_renderer
 from tests.integration.ledger_fixtures import Ledger
@@ -78,7 +78,7 @@ def test_nothing_before_the_amendment_changes(ledger: Ledger) -> None:
     with transaction(ledger.factory) as s:  # one report submitted and accepted
         oid = views[("bao-cao-nam", "h-gia-loc", "2024")].id
         submissions.submit(s, oid, actor="h-gia-loc", at=at("2025-01-10"), note="Đã báo cáo")
-        svc.accept(s, oid, actor="so-ldtbxh", at=at("2025-01-11"))
+        handlers.record(s, [svc.accept(s, oid, actor="so-ldtbxh", at=at("2025-01-11"))])
     with transaction(ledger.factory) as s:  # the one-off survey of 2021 was never sent
         sweep(s, "through-reform", at("2025-05-02"), renderer=plain_renderer)
     with ledger.factory() as s:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import make_engine, session_factory, transaction, upgrade
 from phancong.adapters.orm import UserRow
+from phancong.bootstrap import bootstrap
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
@@ -77,7 +78,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def client(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Any:
-    return client_for(create_app(settings, factory, clock=clock), base_url="http://portal.test")
+    return client_for(create_app(bootstrap(settings, sessions=factory, clock=clock)), base_url="http://portal.test")
 
 
 def _path(url: str) -> str:
@@ -177,7 +178,7 @@ def test_csrf_missing_or_wrong_is_403(client: Any) -> None:
 def test_csrf_token_of_another_session_is_refused(
     settings: Settings, factory: Any, clock: Clock
 ) -> None:
-    app = create_app(settings, factory, clock=clock)
+    app = create_app(bootstrap(settings, sessions=factory, clock=clock))
     alice, mallory = client_for(app), client_for(app)
     login(alice, AGENCY)
     login(mallory, AGENCY)
@@ -272,7 +273,7 @@ def test_secure_cookie_on_https(tmp_path: Path, factory: Any) -> None:
         portal_url="https://portal.example.gov.vn",
     )
     client = client_for(
-        create_app(settings, factory, clock=lambda: NOW), base_url="https://testserver"
+        create_app(bootstrap(settings, sessions=factory, clock=lambda: NOW)), base_url="https://testserver"
     )
     response = login(client, AGENCY)
     cookies = response.headers.get_list("set-cookie")
@@ -306,7 +307,7 @@ def test_production_needs_secret_and_has_no_default_account(
         portal_url="https://portal.test",
     )
     client = client_for(
-        create_app(prod, factory, clock=lambda: NOW), base_url="https://portal.test"
+        create_app(bootstrap(prod, sessions=factory, clock=lambda: NOW)), base_url="https://portal.test"
     )
     for email, password in [
         ("admin", "admin"),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, SubmissionFileRow, UnitRow
+from phancong.bootstrap import bootstrap
 from phancong.services import accounts, attachments, submissions
 from phancong.settings import Settings
 from phancong.web.app import create_app, route_table
@@ -301,7 +302,7 @@ TABLE: dict[tuple[str, str], tuple[Call, dict[str, Any]]] = {
 
 def test_every_route_has_an_entry(tmp_path: Any) -> None:
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite+pysqlite:///{tmp_path}/x.db")
-    app = create_app(settings)
+    app = create_app(bootstrap(settings))
     routes = set(route_table(app))
     assert routes - set(TABLE) == set(), "routes without an authorization entry"
     assert set(TABLE) - routes == set(), "entries for routes that no longer exist"
@@ -326,7 +327,7 @@ def _call(client: Any, w: World, role: str, call: Call) -> Any:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_route_table(world: World, role: str) -> None:
-    app = create_app(world.settings, world.factory, clock=lambda: NOW)
+    app = create_app(bootstrap(world.settings, sessions=world.factory, clock=lambda: NOW))
     client = client_for(app)
     if role != "anonymous":
         assert login(client, EMAILS[role]).status_code == 303
@@ -348,7 +349,7 @@ def test_route_table(world: World, role: str) -> None:
 @pytest.mark.parametrize("role", ["agency_other", "viewer"])
 def test_no_change_recorded_when_refused(world: World, role: str) -> None:
     """Refused actions leave the ledger as it was (the audit log has only the fixture's rows)."""
-    app = create_app(world.settings, world.factory, clock=lambda: NOW)
+    app = create_app(bootstrap(world.settings, sessions=world.factory, clock=lambda: NOW))
     client = client_for(app)
     login(client, EMAILS[role])
     with world.factory() as session:

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
+from phancong.bootstrap import bootstrap
 from phancong.mail.render import render_notice
 from phancong.services import accounts, reads, submissions
 from phancong.settings import Settings
@@ -61,7 +62,7 @@ def app(tmp_path: Path, factory: sessionmaker[Session]) -> Any:
         portal_url="http://portal.test",
         prefect_ui_url="http://127.0.0.1:4200",
     )
-    return create_app(settings, factory, clock=lambda: NOW)
+    return create_app(bootstrap(settings, sessions=factory, clock=lambda: NOW))
 
 
 def as_user(app: Any, email: str) -> Any:
@@ -322,7 +323,7 @@ def test_review_notice_hook_called_in_transaction(
         assert kwargs.pop("renderer") is render_notice  # the portal's wired renderer
         calls.append({"id": obligation_id, **kwargs})
 
-    monkeypatch.setattr("phancong.services.actions.notify_review", notify_review)
+    monkeypatch.setattr("phancong.services.handlers.notify_review", notify_review)
     agency, coordinator = as_user(app, SGD), as_user(app, COORD)
     post(agency, "/obligations/1/submit", note="x")
     post(coordinator, "/obligations/1/return", reason="Bổ sung số liệu")
@@ -370,7 +371,7 @@ def test_exports(app: Any) -> None:
 def test_overdue_exports_are_scoped(tmp_path: Path, factory: sessionmaker[Session]) -> None:
     late = dt.datetime(2026, 4, 1, 3, 0, tzinfo=dt.UTC)
     settings = Settings(data_dir=tmp_path, secret_key="s" * 40)  # type: ignore[arg-type]
-    app = create_app(settings, factory, clock=lambda: late)
+    app = create_app(bootstrap(settings, sessions=factory, clock=lambda: late))
     mine = as_user(app, SGD).get("/exports/overdue.csv")
     rows = list(csv.reader(io.StringIO(mine.content.decode("utf-8-sig"))))[1:]
     assert rows

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from phancong.adapters.orm import DutyRow, ObligationRow, UnitRow
+from phancong.bootstrap import bootstrap
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
@@ -45,7 +46,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             )
         assert wards == 126
         settings = Settings(data_dir=tmp, secret_key="h" * 40)  # type: ignore[arg-type]
-        yield create_app(settings, factory, clock=lambda: NOW)
+        yield create_app(bootstrap(settings, sessions=factory, clock=lambda: NOW))
         factory.kw["bind"].dispose()
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import OutboxRow
+from phancong.bootstrap import bootstrap
 from phancong.services import accounts, health
 from phancong.services.sweep import sweep
 from phancong.settings import Settings
@@ -49,7 +50,7 @@ def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 def app_for(tmp_path: Path, factory: sessionmaker[Session]) -> Any:
     settings = Settings(data_dir=tmp_path / "data", secret_key="s" * 40,  # type: ignore[arg-type]
                         portal_url="http://portal.test")
-    return create_app(settings, factory, clock=lambda: at("2026-03-24"))
+    return create_app(bootstrap(settings, sessions=factory, clock=lambda: at("2026-03-24")))
 
 
 def page(app: Any, email: str, path: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.orm import AuditRow, OutboxRow, SubmissionRow, UnitRow
+from phancong.bootstrap import bootstrap
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
@@ -57,7 +58,7 @@ def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 def app(tmp_path: Path, factory: sessionmaker[Session]) -> Any:
     settings = Settings(data_dir=tmp_path / "data", secret_key="s" * 40,  # type: ignore[arg-type]
                         portal_url="http://portal.test")
-    return create_app(settings, factory, clock=lambda: NOW)
+    return create_app(bootstrap(settings, sessions=factory, clock=lambda: NOW))
 
 
 def as_user(app: Any, email: str, password: str = PASSWORD) -> Any:

@@ -32,6 +32,7 @@ from phancong.adapters.orm import (
     SubmissionRow,
     UnitRow,
 )
+from phancong.bootstrap import bootstrap
 from phancong.services import accounts
 from phancong.settings import Settings
 from phancong.web.app import create_app
@@ -118,7 +119,7 @@ class World:
     tokens: dict[str, str]
 
     def app(self) -> Any:
-        return create_app(self.settings, self.factory, clock=lambda: NOW)
+        return create_app(bootstrap(self.settings, sessions=self.factory, clock=lambda: NOW))
 
     def counts(self) -> tuple[int, int, int]:
         with self.factory() as session:
@@ -331,7 +332,7 @@ def test_size_limits(world: World) -> None:
     settings = world.settings.model_copy(
         update={"upload_file_limit": 100_000, "upload_total_limit": 150_000}
     )
-    app = create_app(settings, world.factory, clock=lambda: NOW)
+    app = create_app(bootstrap(settings, sessions=world.factory, clock=lambda: NOW))
     client = client_for(app)
     oid = world.ids["d1"]
     before = world.counts()
@@ -582,7 +583,7 @@ def test_files_directory_instead_of_the_ledger(world: World, tmp_path: Path) -> 
     keeps where; downloads read them back under the same scope."""
     files_dir = tmp_path / "files"
     settings = world.settings.model_copy(update={"files_dir": files_dir})
-    client = client_for(create_app(settings, world.factory, clock=lambda: NOW))
+    client = client_for(create_app(bootstrap(settings, sessions=world.factory, clock=lambda: NOW)))
     oid = world.ids["report"]
     response = client.post(
         f"/api/obligations/{oid}/submit-files",

@@ -67,6 +67,7 @@ from phancong.adapters.orm import (
     UnitRow,
     UserRow,
 )
+from phancong.bootstrap import bootstrap
 from phancong.cli import app as cli
 from phancong.mail.deliver import deliver
 from phancong.mail.render import render_notice
@@ -204,7 +205,7 @@ def make_portal(url: str, tmp: Path, **settings: Any) -> Portal:
     }
     config = Settings(**values)
     clock = Clock(NOW)
-    return Portal(factory, config, clock, create_app(config, factory, clock=clock), ids)
+    return Portal(factory, config, clock, create_app(bootstrap(config, sessions=factory, clock=clock)), ids)
 
 
 @pytest.fixture
@@ -410,7 +411,7 @@ def test_failed_readiness_check_does_not_log_the_database_password(
     caplog.set_level(logging.DEBUG)
     url = f"postgresql+psycopg://phancong:{DB_PASSWORD}@127.0.0.1:{free_port()}/phancong"
     settings = Settings(data_dir=tmp_path, database_url=url, secret_key=SECRET_KEY)  # type: ignore[arg-type]
-    app = create_app(settings)
+    app = create_app(bootstrap(settings))
     response = client_for(app).get("/readyz")
     assert response.status_code == 503
     assert DB_PASSWORD not in response.text
@@ -494,7 +495,7 @@ def test_session_cookie_flags_when_secure(
         secret_key=SECRET_KEY,  # type: ignore[arg-type]
         portal_url=portal_url,
     )
-    client = client_for(create_app(settings, portal.factory, clock=portal.clock), base_url=base)
+    client = client_for(create_app(bootstrap(settings, sessions=portal.factory, clock=portal.clock)), base_url=base)
     headers: list[str] = []
     steps = [
         lambda: client.get("/login"),

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import ObligationRow
 from phancong.domain.status import LATE, State, Status, is_late, local_date
+from phancong.services import handlers, reads, status_sql, submissions
 from phancong.services import ledger as svc
-from phancong.services import reads, status_sql, submissions
 from phancong.services.reads.late import late_list
 from tests.helpers import MINI, at
 from tests.integration.ledger_fixtures import Ledger
@@ -30,10 +30,10 @@ def _worked_ledger(ledger: Ledger) -> None:
         views = reads.find(s, "mini", at("2026-03-01"), period="2026-Q1", open_first=False)
         ids = [v.id for v in views if v.role == "lead"]
         submissions.submit(s, ids[0], actor="x", at=at("2026-03-05"), note="x")
-        svc.accept(s, ids[0], actor="y", at=at("2026-03-06"))
+        handlers.record(s, [svc.accept(s, ids[0], actor="y", at=at("2026-03-06"))])
         submissions.submit(s, ids[1], actor="x", at=at("2026-03-20"), note="x")
         submissions.submit(s, ids[2], actor="x", at=at("2026-03-01"), note="x")
-        svc.return_(s, ids[2], actor="y", at=at("2026-03-02"), reason="thiếu")
+        handlers.record(s, [svc.return_(s, ids[2], actor="y", at=at("2026-03-02"), reason="thiếu")])
 
 
 def test_late_expression_matches_the_late_list_rule(ledger: Ledger) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from phancong.bootstrap import clock_from
 from phancong.settings import Settings
-from phancong.web.app import clock_from
 from tests.helpers import VN
 
 pytestmark = pytest.mark.unit
