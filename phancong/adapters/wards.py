@@ -17,7 +17,7 @@ from pathlib import Path
 
 from vietnam_provinces import Province, ProvinceCode, Ward
 
-from phancong.domain.plan import REFORM_DAY, ProvinceWards
+from phancong.domain.agencies import REFORM_DAY, ProvinceWards
 from phancong.domain.units import COMMUNE, Unit, WardsProblem
 
 DISTRICT = "district"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from phancong.domain.plan import AgencyKind
+from phancong.domain.agencies import AgencyKind
 
 K = AgencyKind
 

@@ -26,7 +26,7 @@ from phancong.authoring.draft_roles import (
     partners,
     subject,
 )
-from phancong.domain.plan import AgencyKind
+from phancong.domain.agencies import AgencyKind
 
 _SKIP_SECTION = re.compile(r"MỤC TIÊU|MỤC ĐÍCH|CHỈ TIÊU|THỜI GIAN|KINH PHÍ|TÌNH HÌNH|KẾT QUẢ", re.I)
 _CADENCE_START = re.compile(r"^(?:[Đđ]ịnh kỳ|[Hh][ằà]ng\s+(?:năm|quý|tháng))\b")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from phancong.authoring import draft_bodies as B
 from phancong.authoring.draft_header import Header
-from phancong.domain.plan import AgencyKind
+from phancong.domain.agencies import AgencyKind
 
 if TYPE_CHECKING:
     from phancong.authoring.draft_plan import Draft, Drafter, DutyDraft

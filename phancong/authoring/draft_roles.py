@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from phancong.authoring import draft_bodies as B
-from phancong.domain.plan import AgencyKind
+from phancong.domain.agencies import AgencyKind
 
 _SEPARATOR = re.compile(r"^[\s,;()]*(?:(?:và|cùng|gồm:?)[\s,;()]*)*$")
 _STANDING = re.compile(r"^\s*,\s*(?:Cơ quan\s+)?[Tt]hường trực\s+$")

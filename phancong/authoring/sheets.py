@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from phancong.domain.agencies import AgencyKind
 from phancong.domain.cadence import (
     Anchor,
     CadenceKind,
@@ -19,7 +20,7 @@ from phancong.domain.cadence import (
     DependencyRule,
     HolidayPolicy,
 )
-from phancong.domain.plan import AgencyKind, IndicatorKind, Role
+from phancong.domain.plan import IndicatorKind, Role
 
 
 @dataclass(frozen=True)

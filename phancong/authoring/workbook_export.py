@@ -20,9 +20,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from phancong.adapters.loader import directory
 from phancong.authoring import sheets as S
+from phancong.domain.agencies import Dated, Group
 from phancong.domain.cadence import Cadence
 from phancong.domain.citation import fmt_citation
-from phancong.domain.plan import Dated, Duty, Group, Plan
+from phancong.domain.plan import Duty, Plan
 
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _DERIVED_FILL = PatternFill("solid", fgColor="F2F2F2")

@@ -30,7 +30,8 @@ from phancong.authoring.workbook_sheets import cadence as _cadence
 from phancong.authoring.workbook_sheets import cadence_paths as _cadence_paths
 from phancong.authoring.workbook_sheets import first as _first
 from phancong.authoring.workbook_sheets import header as _header
-from phancong.domain.plan import Plan, ProvinceWards
+from phancong.domain.agencies import ProvinceWards
+from phancong.domain.plan import Plan
 from phancong.domain.validate import check
 
 Where = tuple[str, int, str, str]

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from phancong.domain.plan import Agency, AgencyKind, Plan, ProvinceWards, Role
+from phancong.domain.agencies import Agency, AgencyKind, ProvinceWards
+from phancong.domain.plan import Plan, Role
 
 Window = tuple[dt.date | None, dt.date | None]  # first and last day a unit owes (None: open)
 ALWAYS: Window = (None, None)

@@ -7,10 +7,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from phancong.domain.agencies import Dated
 from phancong.domain.cadence import CadenceKind
 from phancong.domain.calendar import duty_occurrences, inputs_deadline, linked_periods
 from phancong.domain.horizon import plan_period_words
-from phancong.domain.plan import Dated, Plan, Role
+from phancong.domain.plan import Plan, Role
 from phancong.domain.units import (
     Assignment,
     Directory,

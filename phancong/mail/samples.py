@@ -9,9 +9,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from phancong.adapters.loader import directory
+from phancong.domain.agencies import AgencyKind
 from phancong.domain.cadence import DayCount
 from phancong.domain.calendar import duty_occurrences, shift_days
-from phancong.domain.plan import AgencyKind, Duty, Plan
+from phancong.domain.plan import Duty, Plan
 from phancong.domain.units import Directory, Unit
 from phancong.services.notices import Level, Notice, NoticeItem, NoticeKind
 
