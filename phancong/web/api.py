@@ -15,9 +15,8 @@ from starlette.responses import Response
 
 from phancong.adapters.db import transaction
 from phancong.domain.access import Action
-from phancong.domain.status import Status
 from phancong.services import reads
-from phancong.services.access import MAX_ID, authorize, forbidden
+from phancong.services.access import MAX_ID, authorize
 from phancong.services.actions import perform_in
 from phancong.services.errors import Refused
 from phancong.web import files as web_files
@@ -26,7 +25,6 @@ from phancong.web.api_models import (
     ActionOut,
     AuditOut,
     BlockerOut,
-    DutyRollupOut,
     ErrorOut,
     EscalationOut,
     ExtendIn,
@@ -41,7 +39,6 @@ from phancong.web.api_models import (
     StatusName,
     SubmissionOut,
     SubmitIn,
-    UnitRollupOut,
 )
 from phancong.web.batching import SubmitRequest, Unauthenticated
 from phancong.web.context import Bearer, Caller, api_bearer, api_caller
@@ -380,66 +377,3 @@ async def extend(bearer: BearerDep, obligation_id: ObligationId, body: ExtendIn)
 async def waive(bearer: BearerDep, obligation_id: ObligationId, body: ReasonIn) -> ActionOut:
     """Waive the obligation with a reason (coordinators)."""
     return await _act(bearer, obligation_id, Action.WAIVE, reason=body.reason)
-
-
-def _overview(caller: Caller) -> None:
-    if caller.principal.is_agency:
-        raise forbidden()
-
-
-@router.get("/rollups/duties", response_model=list[DutyRollupOut], responses=ERRORS)
-def duty_rollups(
-    caller: CallerDep,
-    plan: Annotated[str | None, Query(max_length=80)] = None,
-    period: Annotated[str | None, Query(max_length=24, examples=["2026-Q1"])] = None,
-) -> list[DutyRollupOut]:
-    """'x of N submitted' per duty and period (coordinators and viewers)."""
-    _overview(caller)
-    with caller.portal.factory() as session:
-        info = reads.resolve_plan(session, caller.principal, plan)
-        rows = reads.rollup_by_duty(session, info.id, caller.now(), period=period)
-    return [
-        DutyRollupOut(
-            duty_code=r.duty_code,
-            title=r.title,
-            citation=r.source,
-            period_label=r.period_label,
-            total=r.total,
-            submitted=r.submitted,
-            accepted=r.accepted,
-            on_time=r.on_time,
-            overdue=r.overdue,
-            not_open=r.not_open,
-        )
-        for r in rows
-    ]
-
-
-@router.get("/rollups/units", response_model=list[UnitRollupOut], responses=ERRORS)
-def unit_rollups(
-    caller: CallerDep,
-    plan: Annotated[str | None, Query(max_length=80)] = None,
-) -> list[UnitRollupOut]:
-    """On-time rate per agency (coordinators and viewers)."""
-    _overview(caller)
-    with caller.portal.factory() as session:
-        info = reads.resolve_plan(session, caller.principal, plan)
-        rows = reads.rollup_by_unit(session, info.id, caller.now())
-    return [
-        UnitRollupOut(
-            unit_code=r.unit_code,
-            unit_name=r.unit_name,
-            kind=r.kind,
-            due=r.due,
-            on_time=r.on_time,
-            late=r.late,
-            overdue=r.overdue,
-            open=r.open,
-            on_behalf=r.on_behalf,
-            on_time_rate=r.rate,
-        )
-        for r in rows
-    ]
-
-
-STATUS_VALUES = [s.value for s in Status]

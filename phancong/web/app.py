@@ -31,6 +31,7 @@ from phancong.bootstrap import Wiring, wired
 from phancong.services.errors import LedgerError
 from phancong.web import (
     api,
+    api_rollups,
     auth,
     events_api,
     events_pages,
@@ -281,6 +282,7 @@ def create_app(wiring: Wiring) -> FastAPI:
     # at rates no person reaches, comes first (its paths all start with /api/, so the order
     # changes no match)
     app.include_router(api.router)
+    app.include_router(api_rollups.router)
     app.include_router(events_api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
