@@ -132,7 +132,7 @@ def prepare(url: str, units: int, now: dt.datetime) -> dict[str, Any]:
 
     from phancong.adapters.db import make_engine, session_factory, transaction
     from phancong.adapters.orm import ObligationRow, SubmissionRow, UnitRow, UserRow
-    from phancong.services import accounts
+    from phancong.services import accounts, credentials
 
     today = now.astimezone(VN).date()
     engine = make_engine(url)
@@ -177,7 +177,7 @@ def prepare(url: str, units: int, now: dt.datetime) -> dict[str, Any]:
                     now=now,
                     actor="benchmark",
                 )
-                tokens[unit_id] = accounts.issue_api_token(
+                tokens[unit_id] = credentials.issue_api_token(
                     session, email, now=now, actor="benchmark"
                 )
             if accounts.find_user(session, COORDINATOR) is None:

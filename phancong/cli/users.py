@@ -19,7 +19,7 @@ from phancong.bootstrap import wired
 from phancong.cli._common import fail, parse_date, parse_instant, sessions, user_errors
 from phancong.domain.access import Action, Principal
 from phancong.mail.render import render_notice
-from phancong.services import accounts
+from phancong.services import accounts, credentials
 from phancong.services.access import principal_of
 from phancong.services.actions import perform
 from phancong.services.attachments import Upload, check_all, human_size, keep_in
@@ -189,7 +189,7 @@ def unthrottle(email: Annotated[str, typer.Argument(help="login email")]) -> Non
 def token(email: Annotated[str, typer.Argument(help="login email")]) -> None:
     """Issue a new API token (printed once; the previous one stops working)."""
     with user_errors(), transaction(sessions()) as session:
-        value = accounts.issue_api_token(session, email, now=_now(), actor="cli")
+        value = credentials.issue_api_token(session, email, now=_now(), actor="cli")
     typer.echo(value)
 
 
@@ -206,7 +206,7 @@ def feed_token(
     with user_errors(), transaction(sessions()) as session:
         user = accounts.get_user(session, email)
         if revoke:
-            accounts.revoke_feed_token(session, email, now=_now(), actor="cli")
+            credentials.revoke_feed_token(session, email, now=_now(), actor="cli")
             typer.echo(f"feed revoked for {user.email}")
             return
         if user.feed_token_hash and not rotate:
@@ -214,7 +214,7 @@ def feed_token(
                 f"{user.email} already has a feed URL (shown once when made); "
                 "use --rotate to make a new one (the old one stops working)"
             )
-        value = accounts.issue_feed_token(session, email, now=_now(), actor="cli")
+        value = credentials.issue_feed_token(session, email, now=_now(), actor="cli")
     typer.echo(f"{settings.portal_url.rstrip('/')}/feeds/{value}.ics")
 
 

@@ -2,7 +2,8 @@
 
 A plan file (``responsibilities/*.yaml``) is parsed into :class:`Plan`: its header, period and
 duties here, its agencies and groups in :mod:`phancong.domain.agencies`, cadences, deadline
-rules and the ladder in :mod:`phancong.domain.cadence`. Everything here is pure and frozen; expanding groups into real units and checking cross references happens in
+rules and the ladder in :mod:`phancong.domain.cadence`. Everything here is pure and frozen;
+expanding groups into real units and checking cross references happens in
 :mod:`phancong.domain.validate` so that each error can be reported against its line.
 """
 from __future__ import annotations

@@ -12,8 +12,8 @@ from itsdangerous import BadSignature, SignatureExpired
 from starlette.responses import RedirectResponse, Response
 
 from phancong.adapters.db import transaction
-from phancong.services import accounts, sessions
-from phancong.services.accounts import InvalidLink
+from phancong.services import accounts, credentials, sessions
+from phancong.services.credentials import InvalidLink
 from phancong.web.context import Page, page_optional
 from phancong.web.links import MAX_TTL, safe_next, serializer
 from phancong.web.security import (
@@ -122,7 +122,7 @@ def link_form(page: PageDep, token: TokenParam) -> Response:
     """Show who the link logs in; the POST uses it up (mail scanners that follow links don't)."""
     nonce, target = _decode(page, token)
     with page.portal.factory() as session:
-        user = accounts.check_login_nonce(session, nonce, now=page.now())
+        user = credentials.check_login_nonce(session, nonce, now=page.now())
         if page.principal is not None and page.principal.id == user.id:
             return _redirect(target)
         email = user.email
@@ -133,7 +133,7 @@ def link_form(page: PageDep, token: TokenParam) -> Response:
 def link_login(page: PageDep, token: TokenParam) -> Response:
     nonce, target = _decode(page, token)
     with transaction(page.portal.factory) as session:
-        user = accounts.consume_login_nonce(session, nonce, now=page.now())
+        user = credentials.consume_login_nonce(session, nonce, now=page.now())
         found = (user.id, accounts.password_version(user))
     start_session(page.request, *found)
     # a new password may be set without the old one for an hour (the "forgotten password" path)

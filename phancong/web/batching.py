@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.domain.access import Action, Principal
-from phancong.services import accounts, reads, submissions
+from phancong.services import credentials, reads, submissions
 from phancong.services.access import authorize_many
 from phancong.services.actions import submission
 from phancong.services.attachments import Attachment
@@ -200,7 +200,7 @@ class SubmitBatcher:
         now = self.clock()
         outcomes: list[Outcome | BaseException | None] = [None] * len(group)
         with transaction(self.factory) as session:
-            owners = accounts.api_token_owners(session, [job.request.token for job in group])
+            owners = credentials.api_token_owners(session, [job.request.token for job in group])
             asks: list[tuple[int, Principal]] = []
             for position, job in enumerate(group):
                 owner = owners.get(job.request.token)

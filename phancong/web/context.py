@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 from phancong.domain.access import Principal
 from phancong.domain.status import local_date
 from phancong.resources import templates_dir
-from phancong.services import accounts, reads, sessions
+from phancong.services import credentials, reads, sessions
 from phancong.services.notices import Renderer
 from phancong.settings import Settings
 from phancong.templating import environment
@@ -251,7 +251,7 @@ class Bearer:
     @property
     def plausible(self) -> bool:
         """Whether the token has an API token's form (else refused without the database)."""
-        return self.token is not None and accounts.is_api_token(self.token)
+        return self.token is not None and credentials.is_api_token(self.token)
 
     def unauthorized(self) -> HTTPException:
         return HTTPException(
@@ -263,13 +263,13 @@ class Bearer:
     def caller(self, session: Session | None = None) -> Caller:
         """The authenticated caller, looked up in ``session`` or a session of its own
         (blocking: call it from a worker thread); 401 otherwise."""
-        if self.token is None or not accounts.is_api_token(self.token):
+        if self.token is None or not credentials.is_api_token(self.token):
             raise self.unauthorized()
         if session is not None:
-            owner = accounts.api_token_owner(session, self.token)
+            owner = credentials.api_token_owner(session, self.token)
         else:
             with self.portal.factory() as own:
-                owner = accounts.api_token_owner(own, self.token)
+                owner = credentials.api_token_owner(own, self.token)
         if owner is None:
             raise self.unauthorized()
         return self.as_caller(Principal(*owner))

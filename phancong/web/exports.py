@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from phancong.adapters.db import transaction
 from phancong.domain.access import Principal
-from phancong.services import accounts, reads, report_files
+from phancong.services import credentials, reads, report_files
 from phancong.services.access import forbidden, principal_of
 from phancong.services.errors import LedgerError, NotFound
 from phancong.web import catalog, i18n
@@ -334,7 +334,7 @@ FeedToken = Annotated[str, PathParam(max_length=200)]
 def feed(token: FeedToken, portal: Annotated[Portal, Depends(get_portal)]) -> Response:
     """A private, revocable calendar of deadlines; the token in the URL is the credential."""
     with portal.factory() as session:
-        user = accounts.user_for_feed_token(session, token)
+        user = credentials.user_for_feed_token(session, token)
         principal = principal_of(user) if user is not None else None
     if principal is None:
         raise NotFound("Không tìm thấy lịch", "No such calendar")

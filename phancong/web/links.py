@@ -15,7 +15,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
-from phancong.services import accounts
+from phancong.services import accounts, credentials
 from phancong.services.errors import NotFound
 from phancong.services.notices import obligation_link
 from phancong.settings import Settings
@@ -74,7 +74,7 @@ def login_link(
         user = accounts.find_user(session, user_email)
         if user is None:
             raise NotFound(f"Không có tài khoản '{user_email}'", f"No account '{user_email}'")
-        return accounts.create_login_nonce(session, user, ttl=lifetime, now=instant).nonce
+        return credentials.create_login_nonce(session, user, ttl=lifetime, now=instant).nonce
 
     if isinstance(factory_or_session, Session):
         nonce = grant(factory_or_session)

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from phancong.adapters.db import transaction
-from phancong.services import accounts, reads, sessions, units
+from phancong.services import accounts, credentials, reads, sessions, units
 from phancong.services.access import forbidden
 from phancong.services.errors import Refused
 from phancong.web.context import Page
@@ -99,7 +99,9 @@ def new_feed(page: PageDep) -> Response:
     """A new private calendar URL, shown once; the previous one stops working."""
     now: dt.datetime = page.now()
     with transaction(page.portal.factory) as session:
-        token = accounts.issue_feed_token(session, page.user.email, now=now, actor=page.user.email)
+        token = credentials.issue_feed_token(
+            session, page.user.email, now=now, actor=page.user.email
+        )
     url = f"{base_url(page.portal.settings)}/feeds/{token}.ics"
     return _account(page, feed_url=url, flash=page.t("flash.feed"))
 
@@ -107,7 +109,9 @@ def new_feed(page: PageDep) -> Response:
 @router.post("/account/feed/revoke")
 def revoke_feed(page: PageDep) -> Response:
     with transaction(page.portal.factory) as session:
-        accounts.revoke_feed_token(session, page.user.email, now=page.now(), actor=page.user.email)
+        credentials.revoke_feed_token(
+            session, page.user.email, now=page.now(), actor=page.user.email
+        )
     return _account(page, flash=page.t("flash.feed_revoked"))
 
 

@@ -66,7 +66,7 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.orchestration.processes import free_port
-from phancong.services import accounts
+from phancong.services import accounts, credentials
 from phancong.services.materialize import materialize
 from phancong.services.notices import Level
 from phancong.services.sweep import due_steps_query
@@ -405,7 +405,7 @@ def test_two_runners_two_portals_one_ledger(
         with transaction(factory) as session:
             accounts.add_user(session, email="phuong@mp.example", name="Phường", role="agency",
                               now=now, plan_id=PLAN_ID, unit_code=unit, password=PASSWORD)
-            token = accounts.issue_api_token(session, "phuong@mp.example", now=now)
+            token = credentials.issue_api_token(session, "phuong@mp.example", now=now)
         bearer = {"Authorization": f"Bearer {token}"}
         # the report and its file through A (multipart), the file read back through B
         submitted = httpx.post(

@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from phancong.adapters.db import transaction
 from phancong.bootstrap import bootstrap
-from phancong.services import accounts
+from phancong.services import accounts, credentials
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from tests.integration.event_plans import mini_with_events
@@ -78,7 +78,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             add_user(factory, email, role, plan=plan, unit=unit, now=NOW)
         with transaction(factory) as session:
             tokens = {
-                role: accounts.issue_api_token(session, email, now=NOW)
+                role: credentials.issue_api_token(session, email, now=NOW)
                 for role, (email, *_) in ACCOUNTS.items()
             }
     app = create_app(bootstrap(Settings(

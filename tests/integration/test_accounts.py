@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import AuditRow, LoginLinkRow, UserRow
-from phancong.services import accounts
+from phancong.services import accounts, credentials
 from phancong.services.errors import Conflict, NotFound, Refused
 from tests.portal_support import fast_hasher, seed_ledger
 
@@ -105,50 +105,50 @@ def test_coordinator_without_plan_sees_all(factory: sessionmaker[Session]) -> No
 def test_tokens_stored_as_digests_and_revocable(factory: sessionmaker[Session]) -> None:
     with transaction(factory) as session:
         add(session)
-        api = accounts.issue_api_token(session, "sgd@example.test", now=NOW)
-        feed = accounts.issue_feed_token(session, "sgd@example.test", now=NOW)
+        api = credentials.issue_api_token(session, "sgd@example.test", now=NOW)
+        feed = credentials.issue_feed_token(session, "sgd@example.test", now=NOW)
     with factory() as session:
         row = session.scalars(select(UserRow)).one()
         assert row.api_token_hash == accounts.token_digest(api) != api
         assert row.feed_token_hash == accounts.token_digest(feed)
-        assert accounts.api_token_owner(session, api) is not None
-        assert accounts.api_token_owner(session, feed) is None  # wrong kind of token
-        assert accounts.user_for_feed_token(session, feed) is not None
+        assert credentials.api_token_owner(session, api) is not None
+        assert credentials.api_token_owner(session, feed) is None  # wrong kind of token
+        assert credentials.user_for_feed_token(session, feed) is not None
     with transaction(factory) as session:
-        new_api = accounts.issue_api_token(session, "sgd@example.test", now=NOW)
-        accounts.revoke_feed_token(session, "sgd@example.test", now=NOW)
+        new_api = credentials.issue_api_token(session, "sgd@example.test", now=NOW)
+        credentials.revoke_feed_token(session, "sgd@example.test", now=NOW)
     with factory() as session:
-        assert accounts.api_token_owner(session, api) is None
-        assert accounts.api_token_owner(session, new_api) is not None
-        assert accounts.user_for_feed_token(session, feed) is None
+        assert credentials.api_token_owner(session, api) is None
+        assert credentials.api_token_owner(session, new_api) is not None
+        assert credentials.user_for_feed_token(session, feed) is None
     with transaction(factory) as session:
         accounts.set_active(session, "sgd@example.test", False, now=NOW)
     with factory() as session:
-        assert accounts.api_token_owner(session, new_api) is None
+        assert credentials.api_token_owner(session, new_api) is None
         assert accounts.authenticate(session, "sgd@example.test", GOOD) is None
 
 
 def test_login_nonce_single_use_and_expiry(factory: sessionmaker[Session]) -> None:
     with transaction(factory) as session:
         user = add(session)
-        grant = accounts.create_login_nonce(session, user, ttl=dt.timedelta(hours=1), now=NOW)
-        short = accounts.create_login_nonce(session, user, ttl=dt.timedelta(minutes=5), now=NOW)
+        grant = credentials.create_login_nonce(session, user, ttl=dt.timedelta(hours=1), now=NOW)
+        short = credentials.create_login_nonce(session, user, ttl=dt.timedelta(minutes=5), now=NOW)
     with factory() as session:
         stored = session.scalars(select(LoginLinkRow.nonce)).all()
         assert grant.nonce not in stored
         assert accounts.token_digest(grant.nonce) in stored
     with transaction(factory) as session:
         assert (
-            accounts.consume_login_nonce(session, grant.nonce, now=NOW).email == "sgd@example.test"
+            credentials.consume_login_nonce(session, grant.nonce, now=NOW).email == "sgd@example.test"
         )
-    with pytest.raises(accounts.InvalidLink), transaction(factory) as session:
-        accounts.consume_login_nonce(session, grant.nonce, now=NOW)
-    with pytest.raises(accounts.InvalidLink), transaction(factory) as session:
-        accounts.consume_login_nonce(session, short.nonce, now=NOW + dt.timedelta(minutes=6))
-    with pytest.raises(accounts.InvalidLink), transaction(factory) as session:
-        accounts.consume_login_nonce(session, "made-up", now=NOW)
+    with pytest.raises(credentials.InvalidLink), transaction(factory) as session:
+        credentials.consume_login_nonce(session, grant.nonce, now=NOW)
+    with pytest.raises(credentials.InvalidLink), transaction(factory) as session:
+        credentials.consume_login_nonce(session, short.nonce, now=NOW + dt.timedelta(minutes=6))
+    with pytest.raises(credentials.InvalidLink), transaction(factory) as session:
+        credentials.consume_login_nonce(session, "made-up", now=NOW)
     with pytest.raises(Refused), transaction(factory) as session:
-        accounts.create_login_nonce(
+        credentials.create_login_nonce(
             session,
             session.get(UserRow, user.id),  # type: ignore[arg-type]
             ttl=dt.timedelta(days=90),

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import make_engine, session_factory, transaction
 from phancong.adapters.orm import AuditRow, LoginThrottleRow, SubmissionRow
 from phancong.bootstrap import bootstrap
-from phancong.services import accounts, handlers, ledger, reads, throttle
+from phancong.services import accounts, credentials, handlers, ledger, reads, throttle
 from phancong.services.errors import LedgerError
 from phancong.settings import Settings
 from phancong.web.app import create_app
@@ -322,7 +322,7 @@ def test_no_token_in_the_log_during_a_database_outage(
     url, backend = database_url, make_url(database_url).get_backend_name()
     site = _site(url, tmp_path)
     with transaction(site.factory) as session:
-        feed = accounts.issue_feed_token(session, SGD, now=NOW)
+        feed = credentials.issue_feed_token(session, SGD, now=NOW)
     link = login_link(site.settings(), site.factory, SGD, "/account", 600, now=NOW)
     token = link.rsplit("/", 1)[1]
     nonce = serializer(SECRET).loads(token)["n"]
@@ -469,7 +469,7 @@ def test_nobody_accepts_their_own_submission(site_db: Site) -> None:
 
 def test_api_submission_on_behalf_needs_a_reason(site_db: Site) -> None:
     with transaction(site_db.factory) as session:
-        token = accounts.issue_api_token(session, COORD, now=NOW)
+        token = credentials.issue_api_token(session, COORD, now=NOW)
     api = client_for(site_db.app())
     bearer = {"Authorization": f"Bearer {token}"}
     target = site_db.ob("d1", "ca")
@@ -539,7 +539,7 @@ def test_indicator_values_out_of_range_are_refused(site: Site, indicator: str, v
 
 def test_indicator_ranges_through_the_api(site_db: Site) -> None:
     with transaction(site_db.factory) as session:
-        token = accounts.issue_api_token(session, SGD, now=NOW)
+        token = credentials.issue_api_token(session, SGD, now=NOW)
     api = client_for(site_db.app())
     bearer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     target = site_db.ob("d1", "sgd")

@@ -19,7 +19,7 @@ from phancong.adapters.db import transaction
 from phancong.adapters.orm import ObligationEventRow, ObligationRow
 from phancong.bootstrap import bootstrap
 from phancong.cli import app as cli
-from phancong.services import accounts
+from phancong.services import accounts, credentials
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from tests.integration.event_plans import mini_with_events
@@ -146,7 +146,7 @@ def test_the_standing_office_requests_and_the_viewer_cannot(
 
 def _bearer(factory: sessionmaker[Session], email: str) -> dict[str, str]:
     with transaction(factory) as session:
-        return {"Authorization": f"Bearer {accounts.issue_api_token(session, email, now=NOW)}"}
+        return {"Authorization": f"Bearer {credentials.issue_api_token(session, email, now=NOW)}"}
 
 
 def test_the_api(portal: Any, factory: sessionmaker[Session]) -> None:

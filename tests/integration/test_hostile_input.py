@@ -54,7 +54,7 @@ from phancong.bootstrap import bootstrap
 from phancong.mail.message import build_message
 from phancong.mail.render import render_notice
 from phancong.orchestration.artifacts import md, summary_for, summary_markdown
-from phancong.services import accounts, consolidate, report_files, submissions
+from phancong.services import accounts, consolidate, credentials, report_files, submissions
 from phancong.services.digest import queue_digest
 from phancong.services.notices import Notice, NoticeItem, NoticeKind
 from phancong.services.reads.late import late_list
@@ -709,7 +709,7 @@ def test_control_characters_and_bad_bytes_never_reach_the_database(
 
 def test_api_hostile_json_is_4xx_and_changes_nothing(hostile_ledger: Ledger) -> None:
     with transaction(hostile_ledger.factory) as session:
-        bearer = accounts.issue_api_token(session, COORD, now=NOW)
+        bearer = credentials.issue_api_token(session, COORD, now=NOW)
     client = client_for(hostile_ledger.app)
     headers = {"Authorization": f"Bearer {bearer}", "content-type": "application/json"}
     ob = hostile_ledger.ids["open"]
@@ -742,7 +742,7 @@ def test_api_hostile_json_is_4xx_and_changes_nothing(hostile_ledger: Ledger) -> 
 def test_api_unparsable_body_is_answered_in_vietnamese(sqlite_ledger: Ledger) -> None:
     hostile_ledger = sqlite_ledger
     with transaction(hostile_ledger.factory) as session:
-        bearer = accounts.issue_api_token(session, COORD, now=NOW)
+        bearer = credentials.issue_api_token(session, COORD, now=NOW)
     response = client_for(hostile_ledger.app).post(
         f"/api/obligations/{hostile_ledger.ids['open']}/submit",
         content=b'{"note": "\xc3\x28"}',  # not UTF-8

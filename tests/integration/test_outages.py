@@ -36,7 +36,7 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.mail.render import render_notice
-from phancong.services import accounts
+from phancong.services import accounts, credentials
 from phancong.services.sweep import sweep
 from phancong.settings import Settings, get_settings
 from phancong.web.app import create_app
@@ -164,7 +164,7 @@ def seeded(database_url: str) -> tuple[sessionmaker[Session], dict[str, str]]:
     add_user(factory, AGENCY, "agency", plan="mini", unit="sgd", now=SEEDED)
     add_user(factory, COORDINATOR, "coordinator", plan=None, now=SEEDED)
     with transaction(factory) as session:
-        token = accounts.issue_api_token(session, AGENCY, now=SEEDED)
+        token = credentials.issue_api_token(session, AGENCY, now=SEEDED)
     return factory, {"Authorization": f"Bearer {token}"}
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import DutyRow, ObligationRow, SubmissionFileRow, UnitRow
 from phancong.bootstrap import bootstrap
-from phancong.services import accounts, attachments, submissions
+from phancong.services import accounts, attachments, credentials, submissions
 from phancong.settings import Settings
 from phancong.web.app import create_app, route_table
 from tests.integration.event_plans import mini_with_events
@@ -77,7 +77,7 @@ def world(database_url: str, tmp_path: Any) -> Iterator[World]:
     tokens: dict[str, str] = {}
     with transaction(factory) as session:
         for role, email in EMAILS.items():
-            tokens[role] = accounts.issue_api_token(session, email, now=NOW)
+            tokens[role] = credentials.issue_api_token(session, email, now=NOW)
         ids = {
             "submit": ob_id(session, "d1", "sgd", "2026-Q1"),
             "accept": ob_id(session, "report", "sgd", "2026-Q1"),

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters.db import transaction
 from phancong.bootstrap import bootstrap
 from phancong.mail.render import render_notice
-from phancong.services import accounts, reads, submissions
+from phancong.services import accounts, credentials, reads, submissions
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
@@ -77,7 +77,7 @@ def post(client: Any, path: str, **form: str) -> Any:
 
 def token(factory: sessionmaker[Session], email: str) -> dict[str, str]:
     with transaction(factory) as session:
-        return {"Authorization": f"Bearer {accounts.issue_api_token(session, email, now=NOW)}"}
+        return {"Authorization": f"Bearer {credentials.issue_api_token(session, email, now=NOW)}"}
 
 
 def test_my_obligations_open_first_with_deadlines(app: Any) -> None:

@@ -33,7 +33,7 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.bootstrap import bootstrap
-from phancong.services import accounts
+from phancong.services import accounts, credentials
 from phancong.settings import Settings
 from phancong.web.app import create_app
 from tests.portal_support import add_user, client_for, csrf, fast_hasher, login, seed_ledger
@@ -149,7 +149,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     add_user(factory, COORD, "coordinator", plan="mini-reports", now=NOW)
     add_user(factory, VIEWER, "viewer", plan="mini-reports", now=NOW)
     with transaction(factory) as session:
-        tokens = {e: accounts.issue_api_token(session, e, now=NOW) for e in (SGD, CA, COORD)}
+        tokens = {e: credentials.issue_api_token(session, e, now=NOW) for e in (SGD, CA, COORD)}
         ids = {
             "d1": ob_id(session, "d1", "sgd", "2026-Q1"),
             "report": ob_id(session, "report", "sgd", "2026-Q1"),

@@ -72,7 +72,7 @@ from phancong.cli import app as cli
 from phancong.mail.deliver import deliver
 from phancong.mail.render import render_notice
 from phancong.mail.transport import SmtpConfig, SmtpTransport, transport_from_settings
-from phancong.services import accounts, submissions, throttle
+from phancong.services import accounts, credentials, submissions, throttle
 from phancong.services.notices import Notice, NoticeKind
 from phancong.services.outbox import enqueue
 from phancong.settings import Settings, get_settings
@@ -304,8 +304,8 @@ def test_secrets_never_logged(
                 plan_id="mini", password=first, now=NOW,
             )
             accounts.set_password(session, "lanh.dao@example.test", second, now=NOW)
-            api = accounts.issue_api_token(session, SGD, now=NOW)
-            feed = accounts.issue_feed_token(session, SGD, now=NOW)
+            api = credentials.issue_api_token(session, SGD, now=NOW)
+            feed = credentials.issue_feed_token(session, SGD, now=NOW)
         secrets |= {"first password": first, "second password": second, "API": api, "feed": feed}
         link = urlsplit(login_link(portal.settings, portal.factory, SGD, "/account", 600, now=NOW))
         token = link.path.rsplit("/", 1)[1]
@@ -424,7 +424,7 @@ def test_portal_serve_does_not_log_tokens_in_urls(
     portal: Portal, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     with transaction(portal.factory) as session:
-        feed = accounts.issue_feed_token(session, SGD, now=NOW)
+        feed = credentials.issue_feed_token(session, SGD, now=NOW)
     link = urlsplit(login_link(portal.settings, portal.factory, SGD, "/", 600)).path
     monkeypatch.setenv("PHANCONG_DATABASE_URL", portal.settings.database_url or "")
     monkeypatch.setenv("PHANCONG_DATA_DIR", str(tmp_path / "serve"))
@@ -680,10 +680,10 @@ def test_only_hashes_at_rest(portal_db: Portal) -> None:
     secrets = {"key": SECRET_KEY, "fixture password": PASSWORD}
     with transaction(portal.factory) as session:
         for email in (COORD, SGD, VIEWER):
-            secrets[f"api {email}"] = accounts.issue_api_token(session, email, now=NOW)
-            secrets[f"feed {email}"] = accounts.issue_feed_token(session, email, now=NOW)
+            secrets[f"api {email}"] = credentials.issue_api_token(session, email, now=NOW)
+            secrets[f"feed {email}"] = credentials.issue_feed_token(session, email, now=NOW)
         user = accounts.get_user(session, SGD)
-        grant = accounts.create_login_nonce(session, user, ttl=dt.timedelta(hours=1), now=NOW)
+        grant = credentials.create_login_nonce(session, user, ttl=dt.timedelta(hours=1), now=NOW)
         secrets["nonce"] = grant.nonce
         new = "mật-khẩu-mới-của-sở-6Yh"
         accounts.set_password(session, SGD, new, now=NOW)
@@ -806,7 +806,7 @@ def test_every_route_leaves_old_audit_rows_unchanged(portal: Portal) -> None:
     coordinator, agency = portal.client(COORD), portal.client(SGD)
     ids = portal.ids
     with transaction(portal.factory) as session:
-        bearer = {"Authorization": f"Bearer {accounts.issue_api_token(session, COORD, now=NOW)}"}
+        bearer = {"Authorization": f"Bearer {credentials.issue_api_token(session, COORD, now=NOW)}"}
     calls = [
         (agency, f"/obligations/{ids['open']}/submit", {"note": "x"}),
         (coordinator, f"/obligations/{ids['open']}/return", {"reason": "thiếu"}),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from phancong.adapters import db
 from phancong.adapters.db import transaction
 from phancong.adapters.orm import AuditRow, ObligationRow, SubmissionRow
-from phancong.services import accounts, reads, submissions
+from phancong.services import accounts, credentials, reads, submissions
 from phancong.services.errors import Forbidden, NotFound, Refused
 from phancong.web import batching
 from phancong.web.batching import SubmitBatcher, SubmitRequest, Unauthenticated
@@ -44,7 +44,7 @@ def factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[session
 
 def tokens(factory: sessionmaker[Session]) -> dict[str, str]:
     with transaction(factory) as session:
-        return {e: accounts.issue_api_token(session, e, now=NOW) for e in (SGD, CA, VIEWER)}
+        return {e: credentials.issue_api_token(session, e, now=NOW) for e in (SGD, CA, VIEWER)}
 
 
 def open_ids(factory: sessionmaker[Session], unit: str) -> list[int]:
