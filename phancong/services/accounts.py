@@ -1,4 +1,4 @@
-"""Portal accounts: users, roles, argon2 passwords, hashed API/feed tokens, one-time login nonces.
+"""Portal accounts: users, roles, argon2 passwords (their tokens and login links: credentials.py).
 
 Secrets never rest in the database in the clear: passwords are argon2 hashes, API and feed tokens
 and login-link nonces are SHA-256 digests; the clear value is shown once, when it is issued.

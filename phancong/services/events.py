@@ -19,9 +19,9 @@ transaction with its audit entry (who, when, what) and a row in ``obligation_eve
 
 Who may do what (a unit only for itself, only for event duties it owns; the coordinator
 requests; a viewer neither) is checked by :mod:`phancong.services.event_actions`, the one entry of
-the portal, the API and the CLI; the ownership of the duty is checked here.
+the portal, the API and the CLI; the ownership of the duty is checked here, on the duties and
+owners of :mod:`phancong.services.event_duties`.
 """
-
 from __future__ import annotations
 
 import datetime as dt
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,10 +40,8 @@ from phancong.adapters.orm import (
     ObligationEventRow,
     ObligationRow,
     PlanRow,
-    PlanVersionRow,
     UnitRow,
 )
-from phancong.adapters.wards import wards_of
 from phancong.domain.cadence import Ladder
 from phancong.domain.calendar import (
     AD_HOC_PREFIX,
@@ -55,26 +53,16 @@ from phancong.domain.calendar import (
 )
 from phancong.domain.horizon import period_words
 from phancong.domain.ladder import ladder_dates
-from phancong.domain.plan import Duty, Plan, Role
+from phancong.domain.plan import Duty, Role
 from phancong.domain.status import State, local_date
-from phancong.domain.units import Directory
 from phancong.services.errors import Conflict, NotFound, Refused
+from phancong.services.event_duties import event_duty, owners_on, plan_model
 
 DESCRIPTION_LIMIT = 500
 EVENT = "event"
+
+
 REQUEST = "request"
-
-
-@dataclass(frozen=True)
-class EventDuty:
-    """A duty declared on_event, as a form offers it."""
-
-    code: str
-    title: str
-    source: str
-    within: int
-    calendar_days: bool
-    owners: tuple[str, ...]  # unit codes that owe it (lead or requested), as of a day
 
 
 @dataclass(frozen=True)
@@ -88,93 +76,6 @@ class Opened:
         return period_title(self.period_label, lang)
 
 
-@dataclass
-class _PlanModel:
-    plan: Plan
-    directory: Directory
-
-
-_MODELS: dict[str, _PlanModel] = {}
-
-
-def _model(session: Session, plan_id: str) -> tuple[PlanRow, _PlanModel]:
-    """The plan as the ledger holds it (its current version), parsed once per version."""
-    row = session.get(PlanRow, plan_id)
-    if row is None:
-        raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
-    checksum = session.scalar(
-        select(PlanVersionRow.checksum).where(
-            PlanVersionRow.plan_id == plan_id, PlanVersionRow.version == row.current_version
-        )
-    )
-    if checksum is None:
-        raise NotFound(f"Kế hoạch '{plan_id}' chưa được nạp", f"Plan '{plan_id}' is not loaded")
-    model = _MODELS.get(checksum)
-    if model is None:
-        document = session.scalar(
-            select(PlanVersionRow.document).where(
-                PlanVersionRow.plan_id == plan_id, PlanVersionRow.version == row.current_version
-            )
-        )
-        plan = Plan.model_validate(document)
-        model = _PlanModel(plan, Directory(plan, wards_of))
-        if len(_MODELS) > 16:
-            _MODELS.clear()
-        _MODELS[checksum] = model
-    return row, model
-
-
-def _owners(model: _PlanModel, duty: Duty, day: dt.date) -> dict[str, Role]:
-    """Unit code → role of every unit owing an obligation of ``duty`` on ``day`` (lead or
-    requested; a unit past its last day is followed by its successor)."""
-    found: dict[str, Role] = {}
-    for assignment in model.directory.assignments():
-        if assignment.duty_id != duty.id or assignment.role is Role.SUPPORT:
-            continue
-        for code in model.directory.owing(assignment, day):
-            found.setdefault(code, assignment.role)
-    return found
-
-
-def event_duties(
-    session: Session, plan_id: str, day: dt.date, unit_code: str | None = None
-) -> list[EventDuty]:
-    """The plan's event-triggered duties (those ``unit_code`` owes, when given)."""
-    _, model = _model(session, plan_id)
-    out = []
-    for duty in model.plan.duties:
-        if not duty.on_event:
-            continue
-        owners = _owners(model, duty, day)
-        if unit_code is not None and unit_code not in owners:
-            continue
-        assert duty.cadence.within is not None
-        out.append(
-            EventDuty(
-                duty.id,
-                duty.title,
-                duty.source,
-                duty.cadence.within,
-                duty.cadence.day_count.value == "calendar",
-                tuple(sorted(owners)),
-            )
-        )
-    return out
-
-
-def _event_duty(model: _PlanModel, duty_code: str) -> Duty:
-    try:
-        duty = model.plan.duty(duty_code)
-    except KeyError:
-        raise NotFound(
-            f"Kế hoạch không có nhiệm vụ '{duty_code}'", f"The plan has no duty '{duty_code}'"
-        ) from None
-    if not duty.on_event:
-        raise Refused(
-            f"Nhiệm vụ '{duty_code}' không phải nhiệm vụ báo cáo theo sự việc (on_event)",
-            f"Duty '{duty_code}' is not event-triggered (on_event)",
-        )
-    return duty
 
 
 def _text(value: str | None, what_vi: str, what_en: str) -> str:
@@ -376,11 +277,11 @@ def open_event(
 ) -> Opened:
     """A unit reports that something happened: an obligation of that unit, due ``within``
     days after ``event_date`` (default: today in the plan's time zone)."""
-    plan, model = _model(session, plan_id)
-    duty = _event_duty(model, duty_code)
+    plan, model = plan_model(session, plan_id)
+    duty = event_duty(model, duty_code)
     description = _text(description, "nội dung sự việc", "What happened")
     day = _event_day(plan, duty, event_date, at)
-    owners = _owners(model, duty, day)
+    owners = owners_on(model, duty, day)
     if unit_code not in owners:
         raise Refused(
             f"Đơn vị '{unit_code}' không chủ trì nhiệm vụ '{duty_code}' vào ngày {day:%d/%m/%Y}",
@@ -422,11 +323,11 @@ def request_reports(
     """The Standing Office asks for an ad hoc report ("báo cáo đột xuất") today from the
     named owners of the duty, or from every owner (``unit_codes`` None). Due ``deadline``, or
     the duty's ``within`` days from today."""
-    plan, model = _model(session, plan_id)
-    duty = _event_duty(model, duty_code)
+    plan, model = plan_model(session, plan_id)
+    duty = event_duty(model, duty_code)
     reason = _text(reason, "lý do yêu cầu báo cáo", "The reason for the request")
     day = _event_day(plan, duty, None, at)
-    owners = _owners(model, duty, day)
+    owners = owners_on(model, duty, day)
     wanted = sorted(owners) if unit_codes is None else sorted(set(unit_codes))
     if not wanted:
         raise Refused("Cần chọn ít nhất một đơn vị", "Choose at least one unit")
@@ -467,33 +368,4 @@ def request_reports(
         description=reason,
         actor=actor,
         at=at,
-    )
-
-
-@dataclass(frozen=True)
-class EventInfo:
-    kind: str
-    event_date: dt.date
-    description: str
-    opened_by: str
-    opened_at: dt.datetime
-
-
-def event_of(session: Session, obligation_id: int) -> EventInfo | None:
-    """What opened an event obligation (None for a calendar one)."""
-    row = session.get(ObligationEventRow, obligation_id)
-    if row is None:
-        return None
-    return EventInfo(row.kind, row.event_date, row.description, row.opened_by, row.opened_at)
-
-
-def event_count(session: Session, plan_id: str) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(ObligationEventRow)
-            .join(ObligationRow, ObligationRow.id == ObligationEventRow.obligation_id)
-            .where(ObligationRow.plan_id == plan_id)
-        )
-        or 0
     )

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from phancong.adapters.db import transaction
 from phancong.domain.status import local_date
 from phancong.services import event_actions, events, reads
+from phancong.services import event_duties as declared
 from phancong.web.api import ERRORS, BearerDep, CallerDep, _out
 from phancong.web.api_models import ObligationOut
 from phancong.web.context import Caller
@@ -112,7 +113,7 @@ def event_duties(
     with caller.portal.factory() as session:
         plan_id = event_actions.plan_of(principal, plan)
         tz = event_actions.timezone_of(session, plan_id)
-        found = events.event_duties(
+        found = declared.event_duties(
             session,
             plan_id,
             local_date(caller.now(), tz),

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from phancong.adapters.db import transaction
 from phancong.domain.status import local_date
-from phancong.services import event_actions, events, reads
+from phancong.services import event_actions, event_duties, events, reads
 from phancong.services.access import forbidden
 from phancong.services.errors import LedgerError, Refused
 from phancong.web import i18n
@@ -100,7 +100,7 @@ def _render(
     with page.portal.factory() as session:
         info = reads.resolve_plan(session, user, plan or None)
         today = local_date(page.now(), info.timezone)
-        duties = events.event_duties(
+        duties = event_duties.event_duties(
             session, info.id, today, user.unit_code if user.is_agency else None
         )
     return page.render(

@@ -23,7 +23,7 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.access import Principal
-from phancong.services import event_actions, events, handlers, reads, submissions
+from phancong.services import event_actions, event_duties, events, handlers, reads, submissions
 from phancong.services import ledger as ledger_service
 from phancong.services.errors import Forbidden, LedgerError, NotFound, Refused
 from phancong.services.sweep import sweep
@@ -94,7 +94,7 @@ def test_open_sweep_escalate_report_accept(ledger: Ledger, tmp_path: Path) -> No
     assert row.overdue_on == dt.date(2026, 3, 4) and row.standing_office_on == dt.date(2026, 3, 10)
     with ledger.factory() as s:
         assert s.scalar(select(func.count()).select_from(ObligationRow)) == (before or 0) + 1
-        info = events.event_of(s, opened.obligation_id)
+        info = event_duties.event_of(s, opened.obligation_id)
         assert info is not None and info.kind == "event"
         assert info.description == "Phát hiện vụ việc tại trường X"  # NFC, spaces folded
         assert unicodedata.is_normalized("NFC", info.description)
@@ -285,10 +285,10 @@ def test_access_policy_and_bad_input(ledger: Ledger, tmp_path: Path) -> None:
             lambda: _request(ledger, PC02, "2026-03-02", reason=""))
     with ledger.factory() as s:
         assert s.scalar(select(func.count()).select_from(ObligationEventRow)) == 0
-        sgd_duties = events.event_duties(s, "mini", dt.date(2026, 3, 2), "sgd")
+        sgd_duties = event_duties.event_duties(s, "mini", dt.date(2026, 3, 2), "sgd")
         assert [d.code for d in sgd_duties] == ["su-viec"]
         assert sgd_duties[0].owners == ("ca", "sgd", "vks") and sgd_duties[0].within == 2
-        every = events.event_duties(s, "mini", dt.date(2026, 3, 2))
+        every = event_duties.event_duties(s, "mini", dt.date(2026, 3, 2))
         assert [(d.code, d.calendar_days) for d in every] == [
             ("su-viec", False), ("pc02-su-viec", True)
         ]
