@@ -1,6 +1,6 @@
 """Materialisation's second half: each duty's obligations created, rescheduled or cancelled
-as the plan's calendar, its units' validity and its amendments say, and the dependency edges
-between them linked — set-based, in batches."""
+as the plan's schedule (:func:`phancong.domain.schedule.duty_schedule`, the pure half) and its
+amendments say, and the dependency edges between them linked — set-based, in batches."""
 
 from __future__ import annotations
 
@@ -15,17 +15,14 @@ from phancong.adapters.orm import (
     DependencyRow,
     ObligationRow,
 )
-from phancong.domain.cadence import DayCount, DependencyRule
+from phancong.domain.cadence import DependencyRule
 from phancong.domain.calendar import (
     AD_HOC_PREFIX,
     EVENT_PREFIX,
-    Due,
-    duty_occurrences,
     is_event_label,
-    shift_days,
 )
-from phancong.domain.ladder import ladder_dates
 from phancong.domain.plan import Duty, Plan, Role
+from phancong.domain.schedule import duty_schedule
 from phancong.domain.status import ACTIVE_STATES, State
 from phancong.domain.units import Assignment, Directory
 from phancong.services import audit
@@ -110,15 +107,6 @@ def cancel_open(
     report.obligations_cancelled += len(rows)
 
 
-def deadline_for(due: Due, role: Role, plan: Plan) -> dt.date:
-    if role is Role.SUPPORT and plan.plan.support_lead_days:
-        return max(
-            due.period.start,
-            shift_days(due.effective, -plan.plan.support_lead_days, DayCount.WORKING),
-        )
-    return due.effective
-
-
 @dataclass
 class Owing:
     """Who owes a duty's obligation due on a day (validity and successors)."""
@@ -126,9 +114,6 @@ class Owing:
     directory: Directory
     unit_ids: dict[str, int]
     assignments: list[Assignment]
-
-    def on(self, assignment: Assignment, day: dt.date) -> list[int]:
-        return [self.unit_ids[code] for code in self.directory.owing(assignment, day)]
 
 
 def materialize_duty(
@@ -143,43 +128,32 @@ def materialize_duty(
     report: MaterializeReport,
     frozen: dt.date | None = None,
 ) -> None:
-    dues = [d for d in duty_occurrences(plan, duty, until=through) if d.period.start <= through]
     end = plan.plan.period.end
-    ladder_json = plan.ladder_for(duty).model_dump_json()
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
-    for assignment in owing.assignments:
-        role = assignment.role
-        for due in dues:
-            deadline = deadline_for(due, role, plan)
-            owers = [
-                pk for pk in owing.on(assignment, deadline)
-                if (pk, due.period.label) not in wanted
-            ]
-            if not owers:
-                continue
-            remind, overdue, standing, steering = ladder_dates(deadline, ladder_json, role.value)
-            for unit_pk in owers:
-                wanted[(unit_pk, due.period.label)] = {
-                    "plan_id": plan.id,
-                    "duty_id": duty_pk,
-                    "unit_id": unit_pk,
-                    "role": role.value,
-                    "period_label": due.period.label,
-                    "period_start": due.period.start,
-                    "period_end": due.period.end,
-                    "nominal_deadline": due.nominal,
-                    "original_deadline": deadline,
-                    "effective_deadline": deadline,
-                    "alert_on": remind or overdue,
-                    "remind_on": remind,
-                    "overdue_on": overdue,
-                    "standing_office_on": standing,
-                    "steering_committee_on": steering,
-                    "state": State.OPEN.value,
-                    "created_at": now,
-                    "updated_at": now,
-                    "revision": 1,
-                }
+    schedule = duty_schedule(plan, duty, owing.directory, owing.assignments, through)
+    for (code, label), due in schedule.items():
+        unit_pk = owing.unit_ids[code]
+        wanted[(unit_pk, label)] = {
+            "plan_id": plan.id,
+            "duty_id": duty_pk,
+            "unit_id": unit_pk,
+            "role": due.role.value,
+            "period_label": label,
+            "period_start": due.due.period.start,
+            "period_end": due.due.period.end,
+            "nominal_deadline": due.due.nominal,
+            "original_deadline": due.deadline,
+            "effective_deadline": due.deadline,
+            "alert_on": due.remind_on or due.overdue_on,
+            "remind_on": due.remind_on,
+            "overdue_on": due.overdue_on,
+            "standing_office_on": due.standing_office_on,
+            "steering_committee_on": due.steering_committee_on,
+            "state": State.OPEN.value,
+            "created_at": now,
+            "updated_at": now,
+            "revision": 1,
+        }
     existing = session.execute(
         select(
             ObligationRow.id,
