@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from phancong.domain.access import Action
-from phancong.domain.status import LATE, Review, Status
+from phancong.domain.status import LATE, Review, State, Status
+from phancong.domain.transitions import Transition, allowed
 from phancong.services import reads, sessions
 from phancong.services.access import authorize
 from phancong.services.actions import perform
@@ -186,13 +187,14 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
     state = view.state
     indicators = [i for i in view.indicators if isinstance(i, dict) and "id" in i]
     can_submit = (
-        user.may(Action.SUBMIT) and state in ("open", "returned") and view.status != "not_open"
+        user.may(Action.SUBMIT) and allowed(Transition.SUBMIT, state)
+        and view.status != Status.NOT_OPEN
     )
     subs = history.submissions
     # a returned report: its reason at the top; the last report (returned or withdrawn) prefills
     # the form for correction
     returned = next((x for x in reversed(subs) if x.review == Review.RETURNED), None)
-    returned = returned if state == "returned" else None
+    returned = returned if state == State.RETURNED else None
     previous = subs[-1] if can_submit and subs and subs[-1].review != Review.PENDING else None
     return page.render(
         "obligation.html",
@@ -209,10 +211,11 @@ def obligation(page: PageDep, obligation_id: ObligationId, msg: Text = "") -> Re
             page.t(f"mail.{status}") if f"mail.{status}" in catalog.CATALOG else status
         ),
         can_submit=can_submit,
-        can_withdraw=user.is_agency and user.may(Action.SUBMIT) and state == "submitted",
-        can_review=user.may(Action.ACCEPT) and state == "submitted",
-        can_extend=user.may(Action.EXTEND) and state in ("open", "returned", "submitted"),
-        can_waive=user.may(Action.WAIVE) and state not in ("accepted", "waived", "cancelled"),
+        can_withdraw=user.is_agency and user.may(Action.SUBMIT)
+        and allowed(Transition.WITHDRAW, state),
+        can_review=user.may(Action.ACCEPT) and allowed(Transition.ACCEPT, state),
+        can_extend=user.may(Action.EXTEND) and allowed(Transition.EXTEND, state),
+        can_waive=user.may(Action.WAIVE) and allowed(Transition.WAIVE, state),
         can_see_upstream=user.sees_all_units,
         indicators=indicators,
         indicator_names={i["id"]: i.get("name", i["id"]) for i in indicators},
