@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from phancong.domain.collation import vietnamese_key
 from phancong.domain.status import Status
 from phancong.services.notices import (
     Level,
@@ -74,7 +75,8 @@ class LevelGroup:
 
 
 def _item_key(item: NoticeItem) -> tuple[object, ...]:
-    return (item.deadline, item.period_label, item.duty_code, item.unit_name, item.obligation_id)
+    return (item.deadline, item.period_label, item.duty_code, vietnamese_key(item.unit_name),
+            item.obligation_id)
 
 
 def _by_unit(items: Iterable[NoticeItem]) -> tuple[UnitGroup, ...]:
@@ -85,7 +87,7 @@ def _by_unit(items: Iterable[NoticeItem]) -> tuple[UnitGroup, ...]:
         names[item.unit_code] = item.unit_name
     groups = [UnitGroup(code, names[code], tuple(sorted(found, key=_item_key)), len(found))
               for code, found in units.items()]
-    groups.sort(key=lambda g: (-g.count, g.name, g.code))
+    groups.sort(key=lambda g: (-g.count, vietnamese_key(g.name), g.code))
     return tuple(groups)
 
 
