@@ -21,35 +21,34 @@ from phancong.services.accounts import audit_user, get_user, token_digest
 from phancong.services.errors import Refused
 
 API_TOKEN_PREFIX = "pca_"  # noqa: S105 - a prefix, not a secret
-
-
 FEED_TOKEN_PREFIX = "pcf_"  # noqa: S105
+
+
+def _issue(session: Session, email: str, kind: str, now: dt.datetime, actor: str) -> str:
+    """A new token of ``kind`` (``api`` or ``feed``) for the active account ``email``; only its
+    digest is kept, so the previous token of that kind stops working."""
+    user = get_user(session, email)
+    if not user.active:
+        raise Refused(f"Tài khoản '{user.email}' đã bị khóa", f"Account '{user.email}' is disabled")
+    prefix = API_TOKEN_PREFIX if kind == "api" else FEED_TOKEN_PREFIX
+    token = prefix + secrets.token_urlsafe(32)
+    setattr(user, f"{kind}_token_hash", token_digest(token))
+    audit_user(session, user, actor, f"user.{kind}_token_issued", now)
+    return token
 
 
 def issue_api_token(
     session: Session, email: str, *, now: dt.datetime, actor: str = "system"
 ) -> str:
     """A new API token (shown once); the previous one stops working."""
-    user = get_user(session, email)
-    if not user.active:
-        raise Refused(f"Tài khoản '{user.email}' đã bị khóa", f"Account '{user.email}' is disabled")
-    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    user.api_token_hash = token_digest(token)
-    audit_user(session, user, actor, "user.api_token_issued", now)
-    return token
+    return _issue(session, email, "api", now, actor)
 
 
 def issue_feed_token(
     session: Session, email: str, *, now: dt.datetime, actor: str = "system"
 ) -> str:
     """A new private calendar-feed token (shown once); the previous feed URL stops working."""
-    user = get_user(session, email)
-    if not user.active:
-        raise Refused(f"Tài khoản '{user.email}' đã bị khóa", f"Account '{user.email}' is disabled")
-    token = FEED_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    user.feed_token_hash = token_digest(token)
-    audit_user(session, user, actor, "user.feed_token_issued", now)
-    return token
+    return _issue(session, email, "feed", now, actor)
 
 
 def revoke_feed_token(
