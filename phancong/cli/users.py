@@ -23,8 +23,8 @@ from phancong.services import accounts, credentials
 from phancong.services.access import principal_of
 from phancong.services.actions import perform
 from phancong.services.attachments import Upload, check_all, human_size, keep_in
+from phancong.services.links import login_link, safe_next
 from phancong.services.units import find_unit
-from phancong.web.links import login_link, safe_next
 
 users_app = typer.Typer(help="Tài khoản cổng thông tin / portal accounts.", no_args_is_help=True)
 obligation_app = typer.Typer(

@@ -19,6 +19,7 @@ from phancong.services import reads
 from phancong.services.access import MAX_ID, authorize
 from phancong.services.actions import perform_in
 from phancong.services.errors import Refused
+from phancong.services.links import obligation_url
 from phancong.web import files as web_files
 from phancong.web import i18n
 from phancong.web.api_models import (
@@ -42,7 +43,6 @@ from phancong.web.api_models import (
 )
 from phancong.web.batching import SubmitRequest, Unauthenticated
 from phancong.web.context import Bearer, Caller, api_bearer, api_caller
-from phancong.web.links import obligation_url
 
 router = APIRouter(prefix="/api", tags=["api"])
 

@@ -14,8 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from phancong.adapters.db import transaction
 from phancong.services import accounts, credentials, sessions
 from phancong.services.credentials import InvalidLink
+from phancong.services.links import MAX_TTL, safe_next, serializer
 from phancong.web.context import Page, page_optional
-from phancong.web.links import MAX_TTL, safe_next, serializer
 from phancong.web.security import (
     client_address,
     csrf_protect,
@@ -155,7 +155,7 @@ def forgot_form(page: PageDep) -> Response:
 def forgot(page: PageDep, email: Annotated[str, Form(max_length=254)] = "") -> Response:
     """Email a one-time login link (one hour) to an active account; the answer is the same
     whether or not the address has an account."""
-    from phancong.mail.login_mail import queue_login_link
+    from phancong.services.login_mail import queue_login_link
 
     with transaction(page.portal.factory) as session:
         queue_login_link(session, page.portal.settings, email, now=page.now())

@@ -26,9 +26,9 @@ from phancong.domain.access import Principal
 from phancong.services import credentials, reads, report_files
 from phancong.services.access import forbidden, principal_of
 from phancong.services.errors import LedgerError, NotFound
+from phancong.services.links import base_url, obligation_url
 from phancong.web import catalog, i18n
 from phancong.web.context import Page, Portal, get_portal
-from phancong.web.links import base_url, obligation_url
 from phancong.web.pages import STATUSES
 from phancong.web.pages_matrix import matrix_filters
 from phancong.web.params import PageDep, Text

@@ -16,8 +16,8 @@ from phancong.adapters.db import transaction
 from phancong.services import accounts, credentials, reads, sessions, units
 from phancong.services.access import forbidden
 from phancong.services.errors import Refused
+from phancong.services.links import base_url
 from phancong.web.context import Page
-from phancong.web.links import base_url
 from phancong.web.pages import _unit_name
 from phancong.web.params import PageDep, Text
 from phancong.web.security import csrf_protect, start_session

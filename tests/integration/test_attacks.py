@@ -44,9 +44,9 @@ from phancong.adapters.orm import AuditRow, LoginThrottleRow, SubmissionRow
 from phancong.bootstrap import bootstrap
 from phancong.services import accounts, credentials, handlers, ledger, reads, throttle
 from phancong.services.errors import LedgerError
+from phancong.services.links import login_link, serializer
 from phancong.settings import Settings
 from phancong.web.app import create_app
-from phancong.web.links import login_link, serializer
 from tests.integration.test_outages import unreachable
 from tests.portal_support import (
     MINI_PLAN,

@@ -17,9 +17,9 @@ from phancong.adapters.db import make_engine, session_factory, transaction, upgr
 from phancong.adapters.orm import UserRow
 from phancong.bootstrap import bootstrap
 from phancong.services import accounts
+from phancong.services.links import login_link, obligation_login_link, obligation_url
 from phancong.settings import Settings
 from phancong.web.app import create_app
-from phancong.web.links import login_link, obligation_login_link, obligation_url
 from tests.portal_support import (
     PASSWORD,
     add_user,

@@ -73,11 +73,11 @@ from phancong.mail.deliver import deliver
 from phancong.mail.render import render_notice
 from phancong.mail.transport import SmtpConfig, SmtpTransport, transport_from_settings
 from phancong.services import accounts, credentials, submissions, throttle
+from phancong.services.links import login_link, serializer
 from phancong.services.notices import Notice, NoticeKind
 from phancong.services.outbox import enqueue
 from phancong.settings import Settings, get_settings
 from phancong.web.app import create_app, route_table
-from phancong.web.links import login_link, serializer
 from tests.integration.event_plans import mini_with_events
 from tests.portal_support import (
     PASSWORD,

@@ -119,3 +119,31 @@ def test_every_form_of_import_is_seen(source: str) -> None:
 ])
 def test_other_imports_are_not_taken_for_it(source: str) -> None:
     assert not imports_orm(source, "phancong.mail.deliver")
+
+
+def _importers_of(prefix: str) -> set[str]:
+    return {
+        str(path.relative_to(ROOT))
+        for path in sources()
+        if any(name == prefix or name.startswith(prefix + ".")
+               for name in imported_modules(path.read_text(encoding="utf-8"), module_name(path),
+                                            package=path.name == "__init__.py"))
+    }
+
+
+def test_the_web_is_on_top() -> None:
+    """Nothing below the portal imports it: the domain, the services, the email channel and the
+    adapters work without FastAPI; the portal is built by its entry points."""
+    below = ("phancong/domain/", "phancong/services/", "phancong/mail/", "phancong/adapters/")
+    assert {m for m in _importers_of("phancong.web") if m.startswith(below)} == set()
+    assert "phancong/orchestration/portal.py" in _importers_of("phancong.web")  # seen
+
+
+def test_the_domain_is_pure() -> None:
+    """The domain imports no database, web, email or orchestration code."""
+    domain = {m for m in _importers_of("sqlalchemy") | _importers_of("phancong.services")
+              | _importers_of("phancong.adapters") | _importers_of("phancong.mail")
+              | _importers_of("fastapi") | _importers_of("prefect")
+              if m.startswith("phancong/domain/")}
+    assert domain == set()
+    assert "phancong/services/ledger.py" in _importers_of("sqlalchemy")  # the check sees imports

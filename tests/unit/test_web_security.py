@@ -11,8 +11,8 @@ from starlette.requests import Request
 from phancong.domain.access import Action, Principal, in_scope
 from phancong.services.access import check
 from phancong.services.errors import Forbidden, NotFound
+from phancong.services.links import safe_next
 from phancong.services.throttle import ACCOUNT, ADDRESS, account_key
-from phancong.web.links import safe_next
 from phancong.web.security import _unmask, client_address, csrf_token
 
 pytestmark = pytest.mark.unit

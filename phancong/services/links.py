@@ -1,9 +1,9 @@
 """Portal addresses for emails: plain obligation pages and signed one-time login links.
 
-Importable without FastAPI (the mail package calls it). A login link is
-``{portal_url}/login/link/{token}``, where the token is an itsdangerous-signed, timestamped
-payload carrying a random nonce (its SHA-256 is stored in ``login_links``, used once) and the
-local path to land on after login.
+Used by the portal, the CLI and the login-link email (:mod:`phancong.services.login_mail`).
+A login link is ``{portal_url}/login/link/{token}``, where the token is an itsdangerous-signed,
+timestamped payload carrying a random nonce (its SHA-256 is stored in ``login_links``, used
+once) and the local path to land on after login.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The "forgotten password" email: a one-time login link queued in the outbox.
 
-The link is the portal's usual one-time login link (:func:`phancong.web.links.login_link`),
+The link is the portal's usual one-time login link (:func:`phancong.services.links.login_link`),
 valid for an hour and landing on the account page, where a new password is set. At most one
 such email per account every few minutes; an unknown or disabled address queues nothing, and
 the portal says the same thing either way.
@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from phancong.services import accounts, outbox, sessions
 from phancong.services.errors import Refused
+from phancong.services.links import login_link
 from phancong.services.outbox import Mail, message_id
 from phancong.settings import Settings
 from phancong.templating import environment
-from phancong.web.links import login_link
 
 LINK_TTL = dt.timedelta(hours=1)
 RESEND_AFTER = dt.timedelta(minutes=5)
