@@ -50,16 +50,13 @@ from phancong.web.context import (
     make_templates,
     page_optional,
 )
-from phancong.web.security import (
+from phancong.web.middleware import (
     BODY_LIMIT,
-    SESSION_IDLE,
     UPLOAD_OVERHEAD,
     BodyLimitMiddleware,
-    CsrfError,
-    LoginRequired,
-    LoginThrottle,
     SecurityHeadersMiddleware,
 )
+from phancong.web.security import SESSION_IDLE, CsrfError, LoginRequired, LoginThrottle
 
 log = logging.getLogger(__name__)
 

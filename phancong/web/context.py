@@ -29,13 +29,7 @@ from phancong.settings import Settings
 from phancong.templating import environment
 from phancong.web import i18n
 from phancong.web.batching import SubmitBatcher
-from phancong.web.security import (
-    LoginRequired,
-    LoginThrottle,
-    Network,
-    csrf_token,
-    session_user,
-)
+from phancong.web.security import LoginRequired, LoginThrottle, Network, csrf_token, session_user
 
 T = TypeVar("T")
 _ACTION = re.compile(r"^/obligations/\d+/[a-z]+$")
