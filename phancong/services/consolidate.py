@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import (
@@ -25,14 +25,13 @@ from phancong.adapters.orm import (
     UnitRow,
 )
 from phancong.domain.calendar import period_title
-from phancong.domain.charts import RateRow, ReportedBar, period_short
 from phancong.domain.indicators import aggregate
+from phancong.domain.plan import Role
 from phancong.domain.status import State, local_date, on_time
 from phancong.services.attachments import Attachment, Upload, check
-from phancong.services.errors import NotFound
 from phancong.services.reads import files_of, rollup_by_duty, status_counts
+from phancong.services.report_charts import chart_data
 from phancong.services.report_model import (
-    ChartData,
     ConsolidatedReport,
     DutyProgress,
     DutyRef,
@@ -43,76 +42,32 @@ from phancong.services.report_model import (
     UnitReport,
     UnitResult,
 )
+from phancong.services.report_scope import (
+    EXCUSED_STATES,
+    REPORTED_STATES,
+    consolidating_duty,
+    plan_row,
+    reporting_duties,
+    standing_office_unit,
+)
 from phancong.services.status_sql import status_expr
 from phancong.services.submissions import submit
 
 ACTOR = "system:consolidate"
 
 
-REPORTED_STATES = (State.SUBMITTED.value, State.ACCEPTED.value)
-EXCUSED_STATES = (State.WAIVED.value,)
-
-
-def _plan(session: Session, plan_id: str) -> PlanRow:
-    plan = session.get(PlanRow, plan_id)
-    if plan is None:
-        raise NotFound(f"Không có kế hoạch '{plan_id}'", f"No plan '{plan_id}'")
-    return plan
-
-
-def _standing_office_unit(session: Session, plan: PlanRow) -> UnitRow | None:
-    return session.scalars(select(UnitRow).where(UnitRow.plan_id == plan.id,
-                                                 UnitRow.code == plan.standing_office)).first()
-
-
-def consolidating_duty(session: Session, plan_id: str,
-                       period_label: str | None = None) -> DutyRow | None:
-    """The Standing Office's consolidating duty: led by it, waiting on other duties.
-
-    With a period, only a duty the Standing Office owes for that period; a periodic duty (one
-    that follows the reporting calendar) is preferred over a yearly review.
-    """
-    plan = _plan(session, plan_id)
-    office = _standing_office_unit(session, plan)
-    if office is None:
-        return None
-    owed = select(ObligationRow.duty_id).where(
-        ObligationRow.plan_id == plan_id, ObligationRow.unit_id == office.id,
-        ObligationRow.role != "support")
-    if period_label is not None:
-        owed = owed.where(ObligationRow.period_label == period_label)
-    # the duties by id, not SELECT DISTINCT over their columns: PostgreSQL has no equality
-    # for the JSON ones
-    query = select(DutyRow).where(DutyRow.plan_id == plan_id, DutyRow.active.is_(True),
-                                  DutyRow.id.in_(owed))
-    candidates = [d for d in session.scalars(query) if d.depends_on]
-    candidates.sort(key=lambda d: (d.cadence != "periodic", d.id))
-    return candidates[0] if candidates else None
-
-
-def _reporting_duties(session: Session, plan: PlanRow,
-                      consolidating: DutyRow | None) -> list[DutyRow]:
-    query = select(DutyRow).where(DutyRow.plan_id == plan.id, DutyRow.active.is_(True))
-    if consolidating is not None:
-        query = query.where(DutyRow.code.in_(list(consolidating.depends_on)))
-    duties = list(session.scalars(query.order_by(DutyRow.id)))
-    if consolidating is None:  # no declared consolidation: every duty reports to the office
-        duties = [d for d in duties if not d.depends_on]
-    return duties
-
-
 def due_periods(session: Session, plan_id: str, as_of: dt.datetime) -> list[str]:
     """The periods whose reporting deadline passed most recently before ``as_of``'s day."""
-    plan = _plan(session, plan_id)
+    plan = plan_row(session, plan_id)
     day = local_date(as_of, plan.timezone)
     duty = consolidating_duty(session, plan_id)
-    reporting = [d.id for d in _reporting_duties(session, plan, duty)]
+    reporting = [d.id for d in reporting_duties(session, plan, duty)]
     if not reporting:
         return []
     rows = session.execute(
         select(ObligationRow.period_label, func.max(ObligationRow.original_deadline))
         .where(ObligationRow.plan_id == plan_id, ObligationRow.duty_id.in_(reporting),
-               ObligationRow.role != "support")
+               ObligationRow.role != Role.SUPPORT)
         .group_by(ObligationRow.period_label)
     ).all()
     passed = [(deadline, label) for label, deadline in rows if deadline < day]
@@ -125,7 +80,7 @@ def due_periods(session: Session, plan_id: str, as_of: dt.datetime) -> list[str]
 def current_periods(session: Session, plan_id: str, as_of: dt.datetime,
                     grace_days: int = 30) -> list[str]:
     """Periods running on ``as_of``'s day, or whose deadline passed within ``grace_days``."""
-    plan = _plan(session, plan_id)
+    plan = plan_row(session, plan_id)
     day = local_date(as_of, plan.timezone)
     rows = session.execute(
         select(ObligationRow.period_label, func.min(ObligationRow.period_start),
@@ -140,11 +95,11 @@ def current_periods(session: Session, plan_id: str, as_of: dt.datetime,
 
 def compile_report(session: Session, plan_id: str, period_label: str,
                    as_of: dt.datetime) -> ConsolidatedReport:
-    plan = _plan(session, plan_id)
+    plan = plan_row(session, plan_id)
     day = local_date(as_of, plan.timezone)
-    office = _standing_office_unit(session, plan)
+    office = standing_office_unit(session, plan)
     consolidating = consolidating_duty(session, plan_id, period_label)
-    reporting = _reporting_duties(session, plan, consolidating)
+    reporting = reporting_duties(session, plan, consolidating)
     by_id = {d.id: d for d in reporting}
 
     rows = session.execute(
@@ -153,7 +108,7 @@ def compile_report(session: Session, plan_id: str, period_label: str,
                UnitRow.code, UnitRow.name)
         .join(UnitRow, UnitRow.id == ObligationRow.unit_id)
         .where(ObligationRow.plan_id == plan_id, ObligationRow.period_label == period_label,
-               ObligationRow.duty_id.in_(list(by_id)), ObligationRow.role != "support",
+               ObligationRow.duty_id.in_(list(by_id)), ObligationRow.role != Role.SUPPORT,
                ObligationRow.state != State.CANCELLED.value)
         .order_by(UnitRow.kind, UnitRow.code, ObligationRow.duty_id)
     ).all()
@@ -255,7 +210,7 @@ def _indicator_totals(session: Session, plan_id: str, period_label: str,
     owing = dict(session.execute(
         select(ObligationRow.duty_id, func.count())
         .where(ObligationRow.plan_id == plan_id, ObligationRow.period_label == period_label,
-               ObligationRow.duty_id.in_(list(reports)), ObligationRow.role != "support",
+               ObligationRow.duty_id.in_(list(reports)), ObligationRow.role != Role.SUPPORT,
                ObligationRow.state.not_in([State.CANCELLED.value, State.WAIVED.value]))
         .group_by(ObligationRow.duty_id)
     ).all())
@@ -361,84 +316,6 @@ def _figure(meta: dict[str, Any], value: Any) -> str:
     return with_unit(float(value), meta.get("unit"))
 
 
-COMMUNES_NAME = "UBND các xã, phường"
-
-
-def chart_data(session: Session, plan_id: str, as_of: dt.datetime, *,
-               upto: str | None = None, periods: list[str] | None = None,
-               last: int = 8) -> ChartData:
-    """On-time rate per agency per period (communes together as one row) and "x of N
-    reported" per period of the reporting duties, as of ``as_of``.
-
-    Periods: the given ones, or those of the reporting duties due no later than ``upto``
-    (the last ``last`` of them, by deadline).
-    """
-    plan = _plan(session, plan_id)
-    o = ObligationRow
-    consolidating = consolidating_duty(session, plan_id)
-    reporting = [d.id for d in _reporting_duties(session, plan, consolidating)] or [-1]
-    if periods is None:
-        deadlines = dict(session.execute(
-            select(o.period_label, func.max(o.original_deadline))
-            .where(o.plan_id == plan_id, o.duty_id.in_(reporting))
-            .group_by(o.period_label)).all())
-        limit = deadlines.get(upto) if upto else None
-        chosen = sorted((deadline, label) for label, deadline in deadlines.items()
-                        if limit is None or deadline <= limit)
-        periods = [label for _, label in chosen][-last:]
-    if not periods:
-        return ChartData(periods=[], rates=[], reported=[])
-    st = status_expr(as_of, plan.timezone).label("st")
-    sub = (select(o.unit_id, o.period_label, st)
-           .where(o.plan_id == plan_id, o.period_label.in_(periods), o.role != "support",
-                  o.state.not_in([State.CANCELLED.value, State.WAIVED.value]))
-           .subquery())
-    rows = session.execute(
-        select(UnitRow.name, UnitRow.short, UnitRow.kind, sub.c.period_label,
-               func.sum(case((sub.c.st == "completed_on_time", 1), else_=0)),
-               func.sum(case((sub.c.st.in_(["completed_on_time", "completed_late", "overdue"]),
-                              1), else_=0)))
-        .join(UnitRow, UnitRow.id == sub.c.unit_id)
-        .group_by(UnitRow.name, UnitRow.short, UnitRow.kind, UnitRow.code, sub.c.period_label)
-        .order_by(UnitRow.kind, UnitRow.code)
-    ).all()
-    tallies: dict[tuple[str, str], dict[str, list[int]]] = {}
-    for name, short, kind, period, timely, due in rows:
-        key = (COMMUNES_NAME, "XA, PHUONG") if kind == "commune" else (name, short or name)
-        cell = tallies.setdefault(key, {}).setdefault(period, [0, 0])
-        cell[0] += int(timely or 0)
-        cell[1] += int(due or 0)
-    rates = [
-        (name, short, [(cells[p][0] / cells[p][1]) if p in cells and cells[p][1] else None
-                       for p in periods])
-        for (name, short), cells in tallies.items()
-    ]
-    reported_rows = dict(
-        (label, (int(x or 0), int(n)))
-        for label, x, n in session.execute(
-            select(o.period_label,
-                   func.sum(case((and_(o.state.in_(REPORTED_STATES), o.submitted_at <= as_of), 1),
-                                 else_=0)),
-                   func.count())
-            .where(o.plan_id == plan_id, o.period_label.in_(periods),
-                   o.duty_id.in_(reporting), o.role != "support",
-                   o.state.not_in([State.CANCELLED.value, State.WAIVED.value]))
-            .group_by(o.period_label)).all()
-    )
-    return ChartData(
-        periods=list(periods), rates=rates,
-        reported=[(p, *reported_rows.get(p, (0, 0))) for p in periods],
-    )
-
-
-def rate_rows(chart: ChartData) -> list[RateRow]:
-    return [RateRow(name, short, tuple(values)) for name, short, values in chart.rates]
-
-
-def reported_bars(chart: ChartData) -> list[ReportedBar]:
-    return [ReportedBar(period_title(p), period_short(p), x, n) for p, x, n in chart.reported]
-
-
 def record(session: Session, plan_id: str, period_label: str, files: ReportFiles,
            as_of: dt.datetime, summary: str = "") -> int | None:
     """Mark the Standing Office's consolidating obligation for the period done.
@@ -446,8 +323,8 @@ def record(session: Session, plan_id: str, period_label: str, files: ReportFiles
     Returns the obligation id, or ``None`` when there is none or it is no longer open (already
     submitted or closed): then the files are simply kept.
     """
-    plan = _plan(session, plan_id)
-    office = _standing_office_unit(session, plan)
+    plan = plan_row(session, plan_id)
+    office = standing_office_unit(session, plan)
     duty = consolidating_duty(session, plan_id, period_label)
     if office is None or duty is None:
         return None

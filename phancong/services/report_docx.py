@@ -352,7 +352,7 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
           [32, 77, 19, 19, 18], size=11)
 
     if report.chart is not None and report.chart.periods:
-        from phancong.services.consolidate import rate_rows, reported_bars
+        from phancong.services.report_charts import rate_rows, reported_bars
 
         _para(document, "", after=2)
         _para(document, "6. Biểu đồ", bold=True, after=4)

@@ -13,7 +13,14 @@ from starlette.responses import Response
 from phancong.domain import charts
 from phancong.domain.access import Action
 from phancong.domain.status import local_date
-from phancong.services import consolidate, reads, report_files, report_model, sessions, units
+from phancong.services import (
+    reads,
+    report_charts,
+    report_files,
+    report_model,
+    sessions,
+    units,
+)
 from phancong.services.access import MAX_ID, authorize, forbidden
 from phancong.web import i18n
 from phancong.web.context import Page
@@ -164,7 +171,7 @@ def _charts(
     key = f"charts:{info.id}:{','.join(periods)}:{page.lang}:{portal.generation}"
 
     def compute() -> dict[str, str] | None:
-        data = consolidate.chart_data(session, info.id, now, periods=periods)
+        data = report_charts.chart_data(session, info.id, now, periods=periods)
         # the periods of the reporting calendar (one-off deadlines have no periodic report)
         keep = [n for n, (_, _, owed) in enumerate(data.reported) if owed]
         if not keep:
@@ -181,7 +188,7 @@ def _charts(
         ]
         return {
             "reported": charts.svg_reported(bars, page.t("chart.reported")),
-            "rates": charts.svg_rates(consolidate.rate_rows(data), names, page.t("chart.rates")),
+            "rates": charts.svg_rates(report_charts.rate_rows(data), names, page.t("chart.rates")),
         }
 
     return portal.memo(key, compute, seconds=portal.rollup_seconds)
