@@ -1,14 +1,41 @@
 """The read model: what people and reports read from the ledger, in one package.
 
-``plans`` (plans, periods, units), ``obligations`` (the one list query, an obligation's
-view, its blockers, files and history), ``matrix`` (unit × period and fan-out grids),
-``rollups`` ('x of N' per duty, per unit, per status, per plan), ``review`` (the review queue
-and the deadline calendar) and ``late`` (the late list). Statuses are computed with
-:mod:`phancong.services.status_sql`; nothing here writes.
+``plans`` (plans, periods, units), ``obligations`` (the one list query and an obligation's
+view), ``history`` (an obligation's page: history, blockers, files), ``matrix`` (unit ×
+period and fan-out grids), ``rollups`` ('x of N' per duty, per unit, per status, per plan),
+``review`` (the review queue and the deadline calendar) and ``late`` (the late list).
+Statuses are computed with :mod:`phancong.services.status_sql`; nothing here writes.
 """
 
 from __future__ import annotations
 
+from phancong.services.reads.history import (
+    Blocker as Blocker,
+)
+from phancong.services.reads.history import (
+    FileContent as FileContent,
+)
+from phancong.services.reads.history import (
+    FileInfo as FileInfo,
+)
+from phancong.services.reads.history import (
+    History as History,
+)
+from phancong.services.reads.history import (
+    blockers as blockers,
+)
+from phancong.services.reads.history import (
+    closing_and_evidence as closing_and_evidence,
+)
+from phancong.services.reads.history import (
+    file_content as file_content,
+)
+from phancong.services.reads.history import (
+    files_of as files_of,
+)
+from phancong.services.reads.history import (
+    history as history,
+)
 from phancong.services.reads.late import (
     late_list as late_list,
 )
@@ -70,31 +97,7 @@ from phancong.services.reads.matrix import (
     status_literal as status_literal,
 )
 from phancong.services.reads.obligations import (
-    Blocker as Blocker,
-)
-from phancong.services.reads.obligations import (
-    FileContent as FileContent,
-)
-from phancong.services.reads.obligations import (
-    FileInfo as FileInfo,
-)
-from phancong.services.reads.obligations import (
-    History as History,
-)
-from phancong.services.reads.obligations import (
     ObligationView as ObligationView,
-)
-from phancong.services.reads.obligations import (
-    blockers as blockers,
-)
-from phancong.services.reads.obligations import (
-    closing_and_evidence as closing_and_evidence,
-)
-from phancong.services.reads.obligations import (
-    file_content as file_content,
-)
-from phancong.services.reads.obligations import (
-    files_of as files_of,
 )
 from phancong.services.reads.obligations import (
     find as find,
@@ -104,9 +107,6 @@ from phancong.services.reads.obligations import (
 )
 from phancong.services.reads.obligations import (
     get_many as get_many,
-)
-from phancong.services.reads.obligations import (
-    history as history,
 )
 from phancong.services.reads.obligations import (
     list_obligations as list_obligations,

@@ -17,7 +17,7 @@ from phancong.domain.status import local_date
 from phancong.services.notices import (
     Level,
 )
-from phancong.services.reads.obligations import blockers
+from phancong.services.reads.history import blockers
 from phancong.services.reads.plans import plan_row
 from phancong.services.status_sql import late_expr
 
