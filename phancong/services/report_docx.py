@@ -10,38 +10,45 @@ its summary line (bold) centred; the body at 13–14 pt; "Nơi nhận" (bold ita
 Office's wording ("X nhiệm vụ đến hạn; đã hoàn thành Y, đạt Z% (đúng hạn: …, quá hạn: …);
 chưa hoàn thành … (trong hạn: …, quá hạn: …)").
 """
-
 from __future__ import annotations
 
 import io
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from phancong.domain import charts
 from phancong.domain.citation import fmt_citation
+from phancong.domain.collation import vietnamese_key
+from phancong.services.docx_layout import (
+    BODY_PT,
+    FONT,
+    HEADER_PT,
+    MARGINS_MM,
+    PAGE_MM,
+    TITLE_PT,
+    cell_para,
+    clip,
+    grid,
+    hyperlink,
+    para,
+    picture,
+    rule,
+    rule_para,
+    set_font,
+    set_widths,
+)
 
 if TYPE_CHECKING:
-    from docx.document import Document as DocumentObject
-    from docx.table import _Cell
-    from docx.text.paragraph import Paragraph
 
     from phancong.services.report_model import ConsolidatedReport, IndicatorTotal, Summary
 
-FONT = "Times New Roman"
-BODY_PT = 14
-HEADER_PT = 13
-TITLE_PT = 12  # the bodies' names and the national title: 12–13 pt in the decree
-PX_MM = 0.2  # chart pixels to millimetres in the document (about 127 dpi)
-MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
-PAGE_MM = (210, 297)  # A4
+
 KIND_VI = {
     "yes_no": "tỷ lệ đơn vị đạt",
     "count": "tổng số",
@@ -104,136 +111,6 @@ def indicator_target(i: IndicatorTotal) -> str:
     return f"{number(i.target)}{'%' if i.kind in ('yes_no', 'percent') else ''}"
 
 
-# ----------------------------------------------------------------------------- docx helpers
-
-
-def _set_font(run: Any, size: float, *, bold: bool = False, italic: bool = False) -> None:
-    run.font.name = FONT
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run.font.italic = italic
-    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), FONT)
-
-
-def _para(
-    container: Any,
-    text: str = "",
-    size: float = BODY_PT,
-    *,
-    bold: bool = False,
-    italic: bool = False,
-    align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY,
-    indent: bool = False,
-    after: float = 6,
-) -> Paragraph:
-    paragraph: Paragraph = container.add_paragraph()
-    paragraph.alignment = align
-    fmt = paragraph.paragraph_format
-    fmt.space_before = Pt(0)
-    fmt.space_after = Pt(after)
-    fmt.line_spacing = 1.1
-    if indent:
-        fmt.first_line_indent = Mm(12.7)
-    if text:
-        _set_font(paragraph.add_run(text), size, bold=bold, italic=italic)
-    return paragraph
-
-
-def _cell_para(cell: _Cell, text: str, size: float, **kw: Any) -> Paragraph:
-    """The cell's first (empty) paragraph for the first text, new ones after."""
-    first: Paragraph = cell.paragraphs[0]
-    if not first.text and not first.runs:
-        first.alignment = kw.pop("align", WD_ALIGN_PARAGRAPH.CENTER)
-        fmt = first.paragraph_format
-        fmt.space_before, fmt.space_after = Pt(0), Pt(kw.pop("after", 0))
-        if text:
-            _set_font(first.add_run(text), size, bold=kw.pop("bold", False),
-                      italic=kw.pop("italic", False))
-        return first
-    kw.setdefault("align", WD_ALIGN_PARAGRAPH.CENTER)
-    kw.setdefault("after", 0)
-    return _para(cell, text, size, **kw)
-
-
-def _rule(cell: _Cell, width_mm: float) -> None:
-    """A short horizontal rule under a header block: a bottom-bordered, centred empty table
-    cell is fragile across viewers, so the rule is a paragraph border on an indented line."""
-    paragraph = _cell_para(cell, "", 4)
-    cell_width = cell.width.mm if cell.width is not None else width_mm * 2
-    side = max(0.0, (cell_width - width_mm) / 2)
-    paragraph.paragraph_format.left_indent = Mm(side)
-    paragraph.paragraph_format.right_indent = Mm(side)
-    borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
-        bottom.set(qn(key), value)
-    borders.append(bottom)
-    paragraph._p.get_or_add_pPr().append(borders)
-
-
-def _widths(table: Any, widths_mm: list[float]) -> None:
-    """Column widths in the table grid (what LibreOffice reads) and in every cell (Word)."""
-    table.autofit = False
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for column, width in zip(table.columns, widths_mm, strict=True):
-        column.width = Mm(width)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_mm, strict=True):
-            cell.width = Mm(width)
-
-
-def _hyperlink(paragraph: Paragraph, text: str, url: str, size: float) -> None:
-    part = paragraph.part
-    rel = part.relate_to(
-        url, "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink",
-        is_external=True,
-    )
-    link = OxmlElement("w:hyperlink")
-    link.set(qn("r:id"), rel)
-    run = OxmlElement("w:r")
-    props = OxmlElement("w:rPr")
-    fonts = OxmlElement("w:rFonts")
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), FONT)
-    props.append(fonts)
-    color = OxmlElement("w:color")
-    color.set(qn("w:val"), "0563C1")
-    props.append(color)
-    underline = OxmlElement("w:u")
-    underline.set(qn("w:val"), "single")
-    props.append(underline)
-    sz = OxmlElement("w:sz")
-    sz.set(qn("w:val"), str(int(size * 2)))
-    props.append(sz)
-    run.append(props)
-    text_el = OxmlElement("w:t")
-    text_el.text = text
-    text_el.set(qn("xml:space"), "preserve")
-    run.append(text_el)
-    link.append(run)
-    paragraph._p.append(link)
-
-
-def _grid(document: DocumentObject, header: list[str], rows: list[list[str]],
-          widths: list[float], size: float = 12) -> Any:
-    table = document.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        _cell_para(cell, text, size, bold=True)
-    for row in rows:
-        cells = table.add_row().cells
-        for n, (cell, text) in enumerate(zip(cells, row, strict=True)):
-            _cell_para(cell, text, size,
-                       align=WD_ALIGN_PARAGRAPH.LEFT if n == 1 else WD_ALIGN_PARAGRAPH.CENTER)
-    _widths(table, widths)
-    return table
-
-
-# ----------------------------------------------------------------------------- the document
-
-
 def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
     document = Document()
     document.core_properties.title = f"Báo cáo kết quả thực hiện {report.period_title}"
@@ -256,97 +133,97 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
 
     # header block: two columns, no borders
     header = document.add_table(rows=2, cols=2)
-    _widths(header, [66, 99])
+    set_widths(header, [66, 99])
     left, right = header.rows[0].cells
     governing = (report.office_parent_name or report.issuer).upper()
     if governing.endswith(("THÀNH PHỐ", "TỈNH")):
         governing = f"{governing} {place.upper()}"
     issuing = report.standing_office_name.split(",")[0].strip().upper()
-    _cell_para(left, governing, TITLE_PT)
-    _cell_para(left, issuing, TITLE_PT, bold=True)
-    _rule(left, 25)
-    _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", TITLE_PT, bold=True)
-    _cell_para(right, "Độc lập - Tự do - Hạnh phúc", BODY_PT, bold=True)
-    _rule(right, 58)
+    cell_para(left, governing, TITLE_PT)
+    cell_para(left, issuing, TITLE_PT, bold=True)
+    rule(left, 25)
+    cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", TITLE_PT, bold=True)
+    cell_para(right, "Độc lập - Tự do - Hạnh phúc", BODY_PT, bold=True)
+    rule(right, 58)
     number_cell, date_cell = header.rows[1].cells
-    _cell_para(number_cell, f"Số:        /BC-{short}", HEADER_PT, after=6)
-    _cell_para(date_cell, f"{place}, ngày      tháng      năm {year}", BODY_PT, italic=True,
+    cell_para(number_cell, f"Số:        /BC-{short}", HEADER_PT, after=6)
+    cell_para(date_cell, f"{place}, ngày      tháng      năm {year}", BODY_PT, italic=True,
                after=6)
 
-    _para(document, "", after=6)
-    _para(document, "BÁO CÁO", BODY_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    _para(document, f"Kết quả thực hiện {report.plan_title} – {report.period_title}", BODY_PT,
+    para(document, "", after=6)
+    para(document, "BÁO CÁO", BODY_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    para(document, f"Kết quả thực hiện {report.plan_title} – {report.period_title}", BODY_PT,
           bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=2)
-    _rule_para(document, 40)
+    rule_para(document, 40)
     if report.recipients:  # the bodies the plan addresses its consolidated report to
-        _para(document, f"Kính gửi: {'; '.join(report.recipients)}.", BODY_PT,
+        para(document, f"Kính gửi: {'; '.join(report.recipients)}.", BODY_PT,
               align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
 
     s = report.summary
-    _para(document,
+    para(document,
           f"Thực hiện {report.plan_title} của {report.issuer}, {report.standing_office_name} "
           f"(Cơ quan Thường trực) tổng hợp, báo cáo kết quả thực hiện {report.period_title} "
           f"(số liệu tính đến ngày {report.day:%d/%m/%Y}) như sau:", indent=True)
 
-    _para(document, "I. KẾT QUẢ THỰC HIỆN", bold=True, after=4)
-    _para(document, "1. Tình hình thực hiện các nhiệm vụ", bold=True, after=4)
+    para(document, "I. KẾT QUẢ THỰC HIỆN", bold=True, after=4)
+    para(document, "1. Tình hình thực hiện các nhiệm vụ", bold=True, after=4)
     if s is not None:
-        _para(document, f"Trong {report.period_title}: {counts_sentence(s)}"
+        para(document, f"Trong {report.period_title}: {counts_sentence(s)}"
               f"{f'; đã nộp, chờ duyệt: {s.pending_review}' if s.pending_review else ''}"
               f"{f'; được miễn: {s.waived}' if s.waived else ''}.", indent=True)
-    _para(document,
+    para(document,
           f"Báo cáo định kỳ của các cơ quan, đơn vị: đã báo cáo {len(report.reported)}/"
           f"{report.expected} đơn vị ({percent(len(report.reported), report.expected)}%); "
           f"chưa báo cáo {len(report.not_reported)} đơn vị"
           f"{f'; được miễn {len(report.excused)}' if report.excused else ''}.", indent=True)
 
-    _para(document, "2. Kết quả theo từng cơ quan, đơn vị", bold=True, after=4)
+    para(document, "2. Kết quả theo từng cơ quan, đơn vị", bold=True, after=4)
     agencies = [u for u in report.units if u.kind != "commune"]
     communes = [u for u in report.units if u.kind == "commune"]
     for unit in agencies:
         if not unit.notes and not unit.figures:
             continue
-        paragraph = _para(document, "", indent=True, after=3)
-        _set_font(paragraph.add_run(f"- {unit.unit_name}: "), BODY_PT, bold=True)
-        parts = [f"{title}: {_clip(note).rstrip('.;')}" for title, note in unit.notes]
+        paragraph = para(document, "", indent=True, after=3)
+        set_font(paragraph.add_run(f"- {unit.unit_name}: "), BODY_PT, bold=True)
+        parts = [f"{title}: {clip(note).rstrip('.;')}" for title, note in unit.notes]
         if unit.figures:
             parts.append("số liệu: " + "; ".join(f"{n} {v}" for n, v in unit.figures))
-        _set_font(paragraph.add_run("; ".join(parts) + "."), BODY_PT)
+        set_font(paragraph.add_run("; ".join(parts) + "."), BODY_PT)
     silent = [u.unit_name for u in agencies if not u.notes and not u.figures]
     if silent:
-        _para(document, f"- Chưa có nội dung báo cáo: {', '.join(silent)}.", indent=True)
+        para(document, f"- Chưa có nội dung báo cáo: {', '.join(silent)}.", indent=True)
     if communes:
         reported = sum(1 for u in communes if u.reported)
         owing = sum(1 for u in communes if u.reported is not None)
         with_notes = sum(1 for u in communes if u.notes)
-        _para(document,
+        para(document,
               f"- {len(communes)} UBND xã, phường: {reported}/{owing} đã gửi báo cáo định kỳ, "
               f"{with_notes} có nội dung kết quả; chi tiết từng đơn vị tại Phụ lục.", indent=True)
 
-    _para(document, "3. Kết quả thực hiện các chỉ tiêu", bold=True, after=4)
+    para(document, "3. Kết quả thực hiện các chỉ tiêu", bold=True, after=4)
     if report.indicators:
-        _grid(document, ["TT", "Chỉ tiêu", "Cách tổng hợp", "Kết quả", "Mục tiêu", "Đạt"],
+        grid(document, ["TT", "Chỉ tiêu", "Cách tổng hợp", "Kết quả", "Mục tiêu", "Đạt"],
               [[str(k), i.name, KIND_VI.get(i.kind, i.kind), indicator_result(i),
                 indicator_target(i), {True: "Đạt", False: "Chưa đạt", None: "—"}[i.met]]
                for k, i in enumerate(report.indicators, 1)],
               [10, 55, 25, 35, 25, 15], size=12)
-        _para(document, "", after=4)
+        para(document, "", after=4)
     else:
-        _para(document, "Chưa có số liệu chỉ tiêu từ các báo cáo đã được chấp nhận.",
+        para(document, "Chưa có số liệu chỉ tiêu từ các báo cáo đã được chấp nhận.",
               indent=True)
 
-    _para(document, "4. Cơ quan, đơn vị chưa báo cáo", bold=True, after=4)
+    para(document, "4. Cơ quan, đơn vị chưa báo cáo", bold=True, after=4)
     if report.not_reported:
-        names = sorted({u.unit_name for u in report.not_reported})
+        names = sorted({u.unit_name for u in report.not_reported}, key=vietnamese_key)
         shown = ", ".join(names[:40]) + (f" và {len(names) - 40} đơn vị khác" if len(names) > 40
                                          else "")
-        _para(document, f"{len(names)} đơn vị: {shown} (danh sách đầy đủ tại Phụ lục).",
+        para(document, f"{len(names)} đơn vị: {shown} (danh sách đầy đủ tại Phụ lục).",
               indent=True)
     else:
-        _para(document, "Tất cả các cơ quan, đơn vị đã báo cáo.", indent=True)
+        para(document, "Tất cả các cơ quan, đơn vị đã báo cáo.", indent=True)
 
-    _para(document, "5. Tiến độ theo nhiệm vụ", bold=True, after=4)
-    _grid(document, ["Trích dẫn", "Nhiệm vụ", "Đã nộp", "Đã duyệt", "Quá hạn"],
+    para(document, "5. Tiến độ theo nhiệm vụ", bold=True, after=4)
+    grid(document, ["Trích dẫn", "Nhiệm vụ", "Đã nộp", "Đã duyệt", "Quá hạn"],
           [[fmt_citation(d.source, "vi"), d.title, f"{d.submitted}/{d.total}", str(d.accepted),
             str(d.overdue)] for d in report.duties],
           [32, 77, 19, 19, 18], size=11)
@@ -354,45 +231,45 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
     if report.chart is not None and report.chart.periods:
         from phancong.services.report_charts import rate_rows, reported_bars
 
-        _para(document, "", after=2)
-        _para(document, "6. Biểu đồ", bold=True, after=4)
+        para(document, "", after=2)
+        para(document, "6. Biểu đồ", bold=True, after=4)
         bars = reported_bars(report.chart)
-        _para(document, "Số đơn vị đã báo cáo định kỳ theo kỳ:", italic=True, after=2)
-        _picture(document, charts.png_reported(bars))
+        para(document, "Số đơn vị đã báo cáo định kỳ theo kỳ:", italic=True, after=2)
+        picture(document, charts.png_reported(bars))
         rows = rate_rows(report.chart)
         periods = [charts.period_short(p) for p in report.chart.periods]
-        _para(document, "Tỷ lệ hoàn thành đúng hạn theo cơ quan, đơn vị qua các kỳ:",
+        para(document, "Tỷ lệ hoàn thành đúng hạn theo cơ quan, đơn vị qua các kỳ:",
               italic=True, after=2)
-        _picture(document, charts.png_rates(rows, periods))
-        _para(document, "Chú giải: " + "; ".join(
+        picture(document, charts.png_rates(rows, periods))
+        para(document, "Chú giải: " + "; ".join(
             f"{charts.ascii_upper(r.short)[:22]} = {r.name}" for r in rows) + ".", 11,
             italic=True)
 
-    _para(document, "II. TỒN TẠI, HẠN CHẾ", bold=True, after=4)
-    _para(document, "(Cơ quan Thường trực bổ sung.)", italic=True, indent=True)
-    _para(document, "", after=0)
-    _para(document, "III. PHƯƠNG HƯỚNG, NHIỆM VỤ KỲ TỚI", bold=True, after=4)
-    _para(document, "(Cơ quan Thường trực bổ sung.)", italic=True, indent=True)
+    para(document, "II. TỒN TẠI, HẠN CHẾ", bold=True, after=4)
+    para(document, "(Cơ quan Thường trực bổ sung.)", italic=True, indent=True)
+    para(document, "", after=0)
+    para(document, "III. PHƯƠNG HƯỚNG, NHIỆM VỤ KỲ TỚI", bold=True, after=4)
+    para(document, "(Cơ quan Thường trực bổ sung.)", italic=True, indent=True)
 
     # "Nơi nhận" and the signature block side by side
     closing = document.add_table(rows=1, cols=2)
-    _widths(closing, [85, 80])
+    set_widths(closing, [85, 80])
     recipients, signature = closing.rows[0].cells
-    _cell_para(recipients, "Nơi nhận:", 12, bold=True, italic=True,
+    cell_para(recipients, "Nơi nhận:", 12, bold=True, italic=True,
                align=WD_ALIGN_PARAGRAPH.LEFT)
     addressed = report.recipients or [report.steering_committee_name or "Ban Chỉ đạo"]
     for line in (*(f"- {name};" for name in addressed), f"- {report.issuer};",
                  f"- Lưu: VT, {short}."):
-        _cell_para(recipients, line, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
-    _cell_para(signature, "THỦ TRƯỞNG CƠ QUAN THƯỜNG TRỰC", HEADER_PT, bold=True)
-    _cell_para(signature, "(Ký, ghi rõ họ tên, đóng dấu)", BODY_PT, italic=True, after=60)
+        cell_para(recipients, line, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
+    cell_para(signature, "THỦ TRƯỞNG CƠ QUAN THƯỜNG TRỰC", HEADER_PT, bold=True)
+    cell_para(signature, "(Ký, ghi rõ họ tên, đóng dấu)", BODY_PT, italic=True, after=60)
 
     # appendix: one row per unit
     document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-    _para(document, "PHỤ LỤC", BODY_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    _para(document, f"Kết quả thực hiện của từng cơ quan, đơn vị – {report.period_title}",
+    para(document, "PHỤ LỤC", BODY_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    para(document, f"Kết quả thực hiện của từng cơ quan, đơn vị – {report.period_title}",
           BODY_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    _para(document, f"(Kèm theo Báo cáo số        /BC-{short} ngày      tháng      năm {year})",
+    para(document, f"(Kèm theo Báo cáo số        /BC-{short} ngày      tháng      năm {year})",
           BODY_PT - 1, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
     appendix = document.add_table(rows=1, cols=8)
     appendix.style = "Table Grid"
@@ -401,7 +278,7 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
                                                    "Chưa hoàn thành, quá hạn",
                                                    "Báo cáo định kỳ", "Tệp báo cáo"],
                           strict=True):
-        _cell_para(cell, text, 11, bold=True)
+        cell_para(cell, text, 11, bold=True)
     for row_no, unit in enumerate(report.units, 1):
         cells = appendix.add_row().cells
         sent = ("—" if unit.reported is None else
@@ -410,47 +287,18 @@ def render(report: ConsolidatedReport, portal_url: str = "") -> bytes:
         for cell, text in zip(cells[:7], [str(row_no), unit.unit_name, str(unit.due),
                                           str(unit.on_time), str(unit.late), str(unit.overdue),
                                           sent], strict=True):
-            _cell_para(cell, text, 11,
+            cell_para(cell, text, 11,
                        align=WD_ALIGN_PARAGRAPH.LEFT if text == unit.unit_name
                        else WD_ALIGN_PARAGRAPH.CENTER)
         files_cell = cells[7]
         for f in unit.files:
-            paragraph = _cell_para(files_cell, "", 11, align=WD_ALIGN_PARAGRAPH.LEFT)
+            paragraph = cell_para(files_cell, "", 11, align=WD_ALIGN_PARAGRAPH.LEFT)
             if base:
-                _hyperlink(paragraph, f.name, base + f.path, 11)
+                hyperlink(paragraph, f.name, base + f.path, 11)
             else:
-                _set_font(paragraph.add_run(f"{f.name} ({f.path})"), 11)
-    _widths(appendix, [11, 44, 14, 15, 17, 18, 22, 24])
+                set_font(paragraph.add_run(f"{f.name} ({f.path})"), 11)
+    set_widths(appendix, [11, 44, 14, 15, 17, 18, 22, 24])
 
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
-
-
-def _picture(document: DocumentObject, png: bytes) -> None:
-    """A chart at a fixed scale (never stretched to the page), at most the text width."""
-    import struct
-
-    width_px = struct.unpack(">I", png[16:20])[0]
-    usable = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
-    document.add_picture(io.BytesIO(png), width=Mm(min(usable, width_px * PX_MM)))
-    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-
-def _clip(text: str, limit: int = 600) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _rule_para(document: DocumentObject, width_mm: float) -> None:
-    paragraph = _para(document, "", 4, align=WD_ALIGN_PARAGRAPH.CENTER, after=8)
-    usable = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
-    side = (usable - width_mm) / 2
-    paragraph.paragraph_format.left_indent = Mm(side)
-    paragraph.paragraph_format.right_indent = Mm(side)
-    borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
-        bottom.set(qn(key), value)
-    borders.append(bottom)
-    paragraph._p.get_or_add_pPr().append(borders)
