@@ -36,10 +36,12 @@ from phancong.web import (
     events_api,
     events_pages,
     exports,
+    feeds,
     i18n,
     pages,
     pages_account,
     pages_matrix,
+    reports,
 )
 from phancong.web.catalog import CATALOG
 from phancong.web.context import (
@@ -287,6 +289,8 @@ def create_app(wiring: Wiring) -> FastAPI:
     app.include_router(pages_account.router)
     app.include_router(events_pages.router)
     app.include_router(exports.router)
+    app.include_router(feeds.router)
+    app.include_router(reports.router)
     return app
 
 
