@@ -5,31 +5,23 @@ agencies, groups, the reporting calendar, the escalation ladder, indicators and 
 header have their own sheets. Agency, role and cadence cells carry dropdowns whose lists live
 on the "Danh mục" sheet; header rows are frozen and columns sized to their content.
 """
-
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from phancong.adapters.loader import directory
 from phancong.authoring import sheets as S
+from phancong.authoring.workbook_write import date_cells, dropdown, list_range, put, write_table
 from phancong.domain.agencies import Dated, Group
 from phancong.domain.cadence import Cadence
 from phancong.domain.citation import fmt_citation
 from phancong.domain.plan import Duty, Plan
-
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-_DERIVED_FILL = PatternFill("solid", fgColor="F2F2F2")
-_DATE_FORMAT = "DD/MM/YYYY"
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_MAX_WIDTH = 80
 
 
 def export_workbook(plan: Plan, out: str | Path) -> None:
@@ -93,50 +85,50 @@ def _duty_row(index: int, duty: Duty) -> dict[str, Any]:
 
 def _duties(sheet: Worksheet, plan: Plan) -> None:
     rows = [_duty_row(i, d) for i, d in enumerate(plan.duties, 1)]
-    _table(sheet, S.DUTY_COLUMNS, rows)
+    write_table(sheet, S.DUTY_COLUMNS, rows)
     count = max(len(rows), 1) + 200  # room for rows the clerk adds
     cols = {c.key: S.column_letter(i) for i, c in enumerate(S.DUTY_COLUMNS, 1)}
     refs = f"='{S.LISTS}'!$A$2:$A${len(plan.agencies) + len(plan.groups) + 1}"
     for key in ("lead", "supporting", "requested", "recipients"):
-        _dropdown(
+        dropdown(
             sheet,
             refs,
             [f"{cols[key]}2:{cols[key]}{count}"],
             strict=False,
             prompt="Chọn mã cơ quan hoặc nhóm; nhiều cơ quan cách nhau bằng dấu ;",
         )
-    _dropdown(
+    dropdown(
         sheet,
-        _list_range("H", max(len(plan.reporting_calendar), 1)),
+        list_range("H", max(len(plan.reporting_calendar), 1)),
         [f"{cols['entries']}2:{cols['entries']}{count}"],
         strict=False,
         prompt="Mã kỳ trên trang «Lịch báo cáo»; để trống = mọi kỳ; nhiều kỳ cách nhau bằng dấu ;",
     )
-    _dropdown(
+    dropdown(
         sheet,
-        _list_range("B", len(S.ROLE_WORDS)),
+        list_range("B", len(S.ROLE_WORDS)),
         [f"{cols['owner_role']}2:{cols['owner_role']}{count}"],
     )
-    _dropdown(
+    dropdown(
         sheet,
-        _list_range("C", len(S.CADENCE_WORDS)),
+        list_range("C", len(S.CADENCE_WORDS)),
         [f"{cols['cadence']}2:{cols['cadence']}{count}"],
     )
-    _dropdown(
+    dropdown(
         sheet,
-        _list_range("J", len(S.DEPENDENCY_WORDS)),
+        list_range("J", len(S.DEPENDENCY_WORDS)),
         [f"{cols['depends_on_period']}2:{cols['depends_on_period']}{count}"],
         prompt="Các kỳ của nhiệm vụ phụ thuộc mà mỗi kỳ chờ: cùng kỳ (mặc định); các kỳ nằm"
         " trong kỳ (ví dụ báo cáo năm chờ các quý); kỳ gần nhất trước đó",
     )
-    _dropdown(
+    dropdown(
         sheet,
-        _list_range("K", len(S.EVIDENCE_WORDS)),
+        list_range("K", len(S.EVIDENCE_WORDS)),
         [f"{cols['evidence']}2:{cols['evidence']}{count}"],
         prompt="«bắt buộc có tệp»: mỗi lần nộp phải kèm ít nhất một tệp báo cáo",
     )
     for key in ("active_from", "active_to"):
-        _date_cells(sheet, f"{cols[key]}2:{cols[key]}{count}")
+        date_cells(sheet, f"{cols[key]}2:{cols[key]}{count}")
 
 
 def _dated_cells(item: Dated) -> dict[str, Any]:
@@ -149,7 +141,7 @@ def _dated_cells(item: Dated) -> dict[str, Any]:
 
 def _dated_dropdowns(sheet: Worksheet, columns: Sequence[S.Column], count: int, refs: int) -> None:
     cols = {c.key: S.column_letter(i) for i, c in enumerate(columns, 1)}
-    _dropdown(
+    dropdown(
         sheet,
         f"='{S.LISTS}'!$A$2:$A${refs + 1}",
         [f"{cols['successor']}2:{cols['successor']}{count}"],
@@ -157,7 +149,7 @@ def _dated_dropdowns(sheet: Worksheet, columns: Sequence[S.Column], count: int, 
         prompt="Cơ quan hoặc nhóm nhận lại phần việc đến hạn sau ngày «Tồn tại đến ngày»",
     )
     for key in ("valid_from", "valid_to"):
-        _date_cells(sheet, f"{cols[key]}2:{cols[key]}{count}")
+        date_cells(sheet, f"{cols[key]}2:{cols[key]}{count}")
 
 
 def _agencies(sheet: Worksheet, plan: Plan) -> None:
@@ -176,20 +168,20 @@ def _agencies(sheet: Worksheet, plan: Plan) -> None:
         }
         for a in plan.agencies
     ]
-    _table(sheet, S.AGENCY_COLUMNS, rows)
+    write_table(sheet, S.AGENCY_COLUMNS, rows)
     count = len(rows) + 200
     cols = {c.key: S.column_letter(i) for i, c in enumerate(S.AGENCY_COLUMNS, 1)}
-    _dropdown(
-        sheet, _list_range("D", len(S.KIND_WORDS)), [f"{cols['kind']}2:{cols['kind']}{count}"]
+    dropdown(
+        sheet, list_range("D", len(S.KIND_WORDS)), [f"{cols['kind']}2:{cols['kind']}{count}"]
     )
-    _dropdown(
+    dropdown(
         sheet,
         f"='{S.LISTS}'!$E$2:$E${len(plan.agencies) + 1}",
         [f"{cols['parent']}2:{cols['parent']}{count}"],
     )
-    _dropdown(
+    dropdown(
         sheet,
-        _list_range("I", len(S.LANGUAGE_WORDS)),
+        list_range("I", len(S.LANGUAGE_WORDS)),
         [f"{cols['language']}2:{cols['language']}{count}"],
     )
     _dated_dropdowns(sheet, S.AGENCY_COLUMNS, count, len(plan.agencies) + len(plan.groups))
@@ -225,12 +217,12 @@ def _groups(sheet: Worksheet, plan: Plan) -> None:
                 "assumption": g.assumption,
             }
         )
-    _table(sheet, S.GROUP_COLUMNS, rows)
+    write_table(sheet, S.GROUP_COLUMNS, rows)
     count = len(rows) + 200
     cols = {c.key: S.column_letter(i) for i, c in enumerate(S.GROUP_COLUMNS, 1)}
-    _dropdown(
+    dropdown(
         sheet,
-        _list_range("M", len(S.LEVEL_WORDS)),
+        list_range("M", len(S.LEVEL_WORDS)),
         [f"{cols['level']}2:{cols['level']}{count}"],
         prompt="Với mã tỉnh: cấp xã (mặc định) hoặc cấp huyện (chỉ trước 1/7/2025)",
     )
@@ -253,8 +245,8 @@ def _calendar(sheet: Worksheet, plan: Plan) -> None:
                 "assumption": entry.assumption,
             }
         )
-    _table(sheet, S.CALENDAR_COLUMNS, rows)
-    _dropdown(sheet, _list_range("C", len(S.CADENCE_WORDS)), [f"C2:C{len(rows) + 50}"])
+    write_table(sheet, S.CALENDAR_COLUMNS, rows)
+    dropdown(sheet, list_range("C", len(S.CADENCE_WORDS)), [f"C2:C{len(rows) + 50}"])
 
 
 def _ladder(sheet: Worksheet, plan: Plan) -> None:
@@ -272,8 +264,8 @@ def _ladder(sheet: Worksheet, plan: Plan) -> None:
         for scope, ladder in scoped
         if ladder is not None
     ]
-    _table(sheet, S.LADDER_COLUMNS, rows)
-    _dropdown(sheet, _list_range("G", len(S.DAY_COUNT_WORDS)), [f"B2:B{len(rows) + 200}"])
+    write_table(sheet, S.LADDER_COLUMNS, rows)
+    dropdown(sheet, list_range("G", len(S.DAY_COUNT_WORDS)), [f"B2:B{len(rows) + 200}"])
 
 
 def _indicators(sheet: Worksheet, plan: Plan) -> None:
@@ -291,11 +283,11 @@ def _indicators(sheet: Worksheet, plan: Plan) -> None:
         for d in plan.duties
         for i in d.indicators
     ]
-    _table(sheet, S.INDICATOR_COLUMNS, rows)
+    write_table(sheet, S.INDICATOR_COLUMNS, rows)
     cols = {c.key: S.column_letter(i) for i, c in enumerate(S.INDICATOR_COLUMNS, 1)}
-    _dropdown(
+    dropdown(
         sheet,
-        _list_range("L", len(S.INDICATOR_KIND_WORDS)),
+        list_range("L", len(S.INDICATOR_KIND_WORDS)),
         [f"{cols['kind']}2:{cols['kind']}{len(rows) + 200}"],
         prompt="có/không: tỷ lệ đơn vị trả lời có; số lượng: cộng tổng; tỷ lệ %: trung bình"
         " (có thể theo trọng số); giá trị: liệt kê",
@@ -333,8 +325,8 @@ def _header(sheet: Worksheet, plan: Plan) -> None:
                 "value": S.fmt_rule(rule),
             }
         )
-    _table(sheet, S.HEADER_COLUMNS, rows)
-    _dropdown(sheet, _list_range("F", len(S.HOLIDAY_WORDS)), [f"C{policy_row}"])
+    write_table(sheet, S.HEADER_COLUMNS, rows)
+    dropdown(sheet, list_range("F", len(S.HOLIDAY_WORDS)), [f"C{policy_row}"])
 
 
 def _amendments(sheet: Worksheet, plan: Plan) -> None:
@@ -342,10 +334,10 @@ def _amendments(sheet: Worksheet, plan: Plan) -> None:
         {"effective": a.effective, "number": a.number, "issued": a.issued, "note": a.note}
         for a in plan.plan.amendments
     ]
-    _table(sheet, S.AMENDMENT_COLUMNS, rows)
+    write_table(sheet, S.AMENDMENT_COLUMNS, rows)
     for key in ("effective", "issued"):
         letter = S.column_letter([c.key for c in S.AMENDMENT_COLUMNS].index(key) + 1)
-        _date_cells(sheet, f"{letter}2:{letter}{len(rows) + 50}")
+        date_cells(sheet, f"{letter}2:{letter}{len(rows) + 50}")
 
 
 def _lists(sheet: Worksheet, plan: Plan, refs: Sequence[str]) -> None:
@@ -367,77 +359,7 @@ def _lists(sheet: Worksheet, plan: Plan, refs: Sequence[str]) -> None:
     for col, (title, values) in enumerate(columns, 1):
         sheet.cell(row=1, column=col, value=title).font = Font(bold=True)
         for row, value in enumerate(values, 2):
-            _put(sheet, row, col, value)
+            put(sheet, row, col, value)
         sheet.column_dimensions[S.column_letter(col)].width = 24
     sheet.freeze_panes = "A2"
     sheet.sheet_state = "hidden"
-
-
-def _list_range(col: str, count: int) -> str:
-    return f"='{S.LISTS}'!${col}$2:${col}${count + 1}"
-
-
-def _dropdown(
-    sheet: Worksheet, formula: str, ranges: list[str], strict: bool = True, prompt: str = ""
-) -> None:
-    rule = DataValidation(type="list", formula1=formula, allow_blank=True)
-    rule.showDropDown = False  # (sic) False shows the in-cell arrow
-    rule.showErrorMessage = True
-    rule.errorStyle = "stop" if strict else "warning"
-    rule.errorTitle = "Giá trị không có trong danh mục"
-    rule.error = "Chọn một giá trị trong danh sách (trang «Danh mục»)."
-    if prompt:
-        rule.showInputMessage = True
-        rule.prompt = prompt
-    for cell_range in ranges:
-        rule.add(cell_range)
-    sheet.add_data_validation(rule)
-
-
-def _date_cells(sheet: Worksheet, cell_range: str) -> None:
-    """Cells for a day: shown as dd/mm/yyyy, a date checked on entry (a warning, the importer
-    also reads '15/03/2026' written as text)."""
-    rule = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
-    rule.showErrorMessage = True
-    rule.errorStyle = "warning"
-    rule.errorTitle = "Không phải ngày"
-    rule.error = "Ghi ngày dạng ngày/tháng/năm, ví dụ 15/03/2026."
-    rule.add(cell_range)
-    sheet.add_data_validation(rule)
-
-
-def _put(sheet: Worksheet, row: int, col: int, value: Any) -> None:
-    cell = sheet.cell(row=row, column=col)
-    if value is None or value == "":
-        return
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"  # text that starts with '=' stays text, never a formula
-    elif isinstance(value, dt.date):
-        cell.number_format = _DATE_FORMAT
-
-
-def _table(sheet: Worksheet, columns: Sequence[S.Column], rows: list[dict[str, Any]]) -> None:
-    widths = [len(c.title) for c in columns]
-    for col, column in enumerate(columns, 1):
-        cell = sheet.cell(row=1, column=col, value=column.title)
-        cell.font = Font(bold=True)
-        cell.fill = _HEAD_FILL
-        cell.alignment = _WRAP
-    for r, row in enumerate(rows, 2):
-        for col, column in enumerate(columns, 1):
-            value = row.get(column.key)
-            _put(sheet, r, col, value)
-            cell = sheet.cell(row=r, column=col)
-            cell.alignment = _WRAP
-            if column.derived:
-                cell.fill = _DERIVED_FILL
-            text = value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else str(value or "")
-            longest = max((len(line) for line in text.splitlines()), default=0)
-            widths[col - 1] = max(widths[col - 1], longest)
-    for col, column in enumerate(columns, 1):
-        # fitted to the longest line, capped at the column's width (longer text wraps)
-        fitted = max(8, min(widths[col - 1] + 2, column.width, _MAX_WIDTH))
-        sheet.column_dimensions[S.column_letter(col)].width = fitted
-    sheet.freeze_panes = "B2" if columns is S.DUTY_COLUMNS else "A2"
-    sheet.auto_filter.ref = f"A1:{S.column_letter(len(columns))}{max(len(rows) + 1, 2)}"
