@@ -3,18 +3,16 @@
 Every guess the reader must check is written in the duty's ``assumption`` with the words it was
 read from; groups and owners the text cannot name are placeholders listed in ``to_fill``.
 """
-
 from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from phancong.authoring import draft_bodies as B
 from phancong.authoring import draft_events as E
 from phancong.authoring import draft_header as H
+from phancong.authoring.draft_model import Draft, DutyDraft
 from phancong.authoring.draft_read import Node, outline
 from phancong.authoring.draft_roles import (
     Context,
@@ -30,7 +28,11 @@ from phancong.domain.agencies import AgencyKind
 
 _SKIP_SECTION = re.compile(r"MỤC TIÊU|MỤC ĐÍCH|CHỈ TIÊU|THỜI GIAN|KINH PHÍ|TÌNH HÌNH|KẾT QUẢ", re.I)
 _CADENCE_START = re.compile(r"^(?:[Đđ]ịnh kỳ|[Hh][ằà]ng\s+(?:năm|quý|tháng))\b")
+
+
 _PLAN_TO_WRITE = re.compile(r"xây dựng\s+[Kk]ế hoạch\s+(?:triển khai|thực hiện|hoặc)")
+
+
 # a product a paragraph asks: a body consolidated, rules, guidance or a plan issued, a notice, a
 # periodic report
 _PRODUCT = re.compile(
@@ -40,47 +42,19 @@ _PRODUCT = re.compile(
     r"|ra thông báo\b"
     r"|[Đđ]ịnh kỳ\b.{0,40}\bbáo cáo\b)"
 )
+
+
 _CLAUSE_BREAK = re.compile(
     r",\s+(?=(?:duy trì|ra thông báo|xây dựng|ban hành|kiện toàn|tổ chức|định kỳ)\b)", re.I
 )
+
+
 REPORTING = B.Body(
     "don-vi-bao-cao", "Các đơn vị thực hiện Kế hoạch", AgencyKind.OTHER, group="reporting"
 )
+
+
 PLACEHOLDER_LEAD = B.Body("can-dien-chu-tri", "(Cần điền) cơ quan chủ trì", AgencyKind.OTHER)
-
-
-@dataclass
-class DutyDraft:
-    source: str
-    text: str
-    roles: Roles
-    notes: list[str] = field(default_factory=list)
-    cadence: dict[str, Any] = field(default_factory=lambda: {"kind": "periodic"})
-    depends_on: list[str] = field(default_factory=list)
-    id: str = ""
-
-
-@dataclass
-class Draft:
-    data: dict[str, Any]
-    notes: list[str]
-    to_fill: list[str]
-
-
-def _ascii(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in plain if not unicodedata.combining(ch))
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", _ascii(text).casefold()).strip("-")[:60] or "x"
-
-
-def _title(text: str) -> str:
-    first = re.split(r"(?<=[.;:])\s", text.split("\n")[0])[0].rstrip(".;: ")
-    if len(first) > 110:
-        first = first[:110].rsplit(" ", 1)[0] + "…"
-    return first if len(first) >= 3 else text[:110]
 
 
 class Drafter:
@@ -409,18 +383,3 @@ def _segments(text: str) -> list[str]:
 
 def draft(paragraphs: list[str]) -> Draft:
     return Drafter(paragraphs).run()
-
-
-def draft_yaml(result: Draft, source_name: str) -> str:
-    """The draft as a plan file, its plan-wide guesses and what is to be filled in as comments."""
-    from phancong.authoring.plan_yaml import dump
-
-    lines = [
-        f"Bản nháp kế hoạch đọc từ {source_name} — cần người soát lại trước khi dùng.",
-        "Draft read from the plan's text; every guess is in a duty's 'assumption'.",
-        "",
-    ]
-    lines += ["Plan-wide assumptions:"] + [f"- {note}" for note in result.notes]
-    if result.to_fill:
-        lines += ["", "Cần điền / to fill in:"] + [f"- {item}" for item in result.to_fill]
-    return dump(result.data, "\n".join(lines))

@@ -9,7 +9,8 @@ from phancong.authoring.draft_header import Header
 from phancong.domain.agencies import AgencyKind
 
 if TYPE_CHECKING:
-    from phancong.authoring.draft_plan import Draft, Drafter, DutyDraft
+    from phancong.authoring.draft_model import Draft, DutyDraft
+    from phancong.authoring.draft_plan import Drafter
 
 
 class Registry:
@@ -70,7 +71,8 @@ class Registry:
         return list(dict.fromkeys(self.ref(b) for b in bodies))
 
     def plan(self, drafter: Drafter) -> Draft:
-        from phancong.authoring.draft_plan import PLACEHOLDER_LEAD, Draft, slug
+        from phancong.authoring.draft_model import Draft, slug
+        from phancong.authoring.draft_plan import PLACEHOLDER_LEAD
 
         h = self.header
         standing = drafter.ctx.standing
@@ -155,7 +157,7 @@ class Registry:
         return Draft(data, notes, self.to_fill)
 
     def _duty(self, ident: str, duty: DutyDraft, index: int, ids: list[str]) -> dict[str, Any]:
-        from phancong.authoring.draft_plan import _title
+        from phancong.authoring.draft_model import duty_title
 
         roles = duty.roles
         lead = self._refs(roles.lead)
@@ -168,7 +170,7 @@ class Registry:
             cadence["due"] = cadence["due"].isoformat()
         data: dict[str, Any] = {
             "id": ident,
-            "title": _title(duty.text),
+            "title": duty_title(duty.text),
             "text": duty.text,
             "source": duty.source,
             "lead": lead,

@@ -309,7 +309,8 @@ def draft_(
 ) -> None:
     """Write a first draft of a plan from its own text; list what the clerk must still fill in."""
     from phancong.adapters.loader import parse
-    from phancong.authoring.draft_plan import draft, draft_yaml
+    from phancong.authoring.draft_model import draft_yaml
+    from phancong.authoring.draft_plan import draft
     from phancong.authoring.draft_read import read_document
     from phancong.authoring.plan_yaml import write_atomically
 

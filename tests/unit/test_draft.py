@@ -13,7 +13,8 @@ from docx import Document
 from typer.testing import CliRunner
 
 from phancong.adapters.loader import load, parse
-from phancong.authoring.draft_plan import Draft, draft, draft_yaml
+from phancong.authoring.draft_model import Draft, draft_yaml
+from phancong.authoring.draft_plan import draft
 from phancong.authoring.draft_read import read_document
 from phancong.authoring.score import score
 from phancong.cli import app

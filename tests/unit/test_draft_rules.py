@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from phancong.adapters.loader import parse
-from phancong.authoring.draft_plan import Draft, draft, draft_yaml
+from phancong.authoring.draft_model import Draft, draft_yaml
+from phancong.authoring.draft_plan import draft
 from phancong.authoring.draft_read import read_document
 
 pytestmark = pytest.mark.unit
