@@ -3,10 +3,8 @@
 Every problem is named by sheet, row and column (see :mod:`phancong.authoring.problems`);
 the plan is returned only when the whole workbook is valid, so nothing is half-imported.
 """
-
 from __future__ import annotations
 
-import re
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -21,21 +19,22 @@ from phancong.authoring import sheets as S
 from phancong.authoring.problems import (
     CellProblem,
     WorkbookError,
-    field_of,
-    translate_check,
-    translate_pydantic,
 )
 from phancong.authoring.workbook_cells import Reader, Row, name_key
 from phancong.authoring.workbook_sheets import cadence as _cadence
 from phancong.authoring.workbook_sheets import cadence_paths as _cadence_paths
 from phancong.authoring.workbook_sheets import first as _first
 from phancong.authoring.workbook_sheets import header as _header
+from phancong.authoring.workbook_validate import drop_none, validate_located
 from phancong.domain.agencies import ProvinceWards
 from phancong.domain.plan import Plan
-from phancong.domain.validate import check
 
 Where = tuple[str, int, str, str]
+
+
 ModelPath = tuple[str | int, ...]
+
+
 REQUIRED_SHEETS = (S.DUTIES, S.AGENCIES, S.HEADER)
 
 
@@ -87,7 +86,7 @@ def read_workbook(path: str | Path) -> Plan:
     data, where = _assemble(reader, rows)
     if reader.problems:
         raise WorkbookError(reader.problems)
-    return _validate(data, where)
+    return validate_located(data, where)
 
 
 def _whole(vi: str, en: str) -> CellProblem:
@@ -346,7 +345,7 @@ def _assemble(
     for path, row in header_rows.items():
         where.setdefault(("plan",), row.where("value"))
         where[("plan", *path)] = row.where("value")
-    return _drop_none(data), where
+    return drop_none(data), where
 
 
 def _dated(r: Reader, row: Row, names: dict[str, str]) -> dict[str, Any]:
@@ -358,68 +357,9 @@ def _dated(r: Reader, row: Row, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _weighted_indicator(data: dict[str, Any], path: ModelPath, message: str) -> ModelPath:
-    """A duty's check of an indicator's weight is named at that indicator's weight cell."""
-    match = re.match(r"indicator '(.+?)' is weighted by", message)
-    if match is None or len(path) != 2 or path[0] != "duties" or not isinstance(path[1], int):
-        return path
-    for j, indicator in enumerate(data["duties"][path[1]].get("indicators", [])):
-        if indicator.get("id") == match[1]:
-            return (*path, "indicators", j, "weight")
-    return path
-
-
 def _is_province(code: int) -> bool:
     try:
         wards_of(ProvinceWards(province_code=code))
     except (UnknownProvince, ValidationError):
         return False
     return True
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_none(v) for v in value]
-    return value
-
-
-def _locate(where: dict[ModelPath, Where], path: ModelPath) -> Where:
-    for end in range(len(path), 0, -1):
-        found = where.get(tuple(path[:end]))
-        if found is not None:
-            return found
-    return (S.HEADER, 0, "", "")
-
-
-def _validate(data: dict[str, Any], where: dict[ModelPath, Where]) -> Plan:
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            vi, en = translate_pydantic(dict(error))
-            path = tuple(error["loc"])
-            key = field_of(en) if error["type"] == "value_error" else None
-            if key is not None and (*path, key) in where:
-                path = (*path, key)
-            path = _weighted_indicator(data, path, en)
-            problems.append(CellProblem(*_locate(where, path), vi=vi, en=en))
-        raise WorkbookError(problems) from None
-    try:
-        found = check(plan, wards_of)
-    except UnknownProvince as exc:
-        raise WorkbookError(
-            [CellProblem(*_locate(where, ("groups",)), vi=translate_check(str(exc)), en=str(exc))]
-        ) from None
-    if found:
-        raise WorkbookError(
-            [
-                CellProblem(
-                    *_locate(where, p.path), vi=translate_check(p.message, p.vi), en=p.message
-                )
-                for p in found
-            ]
-        )
-    return plan
