@@ -21,6 +21,7 @@ from phancong.authoring.problems import (
     WorkbookError,
 )
 from phancong.authoring.workbook_cells import Reader, Row, name_key
+from phancong.authoring.workbook_sheets import ModelPath, Where
 from phancong.authoring.workbook_sheets import cadence as _cadence
 from phancong.authoring.workbook_sheets import cadence_paths as _cadence_paths
 from phancong.authoring.workbook_sheets import first as _first
@@ -28,12 +29,6 @@ from phancong.authoring.workbook_sheets import header as _header
 from phancong.authoring.workbook_validate import drop_none, validate_located
 from phancong.domain.agencies import ProvinceWards
 from phancong.domain.plan import Plan
-
-Where = tuple[str, int, str, str]
-
-
-ModelPath = tuple[str | int, ...]
-
 
 REQUIRED_SHEETS = (S.DUTIES, S.AGENCIES, S.HEADER)
 
