@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from phancong.domain.indicators import aggregate
 from phancong.domain.plan import Duty, Indicator
 from phancong.services.errors import Refused
-from phancong.services.submissions import _clean_indicators
+from phancong.services.report_values import _clean_indicators
 
 pytestmark = pytest.mark.unit
 
