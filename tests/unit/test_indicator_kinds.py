@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from phancong.domain.indicators import aggregate
 from phancong.domain.plan import Duty, Indicator
 from phancong.services.errors import Refused
-from phancong.services.report_values import _clean_indicators
+from phancong.services.report_values import clean_indicators
 
 pytestmark = pytest.mark.unit
 
@@ -88,7 +88,7 @@ DECLARED = [
     ],
 )
 def test_values_accepted_by_kind(values: dict[str, object], expected: dict[str, float]) -> None:
-    assert _clean_indicators(DECLARED, values) == expected
+    assert clean_indicators(DECLARED, values) == expected
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_values_accepted_by_kind(values: dict[str, object], expected: dict[str, 
 )
 def test_values_refused_by_kind(values: dict[str, object], message: str) -> None:
     with pytest.raises(Refused, match=message):
-        _clean_indicators(DECLARED, values)
+        clean_indicators(DECLARED, values)
 
 
 def test_declaration_checks() -> None:
