@@ -12,8 +12,6 @@ server of its own, as the Prefect client does when ``PREFECT_API_URL`` is not se
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
-import ssl
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -25,6 +23,7 @@ import httpx
 from phancong.bootstrap import wired
 from phancong.orchestration.artifacts import local_time
 from phancong.orchestration.deployments import DELIVER_NAME
+from phancong.orchestration.health_smtp import SmtpStatus, check_smtp, smtp_problems
 from phancong.services.health import PlanLedgerHealth, Problem
 
 PLAN_FLOWS = ("materialize", "sweep", "digest", "consolidate")
@@ -33,9 +32,6 @@ DEFAULT_API_URL = "http://127.0.0.1:4200/api"  # where `phancong up` starts Pref
 
 LATE_AFTER = dt.timedelta(minutes=10)  # a scheduled run still waiting this long: nobody runs it
 HTTP_TIMEOUT = 5.0
-
-
-SMTP_TIMEOUT = 5.0
 
 
 def find_api_url(explicit: str | None = None) -> str | None:
@@ -248,66 +244,6 @@ def prefect_problems(status: PrefectStatus, now: dt.datetime) -> list[Problem]:
                 f"deployment {d.name}: the run scheduled for {local_time(d.late_since)} has "
                 f"waited {minutes} min — nothing is executing the runs", d.plan_id))
     return out
-
-
-@dataclass
-class SmtpStatus:
-    target: str
-    reachable: bool = False
-    reply: str = ""
-    skipped: str | None = None  # why no check was made (mail captured to files)
-
-
-def check_smtp(timeout: float = SMTP_TIMEOUT) -> SmtpStatus:
-    """Connect, EHLO (STARTTLS where configured) and NOOP; QUIT. Nothing is sent."""
-    from phancong.mail.transport import SmtpConfig
-
-    settings = wired().settings
-    if settings.mail_dir is not None:
-        return SmtpStatus(target=str(settings.mail_dir), reachable=True,
-                          skipped="PHANCONG_MAIL_DIR: mail is written to files")
-    try:
-        config = SmtpConfig.from_settings(settings)
-    except Exception as exc:  # a prefect-email block that cannot be read
-        return SmtpStatus(target=f"block {settings.smtp_block}", reply=f"{exc}")
-    status = SmtpStatus(target=f"{config.host}:{config.port} ({config.security})")
-    smtp: smtplib.SMTP | None = None
-    try:
-        context = ssl.create_default_context()
-        if not config.verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if config.security == "tls":
-            smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(config.host, config.port, timeout=timeout)
-        code, text = smtp.ehlo()
-        if config.security == "starttls":
-            smtp.starttls(context=context)
-            code, text = smtp.ehlo()
-        if code != 250:
-            status.reply = f"EHLO: {code} {text.decode(errors='replace')}"
-            return status
-        code, text = smtp.noop()
-        status.reply = f"{code} {text.decode(errors='replace')}".strip()
-        status.reachable = code == 250
-    except (smtplib.SMTPException, OSError) as exc:
-        status.reply = f"{type(exc).__name__}: {exc}"
-    finally:
-        if smtp is not None:
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                smtp.close()
-    return status
-
-
-def smtp_problems(status: SmtpStatus) -> list[Problem]:
-    if status.reachable:
-        return []
-    return [Problem("smtp_unreachable",
-                    f"Không kết nối được máy chủ thư {status.target}: {status.reply}",
-                    f"cannot reach the mail server {status.target}: {status.reply}")]
 
 
 @dataclass

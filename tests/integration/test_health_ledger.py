@@ -79,7 +79,8 @@ def test_no_orphaned_lines_after_sweeps_and_status_reports_one(ledger: Ledger) -
     from sqlalchemy import func, insert, select
 
     from phancong.adapters.orm import EscalationRow, OutboxItemRow
-    from phancong.orchestration.health import PrefectStatus, SmtpStatus, build_report
+    from phancong.orchestration.health import PrefectStatus, build_report
+    from phancong.orchestration.health_smtp import SmtpStatus
     from phancong.services.health import orphan_lines
 
     ledger.materialize(MINI)

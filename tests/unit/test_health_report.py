@@ -11,11 +11,11 @@ from phancong.orchestration.health import (
     DeploymentStatus,
     PrefectStatus,
     SchedulerWatch,
-    SmtpStatus,
     build_report,
     check_prefect,
 )
 from phancong.orchestration.health_render import render_json, render_text
+from phancong.orchestration.health_smtp import SmtpStatus
 from phancong.services.health import PlanLedgerHealth
 
 pytestmark = pytest.mark.unit
