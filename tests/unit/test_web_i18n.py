@@ -169,3 +169,24 @@ def test_templates_show_citations_through_the_filter() -> None:
     template = env.from_string("{{ s|citation(lang) }}")
     assert template.render(s="IV.3, bullet 2", lang="vi") == "Mục IV.3, gạch đầu dòng 2"
     assert template.render(s="IV.3, bullet 2", lang="en") == "IV.3, bullet 2"
+
+
+def test_status_marks_are_drawn_by_the_debian_fonts() -> None:
+    """Each status mark is in DejaVu Sans (Debian's default sans-serif, which Chromium falls back
+    to): a mark no installed font has shows as an empty box (it did for 'blocked' and
+    'submitted'). Checked against fontconfig where it is installed."""
+    import shutil
+    import subprocess
+
+    from phancong.web.i18n import STATUS_MARKS
+
+    if shutil.which("fc-list") is None:
+        pytest.skip("fontconfig is not installed")
+    missing = []
+    for status, mark in STATUS_MARKS.items():
+        found = subprocess.run(["fc-list", f":charset={ord(mark):x}", "family"],
+                               capture_output=True, text=True, check=True).stdout
+        families = {f.strip() for line in found.splitlines() for f in line.split(",")}
+        if "DejaVu Sans" not in families:
+            missing.append((status, mark))
+    assert missing == []
