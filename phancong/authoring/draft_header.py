@@ -23,7 +23,7 @@ class Header:
     issuer: str = "(cần điền cơ quan ban hành)"
     title: str = "Kế hoạch (cần điền tên)"
     start: dt.date = dt.date(dt.date.today().year, 1, 1)
-    end: dt.date = dt.date(dt.date.today().year, 12, 31)
+    end: dt.date | None = dt.date(dt.date.today().year, 12, 31)  # None: until revoked
     province_code: int | None = None
     province_name: str | None = None
     level: str = "tỉnh"
@@ -106,6 +106,11 @@ def read_header(paragraphs: list[str]) -> Header:
     return h
 
 
+_UNTIL_REVOKED = re.compile(
+    r"(?:cho\s+)?đến khi có văn bản\s+(?:thay thế|mới|sửa đổi|bãi bỏ)[^.;\n]{0,40}", re.I
+)
+
+
 def _period(h: Header, paragraphs: list[str]) -> None:
     text = h.title + "\n" + "\n".join(paragraphs)
     m = re.search(r"[Gg]iai đoạn\s*(\d{4})\s*[-–]\s*(\d{4})", text) or re.search(
@@ -113,6 +118,13 @@ def _period(h: Header, paragraphs: list[str]) -> None:
     )
     if m is None:
         year = h.issued.year if h.issued else h.start.year
+        if found := _UNTIL_REVOKED.search(text):
+            h.start, h.end = h.issued or dt.date(year, 1, 1), None
+            h.notes.append(
+                f"No end: the text says '{found[0]}', so the plan runs until revoked, from "
+                f"{h.start:%d/%m/%Y}."
+            )
+            return
         h.start, h.end = dt.date(year, 1, 1), dt.date(year, 12, 31)
         h.notes.append(f"No period ('giai đoạn …') found: the plan is assumed to cover {year}.")
         return
@@ -159,8 +171,36 @@ def _month_end(year: int, month: int) -> dt.date:
     return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
 
 
-def cadence_of(text: str, start: dt.date, end: dt.date) -> tuple[dict[str, Any], str] | None:
-    """The cadence a duty's words give, with the words; None when they give none."""
+_PROMPT = re.compile(r"báo cáo\s+(?:kịp thời|ngay|đột xuất)|(?:kịp thời|ngay)\s+báo cáo", re.I)
+_WITHIN = re.compile(r"trong\s+(?:vòng|thời hạn)?\s*(\d{1,2})\s+(ngày làm việc|ngày|giờ)", re.I)
+_INCIDENT = re.compile(r"vụ việc|sự việc|sự cố", re.I)
+
+
+def event_cadence(text: str) -> tuple[dict[str, Any], str] | None:
+    """An event-triggered report ("báo cáo kịp thời", "kịp thời báo cáo", "báo cáo đột xuất"):
+    due within the days the text gives, or — when it gives none — 1 working day for an incident
+    and 3 for anything else (a guess the draft says it made)."""
+    found = _PROMPT.search(text)
+    if found is None:
+        return None
+    if (within := _WITHIN.search(text)) is not None:
+        count, unit = int(within[1]), within[2].lower()
+        days = max(1, -(-count // 24)) if unit == "giờ" else count
+        cadence: dict[str, Any] = {"kind": "on_event", "within": days}
+        if unit == "ngày":
+            cadence["day_count"] = "calendar"
+        return cadence, f"{found[0]} … {within[0]}"
+    return {"kind": "on_event", "within": 1 if _INCIDENT.search(text) else 3}, found[0]
+
+
+def cadence_of(
+    text: str, start: dt.date, end: dt.date | None
+) -> tuple[dict[str, Any], str] | None:
+    """The cadence a duty's words give, with the words; None when they give none (``end`` None:
+    a plan until revoked, whose dated duties are looked for in its first two years)."""
+    end = end or dt.date(start.year + 1, 12, 31)
+    if found := event_cadence(text):
+        return found
     if m := re.search(
         r"(?:trước|chậm nhất)\s+ngày\s+(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})", text
     ):

@@ -291,6 +291,14 @@ class Drafter:
         elif found := H.cadence_of(text, h.start, h.end):
             duty.cadence = found[0]
             duty.notes.append(f"cadence '{found[0]['kind']}' from the words '{found[1]}'")
+            if found[0]["kind"] == "on_event" and roles.supporting:
+                # an event report is owed by the unit it happens to; supporting units of such a
+                # duty are not tracked (the plan model refuses them)
+                names = ", ".join(b.name for b in roles.supporting)
+                duty.roles = Roles(roles.lead, [], roles.requested, roles.requested_owner,
+                                   list(roles.notes))
+                duty.notes.append(f"event-triggered: the supporting units ({names}) are not "
+                                  "tracked for it")
         elif m := _PLAN_TO_WRITE.search(text):
             month = h.start.month + 2
             year = h.start.year + (month - 1) // 12
@@ -356,6 +364,11 @@ class Drafter:
         ]
         duty = DutyDraft(report.source, "Tổng hợp kết quả, báo cáo: " + text, roles, notes)
         self.duties.append(duty)
+        if report.cadence.get("kind") == "on_event":  # no period to wait for: see each report
+            notes[0] = notes[0].replace(
+                "(it waits on the units' reports)",
+                "(periodic: the units' reports come one by one, as events happen)")
+            return
         duty.depends_on = [f"@{len(self.duties) - 2}"]
 
     # ---- the plan

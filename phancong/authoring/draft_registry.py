@@ -123,7 +123,8 @@ class Registry:
         plan_id = (
             slug(h.number or "")
             if h.number
-            else slug(f"{h.province_name or h.issuer} {h.start.year}-{h.end.year}")
+            else slug(f"{h.province_name or h.issuer} {h.start.year}"
+                       + (f"-{h.end.year}" if h.end else ""))
         )
         header: dict[str, Any] = {
             "id": plan_id,
@@ -131,7 +132,8 @@ class Registry:
             "title": h.title,
             "issuer": h.issuer,
             "issued": h.issued.isoformat() if h.issued else None,
-            "period": {"start": h.start.isoformat(), "end": h.end.isoformat()},
+            "period": {"start": h.start.isoformat()}
+            | ({"end": h.end.isoformat()} if h.end else {}),
             "standing_office": standing_id,
             "steering_committee": steering_id,
         }

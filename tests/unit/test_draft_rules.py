@@ -120,7 +120,12 @@ def test_owners_after_an_opening_circumstance_and_their_consolidation(tmp_path: 
     )
     report, consolidation = _at(result, "IV.1")
     assert report["lead"] == ["so-y-te", "xa-phuong"]
-    assert consolidation["lead"] == ["so-gddt"] and consolidation["depends_on"] == [report["id"]]
+    # "kịp thời báo cáo": each difficulty reported as it arises (event-triggered), so the
+    # consolidation cannot wait on a period of it: it stays periodic, waiting on nothing
+    assert report["cadence"] == {"kind": "on_event", "within": 3}
+    assert consolidation["lead"] == ["so-gddt"] and consolidation["depends_on"] == []
+    assert consolidation["cadence"] == {"kind": "periodic"}
+    assert "one by one" in consolidation["assumption"]
 
 
 def test_an_assigning_paragraph_after_a_numbered_one_is_cited_as_its_own(tmp_path: Path) -> None:
@@ -174,3 +179,47 @@ def test_front_and_unions_beside_the_departments_are_requested(tmp_path: Path) -
     group = next(g for g in result.data["groups"] if g["id"] == "mat-tran-doan-the")
     assert group["members"] == ["mttq", "doan-thanh-nien"]  # every Front body the plan names
     assert any("Fatherland Front" in note for note in result.notes)
+
+
+def test_event_reports_are_drafted_as_on_event(tmp_path: Path) -> None:
+    result = _draft(
+        "III. NHIỆM VỤ TRỌNG TÂM\n\n"
+        "1. Công an Thành phố thực hiện chế độ báo cáo kịp thời về các vụ việc xâm hại trẻ em"
+        " trên địa bàn.\n\n"
+        "2. Sở Y tế kịp thời báo cáo những khó khăn, vướng mắc trong quá trình thực hiện.\n\n"
+        "3. UBND các xã, phường báo cáo ngay trong vòng 24 giờ khi phát hiện sự việc.\n\n"
+        "4. Sở Tư pháp báo cáo kịp thời trong thời hạn 05 ngày kể từ khi có yêu cầu.\n",
+        tmp_path,
+    )
+    (incident,) = _at(result, "III.1")
+    (difficulty,) = _at(result, "III.2")
+    (hours,) = _at(result, "III.3")
+    (days,) = _at(result, "III.4")
+    # no time in the text: an incident within 1 working day, anything else 3 (said as a guess)
+    assert incident["cadence"] == {"kind": "on_event", "within": 1}
+    assert difficulty["cadence"] == {"kind": "on_event", "within": 3}
+    assert "báo cáo kịp thời" in incident["assumption"]
+    # 24 hours: 1 working day; "05 ngày": 5 calendar days
+    assert hours["cadence"] == {"kind": "on_event", "within": 1}
+    assert days["cadence"] == {"kind": "on_event", "within": 5, "day_count": "calendar"}
+
+
+def test_a_directive_until_revoked_has_no_end(tmp_path: Path) -> None:
+    path = tmp_path / "chi-thi.txt"
+    path.write_text(
+        "Số: 05/CT-UBND\n\nQuảng Ninh, ngày 10 tháng 3 năm 2026\n\nCHỈ THỊ\n\n"
+        "Về tăng cường phòng, chống xâm hại trẻ em\n\n"
+        "Chủ tịch UBND tỉnh Quảng Ninh chỉ thị:\n\nII. NHIỆM VỤ, GIẢI PHÁP\n\n"
+        "1. Công an tỉnh chủ trì, phối hợp với Sở Y tế kịp thời báo cáo các vụ việc xâm hại"
+        " trẻ em.\n\n"
+        "2. Sở Giáo dục và Đào tạo định kỳ hằng quý báo cáo kết quả thực hiện.\n\n"
+        "Chỉ thị này có hiệu lực kể từ ngày ký cho đến khi có văn bản thay thế.\n",
+        encoding="utf-8",
+    )
+    result = draft(read_document(path))
+    plan = parse(draft_yaml(result, path.name), "draft.yaml")
+    assert plan.plan.period.end is None
+    assert plan.plan.period.start.isoformat() == "2026-03-10"
+    assert any("until revoked" in note for note in result.notes)
+    kinds = {d.cadence.kind for d in plan.duties}
+    assert "on_event" in kinds and "quarterly" in kinds
