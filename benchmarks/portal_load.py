@@ -153,7 +153,7 @@ def prepare(url: str, units: int, now: dt.datetime) -> dict[str, Any]:
             if not rows:
                 sys.exit("no commune without a benchmark account is left: rebuild (no --reuse)")
             unit_ids = [r[0] for r in rows]
-            reopened = session.execute(
+            reopened = getattr(session.execute(
                 update(ObligationRow)
                 .where(
                     ObligationRow.unit_id.in_(unit_ids),
@@ -163,7 +163,7 @@ def prepare(url: str, units: int, now: dt.datetime) -> dict[str, Any]:
                 )
                 .values(state="open", submitted_at=None, accepted_at=None, on_time=None)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ), "rowcount", 0)  # an UPDATE's CursorResult
             tokens: dict[int, str] = {}
             for unit_id, code in rows:
                 email = f"{AGENCY_PREFIX}{code}@bench.test"
@@ -425,7 +425,8 @@ def run_phase(name: str, server: Any, spec: dict[str, Any], work_dir: Path) -> d
         "p99_ms": round(percentile(lat, 0.99) * ms, 1),
         "max_ms": round(max(lat, default=math.nan) * ms, 1),
         "exhausted": raw["exhausted"],
-        "server_cpu": round((cpu1 - cpu0) / (t1 - t0), 2) if cpu0 is not None else None,
+        "server_cpu": (round((cpu1 - cpu0) / (t1 - t0), 2)
+                       if cpu0 is not None and cpu1 is not None else None),
         "loadgen_cpu": round(raw["loadgen_cpu"], 2),
     }
 

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from phancong.adapters.loader import load, parse
-from phancong.authoring.draft_plan import draft, draft_yaml
+from phancong.authoring.draft_model import draft_yaml
+from phancong.authoring.draft_plan import draft
 from phancong.authoring.draft_read import read_document
 from phancong.authoring.score import MEASURES, score
 
