@@ -35,7 +35,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from phancong.adapters.orm import (
-    AuditRow,
     DutyRow,
     ObligationEventRow,
     ObligationRow,
@@ -55,6 +54,7 @@ from phancong.domain.horizon import period_words
 from phancong.domain.ladder import ladder_dates
 from phancong.domain.plan import Duty, Role
 from phancong.domain.status import State, local_date
+from phancong.services import audit
 from phancong.services.errors import Conflict, NotFound, Refused
 from phancong.services.event_duties import event_duty, owners_on, plan_model
 
@@ -246,18 +246,16 @@ def _insert(
             "deadline": deadline.isoformat(),
             "state": State.OPEN.value,
         }
-        session.add(
-            AuditRow(
-                at=at,
-                actor=actor,
-                action="obligation.event_opened" if kind == EVENT else "obligation.requested",
-                plan_id=plan.id,
-                entity="obligation",
-                entity_id=str(obligation_id),
-                before=None,
-                after=after,
-                reason=description,
-            )
+        audit.record(
+            session,
+            at=at,
+            actor=actor,
+            action="obligation.event_opened" if kind == EVENT else "obligation.requested",
+            plan_id=plan.id,
+            entity="obligation",
+            entity_id=obligation_id,
+            after=after,
+            reason=description,
         )
         opened.append(Opened(int(obligation_id), code, label, deadline))
     session.flush()

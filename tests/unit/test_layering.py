@@ -147,3 +147,16 @@ def test_the_domain_is_pure() -> None:
               if m.startswith("phancong/domain/")}
     assert domain == set()
     assert "phancong/services/ledger.py" in _importers_of("sqlalchemy")  # the check sees imports
+
+
+def test_one_writer_of_the_audit_log() -> None:
+    """Every audit row is built by phancong/services/audit.py: no other module constructs an
+    ``AuditRow`` or inserts into its table."""
+    writers = set()
+    for path in sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            called = getattr(node, "func", None) if isinstance(node, ast.Call) else None
+            name = getattr(called, "id", None) or getattr(called, "attr", None)
+            if name == "AuditRow" or (name == "insert" and "AuditRow" in ast.dump(node)):
+                writers.add(str(path.relative_to(ROOT)))
+    assert writers == {"phancong/services/audit.py"}
