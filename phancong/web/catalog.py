@@ -253,6 +253,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "audit.detail_reason": ("Lý do", "Reason"),
     "col.detail": ("Nội dung", "Details"),
     "mail.queued": ("đang chờ gửi", "queued"),
+    "mail.composed_when_sent": (
+        "(nội dung được soạn khi gửi)", "(written when it is sent)"
+    ),
     "mail.sending": ("đang gửi", "sending"),
     "mail.sent": ("đã gửi", "sent"),
     "mail.failed": ("gửi không thành công", "failed"),

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from phancong.adapters.orm import AuditRow, OutboxRow, SubmissionRow, UnitRow
+from phancong.adapters.orm import AuditRow, OutboxItemRow, OutboxRow, SubmissionRow, UnitRow
 from phancong.bootstrap import bootstrap
 from phancong.services import accounts
 from phancong.settings import Settings
@@ -199,3 +199,25 @@ def test_coordinator_sets_unit_addresses_audited(app: Any, factory: sessionmaker
         audit = session.scalars(select(AuditRow).where(AuditRow.action == "unit.contacts_set")).one()
         assert audit.actor == COORD and audit.entity_id == "sgd"
     assert as_user(app, SGD).get("/units").status_code == 403
+
+
+def test_an_email_the_sweep_queued_shows_on_the_obligation_before_it_is_written(
+    app: Any, factory: sessionmaker[Session]
+) -> None:
+    """The sweep queues references and the delivery writes the email: until then the page says
+    so instead of an empty subject."""
+    from phancong.adapters.db import transaction
+    from phancong.services.sweep import sweep
+
+    with transaction(factory) as session:  # a reminder three days before 31/3 (mini's Q1)
+        report = sweep(session, "mini", dt.datetime(2026, 3, 27, 1, 0, tzinfo=dt.UTC),
+                       portal_url="http://portal.test")
+    assert report.emails > 0
+    with factory() as session:
+        oid, subject = session.execute(
+            select(OutboxItemRow.obligation_id, OutboxRow.subject)
+            .join(OutboxRow, OutboxRow.id == OutboxItemRow.outbox_id).limit(1)).one()
+    assert subject == ""  # written by the delivery
+    page = as_user(app, COORD).get(f"/obligations/{oid}")
+    assert page.status_code == 200
+    assert "(nội dung được soạn khi gửi)" in page.text and "đang chờ gửi" in page.text
